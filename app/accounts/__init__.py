@@ -1,0 +1,7 @@
+"""Studios, staff users, sign-up, log-in, password reset, invitations and the studio profile."""
+
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__)
+
+from app.accounts import routes  # noqa: E402,F401  (registers the views)

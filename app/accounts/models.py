@@ -1,0 +1,72 @@
+"""Studios (the photographer's business) and their staff users."""
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.timeutil import UTCDateTime
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    OPERATOR = "operator"
+
+
+class Studio(db.Model):
+    """A photography studio: the tenant every admin query is scoped to."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    # Public URLs read /g/<studio slug>/<gallery slug>.
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    language: Mapped[str] = mapped_column(sa.String(8))
+    watermark_text: Mapped[str | None] = mapped_column(sa.String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    users: Mapped[list["User"]] = relationship(back_populates="studio", order_by="User.id")
+
+    @property
+    def watermark(self):
+        return self.watermark_text or self.name
+
+
+class User(UserMixin, db.Model):
+    """A staff member of a studio: its owner or an operator."""
+
+    __tablename__ = "staff_user"  # "user" is a reserved word in PostgreSQL
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), index=True)
+    # One login email identifies one staff user across the platform.
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16), default=Role.OPERATOR)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    studio: Mapped[Studio] = relationship(back_populates="users")
+
+    @property
+    def is_owner(self):
+        return self.role == Role.OWNER
+
+
+class Invitation(db.Model):
+    """An operator invited by email who has not yet set a password."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.UniqueConstraint("studio_id", "email"),)

@@ -1,0 +1,94 @@
+"""Configuration defaults.
+
+Order of precedence (lowest first): these defaults, ``instance/config.py``, environment variables
+(``PROOFSHEET_<NAME>`` and ``DATABASE_URL``), then the ``test_config`` passed to ``create_app``.
+Nothing here reads the environment at import time: ``load_environment`` is called by the factory.
+"""
+
+import json
+import os
+
+DEFAULTS = {
+    "SECRET_KEY": None,  # generated into instance/secret_key on first start when not configured
+    "SQLALCHEMY_DATABASE_URI": None,  # defaults to sqlite:///<instance>/proofsheet.db
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "UPLOAD_FOLDER": None,  # defaults to <instance>/uploads
+    "MAIL_SINK_FOLDER": None,  # defaults to <instance>/mail-sink
+    # Upload limits: one request carries one photo from the browser uploader; the form fallback
+    # may carry several, so the request limit is larger than the per-file limit.
+    "MAX_CONTENT_LENGTH": 512 * 1024 * 1024,
+    "MAX_PHOTO_BYTES": 50 * 1024 * 1024,
+    "MAX_PHOTO_PIXELS": 100_000_000,
+    "THUMBNAIL_SIZE": 480,
+    "PREVIEW_SIZE": 1600,
+    # Mail: the platform's default server. The embedded default is the local sink started by
+    # `flask serve` (make run), whose messages photographers read at /admin/mail.
+    "MAIL_SERVER": "127.0.0.1",
+    "MAIL_PORT": 8025,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_DEFAULT_SENDER": "Proofsheet <no-reply@proofsheet.local>",
+    "MAIL_TIMEOUT": 30,
+    # True when the platform's mail goes to the local sink (the in-browser mailbox is shown).
+    "MAIL_SINK_ENABLED": True,
+    "BASE_URL": "http://127.0.0.1:5000",  # used in links inside emails and QR codes
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,  # set PROOFSHEET_SESSION_COOKIE_SECURE=true behind HTTPS
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
+    "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    "BABEL_DEFAULT_LOCALE": "en",
+    "BABEL_DEFAULT_TIMEZONE": "UTC",
+    "LANGUAGES": {"en": "English"},
+    "PASSWORD_RESET_MAX_AGE": 60 * 60 * 2,
+    "INVITATION_MAX_AGE": 60 * 60 * 24 * 7,
+    "CLIENT_LINK_MAX_AGE": 60 * 60 * 24 * 365,
+    # The scheduler runs in the web process for `make run`; production runs `flask scheduler run`.
+    "SCHEDULER_ENABLED": False,
+}
+
+_BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True,
+                  "0": False, "false": False, "no": False, "off": False}
+
+
+def parse_env_value(name, raw):
+    """Turn an environment string into the type of the default it overrides."""
+    default = DEFAULTS.get(name)
+    if isinstance(default, bool):
+        if raw.lower() not in _BOOLEAN_WORDS:
+            raise ValueError(f"PROOFSHEET_{name} must be true or false, not {raw!r}")
+        return _BOOLEAN_WORDS[raw.lower()]
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"PROOFSHEET_{name} must be a whole number, not {raw!r}") from None
+    if isinstance(default, dict):
+        return json.loads(raw)
+    return raw
+
+
+def load_environment(config, environ=None):
+    """Apply PROOFSHEET_* variables and DATABASE_URL to ``config``."""
+    environ = os.environ if environ is None else environ
+    for key, raw in environ.items():
+        if key.startswith("PROOFSHEET_"):
+            name = key.removeprefix("PROOFSHEET_")
+            config[name] = parse_env_value(name, raw)
+    if environ.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(environ["DATABASE_URL"])
+
+
+def normalize_database_url(url):
+    """Use psycopg 3 for PostgreSQL URLs written the usual way (postgres://, postgresql://)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url

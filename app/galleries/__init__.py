@@ -1,0 +1,8 @@
+"""Galleries, photos and their image pipeline, QR access cards, clients and public pages."""
+
+from flask import Blueprint
+
+admin_bp = Blueprint("galleries_admin", __name__, url_prefix="/admin/galleries")
+public_bp = Blueprint("galleries_public", __name__)
+
+from app.galleries import admin_routes, card_routes, public_routes  # noqa: E402,F401

@@ -1,0 +1,158 @@
+"""Galleries, their photos, QR access cards, and the clients who register for them."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.timeutil import UTCDateTime
+
+
+class GalleryStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class GalleryAccess(StrEnum):
+    PUBLIC = "public"            # anyone with the link browses; registering is optional
+    PASSWORD = "password"        # the gallery password, then browse
+    REGISTRATION = "registration"  # name and email before the photos show
+
+
+card_photo = sa.Table(
+    "card_photo",
+    db.metadata,
+    sa.Column("card_id", sa.ForeignKey("access_card.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("photo_id", sa.ForeignKey("photo.id", ondelete="CASCADE"), primary_key=True,
+              index=True),
+)
+
+
+class Gallery(db.Model):
+    """A client gallery with its sale window. Dates are UTC instants, shown in studio time."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    slug: Mapped[str] = mapped_column(sa.String(80))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    shoot_date: Mapped[date | None] = mapped_column(sa.Date)
+    sale_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sale_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    archives_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(sa.String(16), default=GalleryStatus.DRAFT)
+    access: Mapped[str] = mapped_column(sa.String(16), default=GalleryAccess.PUBLIC)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    # A QR gallery hands out access cards; each client sees the photos of the cards they hold.
+    is_qr: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    photos: Mapped[list["Photo"]] = relationship(
+        back_populates="gallery", order_by="Photo.position, Photo.id",
+        cascade="all, delete-orphan", passive_deletes=True)
+    cards: Mapped[list["AccessCard"]] = relationship(
+        back_populates="gallery", order_by="AccessCard.id", cascade="all, delete-orphan",
+        passive_deletes=True)
+
+    __table_args__ = (sa.UniqueConstraint("studio_id", "slug"),)
+
+    @property
+    def cover_photo(self):
+        return next((photo for photo in self.photos if photo.is_cover), None)
+
+
+class Photo(db.Model):
+    """An uploaded photo. The original stays private; thumbnail and watermarked preview are public
+    to whoever may see the gallery."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"),
+                                            index=True)
+    # Random name of the files on disk (original, thumbnail, preview); never the upload's name.
+    storage_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    original_filename: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(32))
+    width: Mapped[int]
+    height: Mapped[int]
+    byte_size: Mapped[int]
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # At most one cover per gallery (partial unique index below); deleting it leaves no cover.
+    is_cover: Mapped[bool] = mapped_column(default=False)
+
+    gallery: Mapped[Gallery] = relationship(back_populates="photos")
+    cards: Mapped[list["AccessCard"]] = relationship(secondary=card_photo,
+                                                     back_populates="photos")
+
+    __table_args__ = (
+        sa.Index("uq_photo_one_cover_per_gallery", "gallery_id", unique=True,
+                 sqlite_where=sa.text("is_cover"), postgresql_where=sa.text("is_cover")),
+    )
+
+
+class AccessCard(db.Model):
+    """A printed card of a QR gallery: one per client or child, opened by its unguessable code."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"),
+                                            index=True)
+    label: Mapped[str] = mapped_column(sa.String(200))
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    gallery: Mapped[Gallery] = relationship(back_populates="cards")
+    photos: Mapped[list[Photo]] = relationship(secondary=card_photo, back_populates="cards",
+                                               order_by="Photo.position, Photo.id")
+
+
+class Client(db.Model):
+    """A studio's client, known by email; one client may hold cards in several galleries."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(sa.String(254))  # normalized by email-validator, lowercase
+    name: Mapped[str] = mapped_column(sa.String(200))
+    language: Mapped[str] = mapped_column(sa.String(8))
+    marketing_consent: Mapped[bool] = mapped_column(default=False)
+    # The exact consent text shown and when it was given: what GDPR asks us to be able to prove.
+    consent_text: Mapped[str | None] = mapped_column(sa.Text)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    registrations: Mapped[list["Registration"]] = relationship(back_populates="client")
+    cards: Mapped[list[AccessCard]] = relationship(secondary="card_claim", viewonly=True)
+
+    __table_args__ = (sa.UniqueConstraint("studio_id", "email"),)
+
+
+class Registration(db.Model):
+    """A client registered to a gallery: the "after registration" email trigger's occurrence."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("client.id", ondelete="CASCADE"))
+    gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    client: Mapped[Client] = relationship(back_populates="registrations")
+    gallery: Mapped[Gallery] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("client_id", "gallery_id"),
+        # The campaign engine looks registrations up by gallery and time.
+        sa.Index("ix_registration_gallery_registered", "gallery_id", "registered_at"),
+    )
+
+
+class CardClaim(db.Model):
+    """A client holding an access card (a parent may hold one card per child)."""
+
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("client.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    card_id: Mapped[int] = mapped_column(sa.ForeignKey("access_card.id", ondelete="CASCADE"),
+                                         primary_key=True, index=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)

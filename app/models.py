@@ -1,0 +1,13 @@
+"""Every feature package's models, imported in one place so metadata (and migrations) see them."""
+
+from app.accounts.models import Invitation, Role, Studio, User  # noqa: F401
+from app.galleries.models import (  # noqa: F401
+    AccessCard,
+    CardClaim,
+    Client,
+    Gallery,
+    GalleryAccess,
+    GalleryStatus,
+    Photo,
+    Registration,
+)

@@ -1,0 +1,25 @@
+"""Jinja filters and globals shared by every template."""
+
+from zoneinfo import ZoneInfo
+
+from flask_babel import format_date, format_datetime, get_locale
+
+
+def localtime(moment, timezone_name=None, format="medium"):
+    """Format a UTC instant in a studio's timezone (or the request's selected one)."""
+    if moment is None:
+        return ""
+    if timezone_name:
+        return format_datetime(moment.astimezone(ZoneInfo(timezone_name)).replace(tzinfo=None),
+                               format, rebase=False)
+    return format_datetime(moment, format)
+
+
+def localdate(value, format="medium"):
+    return "" if value is None else format_date(value, format)
+
+
+def init_app(app):
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["localdate"] = localdate
+    app.jinja_env.globals["current_locale_code"] = lambda: str(get_locale() or "en")

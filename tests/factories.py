@@ -1,0 +1,60 @@
+"""Factories for tests: studios, staff, galleries and clients, built through the services."""
+
+from datetime import UTC, datetime, timedelta
+
+from app.accounts import services as accounts
+from app.extensions import db
+from app.galleries.models import Client, Gallery, GalleryAccess, GalleryStatus, Registration
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def make_owner(name="Northlight Studio", email="owner@northlight.test", password="correct horse",
+               timezone="Europe/Paris", currency="EUR", language="en"):
+    owner = accounts.create_studio(name=name, email=email, password=password, timezone=timezone,
+                                   currency=currency, language=language, now=NOW)
+    db.session.commit()
+    return owner
+
+
+def make_gallery(studio, title="Spring portraits", slug=None, status=GalleryStatus.PUBLISHED,
+                 access=GalleryAccess.PUBLIC, is_qr=False, sale_starts_at=None,
+                 sale_ends_at=None, archives_at=None, **fields):
+    gallery = Gallery(
+        studio_id=studio.id, title=title, slug=slug or accounts.slugify(title),
+        description=fields.pop("description", ""), status=status, access=access, is_qr=is_qr,
+        sale_starts_at=sale_starts_at if sale_starts_at is not None else NOW - timedelta(days=1),
+        sale_ends_at=sale_ends_at if sale_ends_at is not None else NOW + timedelta(days=30),
+        archives_at=archives_at if archives_at is not None else NOW + timedelta(days=60),
+        created_at=NOW, updated_at=NOW, **fields)
+    db.session.add(gallery)
+    db.session.commit()
+    return gallery
+
+
+def make_client(studio, email="parent@example.com", name="Alex Parent", gallery=None,
+                registered_at=NOW):
+    client = Client(studio_id=studio.id, email=email, name=name, language="en",
+                    created_at=registered_at)
+    db.session.add(client)
+    if gallery is not None:
+        db.session.add(Registration(client=client, gallery_id=gallery.id,
+                                    registered_at=registered_at))
+    db.session.commit()
+    return client
+
+
+class Auth:
+    """Log staff in and out of a Flask test client without going through the form."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user):
+        with self.client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+
+    def logout(self):
+        with self.client.session_transaction() as session:
+            session.clear()
