@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db

@@ -58,3 +58,25 @@ class Auth:
     def logout(self):
         with self.client.session_transaction() as session:
             session.clear()
+
+
+def make_photo(gallery, name="photo.jpg", color=(120, 140, 160), size=(1200, 800), position=0):
+    """A photo whose three files exist on disk (plain coloured JPEGs, no pipeline involved)."""
+    import uuid
+
+    from PIL import Image
+
+    from app.galleries.models import Photo
+    from app.galleries.storage import photo_file
+
+    photo = Photo(gallery_id=gallery.id, storage_key=uuid.uuid4().hex, original_filename=name,
+                  content_type="image/jpeg", width=size[0], height=size[1], byte_size=0,
+                  position=position, created_at=NOW)
+    for variant, box in (("original", size), ("preview", (600, 400)), ("thumb", (240, 160))):
+        path = photo_file(photo, variant, studio_id=gallery.studio_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", box, color).save(path, "JPEG")
+    photo.byte_size = photo_file(photo, "original", studio_id=gallery.studio_id).stat().st_size
+    db.session.add(photo)
+    db.session.commit()
+    return photo

@@ -1,11 +1,10 @@
 """The app factory, configuration, migrations and time storage."""
 
-from datetime import UTC, datetime, timezone, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
-from flask_migrate import Migrate
 
 from app import create_app
 from app.config import load_environment, normalize_database_url

@@ -12,7 +12,7 @@ chooses quoted-printable or base64 itself and ends every line in CRLF.
 
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formataddr, format_datetime, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 
 from flask import current_app
 from flask_mail import Mail
