@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask import abort
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 
@@ -9,7 +10,8 @@ _pragmas_registered = False
 
 
 def register_sqlite_pragmas():
-    """Enforce foreign keys and let readers and one writer work at once on SQLite."""
+    """Enforce foreign keys, let readers and one writer work at once, and let us say when a
+    transaction will write (``begin_write``) on SQLite."""
     global _pragmas_registered
     if _pragmas_registered:
         return
@@ -17,13 +19,39 @@ def register_sqlite_pragmas():
 
     @sa.event.listens_for(sa.Engine, "connect")
     def _on_connect(dbapi_connection, _record):
-        if type(dbapi_connection).__module__ != "sqlite3":
+        if not _is_sqlite(dbapi_connection):
             return
+        # We emit BEGIN ourselves (below), so the driver must not start transactions itself.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
+
+    @sa.event.listens_for(sa.Engine, "begin")
+    def _on_begin(connection):
+        if connection.dialect.name == "sqlite":
+            mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+            connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _is_sqlite(dbapi_connection):
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
+def begin_write():
+    """Start this request's transaction as a writer, before its first query.
+
+    On SQLite a deferred transaction that reads, then writes, fails at once ("database is
+    locked") when another writer committed in between; BEGIN IMMEDIATE takes the write lock
+    first and waits for it instead. PostgreSQL needs nothing: it locks rows as they are updated.
+    """
+    if db.session.get_bind().dialect.name != "sqlite":
+        return
+    if db.session().in_transaction():
+        raise RuntimeError("begin_write() must come before the request's first query")
+    db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
 def get_owned_or_404(model, object_id, studio_id):
@@ -42,3 +70,9 @@ def owner_studio_id(row):
     if hasattr(row, "studio_id"):
         return row.studio_id
     return row.gallery.studio_id
+
+
+def insert_ignoring_conflicts(table):
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
+    module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing()

@@ -11,3 +11,16 @@ from app.galleries.models import (  # noqa: F401
     Photo,
     Registration,
 )
+from app.shop.models import (  # noqa: F401
+    Cart,
+    CartItem,
+    Coupon,
+    GalleryPricing,
+    Order,
+    OrderItem,
+    OrderStatusChange,
+    PriceList,
+    Product,
+    Promotion,
+    StudioCounter,
+)
