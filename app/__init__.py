@@ -74,11 +74,15 @@ def _register_blueprints(app):
     from app.galleries import admin_bp as galleries_admin_bp
     from app.galleries import public_bp as galleries_public_bp
     from app.mailing import bp as mailing_bp
+    from app.shop import admin_bp as shop_admin_bp
+    from app.shop import client_bp as shop_client_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(galleries_admin_bp)
     app.register_blueprint(galleries_public_bp)
     app.register_blueprint(mailing_bp)
+    app.register_blueprint(shop_admin_bp)
+    app.register_blueprint(shop_client_bp)
 
 
 def _register_cli(app):
