@@ -31,6 +31,8 @@ DEFAULTS = {
     "MAIL_PASSWORD": None,
     "MAIL_DEFAULT_SENDER": "Proofsheet <no-reply@proofsheet.local>",
     "MAIL_TIMEOUT": 30,
+    # Per-studio send rate shared by every dispatcher process (messages per minute).
+    "MAIL_STUDIO_RATE_PER_MINUTE": 1200,
     # True when the platform's mail goes to the local sink (the in-browser mailbox is shown).
     "MAIL_SINK_ENABLED": True,
     "BASE_URL": "http://127.0.0.1:5000",  # used in links inside emails and QR codes

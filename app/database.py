@@ -1,5 +1,8 @@
 """Database helpers shared by every feature package."""
 
+import contextvars
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.dialects import postgresql, sqlite
@@ -7,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.extensions import db
 
 _pragmas_registered = False
+_sqlite_writer = contextvars.ContextVar("sqlite_writer", default=False)
 
 
 def register_sqlite_pragmas():
@@ -32,7 +36,8 @@ def register_sqlite_pragmas():
     @sa.event.listens_for(sa.Engine, "begin")
     def _on_begin(connection):
         if connection.dialect.name == "sqlite":
-            mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+            mode = connection.get_execution_options().get(
+                "sqlite_begin", "IMMEDIATE" if _sqlite_writer.get() else "DEFERRED")
             connection.exec_driver_sql(f"BEGIN {mode}")
 
 
@@ -52,6 +57,20 @@ def begin_write():
     if db.session().in_transaction():
         raise RuntimeError("begin_write() must come before the request's first query")
     db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+@contextmanager
+def writer_transactions():
+    """Within this block every transaction on SQLite starts as a writer (BEGIN IMMEDIATE).
+
+    For jobs that alternate short reads and writes (the dispatcher, the tick) while other
+    processes write too. Keep the transactions short: each holds SQLite's write lock.
+    """
+    token = _sqlite_writer.set(True)
+    try:
+        yield
+    finally:
+        _sqlite_writer.reset(token)
 
 
 def get_owned_or_404(model, object_id, studio_id):

@@ -11,6 +11,7 @@ from app.galleries.models import (  # noqa: F401
     Photo,
     Registration,
 )
+from app.mailing.models import OutboxMessage, StudioMailState, Suppression  # noqa: F401
 from app.shop.models import (  # noqa: F401
     Cart,
     CartItem,

@@ -1,15 +1,20 @@
-"""Transactional mail for the feature packages: render a template pair and send it.
+"""Transactional mail for the feature packages: render a template pair, queue it, send it.
 
-``send_email`` is the one door every feature uses for now; the campaign engine's outbox will sit
-behind it later without the callers changing. Send after the request's commit (indico's rule), so
-a rolled-back change never leaves an email behind.
+``send_email`` is the one door every feature uses. The message goes into the outbox (so it is
+retried, logged and visible) and is sent at once; if the server is down, the dispatcher retries
+it later. Call it after the request's commit (indico's rule): a rolled-back change never leaves
+an email behind.
 """
 
 from email.utils import formataddr, parseaddr
 
 from flask import current_app, render_template
 
-from app.mailing.transport import build_message, send_message
+from app.extensions import db
+from app.mailing.dispatch import dispatch
+from app.mailing.models import MailKind
+from app.mailing.outbox import queue_message
+from app.timeutil import now as clock_now
 
 
 def platform_sender(display_name=None):
@@ -18,19 +23,26 @@ def platform_sender(display_name=None):
     return formataddr((display_name or name, address))
 
 
-def send_email(*, to, subject, template, studio_id=None, sender_name=None, reply_to=None,
-               **context):
-    """Render ``templates/email/<template>.html`` and ``.txt`` with ``context`` and send them.
+def render_email(template, **context):
+    """The HTML and text of ``templates/email/<template>.html`` and ``.txt``."""
+    return (render_template(f"email/{template}.html", **context),
+            render_template(f"email/{template}.txt", **context))
 
-    ``studio_id`` tags the message (header X-Proofsheet-Studio) so a studio's mailbox shows
-    only its own mail. Returns the message that was sent.
+
+def send_email(*, to, subject, template, studio_id=None, sender_name=None, reply_to=None,
+               kind=MailKind.TRANSACTIONAL, gallery_id=None, source=None, **context):
+    """Render, queue and send one message now; returns its outbox row.
+
+    ``studio_id`` tags the message (header X-Proofsheet-Studio) so a studio's mailbox and
+    activity pages show only its own mail.
     """
     context.setdefault("subject", subject)
-    html = render_template(f"email/{template}.html", **context)
-    text = render_template(f"email/{template}.txt", **context)
+    html, text = render_email(template, **context)
+    now = clock_now()
     headers = {"X-Proofsheet-Studio": str(studio_id)} if studio_id is not None else {}
-    message = build_message(to=to, subject=subject, html=html, text=text,
-                            sender=platform_sender(sender_name), reply_to=reply_to,
-                            headers=headers)
-    send_message(message)
-    return message
+    row = queue_message(kind=kind, studio_id=studio_id, sender=platform_sender(sender_name),
+                        recipient=to, subject=subject, html=html, text=text, now=now,
+                        reply_to=reply_to, headers=headers, gallery_id=gallery_id, source=source)
+    db.session.commit()
+    dispatch(now, worker="request", ids=[row.id])
+    return row

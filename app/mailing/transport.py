@@ -1,15 +1,19 @@
-"""Build a message's bytes and hand them to an SMTP server.
+"""Building a message's bytes and talking SMTP.
 
-This is the one small sending function the foundation needs; the outbox (campaign engine issue)
-will call it. It imports no feature package: it takes addresses, subject, HTML and text.
+We build MIME with ``email.policy.SMTP``: importing Flask-Mail 0.10 re-registers Python's utf-8
+charset so that ``MIMEText`` parts go out as unwrapped 8bit, and CSS-inlined HTML would then carry
+lines far over the 998-character limit of RFC 5322. ``EmailMessage.set_content`` under
+``policy.SMTP`` picks quoted-printable and ends every line in CRLF, whatever was imported.
 
-Flask-Mail manages the server settings and connection. We build the MIME ourselves with
-``email.policy.SMTP``: importing Flask-Mail 0.10 re-registers Python's utf-8 charset so that its
-own ``MIMEText`` parts go out as unwrapped 8bit, and CSS-inlined HTML would then carry lines far
-over the 998-character limit of RFC 5322. ``EmailMessage.set_content`` under ``policy.SMTP``
-chooses quoted-printable or base64 itself and ends every line in CRLF.
+Flask-Mail holds the platform server's settings (MAIL_SERVER, MAIL_PORT, ...). The conversation
+itself is ours (``SmtpConnection``): the dispatcher must know whether a failure came before the
+message's final dot (safe to retry) or after it (the server may have accepted it: RFC 1047).
 """
 
+import re
+import smtplib
+import ssl
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
@@ -32,16 +36,19 @@ def _header(value):
 
 
 def build_message(*, to, subject, html, text, sender=None, reply_to=None, headers=None,
-                  sent_at=None):
+                  sent_at=None, message_id=None, cc=None):
     """Assemble a multipart/alternative message and return it as an ``EmailMessage``."""
     message = EmailMessage(policy=SMTP)
     message["From"] = _header(sender or current_app.config["MAIL_DEFAULT_SENDER"])
     message["To"] = _header(to if isinstance(to, str) else formataddr(to))
+    if cc:
+        message["Cc"] = _header(cc)
     message["Subject"] = _header(subject)
     if reply_to:
         message["Reply-To"] = _header(reply_to)
     message["Date"] = format_datetime(sent_at) if sent_at else format_datetime(None, usegmt=True)
-    message["Message-ID"] = make_msgid(domain="proofsheet.local")
+    message["Message-ID"] = _header(message_id or make_msgid(domain="proofsheet.local"))
+    message["MIME-Version"] = "1.0"
     for name, value in (headers or {}).items():
         message[_header(name)] = _header(value)
     message.set_content(text, cte="quoted-printable")
@@ -49,9 +56,140 @@ def build_message(*, to, subject, html, text, sender=None, reply_to=None, header
     return message
 
 
-def send_message(message):
-    """Send one built message through the platform's configured server."""
-    with mail.connect() as connection:
-        if connection.host is None:  # MAIL_SUPPRESS_SEND: configured not to send
-            return
-        connection.host.send_message(message)
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how to connect: the platform's server, or later a studio's own."""
+
+    host: str
+    port: int
+    security: str = "none"  # none / starttls / ssl
+    username: str | None = None
+    password: str | None = None
+    allow_self_signed: bool = False
+    timeout: float = 30
+
+    @classmethod
+    def from_config(cls, config):
+        security = "ssl" if config["MAIL_USE_SSL"] else "starttls" if config["MAIL_USE_TLS"] else "none"
+        return cls(host=config["MAIL_SERVER"], port=int(config["MAIL_PORT"]), security=security,
+                   username=config.get("MAIL_USERNAME"), password=config.get("MAIL_PASSWORD"),
+                   timeout=float(config.get("MAIL_TIMEOUT", 30)))
+
+
+class SendFailure(Exception):
+    """A message was not accepted. ``phase`` says how far it got; ``code`` is the SMTP reply."""
+
+    def __init__(self, phase, code=None, reply="", after_final_dot=False):
+        super().__init__(f"{code or ''} {reply}".strip() or phase)
+        self.phase, self.code, self.reply = phase, code, reply
+        self.after_final_dot = after_final_dot
+
+    @property
+    def enhanced_status(self):
+        """The RFC 3463 enhanced status code (e.g. "5.1.1") at the start of the reply, if any."""
+        match = re.match(r"\s*([245]\.\d{1,3}\.\d{1,3})", self.reply or "")
+        return match.group(1) if match else None
+
+
+def _tls_context(settings):
+    context = ssl.create_default_context()
+    if settings.allow_self_signed:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _decode(reply):
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+class SmtpConnection:
+    """One SMTP session, reused for a batch of messages."""
+
+    def __init__(self, settings: SmtpSettings):
+        self.settings = settings
+        self.smtp = None
+
+    def open(self):
+        s = self.settings
+        try:
+            if s.security == "ssl":
+                self.smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
+                                             context=_tls_context(s))
+            else:
+                self.smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            self.smtp.ehlo()
+            if s.security == "starttls":
+                self.smtp.starttls(context=_tls_context(s))
+                self.smtp.ehlo()
+            if s.username:
+                self.smtp.login(s.username, s.password or "")
+        except smtplib.SMTPResponseException as error:
+            self.close()
+            raise SendFailure("connect", error.smtp_code, _decode(error.smtp_error)) from error
+        except (OSError, smtplib.SMTPException) as error:
+            self.close()
+            raise SendFailure("connect", None, f"{type(error).__name__}: {error}") from error
+        return self
+
+    def close(self):
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self.smtp.close()
+            self.smtp = None
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, sender, recipients, data: bytes):
+        """Send one message's bytes (CRLF line ends). Raises ``SendFailure``."""
+        smtp = self.smtp
+        try:
+            self._expect(smtp.mail(sender), (250,), "mail")
+            for recipient in recipients:
+                self._expect(smtp.rcpt(recipient), (250, 251), "rcpt")
+            self._expect(smtp.docmd("data"), (354,), "data")
+        except SendFailure:
+            self._reset()
+            raise
+        except (OSError, smtplib.SMTPException) as error:
+            self.close()
+            raise SendFailure("connection", None, f"{type(error).__name__}: {error}") from error
+        self._send_body(data)
+
+    def _send_body(self, data):
+        """Dot-stuff, send the final dot, and read the reply: what happens after the dot is
+        ambiguous when the reply never comes."""
+        body = re.sub(rb"(?m)^\.", b"..", data)
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        try:
+            self.smtp.send(body + b".\r\n")
+        except (OSError, smtplib.SMTPException) as error:
+            self.close()
+            raise SendFailure("body", None, f"{type(error).__name__}: {error}") from error
+        try:
+            code, reply = self.smtp.getreply()
+        except (OSError, smtplib.SMTPException) as error:
+            self.close()
+            raise SendFailure("reply", None, f"{type(error).__name__}: {error}",
+                              after_final_dot=True) from error
+        if code != 250:
+            raise SendFailure("reply", code, _decode(reply))
+
+    @staticmethod
+    def _expect(answer, accepted, phase):
+        code, reply = answer
+        if code not in accepted:
+            raise SendFailure(phase, code, _decode(reply))
+
+    def _reset(self):
+        try:
+            self.smtp.rset()
+        except (OSError, smtplib.SMTPException):
+            self.close()

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8c5acf6beb54
+Revision ID: 198a3c6c66ad
 Revises: 
-Create Date: 2026-11-24 19:04:37.574267
+Create Date: 2026-11-24 19:11:33.796143
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '8c5acf6beb54'
+revision = '198a3c6c66ad'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -87,6 +87,40 @@ def upgrade():
     with op.batch_alter_table('gallery', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_gallery_studio_id'), ['studio_id'], unique=False)
 
+    op.create_table('outbox_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('studio_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('dedup_key', sa.String(length=200), nullable=True),
+    sa.Column('sender', sa.String(length=320), nullable=False),
+    sa.Column('recipient', sa.String(length=254), nullable=False),
+    sa.Column('recipient_name', sa.String(length=200), nullable=False),
+    sa.Column('reply_to', sa.String(length=320), nullable=True),
+    sa.Column('cc', sa.Text(), nullable=False),
+    sa.Column('subject', sa.String(length=998), nullable=False),
+    sa.Column('html', sa.Text(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('headers', sa.JSON(), nullable=False),
+    sa.Column('message_id', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('leased_by', sa.String(length=64), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('gallery_id', sa.Integer(), nullable=True),
+    sa.Column('source', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_outbox_message_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message')),
+    sa.UniqueConstraint('dedup_key', name=op.f('uq_outbox_message_dedup_key'))
+    )
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_claim', ['state', 'due_at'], unique=False)
+        batch_op.create_index('ix_outbox_studio_state', ['studio_id', 'state'], unique=False)
+
     op.create_table('price_list',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('studio_id', sa.Integer(), nullable=False),
@@ -123,6 +157,24 @@ def upgrade():
     sa.Column('value', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_studio_counter_studio_id_studio'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('studio_id', 'name', name=op.f('pk_studio_counter'))
+    )
+    op.create_table('studio_mail_state',
+    sa.Column('studio_id', sa.Integer(), nullable=False),
+    sa.Column('window_start', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sent_in_window', sa.Integer(), nullable=False),
+    sa.Column('paused_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('pause_reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_studio_mail_state_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('studio_id', name=op.f('pk_studio_mail_state'))
+    )
+    op.create_table('suppression',
+    sa.Column('studio_id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('reason', sa.String(length=32), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_suppression_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('studio_id', 'email', name=op.f('pk_suppression'))
     )
     op.create_table('access_card',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -440,6 +492,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_access_card_gallery_id'))
 
     op.drop_table('access_card')
+    op.drop_table('suppression')
+    op.drop_table('studio_mail_state')
     op.drop_table('studio_counter')
     with op.batch_alter_table('staff_user', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_user_studio_id'))
@@ -449,6 +503,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_price_list_studio_id'))
 
     op.drop_table('price_list')
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_studio_state')
+        batch_op.drop_index('ix_outbox_claim')
+
+    op.drop_table('outbox_message')
     with op.batch_alter_table('gallery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_gallery_studio_id'))
 

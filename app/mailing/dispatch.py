@@ -1,0 +1,308 @@
+"""The dispatcher: claim due outbox rows under a lease, send them, record each outcome.
+
+Any number of dispatchers (web requests, the scheduler, ``flask emails dispatch``) may run at
+once. A claim is one short transaction: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, BEGIN
+IMMEDIATE on SQLite. Rows stay ``sending`` under a lease while they are worked on; a dispatcher
+that dies leaves them to be claimed again when the lease runs out. Each outcome is committed
+right after the server's reply, never once per batch.
+"""
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.utils import formataddr, parseaddr
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.database import begin_write, insert_ignoring_conflicts, writer_transactions
+from app.extensions import db
+from app.mailing.models import MailKind, MailState, OutboxMessage, StudioMailState, Suppression
+from app.mailing.transport import SendFailure, SmtpConnection, SmtpSettings, build_message
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=6)
+
+
+@dataclass
+class DispatchResult:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    unknown: int = 0
+    skipped: int = 0
+    deferred: int = 0  # put back without an attempt (rate limit, paused studio)
+    errors: list = field(default_factory=list)
+
+    def merge(self, other):
+        for name in ("sent", "retried", "failed", "unknown", "skipped", "deferred"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
+
+    def summary(self):
+        return (f"sent {self.sent}, retried {self.retried}, failed {self.failed}, "
+                f"unknown {self.unknown}, skipped {self.skipped}, deferred {self.deferred}")
+
+
+def backoff_delay(attempts, rng=random):
+    """Exponential backoff with ±20 % jitter: 1, 2, 4 ... minutes, at most six hours."""
+    delay = min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+    return delay * rng.uniform(0.8, 1.2)
+
+
+# ------------------------------------------------------------------ before claiming
+
+
+def skip_unwanted(now):
+    """Mark queued campaign mail to suppressed addresses, and expired mail, as skipped."""
+    suppressed = sa.exists().where(Suppression.studio_id == OutboxMessage.studio_id,
+                                   Suppression.email == sa.func.lower(OutboxMessage.recipient))
+    skipped = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.state == MailState.QUEUED, OutboxMessage.kind == MailKind.CAMPAIGN,
+               suppressed)
+        .values(state=MailState.SKIPPED, last_error="The address unsubscribed or bounced.")
+        .execution_options(synchronize_session=False)).rowcount
+    expired = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.state == MailState.QUEUED, OutboxMessage.expires_at.is_not(None),
+               OutboxMessage.expires_at <= now)
+        .values(state=MailState.SKIPPED, last_error="Expired before it could be sent.")
+        .execution_options(synchronize_session=False)).rowcount
+    return skipped + expired
+
+
+def _claimable(now):
+    due = sa.and_(OutboxMessage.state == MailState.QUEUED, OutboxMessage.due_at <= now)
+    abandoned = sa.and_(OutboxMessage.state == MailState.SENDING, OutboxMessage.lease_until < now)
+    paused = sa.exists().where(StudioMailState.studio_id == OutboxMessage.studio_id,
+                               StudioMailState.paused_at.is_not(None))
+    return sa.and_(sa.or_(due, abandoned), ~paused)
+
+
+def claim(now, worker, limit=200, ids=None):
+    """Claim up to ``limit`` due rows for ``worker`` and commit; returns their ids."""
+    db.session.commit()
+    begin_write()
+    candidates = sa.select(OutboxMessage.id).where(_claimable(now)).order_by(
+        OutboxMessage.due_at, OutboxMessage.id).limit(limit)
+    if ids is not None:
+        candidates = candidates.where(OutboxMessage.id.in_(ids))
+    if db.session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    claimed = db.session.scalars(
+        sa.update(OutboxMessage).where(OutboxMessage.id.in_(candidates.scalar_subquery()))
+        .values(state=MailState.SENDING, lease_until=now + LEASE, leased_by=worker)
+        .returning(OutboxMessage.id).execution_options(synchronize_session=False)).all()
+    db.session.commit()
+    return sorted(claimed)
+
+
+# ------------------------------------------------------------------ rate and pauses
+
+
+def _studio_state(studio_id):
+    db.session.execute(insert_ignoring_conflicts(StudioMailState.__table__).values(
+        studio_id=studio_id, sent_in_window=0))
+    query = sa.select(StudioMailState).where(StudioMailState.studio_id == studio_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return db.session.scalar(query.execution_options(populate_existing=True))
+
+
+def reserve_send_slots(studio_id, wanted, now, per_minute):
+    """Grant up to ``wanted`` sends in the studio's current minute, across every process.
+
+    Returns (granted, paused_reason). Commits: the reservation must be visible to others at once.
+    """
+    db.session.commit()
+    state = _studio_state(studio_id)
+    if state.paused_at is not None:
+        db.session.commit()
+        return 0, state.pause_reason
+    window = now.replace(second=0, microsecond=0)
+    if state.window_start is None or state.window_start < window:
+        state.window_start, state.sent_in_window = window, 0
+    granted = max(0, min(wanted, per_minute - state.sent_in_window))
+    state.sent_in_window += granted
+    db.session.commit()
+    return granted, None
+
+
+def pause_studio(studio_id, reason, now):
+    state = _studio_state(studio_id)
+    state.paused_at, state.pause_reason = now, reason
+
+
+def resume_studio(studio_id):
+    """Let a paused studio send again (after its settings were fixed)."""
+    state = _studio_state(studio_id)
+    state.paused_at = state.pause_reason = None
+
+
+# ------------------------------------------------------------------ outcomes
+
+
+def _release(rows, due_at, reason=None):
+    for row in rows:
+        row.state, row.lease_until, row.leased_by, row.due_at = MailState.QUEUED, None, None, due_at
+        if reason:
+            row.last_error = reason
+
+
+def _record_sent(row, now):
+    row.state, row.sent_at, row.lease_until, row.last_error = MailState.SENT, now, None, None
+    row.attempts += 1
+
+
+def _record_retry_or_fail(row, failure, now, result):
+    row.attempts += 1
+    row.lease_until = None
+    row.last_error = str(failure)
+    out_of_time = row.expires_at is not None and row.expires_at <= now
+    if row.attempts >= MAX_ATTEMPTS or out_of_time:
+        row.state = MailState.FAILED
+        result.failed += 1
+    else:
+        row.state, row.due_at = MailState.QUEUED, now + backoff_delay(row.attempts)
+        result.retried += 1
+
+
+def _record_failure(row, failure, now, result):
+    """Sort a refusal into retry, failure, bounce, pause or unknown."""
+    if failure.after_final_dot:
+        row.state, row.lease_until, row.last_error = MailState.UNKNOWN, None, (
+            "The server did not answer after receiving the message; it may have been "
+            f"delivered. Check before sending again. ({failure})")
+        row.attempts += 1
+        result.unknown += 1
+        return "continue"
+    if failure.code is None or 400 <= failure.code < 500:
+        _record_retry_or_fail(row, failure, now, result)
+        return "stop" if failure.code is None else "continue"
+    status = failure.enhanced_status or ""
+    if status.startswith("5.7."):
+        reason = f"The mail server refused to send for this studio: {failure}"
+        if row.studio_id is not None:
+            pause_studio(row.studio_id, reason, now)
+        _release([row], now, reason)
+        result.deferred += 1
+        return "pause"
+    row.state, row.lease_until, row.last_error = MailState.FAILED, None, str(failure)
+    row.attempts += 1
+    result.failed += 1
+    if status.startswith("5.1.") and row.studio_id is not None:
+        db.session.execute(insert_ignoring_conflicts(Suppression.__table__).values(
+            studio_id=row.studio_id, email=row.recipient.lower(), reason="bounced",
+            detail=str(failure), created_at=now))
+    return "continue"
+
+
+# ------------------------------------------------------------------ sending
+
+
+def message_bytes(row, now):
+    to = formataddr((row.recipient_name, row.recipient)) if row.recipient_name else row.recipient
+    message = build_message(to=to, subject=row.subject, html=row.html, text=row.text,
+                            sender=row.sender, reply_to=row.reply_to, headers=row.headers,
+                            sent_at=now, message_id=row.message_id, cc=row.cc or None)
+    return message.as_bytes()
+
+
+def _recipients(row):
+    return [row.recipient] + [address.strip() for address in row.cc.split(",") if address.strip()]
+
+
+def _envelope_sender(row):
+    return parseaddr(row.sender)[1]
+
+
+def settings_for_studio(studio_id):
+    """The SMTP server a studio's mail goes through. For now the platform's; studio SMTP
+    settings (their own issue) plug in here."""
+    return SmtpSettings.from_config(current_app.config)
+
+
+def _send_batch(studio_id, rows, now, result):
+    """Send one studio's rows over one connection, committing each outcome as it comes."""
+    try:
+        connection = SmtpConnection(settings_for_studio(studio_id)).open()
+    except SendFailure as failure:
+        for row in rows:
+            _record_retry_or_fail(row, failure, now, result)
+        result.errors.append(str(failure))
+        db.session.commit()
+        return
+    try:
+        for index, row in enumerate(rows):
+            try:
+                connection.send(_envelope_sender(row), _recipients(row), message_bytes(row, now))
+            except SendFailure as failure:
+                verdict = _record_failure(row, failure, now, result)
+                db.session.commit()
+                if verdict in ("stop", "pause"):
+                    _release(rows[index + 1:], now if verdict == "pause" else now + backoff_delay(1))
+                    result.deferred += len(rows) - index - 1
+                    db.session.commit()
+                    return
+                if connection.smtp is None:
+                    connection.open()
+                continue
+            _record_sent(row, now)
+            result.sent += 1
+            db.session.commit()
+    except SendFailure as failure:  # reconnecting failed
+        remaining = [row for row in rows if row.state == MailState.SENDING]
+        for row in remaining:
+            _record_retry_or_fail(row, failure, now, result)
+        db.session.commit()
+    finally:
+        connection.close()
+
+
+def dispatch(now, worker="dispatcher", limit=200, ids=None):
+    """Send what is queued and due at ``now``. Returns a ``DispatchResult``.
+
+    Rows stay loaded across commits (we own them under the lease), so no transaction is open
+    while we talk to the SMTP server; each outcome is one short writer transaction.
+    """
+    session = db.session()
+    keep_loaded = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        with writer_transactions():
+            return _dispatch(now, worker, limit, ids)
+    finally:
+        session.expire_on_commit = keep_loaded
+
+
+def _dispatch(now, worker, limit, ids):
+    result = DispatchResult()
+    result.skipped += skip_unwanted(now)
+    db.session.commit()
+    claimed = claim(now, worker, limit, ids)
+    if not claimed:
+        return result
+    rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
+                              .order_by(OutboxMessage.id)).all()
+    by_studio = defaultdict(list)
+    for row in rows:
+        by_studio[row.studio_id].append(row)
+    per_minute = current_app.config["MAIL_STUDIO_RATE_PER_MINUTE"]
+    for studio_id, studio_rows in by_studio.items():
+        if studio_id is not None:
+            granted, paused = reserve_send_slots(studio_id, len(studio_rows), now, per_minute)
+            if granted < len(studio_rows):
+                later = studio_rows[granted:]
+                next_window = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+                _release(later, now if paused else next_window, paused)
+                result.deferred += len(later)
+                db.session.commit()
+                studio_rows = studio_rows[:granted]
+        if studio_rows:
+            _send_batch(studio_id, studio_rows, now, result)
+    return result
+

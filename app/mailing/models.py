@@ -1,0 +1,97 @@
+"""The outbox (every message we send, whatever its kind), suppressions and per-studio send state.
+
+This package imports no feature package: studios are referred to by id (a foreign key by table
+name), and messages carry their rendered subject, HTML and text.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.timeutil import UTCDateTime
+
+
+class MailKind(StrEnum):
+    CAMPAIGN = "campaign"            # workflow emails: unsubscribable, suppressed addresses skipped
+    TRANSACTIONAL = "transactional"  # links, order confirmations: always sent
+    NOTIFICATION = "notification"    # order status emails
+    TEST = "test"                    # "send test email" from the admin
+
+
+class MailState(StrEnum):
+    QUEUED = "queued"
+    HELD = "held"            # waiting for an operator's review
+    SENDING = "sending"      # claimed by a dispatcher under a lease
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"      # the server went silent after the message's final dot: review it
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"      # not sent on purpose (unsubscribed, bounced address, expired)
+    MISSED = "missed"        # its moment passed before it could be queued (campaigns)
+
+
+class OutboxMessage(db.Model):
+    """One message to one recipient, rendered when it was queued."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    studio_id: Mapped[int | None] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    state: Mapped[str] = mapped_column(sa.String(16), default=MailState.QUEUED)
+    # Campaign mail: "<workflow email>:<occurrence>:<recipient>", unique, so a tick that runs
+    # twice (or in two processes) queues it once. NULL for other kinds.
+    dedup_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    sender: Mapped[str] = mapped_column(sa.String(320))
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    recipient_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    reply_to: Mapped[str | None] = mapped_column(sa.String(320))
+    cc: Mapped[str] = mapped_column(sa.Text, default="")  # comma-separated addresses
+    subject: Mapped[str] = mapped_column(sa.String(998))
+    html: Mapped[str] = mapped_column(sa.Text)
+    text: Mapped[str] = mapped_column(sa.Text)
+    headers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    message_id: Mapped[str] = mapped_column(sa.String(200))  # fixed at queue time: retries keep it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # not sent before
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # not retried after
+    attempts: Mapped[int] = mapped_column(default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    leased_by: Mapped[str | None] = mapped_column(sa.String(64))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # What the activity pages group by; plain ids, no foreign keys into feature packages.
+    gallery_id: Mapped[int | None]
+    source: Mapped[str | None] = mapped_column(sa.String(64))  # e.g. "workflow_email:12"
+
+    __table_args__ = (
+        # The dispatcher's claim: due queued rows, and sending rows whose lease ran out.
+        sa.Index("ix_outbox_claim", "state", "due_at"),
+        sa.Index("ix_outbox_studio_state", "studio_id", "state"),
+    )
+
+
+class Suppression(db.Model):
+    """An address that gets no more campaign mail from a studio (unsubscribed or bounced)."""
+
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    reason: Mapped[str] = mapped_column(sa.String(32))  # unsubscribed / bounced
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StudioMailState(db.Model):
+    """Per-studio sending state shared by every dispatcher process: the send-rate window and a
+    pause set when the server refuses us on policy or authentication grounds (5.7.x)."""
+
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_in_window: Mapped[int] = mapped_column(default=0)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pause_reason: Mapped[str | None] = mapped_column(sa.Text)

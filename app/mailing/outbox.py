@@ -1,0 +1,59 @@
+"""Putting messages in the outbox. Every kind of mail goes through here, so every message is
+retried, logged and visible; the dispatcher (dispatch.py) sends what is due."""
+
+from email.utils import make_msgid, parseaddr
+
+from app.database import insert_ignoring_conflicts
+from app.extensions import db
+from app.mailing.models import MailKind, MailState, OutboxMessage
+from app.mailing.transport import HeaderInjectionError
+
+
+def _single_line(name, value):
+    if value is not None and ("\r" in value or "\n" in value):
+        raise HeaderInjectionError(f"line break in {name}: {value!r}")
+    return value
+
+
+def new_message_id(sender):
+    """A Message-ID in the sender's domain, fixed at queue time so a retry keeps it."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "proofsheet.local"
+    return make_msgid(domain=domain)
+
+
+def message_values(*, kind, studio_id, sender, recipient, subject, html, text, now, due_at=None,
+                   recipient_name="", reply_to=None, cc=(), headers=None, expires_at=None,
+                   dedup_key=None, gallery_id=None, source=None, state=MailState.QUEUED):
+    """The column values of one outbox row, checked for header injection."""
+    for name, value in (("sender", sender), ("recipient", recipient), ("subject", subject),
+                        ("reply_to", reply_to), ("recipient_name", recipient_name)):
+        _single_line(name, value)
+    for name, value in (headers or {}).items():
+        _single_line(name, name)
+        _single_line(name, value)
+    return dict(
+        studio_id=studio_id, kind=MailKind(kind), state=MailState(state), dedup_key=dedup_key,
+        sender=sender, recipient=recipient.strip(), recipient_name=recipient_name or "",
+        reply_to=reply_to, cc=", ".join(address.strip() for address in cc), subject=subject,
+        html=html, text=text, headers=dict(headers or {}), message_id=new_message_id(sender),
+        created_at=now, due_at=due_at or now, expires_at=expires_at, attempts=0,
+        gallery_id=gallery_id, source=source)
+
+
+def queue_message(**values):
+    """Queue one message (see ``message_values``) and return its row (flushed, not committed)."""
+    row = OutboxMessage(**message_values(**values))
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def queue_many_once(rows):
+    """Insert many prepared rows, skipping those whose ``dedup_key`` is already queued.
+
+    Returns how many were inserted. Campaign ticks use this: running it twice queues nothing more.
+    """
+    if not rows:
+        return 0
+    result = db.session.execute(insert_ignoring_conflicts(OutboxMessage.__table__), rows)
+    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
