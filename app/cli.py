@@ -1,12 +1,33 @@
 """Command-line commands: `flask serve` (the embedded all-in-one site) and `flask seed-demo`."""
 
+import contextlib
+
 import click
 from flask import current_app
 from flask_migrate import upgrade
 
 
 def register_commands(app):
+    from app.mailing.cli import emails
+
     app.cli.add_command(serve)
+    app.cli.add_command(emails)
+    app.cli.add_command(scheduler)
+
+
+@click.group("scheduler")
+def scheduler():
+    """Run the periodic jobs (campaign tick and mail dispatch)."""
+
+
+@scheduler.command("run")
+def scheduler_run():
+    """Run the scheduler in this process until stopped (production: its own process)."""
+    from app.jobs import run_blocking_scheduler
+
+    click.echo("Scheduler running: mail cycle every minute. Ctrl+C to stop.")
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        run_blocking_scheduler(current_app._get_current_object())
 
 
 @click.command("serve")
@@ -14,20 +35,28 @@ def register_commands(app):
 @click.option("--port", default=5000, show_default=True)
 @click.option("--sink/--no-sink", default=True, show_default=True,
               help="Start the local SMTP sink (only used when MAIL_SINK_ENABLED).")
-def serve(host, port, sink):
-    """Upgrade the database, start the local mail sink, and serve the site (embedded default)."""
+@click.option("--scheduler/--no-scheduler", "with_scheduler", default=True, show_default=True,
+              help="Run the campaign and mail jobs in this process.")
+def serve(host, port, sink, with_scheduler):
+    """Upgrade the database, start the local mail sink and the scheduler, and serve the site."""
     app = current_app._get_current_object()
     upgrade()
-    controller = None
+    controller = background = None
     if sink and app.config["MAIL_SINK_ENABLED"]:
         from app.mailing.sink import start_sink
 
         controller = start_sink(app.config["MAIL_SINK_FOLDER"], port=app.config["MAIL_PORT"])
         click.echo(f"Local mail sink on 127.0.0.1:{app.config['MAIL_PORT']}; "
                    f"read it at http://{host}:{port}/admin/mail")
+    if with_scheduler:
+        from app.jobs import start_background_scheduler
+
+        background = start_background_scheduler(app)
     try:
         # No reloader: it would start the sink and the scheduler twice.
         app.run(host=host, port=port, use_reloader=False, threaded=True)
     finally:
+        if background:
+            background.shutdown(wait=False)
         if controller:
             controller.stop()
