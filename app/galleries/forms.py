@@ -13,6 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.galleries import services
@@ -44,14 +45,14 @@ class GalleryForm(FlaskForm):
         _l("Archive on"), format=DATETIME_FORMAT, validators=[Optional()],
         description=_l("The gallery closes to clients at this time."))
     status = SelectField(_l("Status"), choices=[
-        (GalleryStatus.DRAFT, _l("Draft: only you can see it")),
-        (GalleryStatus.PUBLISHED, _l("Published: open to clients")),
-        (GalleryStatus.ARCHIVED, _l("Archived: closed to clients")),
+        SelectChoice(GalleryStatus.DRAFT, _l("Draft: only you can see it")),
+        SelectChoice(GalleryStatus.PUBLISHED, _l("Published: open to clients")),
+        SelectChoice(GalleryStatus.ARCHIVED, _l("Archived: closed to clients")),
     ], default=GalleryStatus.DRAFT)
     access = SelectField(_l("Who can open it"), choices=[
-        (GalleryAccess.PUBLIC, _l("Anyone with the link")),
-        (GalleryAccess.PASSWORD, _l("Anyone with the link and the gallery password")),
-        (GalleryAccess.REGISTRATION, _l("Clients who register with their name and email")),
+        SelectChoice(GalleryAccess.PUBLIC, _l("Anyone with the link")),
+        SelectChoice(GalleryAccess.PASSWORD, _l("Anyone with the link and the gallery password")),
+        SelectChoice(GalleryAccess.REGISTRATION, _l("Clients who register with their name and email")),
     ], default=GalleryAccess.PUBLIC)
     password = PasswordField(_l("Gallery password"), validators=[Length(max=128)])
     is_qr = BooleanField(_l("QR gallery: hand out printed access cards, each showing its own photos"))
