@@ -25,3 +25,9 @@ from app.shop.models import (  # noqa: F401
     Promotion,
     StudioCounter,
 )
+from app.workflows.models import (  # noqa: F401
+    CampaignOccurrence,  # noqa: F401
+    GalleryWorkflow,
+    Workflow,
+    WorkflowEmail,
+)

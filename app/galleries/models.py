@@ -58,7 +58,13 @@ class Gallery(db.Model):
         back_populates="gallery", order_by="AccessCard.id", cascade="all, delete-orphan",
         passive_deletes=True)
 
-    __table_args__ = (sa.UniqueConstraint("studio_id", "slug"),)
+    __table_args__ = (
+        sa.UniqueConstraint("studio_id", "slug"),
+        # The campaign engine reads galleries whose dates fall in a window.
+        sa.Index("ix_gallery_sale_starts_at", "sale_starts_at"),
+        sa.Index("ix_gallery_sale_ends_at", "sale_ends_at"),
+        sa.Index("ix_gallery_archives_at", "archives_at"),
+    )
 
     @property
     def cover_photo(self):
@@ -143,8 +149,9 @@ class Registration(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("client_id", "gallery_id"),
-        # The campaign engine looks registrations up by gallery and time.
+        # The campaign engine looks registrations up by time, and by gallery.
         sa.Index("ix_registration_gallery_registered", "gallery_id", "registered_at"),
+        sa.Index("ix_registration_registered_at", "registered_at"),
     )
 
 

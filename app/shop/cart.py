@@ -99,7 +99,8 @@ def add_to_cart(client, *, gallery_id, photo_id, product_id, quantity, now):
         item = CartItem(gallery_id=gallery.id, photo_id=photo.id, product_id=product.id,
                         quantity=quantity, added_at=now)
         cart.items.append(item)
-    cart.first_item_at = cart.first_item_at or now
+    if cart.first_item_at is None:
+        cart.first_item_at, cart.gallery_id = now, gallery.id
     cart.last_item_at = now
     db.session.flush()
     return item

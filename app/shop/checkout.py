@@ -182,7 +182,8 @@ def place_order(*, studio, client, cart, contact, delivery, payment_method, now,
     if coupon is not None:
         _claim_coupon(coupon)
     order = Order(
-        studio_id=studio.id, client_id=client.id, number=next_order_number(studio, now),
+        studio_id=studio.id, client_id=client.id, gallery_id=cart.items[0].gallery_id,
+        number=next_order_number(studio, now),
         status=OrderStatus.NEW, placed_at=now, currency=studio.currency,
         subtotal_minor=quote.subtotal_minor, promotion_discount_minor=quote.promotion_discount_minor,
         promotion_id=quote.applied_promotions[0].id if quote.applied_promotions else None,

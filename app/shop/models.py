@@ -129,6 +129,7 @@ class Promotion(db.Model):
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         sa.CheckConstraint("discount_value > 0", name="discount_positive"),
         sa.Index("ix_promotion_gallery_ends", "gallery_id", "ends_at"),
+        sa.Index("ix_promotion_ends_at", "ends_at"),
     )
 
     def is_active(self, now):
@@ -166,6 +167,8 @@ class Cart(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"))
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("client.id", ondelete="CASCADE"))
+    # The gallery of the first item: its workflow sends the abandoned-cart emails.
+    gallery_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gallery.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_item_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_item_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -181,7 +184,7 @@ class Cart(db.Model):
         sa.Index("uq_cart_one_open_per_client", "client_id", unique=True,
                  sqlite_where=sa.text("closed_at IS NULL"),
                  postgresql_where=sa.text("closed_at IS NULL")),
-        sa.Index("ix_cart_open_first_item", "studio_id", "first_item_at"),
+        sa.Index("ix_cart_first_item_at", "first_item_at"),
     )
 
 
@@ -220,6 +223,8 @@ class Order(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"))
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("client.id", ondelete="RESTRICT"), index=True)
+    # The gallery the order was placed from (its first item's): its workflow thanks the client.
+    gallery_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gallery.id", ondelete="SET NULL"))
     number: Mapped[str] = mapped_column(sa.String(20))
     status: Mapped[str] = mapped_column(sa.String(24), default=OrderStatus.NEW)
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -261,6 +266,7 @@ class Order(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("studio_id", "number"),
         sa.Index("ix_order_studio_placed", "studio_id", "placed_at"),
+        sa.Index("ix_order_placed_at", "placed_at"),
     )
 
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 198a3c6c66ad
+Revision ID: 867602c4afc5
 Revises: 
-Create Date: 2026-11-24 19:11:33.796143
+Create Date: 2026-11-24 19:17:43.282357
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '198a3c6c66ad'
+revision = '867602c4afc5'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -85,6 +85,9 @@ def upgrade():
     sa.UniqueConstraint('studio_id', 'slug', name=op.f('uq_gallery_studio_id_slug'))
     )
     with op.batch_alter_table('gallery', schema=None) as batch_op:
+        batch_op.create_index('ix_gallery_archives_at', ['archives_at'], unique=False)
+        batch_op.create_index('ix_gallery_sale_ends_at', ['sale_ends_at'], unique=False)
+        batch_op.create_index('ix_gallery_sale_starts_at', ['sale_starts_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_gallery_studio_id'), ['studio_id'], unique=False)
 
     op.create_table('outbox_message',
@@ -176,6 +179,19 @@ def upgrade():
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_suppression_studio_id_studio'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('studio_id', 'email', name=op.f('pk_suppression'))
     )
+    op.create_table('workflow',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('studio_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('template_key', sa.String(length=40), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_workflow_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_workflow'))
+    )
+    with op.batch_alter_table('workflow', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_workflow_studio_id'), ['studio_id'], unique=False)
+
     op.create_table('access_card',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('gallery_id', sa.Integer(), nullable=False),
@@ -193,17 +209,19 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('studio_id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('gallery_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('first_item_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_item_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('closed_reason', sa.String(length=16), nullable=True),
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_cart_client_id_client'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['gallery_id'], ['gallery.id'], name=op.f('fk_cart_gallery_id_gallery'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_cart_studio_id_studio'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cart'))
     )
     with op.batch_alter_table('cart', schema=None) as batch_op:
-        batch_op.create_index('ix_cart_open_first_item', ['studio_id', 'first_item_at'], unique=False)
+        batch_op.create_index('ix_cart_first_item_at', ['first_item_at'], unique=False)
         batch_op.create_index('uq_cart_one_open_per_client', ['client_id'], unique=True, sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
 
     op.create_table('gallery_pricing',
@@ -215,6 +233,17 @@ def upgrade():
     sa.ForeignKeyConstraint(['price_list_id'], ['price_list.id'], name=op.f('fk_gallery_pricing_price_list_id_price_list'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('gallery_id', name=op.f('pk_gallery_pricing'))
     )
+    op.create_table('gallery_workflow',
+    sa.Column('gallery_id', sa.Integer(), nullable=False),
+    sa.Column('workflow_id', sa.Integer(), nullable=False),
+    sa.Column('assigned_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['gallery_id'], ['gallery.id'], name=op.f('fk_gallery_workflow_gallery_id_gallery'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workflow_id'], ['workflow.id'], name=op.f('fk_gallery_workflow_workflow_id_workflow'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('gallery_id', name=op.f('pk_gallery_workflow'))
+    )
+    with op.batch_alter_table('gallery_workflow', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_gallery_workflow_workflow_id'), ['workflow_id'], unique=False)
+
     op.create_table('invitation',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('studio_id', sa.Integer(), nullable=False),
@@ -289,6 +318,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_promotion'))
     )
     with op.batch_alter_table('promotion', schema=None) as batch_op:
+        batch_op.create_index('ix_promotion_ends_at', ['ends_at'], unique=False)
         batch_op.create_index('ix_promotion_gallery_ends', ['gallery_id', 'ends_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_promotion_studio_id'), ['studio_id'], unique=False)
 
@@ -304,6 +334,44 @@ def upgrade():
     )
     with op.batch_alter_table('registration', schema=None) as batch_op:
         batch_op.create_index('ix_registration_gallery_registered', ['gallery_id', 'registered_at'], unique=False)
+        batch_op.create_index('ix_registration_registered_at', ['registered_at'], unique=False)
+
+    op.create_table('workflow_email',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workflow_id', sa.Integer(), nullable=False),
+    sa.Column('trigger', sa.String(length=24), nullable=False),
+    sa.Column('rule', sa.String(length=16), nullable=False),
+    sa.Column('days', sa.Integer(), nullable=False),
+    sa.Column('send_time', sa.Time(), nullable=True),
+    sa.Column('recipient_filter', sa.String(length=16), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('days >= 0 AND days <= 365', name=op.f('ck_workflow_email_days_in_range')),
+    sa.ForeignKeyConstraint(['workflow_id'], ['workflow.id'], name=op.f('fk_workflow_email_workflow_id_workflow'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_workflow_email'))
+    )
+    with op.batch_alter_table('workflow_email', schema=None) as batch_op:
+        batch_op.create_index('ix_workflow_email_trigger', ['trigger', 'rule', 'days'], unique=False)
+        batch_op.create_index(batch_op.f('ix_workflow_email_workflow_id'), ['workflow_id'], unique=False)
+
+    op.create_table('campaign_occurrence',
+    sa.Column('workflow_email_id', sa.Integer(), nullable=False),
+    sa.Column('occurrence_kind', sa.String(length=16), nullable=False),
+    sa.Column('occurrence_id', sa.Integer(), nullable=False),
+    sa.Column('gallery_id', sa.Integer(), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('recipients', sa.Integer(), nullable=False),
+    sa.Column('manual', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['gallery_id'], ['gallery.id'], name=op.f('fk_campaign_occurrence_gallery_id_gallery'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workflow_email_id'], ['workflow_email.id'], name=op.f('fk_campaign_occurrence_workflow_email_id_workflow_email'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('workflow_email_id', 'occurrence_kind', 'occurrence_id', name=op.f('pk_campaign_occurrence'))
+    )
+    with op.batch_alter_table('campaign_occurrence', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_campaign_occurrence_gallery_id'), ['gallery_id'], unique=False)
 
     op.create_table('card_claim',
     sa.Column('client_id', sa.Integer(), nullable=False),
@@ -350,6 +418,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('studio_id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('gallery_id', sa.Integer(), nullable=True),
     sa.Column('number', sa.String(length=20), nullable=False),
     sa.Column('status', sa.String(length=24), nullable=False),
     sa.Column('placed_at', sa.DateTime(timezone=True), nullable=False),
@@ -380,12 +449,14 @@ def upgrade():
     sa.Column('cancel_reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_shop_order_client_id_client'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['coupon_id'], ['coupon.id'], name=op.f('fk_shop_order_coupon_id_coupon'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['gallery_id'], ['gallery.id'], name=op.f('fk_shop_order_gallery_id_gallery'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['promotion_id'], ['promotion.id'], name=op.f('fk_shop_order_promotion_id_promotion'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_shop_order_studio_id_studio'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shop_order')),
     sa.UniqueConstraint('studio_id', 'number', name=op.f('uq_shop_order_studio_id_number'))
     )
     with op.batch_alter_table('shop_order', schema=None) as batch_op:
+        batch_op.create_index('ix_order_placed_at', ['placed_at'], unique=False)
         batch_op.create_index('ix_order_studio_placed', ['studio_id', 'placed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_shop_order_client_id'), ['client_id'], unique=False)
 
@@ -446,6 +517,7 @@ def downgrade():
     with op.batch_alter_table('shop_order', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shop_order_client_id'))
         batch_op.drop_index('ix_order_studio_placed')
+        batch_op.drop_index('ix_order_placed_at')
 
     op.drop_table('shop_order')
     with op.batch_alter_table('cart_item', schema=None) as batch_op:
@@ -460,13 +532,24 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_card_claim_card_id'))
 
     op.drop_table('card_claim')
+    with op.batch_alter_table('campaign_occurrence', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_campaign_occurrence_gallery_id'))
+
+    op.drop_table('campaign_occurrence')
+    with op.batch_alter_table('workflow_email', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_workflow_email_workflow_id'))
+        batch_op.drop_index('ix_workflow_email_trigger')
+
+    op.drop_table('workflow_email')
     with op.batch_alter_table('registration', schema=None) as batch_op:
+        batch_op.drop_index('ix_registration_registered_at')
         batch_op.drop_index('ix_registration_gallery_registered')
 
     op.drop_table('registration')
     with op.batch_alter_table('promotion', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_promotion_studio_id'))
         batch_op.drop_index('ix_promotion_gallery_ends')
+        batch_op.drop_index('ix_promotion_ends_at')
 
     op.drop_table('promotion')
     with op.batch_alter_table('product', schema=None) as batch_op:
@@ -482,16 +565,24 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_invitation_studio_id'))
 
     op.drop_table('invitation')
+    with op.batch_alter_table('gallery_workflow', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_gallery_workflow_workflow_id'))
+
+    op.drop_table('gallery_workflow')
     op.drop_table('gallery_pricing')
     with op.batch_alter_table('cart', schema=None) as batch_op:
         batch_op.drop_index('uq_cart_one_open_per_client', sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
-        batch_op.drop_index('ix_cart_open_first_item')
+        batch_op.drop_index('ix_cart_first_item_at')
 
     op.drop_table('cart')
     with op.batch_alter_table('access_card', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_access_card_gallery_id'))
 
     op.drop_table('access_card')
+    with op.batch_alter_table('workflow', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_workflow_studio_id'))
+
+    op.drop_table('workflow')
     op.drop_table('suppression')
     op.drop_table('studio_mail_state')
     op.drop_table('studio_counter')
@@ -510,6 +601,9 @@ def downgrade():
     op.drop_table('outbox_message')
     with op.batch_alter_table('gallery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_gallery_studio_id'))
+        batch_op.drop_index('ix_gallery_sale_starts_at')
+        batch_op.drop_index('ix_gallery_sale_ends_at')
+        batch_op.drop_index('ix_gallery_archives_at')
 
     op.drop_table('gallery')
     op.drop_table('coupon')

@@ -1,0 +1,118 @@
+"""Email workflows: a studio's sequences of emails, each with a trigger, a rule and a filter.
+
+Predefined templates live in code (templates.py, translatable); a studio duplicates one into
+these tables. A gallery uses at most one workflow (GalleryWorkflow: the workflows package knows
+galleries, not the other way round).
+"""
+
+from datetime import datetime, time
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.timeutil import UTCDateTime
+
+
+class Trigger(StrEnum):
+    SALE_START = "sale_start"
+    SALE_END = "sale_end"
+    ARCHIVE = "archive"
+    PROMOTION_EXPIRY = "promotion_expiry"
+    REGISTRATION = "registration"
+    ORDER = "order"
+    CART = "cart"
+
+    @property
+    def is_date(self):
+        """Date triggers happen at a known future moment, so "days before" makes sense."""
+        return self in (Trigger.SALE_START, Trigger.SALE_END, Trigger.ARCHIVE,
+                        Trigger.PROMOTION_EXPIRY)
+
+
+class Rule(StrEnum):
+    INSTANT = "instant"
+    DAYS_BEFORE = "before"
+    DAYS_AFTER = "after"
+
+
+class RecipientFilter(StrEnum):
+    ALL = "all"
+    ORDERED = "ordered"
+    NOT_ORDERED = "not_ordered"
+
+
+class Workflow(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(120))
+    template_key: Mapped[str | None] = mapped_column(sa.String(40))  # what it was copied from
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)  # "last saved"
+
+    emails: Mapped[list["WorkflowEmail"]] = relationship(
+        back_populates="workflow", order_by="WorkflowEmail.position, WorkflowEmail.id",
+        cascade="all, delete-orphan", passive_deletes=True)
+
+
+class WorkflowEmail(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workflow_id: Mapped[int] = mapped_column(sa.ForeignKey("workflow.id", ondelete="CASCADE"),
+                                             index=True)
+    trigger: Mapped[str] = mapped_column(sa.String(24))
+    rule: Mapped[str] = mapped_column(sa.String(16))
+    days: Mapped[int] = mapped_column(default=0)
+    send_time: Mapped[time | None] = mapped_column(sa.Time)  # studio-local wall clock
+    recipient_filter: Mapped[str] = mapped_column(sa.String(16), default=RecipientFilter.ALL)
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body_html: Mapped[str] = mapped_column(sa.Text)  # sanitized on save, and again on render
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    workflow: Mapped[Workflow] = relationship(back_populates="emails")
+
+    __table_args__ = (
+        sa.CheckConstraint("days >= 0 AND days <= 365", name="days_in_range"),
+        sa.Index("ix_workflow_email_trigger", "trigger", "rule", "days"),
+    )
+
+
+class GalleryWorkflow(db.Model):
+    """The workflow a gallery uses."""
+
+    gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    workflow_id: Mapped[int] = mapped_column(sa.ForeignKey("workflow.id", ondelete="CASCADE"),
+                                             index=True)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    workflow: Mapped[Workflow] = relationship()
+
+
+class OccurrenceKind(StrEnum):
+    """What a workflow email's occurrence is: one per gallery date, promotion, registration,
+    order or cart (ARCHITECTURE.md's schedule table)."""
+
+    GALLERY = "gallery"
+    PROMOTION = "promotion"
+    REGISTRATION = "registration"
+    ORDER = "order"
+    CART = "cart"
+
+
+class CampaignOccurrence(db.Model):
+    """A (workflow email, occurrence) the tick has dealt with: queued to N recipients, or sent on
+    purpose after it was missed. Its primary key is what makes a second tick a no-op."""
+
+    workflow_email_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workflow_email.id", ondelete="CASCADE"), primary_key=True)
+    occurrence_kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(primary_key=True)
+    gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"),
+                                            index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recipients: Mapped[int] = mapped_column(default=0)
+    manual: Mapped[bool] = mapped_column(default=False)  # sent with "send now" after being missed
