@@ -2,7 +2,9 @@
    progress bar and a result per file. Without JavaScript the same form posts all files at once. */
 (function () {
   "use strict";
-  var CONCURRENT = 2; // two at a time keeps the bar moving without starving the server
+  // One at a time: photos take their place in the gallery as they arrive, so sending them in the
+  // order chosen keeps that order (and a slow connection is not split between files).
+  var CONCURRENT = 1;
 
   var form = document.querySelector("[data-uploader]");
   if (!form) return;
