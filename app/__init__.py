@@ -74,6 +74,7 @@ def _register_blueprints(app):
     from app.galleries import admin_bp as galleries_admin_bp
     from app.galleries import public_bp as galleries_public_bp
     from app.mailing import bp as mailing_bp
+    from app.mailing import public_bp as mailing_public_bp
     from app.shop import admin_bp as shop_admin_bp
     from app.shop import client_bp as shop_client_bp
 
@@ -81,6 +82,7 @@ def _register_blueprints(app):
     app.register_blueprint(galleries_admin_bp)
     app.register_blueprint(galleries_public_bp)
     app.register_blueprint(mailing_bp)
+    app.register_blueprint(mailing_public_bp)
     app.register_blueprint(shop_admin_bp)
     app.register_blueprint(shop_client_bp)
 

@@ -52,6 +52,9 @@ DEFAULTS = {
     "PASSWORD_RESET_MAX_AGE": 60 * 60 * 2,
     "INVITATION_MAX_AGE": 60 * 60 * 24 * 7,
     "CLIENT_LINK_MAX_AGE": 60 * 60 * 24 * 365,
+    # A workflow email whose due time is older than this is not sent by the tick: it is shown
+    # to the photographer as missed, with a way to send it on purpose.
+    "CAMPAIGN_CATCH_UP_HOURS": 24,
     # The scheduler runs in the web process for `make run`; production runs `flask scheduler run`.
     "SCHEDULER_ENABLED": False,
 }

@@ -6,5 +6,6 @@ For now: the transport (build and send one message) and the local sink with its 
 from flask import Blueprint
 
 bp = Blueprint("mailing", __name__, url_prefix="/admin/mail")
+public_bp = Blueprint("mailing_public", __name__)
 
 from app.mailing import routes  # noqa: E402,F401

@@ -45,3 +45,24 @@ def status_command():
     counts = dict(db.session.execute(
         sa.select(OutboxMessage.state, sa.func.count()).group_by(OutboxMessage.state)).all())
     click.echo("  ".join(f"{state.value} {counts.get(state.value, 0)}" for state in MailState))
+
+
+@emails.command("tick")
+@click.option("--now", "now_text", help="Queue what is due at this instant (ISO-8601).")
+@click.option("--dry-run", is_flag=True, help="List what is due without queueing it.")
+def tick_command(now_text, dry_run):
+    """Queue the workflow emails that are due; print one summary line with counts per trigger."""
+    from app.workflows.engine import tick
+
+    now = parse_now(now_text)
+    result = tick(now, dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+        for occurrence, recipients in result.planned:
+            click.echo(f"  {occurrence.due_at.isoformat()} email {occurrence.email_id} "
+                       f"{occurrence.trigger} {occurrence.kind} {occurrence.occurrence_id}: "
+                       f"{len(recipients)} recipient(s)")
+        click.echo("dry run: " + result.summary())
+        return
+    db.session.commit()
+    click.echo(result.summary())

@@ -3,8 +3,11 @@
 from flask import abort, current_app, render_template
 from flask_login import current_user, login_required
 
-from app.mailing import bp
+from app import timeutil
+from app.extensions import csrf, db
+from app.mailing import bp, public_bp
 from app.mailing.sink import read_message, read_messages
+from app.mailing.unsubscribe import is_suppressed, read_unsubscribe_token, suppress
 
 
 def _sink_folder():
@@ -34,3 +37,28 @@ def message(message_id):
         "mailing/message.html", message=found, message_id=message_id,
         html=html_part.get_content() if html_part else None,
         text=text_part.get_content() if text_part else "")
+
+
+@public_bp.get("/unsubscribe/<token>")
+def unsubscribe(token):
+    """Ask for confirmation: a GET never unsubscribes (mail scanners follow links)."""
+    studio_id, email = _token_or_404(token)
+    return render_template("mailing/unsubscribe.html", token=token, email=email,
+                           done=is_suppressed(studio_id, email))
+
+
+@public_bp.post("/unsubscribe/<token>")
+@csrf.exempt
+def unsubscribe_confirm(token):
+    """One-click unsubscribe (RFC 8058 POST from the mail client, or the confirmation form)."""
+    studio_id, email = _token_or_404(token)
+    suppress(studio_id, email, "unsubscribed", timeutil.now())
+    db.session.commit()
+    return render_template("mailing/unsubscribe.html", token=token, email=email, done=True)
+
+
+def _token_or_404(token):
+    found = read_unsubscribe_token(token)
+    if found is None:
+        abort(404)
+    return found

@@ -41,8 +41,10 @@ def occurrence_ranges(rule, days, send_time, timezone_name, window_start, window
         return [(window_start, window_end + timedelta(microseconds=1))]
     zone = ZoneInfo(timezone_name)
     offset = timedelta(days=days if rule == Rule.DAYS_AFTER else -days)
-    first = window_start.astimezone(zone).date() - offset - timedelta(days=1)
-    last = window_end.astimezone(zone).date() - offset + timedelta(days=1)
+    # The planned send falls on the local date of the occurrence + offset: read the occurrences
+    # of the local dates that put it inside the window.
+    first = window_start.astimezone(zone).date() - offset
+    last = window_end.astimezone(zone).date() - offset
     ranges = [(_local_midnight(first, timezone_name), _local_midnight(last + timedelta(days=1),
                                                                       timezone_name))]
     # An "after" email is also due at the occurrence itself when its planned time has passed

@@ -1,0 +1,365 @@
+"""The campaign engine: which workflow email is due for whom, and when.
+
+One function, ``due_occurrences``, answers both "what is due now" (the tick, over a window of
+due times, all galleries) and "what will be due when" (a gallery's timeline, no window). It reads
+occurrences with indexed range queries, one per distinct (trigger, rule, days, send time,
+timezone) in use, so a tick's cost follows what can be due in its window, never the history.
+
+The tick then checks each due (email, occurrence) against the gallery's state, expands its
+recipients and the recipient filter at that moment in a few set-based queries, renders each
+message and queues it with a deterministic key: a second tick, in this process or another,
+queues nothing more.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.utils import parseaddr
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+
+from app.accounts.models import Studio
+from app.database import insert_ignoring_conflicts
+from app.extensions import db
+from app.galleries.models import Client, Gallery, GalleryStatus, Registration
+from app.mailing.models import MailKind, Suppression
+from app.mailing.outbox import message_values, queue_many_once
+from app.mailing.services import platform_sender
+from app.shop.models import Cart, Order, OrderItem, OrderStatus, Promotion
+from app.workflows.models import (
+    CampaignOccurrence,
+    GalleryWorkflow,
+    OccurrenceKind,
+    RecipientFilter,
+    Trigger,
+    Workflow,
+    WorkflowEmail,
+)
+from app.workflows.rendering import personalize, prepare
+from app.workflows.schedule import due_at, occurrence_ranges
+from app.workflows.values import recipient_values, unsubscribe_url
+
+K = OccurrenceKind
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a trigger's occurrences live: their id, instant, gallery and (per-client) client."""
+
+    kind: str
+    id: sa.ColumnElement
+    at: sa.ColumnElement
+    gallery_id: sa.ColumnElement
+    client_id: sa.ColumnElement | None = None
+    still_valid: tuple = ()
+
+
+SOURCES = {
+    Trigger.SALE_START: Source(K.GALLERY, Gallery.id, Gallery.sale_starts_at, Gallery.id),
+    Trigger.SALE_END: Source(K.GALLERY, Gallery.id, Gallery.sale_ends_at, Gallery.id),
+    Trigger.ARCHIVE: Source(K.GALLERY, Gallery.id, Gallery.archives_at, Gallery.id),
+    Trigger.PROMOTION_EXPIRY: Source(K.PROMOTION, Promotion.id, Promotion.ends_at,
+                                     Promotion.gallery_id, None, (Promotion.removed_at.is_(None),)),
+    Trigger.REGISTRATION: Source(K.REGISTRATION, Registration.id, Registration.registered_at,
+                                 Registration.gallery_id, Registration.client_id),
+    Trigger.ORDER: Source(K.ORDER, Order.id, Order.placed_at, Order.gallery_id, Order.client_id,
+                          (Order.status != OrderStatus.CANCELLED,)),
+    Trigger.CART: Source(K.CART, Cart.id, Cart.first_item_at, Cart.gallery_id, Cart.client_id,
+                         (Cart.closed_at.is_(None),)),
+}
+
+
+@dataclass(frozen=True)
+class DueOccurrence:
+    """A workflow email meeting one occurrence: due at ``due_at`` for ``client_id`` (or for the
+    gallery's registered clients when ``client_id`` is None)."""
+
+    email_id: int
+    trigger: str
+    kind: str
+    occurrence_id: int
+    occurrence_at: object
+    gallery_id: int
+    client_id: int | None
+    due_at: object
+
+
+def catch_up_window():
+    return timedelta(hours=current_app.config["CAMPAIGN_CATCH_UP_HOURS"])
+
+
+# ------------------------------------------------------------------ finding occurrences
+
+
+def _combinations(gallery_id=None):
+    """Distinct (trigger, rule, days, send time, timezone) of emails of assigned workflows."""
+    query = (sa.select(WorkflowEmail.trigger, WorkflowEmail.rule, WorkflowEmail.days,
+                       WorkflowEmail.send_time, Studio.timezone)
+             .join(Workflow, Workflow.id == WorkflowEmail.workflow_id)
+             .join(Studio, Studio.id == Workflow.studio_id)
+             .distinct())
+    if gallery_id is None:
+        query = query.where(sa.exists().where(GalleryWorkflow.workflow_id == Workflow.id))
+    else:
+        query = query.join(GalleryWorkflow, GalleryWorkflow.workflow_id == Workflow.id).where(
+            GalleryWorkflow.gallery_id == gallery_id)
+    return db.session.execute(query).all()
+
+
+def _candidates(combination, ranges, gallery_id, skip_processed):
+    trigger, rule, days, send_time, timezone = combination
+    source = SOURCES[Trigger(trigger)]
+    client_column = source.client_id if source.client_id is not None else sa.null()
+    query = (
+        sa.select(WorkflowEmail.id, source.id, source.at, source.gallery_id, client_column)
+        .select_from(source.id.table)
+        .join(GalleryWorkflow, GalleryWorkflow.gallery_id == source.gallery_id)
+        .join(WorkflowEmail, WorkflowEmail.workflow_id == GalleryWorkflow.workflow_id)
+        .join(Workflow, Workflow.id == WorkflowEmail.workflow_id)
+        .join(Studio, Studio.id == Workflow.studio_id)
+        .where(WorkflowEmail.trigger == trigger, WorkflowEmail.rule == rule,
+               WorkflowEmail.days == days, Studio.timezone == timezone, source.at.is_not(None),
+               *source.still_valid))
+    query = query.where(WorkflowEmail.send_time.is_(None) if send_time is None
+                        else WorkflowEmail.send_time == send_time)
+    if ranges is not None:
+        query = query.where(sa.or_(*[sa.and_(source.at >= low, source.at < high)
+                                     for low, high in ranges]))
+    if gallery_id is not None:
+        query = query.where(source.gallery_id == gallery_id)
+    if skip_processed:
+        query = query.where(~sa.exists().where(
+            CampaignOccurrence.workflow_email_id == WorkflowEmail.id,
+            CampaignOccurrence.occurrence_kind == source.kind,
+            CampaignOccurrence.occurrence_id == source.id))
+    return db.session.execute(query).all()
+
+
+def due_occurrences(window_start=None, window_end=None, gallery_id=None, skip_processed=True):
+    """Every (email, occurrence) due in (window_start, window_end] (or at any time when no
+    window is given), for all galleries or one."""
+    found = []
+    for combination in _combinations(gallery_id):
+        trigger, rule, days, send_time, timezone = combination
+        ranges = None
+        if window_start is not None:
+            ranges = occurrence_ranges(rule, days, send_time, timezone, window_start, window_end)
+        for email_id, occurrence_id, at, gallery, client in _candidates(
+                combination, ranges, gallery_id, skip_processed):
+            due = due_at(rule, days, send_time, at, timezone)
+            if window_start is not None and not window_start < due <= window_end:
+                continue
+            found.append(DueOccurrence(email_id, trigger, SOURCES[Trigger(trigger)].kind,
+                                       occurrence_id, at, gallery, client, due))
+    return sorted(found, key=lambda item: (item.due_at, item.email_id, item.occurrence_id))
+
+
+# ------------------------------------------------------------------ conditions at due time
+
+
+def gallery_takes_campaigns(gallery, trigger, now):
+    """Campaign mail goes to published galleries that are not archived; the archiving trigger
+    itself still speaks about an archived gallery."""
+    if trigger == Trigger.ARCHIVE:
+        return gallery.status in (GalleryStatus.PUBLISHED, GalleryStatus.ARCHIVED)
+    archived = gallery.status == GalleryStatus.ARCHIVED or (
+        gallery.archives_at is not None and gallery.archives_at <= now)
+    return gallery.status == GalleryStatus.PUBLISHED and not archived
+
+
+def _chunks(values, size=500):
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _gallery_registrants(gallery_ids):
+    """{gallery_id: [(client, registered_at)]} for the given galleries."""
+    grouped = defaultdict(list)
+    for chunk in _chunks(gallery_ids):
+        rows = db.session.execute(
+            sa.select(Registration.gallery_id, Client, Registration.registered_at)
+            .join(Client, Client.id == Registration.client_id)
+            .where(Registration.gallery_id.in_(chunk)))
+        for gallery_id, client, registered_at in rows:
+            grouped[gallery_id].append((client, registered_at))
+    return grouped
+
+
+def _clients(client_ids):
+    found = {}
+    for chunk in _chunks(client_ids):
+        found.update((client.id, client) for client in
+                     db.session.scalars(sa.select(Client).where(Client.id.in_(chunk))))
+    return found
+
+
+def _ordered_pairs(client_ids, now):
+    """{(client_id, gallery_id)} with a non-cancelled order placed by ``now``."""
+    pairs = set()
+    for chunk in _chunks(client_ids):
+        pairs.update(db.session.execute(
+            sa.select(Order.client_id, OrderItem.gallery_id).join(
+                OrderItem, OrderItem.order_id == Order.id)
+            .where(Order.client_id.in_(chunk), Order.status != OrderStatus.CANCELLED,
+                   Order.placed_at <= now).distinct()).all())
+    return pairs
+
+
+def _suppressed(studio_ids):
+    return set(db.session.execute(sa.select(Suppression.studio_id, Suppression.email).where(
+        Suppression.studio_id.in_(list(studio_ids)))).all()) if studio_ids else set()
+
+
+def _passes_filter(recipient_filter, client_id, gallery_id, ordered):
+    if recipient_filter == RecipientFilter.ORDERED:
+        return (client_id, gallery_id) in ordered
+    if recipient_filter == RecipientFilter.NOT_ORDERED:
+        return (client_id, gallery_id) not in ordered
+    return True
+
+
+# ------------------------------------------------------------------ the tick
+
+
+@dataclass
+class TickResult:
+    queued: Counter = field(default_factory=Counter)       # messages, per trigger
+    occurrences: Counter = field(default_factory=Counter)  # (email, occurrence) pairs, per trigger
+    waiting: int = 0  # due, but the gallery is not taking campaign mail right now
+    planned: list = field(default_factory=list)  # dry run: (due occurrence, recipient emails)
+
+    def summary(self):
+        per_trigger = ", ".join(f"{trigger} {count}" for trigger, count in
+                                sorted(self.queued.items())) or "nothing due"
+        return (f"queued {sum(self.queued.values())} emails for "
+                f"{sum(self.occurrences.values())} occurrences ({per_trigger}); "
+                f"{self.waiting} waiting on their gallery")
+
+
+@dataclass
+class _Context:
+    emails: dict
+    galleries: dict
+    studios: dict
+    promotions: dict
+    orders: dict
+    registrants: dict
+    clients: dict
+    ordered: set
+    suppressed: set
+
+
+def _load_context(due, now):
+    emails = {email.id: email for email in db.session.scalars(
+        sa.select(WorkflowEmail).where(WorkflowEmail.id.in_({d.email_id for d in due})))}
+    galleries = {gallery.id: gallery for gallery in db.session.scalars(
+        sa.select(Gallery).where(Gallery.id.in_({d.gallery_id for d in due})))}
+    studios = {studio.id: studio for studio in db.session.scalars(
+        sa.select(Studio).where(Studio.id.in_({g.studio_id for g in galleries.values()})))}
+    promotion_ids = {d.occurrence_id for d in due if d.kind == K.PROMOTION}
+    promotions = {p.id: p for p in db.session.scalars(
+        sa.select(Promotion).where(Promotion.id.in_(promotion_ids)))} if promotion_ids else {}
+    order_ids = {d.occurrence_id for d in due if d.kind == K.ORDER}
+    orders = {o.id: o for o in db.session.scalars(
+        sa.select(Order).where(Order.id.in_(order_ids)))} if order_ids else {}
+    wide = {d.gallery_id for d in due if d.client_id is None}
+    registrants = _gallery_registrants(wide)
+    clients = _clients({d.client_id for d in due if d.client_id is not None})
+    every_client = set(clients) | {c.id for rows in registrants.values() for c, _ in rows}
+    return _Context(emails, galleries, studios, promotions, orders, registrants, clients,
+                    _ordered_pairs(every_client, now), _suppressed(set(studios)))
+
+
+def _recipients(occurrence, email, context):
+    """The clients this occurrence goes to now, after the filter and suppressions."""
+    gallery = context.galleries[occurrence.gallery_id]
+    if occurrence.client_id is None:
+        candidates = [client for client, registered_at in
+                      context.registrants.get(gallery.id, []) if registered_at <= occurrence.due_at]
+    else:
+        candidates = [context.clients[occurrence.client_id]]
+    return [client for client in candidates
+            if _passes_filter(email.recipient_filter, client.id, gallery.id, context.ordered)
+            and (gallery.studio_id, client.email.lower()) not in context.suppressed]
+
+
+def dedup_key(email_id, kind, occurrence_id, client_id):
+    """One message per (workflow email, occurrence, recipient), whatever runs the tick."""
+    return f"wf{email_id}:{kind}{occurrence_id}:c{client_id}"
+
+
+def _message_row(occurrence, email, client, context, now):
+    gallery = context.galleries[occurrence.gallery_id]
+    studio = context.studios[gallery.studio_id]
+    language = client.language or studio.language
+    prepared = prepare(email.subject, email.body_html, studio.name, language,
+                       cache_key=(email.id, email.updated_at.isoformat(), language))
+    with force_locale(language):
+        values = recipient_values(
+            prepared.variables, studio=studio, gallery=gallery, client=client, language=language,
+            promotion=context.promotions.get(occurrence.occurrence_id)
+            if occurrence.kind == K.PROMOTION else None,
+            order=context.orders.get(occurrence.occurrence_id)
+            if occurrence.kind == K.ORDER else None)
+    subject, html, text = personalize(prepared, values)
+    unsubscribe = values.get("unsubscribe_link") or unsubscribe_url(studio.id, client.email)
+    headers = {
+        "X-Proofsheet-Studio": str(studio.id),
+        "List-Unsubscribe": f"<{unsubscribe}>, <mailto:{unsubscribe_mailbox()}?subject=unsubscribe>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    return message_values(
+        kind=MailKind.CAMPAIGN, studio_id=studio.id, sender=platform_sender(studio.name),
+        recipient=client.email, recipient_name=client.name, subject=subject, html=html, text=text,
+        now=now, reply_to=studio.email, headers=headers,
+        dedup_key=dedup_key(email.id, occurrence.kind, occurrence.occurrence_id, client.id),
+        gallery_id=gallery.id, source=f"workflow_email:{email.id}",
+        expires_at=occurrence.due_at + catch_up_window())
+
+
+def unsubscribe_mailbox():
+    return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+
+
+def _occurrence_record(occurrence, recipients, now, manual=False):
+    return dict(workflow_email_id=occurrence.email_id, occurrence_kind=occurrence.kind,
+                occurrence_id=occurrence.occurrence_id, gallery_id=occurrence.gallery_id,
+                due_at=occurrence.due_at, processed_at=now, recipients=recipients, manual=manual)
+
+
+def queue_occurrences(due, now, dry_run=False, manual=False, result=None):
+    """Queue the messages of these due occurrences (recipients and filters read at ``now``)."""
+    result = result or TickResult()
+    if not due:
+        return result
+    context = _load_context(due, now)
+    rows, records = [], []
+    for occurrence in due:
+        gallery = context.galleries[occurrence.gallery_id]
+        if not manual and not gallery_takes_campaigns(gallery, occurrence.trigger, now):
+            result.waiting += 1
+            continue
+        email = context.emails[occurrence.email_id]
+        recipients = _recipients(occurrence, email, context)
+        if dry_run:
+            result.planned.append((occurrence, [client.email for client in recipients]))
+        else:
+            rows.extend(_message_row(occurrence, email, client, context, now)
+                        for client in recipients)
+            records.append(_occurrence_record(occurrence, len(recipients), now, manual))
+        result.queued[occurrence.trigger] += len(recipients)
+        result.occurrences[occurrence.trigger] += 1
+    if not dry_run:
+        queue_many_once(rows)
+        if records:
+            db.session.execute(insert_ignoring_conflicts(CampaignOccurrence.__table__), records)
+    return result
+
+
+def tick(now, dry_run=False):
+    """Queue every workflow email due in the catch-up window before ``now``. Flushes only."""
+    due = due_occurrences(now - catch_up_window(), now)
+    return queue_occurrences(due, now, dry_run=dry_run)

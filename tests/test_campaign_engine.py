@@ -1,0 +1,288 @@
+"""The campaign tick, trigger by trigger: move `now` across the due time and check each message
+is queued once, at the right minute, to the right people."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.galleries.models import GalleryStatus
+from app.mailing.dispatch import dispatch
+from app.mailing.models import MailKind, MailState, OutboxMessage, Suppression
+from app.shop import cart as carts
+from app.shop.models import OrderStatus
+from app.workflows.engine import due_occurrences, tick
+from app.workflows.models import GalleryWorkflow, RecipientFilter, Rule, Trigger
+from tests import factories
+from tests.shop_factories import fill_cart, make_price_list, make_promotion, order_now, sell_gallery
+from tests.workflow_factories import assign, make_workflow
+
+
+def utc(*args):
+    return datetime(*args, tzinfo=UTC)
+
+
+SALE_START = utc(2027, 3, 1, 7, 0)  # 08:00 in Paris
+SALE_END = utc(2027, 3, 21, 22, 0)  # 23:00 in Paris
+ARCHIVE = utc(2027, 4, 30, 22, 0)
+
+
+@pytest.fixture
+def school(owner):
+    """A published school gallery in Paris with three registered parents and a price list."""
+    studio = owner.studio
+    gallery = factories.make_gallery(studio, title="Riverside Primary", sale_starts_at=SALE_START,
+                                     sale_ends_at=SALE_END, archives_at=ARCHIVE)
+    registered = SALE_START - timedelta(days=5)
+    parents = [factories.make_client(studio, email=f"parent{i}@example.com", name=f"Parent {i}",
+                                     gallery=gallery, registered_at=registered) for i in range(3)]
+    price_list = make_price_list(studio)
+    sell_gallery(gallery, price_list)
+    photo = factories.make_photo(gallery)
+    return type("School", (), dict(studio=studio, gallery=gallery, parents=parents,
+                                   price_list=price_list, photo=photo))
+
+
+def queued(kind=MailKind.CAMPAIGN):
+    db.session.expire_all()
+    return db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == kind)
+                              .order_by(OutboxMessage.recipient)).all()
+
+
+def run_tick(now):
+    result = tick(now)
+    db.session.commit()
+    return result
+
+
+def test_sale_start_instant_goes_once_to_every_registered_client(school, mail_outbox):
+    workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START,
+                                                         subject="%gallery_title% is open")])
+    assign(school.gallery, workflow)
+    assert run_tick(SALE_START - timedelta(minutes=1)).queued.total() == 0
+    result = run_tick(SALE_START)
+    assert result.queued == {"sale_start": 3}
+    assert run_tick(SALE_START + timedelta(minutes=1)).queued.total() == 0  # once
+    assert [m.recipient for m in queued()] == [p.email for p in school.parents]
+    assert {m.subject for m in queued()} == {"Riverside Primary is open"}
+    assert dispatch(SALE_START + timedelta(minutes=1)).sent == 3
+    assert sorted(m.to for m in mail_outbox.wait_for(3)) == [
+        f"Parent {i} <parent{i}@example.com>" for i in range(3)]
+
+
+def test_days_after_at_send_time_in_the_studio_timezone_to_non_buyers(school):
+    workflow = make_workflow(school.studio, emails=[dict(
+        trigger=Trigger.SALE_START, rule=Rule.DAYS_AFTER, days=3, send_time="09:00",
+        recipient_filter=RecipientFilter.NOT_ORDERED, subject="Don't miss your photos")])
+    assign(school.gallery, workflow)
+    buyer = school.parents[0]
+    fill_cart(buyer, school.gallery, school.photo, school.price_list.products[0],
+              now=SALE_START + timedelta(days=1))
+    order_now(school.studio, buyer, now=SALE_START + timedelta(days=1))
+    due = utc(2027, 3, 4, 8, 0)  # 09:00 in Paris on 4 March
+    assert run_tick(due - timedelta(seconds=1)).queued.total() == 0
+    assert run_tick(due).queued == {"sale_start": 2}
+    assert buyer.email not in {m.recipient for m in queued()}
+
+
+def test_days_before_sale_end_reads_the_filter_at_the_due_time(school):
+    workflow = make_workflow(school.studio, emails=[dict(
+        trigger=Trigger.SALE_END, rule=Rule.DAYS_BEFORE, days=2, send_time="18:00",
+        recipient_filter=RecipientFilter.ORDERED, subject="Last call")])
+    assign(school.gallery, workflow)
+    due = utc(2027, 3, 19, 17, 0)
+    assert run_tick(due).queued.total() == 0  # nobody has ordered: nothing queued...
+    assert due_occurrences(due - timedelta(days=1), due, skip_processed=True) == []  # ...and done
+
+
+def test_registration_instant_and_one_day_after(school):
+    workflow = make_workflow(school.studio, emails=[
+        dict(trigger=Trigger.REGISTRATION, subject="Welcome %client_name%"),
+        dict(trigger=Trigger.REGISTRATION, rule=Rule.DAYS_AFTER, days=1, send_time="10:00",
+             subject="Have you seen your photos?")])
+    assign(school.gallery, workflow)
+    registered_at = utc(2027, 3, 2, 20, 15)
+    newcomer = factories.make_client(school.studio, email="new@example.com", name="Nina",
+                                     gallery=school.gallery, registered_at=registered_at)
+    assert run_tick(registered_at).queued == {"registration": 1}
+    assert queued()[0].subject == "Welcome Nina"
+    assert run_tick(utc(2027, 3, 3, 8, 59)).queued.total() == 0
+    assert run_tick(utc(2027, 3, 3, 9, 0)).queued == {"registration": 1}
+    assert {m.recipient for m in queued()} == {newcomer.email}
+
+
+def test_after_an_order_zero_days_at_9h_for_an_order_at_15h_goes_at_15h(school):
+    workflow = make_workflow(school.studio, emails=[dict(
+        trigger=Trigger.ORDER, rule=Rule.DAYS_AFTER, days=0, send_time="09:00",
+        subject="Thank you for order %order_number%")])
+    assign(school.gallery, workflow)
+    placed = utc(2027, 3, 5, 14, 0)  # 15:00 in Paris
+    parent = school.parents[1]
+    fill_cart(parent, school.gallery, school.photo, school.price_list.products[0], now=placed)
+    order = order_now(school.studio, parent, now=placed)
+    assert run_tick(placed - timedelta(seconds=1)).queued.total() == 0
+    assert run_tick(placed).queued == {"order": 1}
+    assert queued()[0].subject == f"Thank you for order {order.number}"
+
+
+def test_abandoned_cart_after_one_day_only_while_the_cart_is_open(school):
+    workflow = make_workflow(school.studio, emails=[dict(
+        trigger=Trigger.CART, rule=Rule.DAYS_AFTER, days=1, send_time="19:00",
+        subject="Your cart is waiting")])
+    assign(school.gallery, workflow)
+    first, second = school.parents[:2]
+    added = utc(2027, 3, 6, 10, 0)
+    product = school.price_list.products[0]
+    fill_cart(first, school.gallery, school.photo, product, now=added)
+    cart = fill_cart(second, school.gallery, school.photo, product, now=added)
+    carts.remove_item(cart, cart.items[0].id, added + timedelta(hours=2))  # emptied: closed
+    db.session.commit()
+    assert run_tick(utc(2027, 3, 7, 18, 0)).queued == {"cart": 1}
+    assert [m.recipient for m in queued()] == [first.email]
+
+
+def test_promotion_expiry_day_before_and_removed_promotions_are_silent(school):
+    workflow = make_workflow(school.studio, emails=[dict(
+        trigger=Trigger.PROMOTION_EXPIRY, rule=Rule.DAYS_BEFORE, days=1, send_time="10:00",
+        subject="%promotion_name% ends tomorrow")])
+    assign(school.gallery, workflow)
+    ends = utc(2027, 3, 10, 22, 59)
+    make_promotion(school.gallery, name="Early bird", starts_at=SALE_START, ends_at=ends)
+    removed = make_promotion(school.gallery, name="Flash", starts_at=SALE_START, ends_at=ends)
+    removed.removed_at = SALE_START + timedelta(days=2)
+    db.session.commit()
+    result = run_tick(utc(2027, 3, 9, 9, 0))  # 10:00 Paris the day before
+    assert result.queued == {"promotion_expiry": 3}
+    assert {m.subject for m in queued()} == {"Early bird ends tomorrow"}
+
+
+def test_archiving_trigger_still_speaks_about_an_archived_gallery(school):
+    workflow = make_workflow(school.studio, emails=[
+        dict(trigger=Trigger.ARCHIVE, subject="Your gallery is archived"),
+        dict(trigger=Trigger.SALE_START, rule=Rule.DAYS_AFTER, days=60, send_time="09:00",
+             subject="Too late")])
+    assign(school.gallery, workflow)
+    school.gallery.status = GalleryStatus.ARCHIVED
+    db.session.commit()
+    result = run_tick(ARCHIVE)
+    assert result.queued == {"archive": 3}
+
+
+def test_unpublished_gallery_waits_and_goes_if_published_within_the_catch_up(school):
+    workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START)])
+    assign(school.gallery, workflow)
+    school.gallery.status = GalleryStatus.DRAFT
+    db.session.commit()
+    result = run_tick(SALE_START)
+    assert result.queued.total() == 0 and result.waiting == 1
+    school.gallery.status = GalleryStatus.PUBLISHED
+    db.session.commit()
+    assert run_tick(SALE_START + timedelta(hours=3)).queued.total() == 3
+
+
+def test_nothing_is_sent_once_the_catch_up_window_has_passed(school):
+    workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START)])
+    assign(school.gallery, workflow)
+    assert run_tick(SALE_START + timedelta(hours=24, seconds=1)).queued.total() == 0
+
+
+def test_unassigned_workflow_sends_nothing(school):
+    workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START)])
+    assign(school.gallery, workflow)
+    db.session.delete(db.session.get(GalleryWorkflow, school.gallery.id))
+    db.session.commit()
+    assert run_tick(SALE_START).queued.total() == 0
+
+
+def test_moving_the_sale_start_moves_what_was_not_sent_and_never_resends(school):
+    workflow = make_workflow(school.studio, emails=[
+        dict(trigger=Trigger.SALE_START, subject="Open"),
+        dict(trigger=Trigger.SALE_END, rule=Rule.DAYS_BEFORE, days=1, send_time="09:00",
+             subject="Closing")])
+    assign(school.gallery, workflow)
+    assert run_tick(SALE_START).queued.total() == 3
+    later_start = SALE_START + timedelta(days=2)
+    school.gallery.sale_starts_at = later_start
+    school.gallery.sale_ends_at = SALE_END + timedelta(days=3)
+    db.session.commit()
+    assert run_tick(later_start).queued.total() == 0  # sent once already
+    assert run_tick(utc(2027, 3, 20, 8, 0)).queued.total() == 0  # the old "day before the end"
+    assert run_tick(utc(2027, 3, 23, 8, 0)).queued == {"sale_end": 3}  # the new one
+
+
+def test_unsubscribed_clients_are_left_out(school):
+    db.session.add(Suppression(studio_id=school.studio.id, email=school.parents[2].email,
+                               reason="unsubscribed", created_at=SALE_START))
+    db.session.commit()
+    workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START)])
+    assign(school.gallery, workflow)
+    assert run_tick(SALE_START).queued.total() == 2
+
+
+def test_another_studios_workflow_never_reaches_this_gallery(school, other_owner):
+    theirs = make_workflow(other_owner.studio, emails=[dict(trigger=Trigger.SALE_START)])
+    assert theirs.id
+    assert run_tick(SALE_START).queued.total() == 0
+
+
+def test_campaign_messages_carry_one_click_unsubscribe_that_works_without_a_cookie(
+        school, app, mail_outbox):
+    workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START)])
+    assign(school.gallery, workflow)
+    run_tick(SALE_START)
+    dispatch(SALE_START)
+    message = sorted(mail_outbox.wait_for(3), key=lambda m: m.to)[0].message
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    https_link = message["List-Unsubscribe"].split(",")[0].strip("<> ")
+    assert https_link.startswith("http") and "mailto:" in message["List-Unsubscribe"]
+    assert https_link in message.get_body(("html",)).get_content()
+    path = "/" + https_link.split("/", 3)[3]
+    anonymous = app.test_client()
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = anonymous.get(path)
+    assert page.status_code == 200 and b"Unsubscribe?" in page.data
+    assert db.session.get(Suppression, (school.studio.id, "parent0@example.com")) is None
+    assert anonymous.post(path).status_code == 200
+    assert anonymous.post(path).status_code == 200  # idempotent
+    db.session.expire_all()
+    assert db.session.get(Suppression, (school.studio.id, "parent0@example.com")) is not None
+
+
+def test_dry_run_lists_without_queueing(school):
+    workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START)])
+    assign(school.gallery, workflow)
+    result = tick(SALE_START, dry_run=True)
+    assert result.queued == {"sale_start": 3} and len(result.planned) == 1
+    db.session.commit()
+    assert queued() == [] and run_tick(SALE_START).queued.total() == 3
+
+
+def test_cancelled_orders_do_not_count_as_ordered(school):
+    from app.shop.orders import change_status
+
+    workflow = make_workflow(school.studio, emails=[dict(
+        trigger=Trigger.SALE_END, rule=Rule.DAYS_BEFORE, days=1, send_time="09:00",
+        recipient_filter=RecipientFilter.NOT_ORDERED)])
+    assign(school.gallery, workflow)
+    parent = school.parents[0]
+    fill_cart(parent, school.gallery, school.photo, school.price_list.products[0],
+              now=SALE_START + timedelta(days=1))
+    order = order_now(school.studio, parent, now=SALE_START + timedelta(days=1))
+    change_status(order, OrderStatus.CANCELLED, now=SALE_START + timedelta(days=2), reason="x")
+    db.session.commit()
+    assert run_tick(utc(2027, 3, 20, 8, 0)).queued.total() == 3
+    assert all(m.state == MailState.QUEUED for m in queued())
+
+
+def test_tick_command_queues_and_dry_run_only_lists(school, runner):
+    workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START)])
+    assign(school.gallery, workflow)
+    dry = runner.invoke(args=["emails", "tick", "--now", SALE_START.isoformat(), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "dry run: queued 3 emails for 1 occurrences (sale_start 3)" in dry.output
+    assert queued() == []
+    real = runner.invoke(args=["emails", "tick", "--now", SALE_START.isoformat()])
+    assert "queued 3 emails for 1 occurrences (sale_start 3)" in real.output
+    again = runner.invoke(args=["emails", "tick", "--now", SALE_START.isoformat()])
+    assert "queued 0 emails" in again.output and len(queued()) == 3
