@@ -65,12 +65,15 @@ def test_create_gallery_upload_three_photos_and_publish(live_server, page):
         {"name": "first.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(size=(1200, 800))},
         {"name": "second.png", "mimeType": "image/png", "buffer": png_bytes(size=(600, 900))},
         {"name": "third.webp", "mimeType": "image/webp", "buffer": webp_bytes(size=(800, 800))},
+        {"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"not a photo at all\n" * 40},
     ])
     items = page.locator(".upload-item")
-    expect(items).to_have_count(3)
+    expect(items).to_have_count(4)
     expect(page.locator(".upload-item.is-done")).to_have_count(3)
-    expect(page.locator("[data-upload-summary]")).to_have_text("Done: 3 uploaded, 0 refused.")
-    for index in range(3):
+    expect(page.locator("[data-upload-summary]")).to_have_text("Done: 3 uploaded, 1 refused.")
+    expect(page.locator(".upload-item.is-failed .upload-status")).to_have_text(
+        "notes.jpg is not an image we can read: upload JPEG, PNG or WebP photos.")
+    for index in range(4):
         assert items.nth(index).locator("progress").evaluate("bar => bar.value") == 100
     thumbnails = page.locator("[data-photo-grid] figure img")
     expect(thumbnails).to_have_count(3)

@@ -221,3 +221,23 @@ def test_photo_files_need_a_login(client, gallery):
     # Sent to the log-in page (or refused outright), never the file.
     assert response.status_code in (302, 401)
     assert response.data != png_bytes()
+
+
+def test_sixteen_bit_greyscale_keeps_its_tones(app):
+    buffer = io.BytesIO()
+    Image.new("I;16", (64, 64), 40000).save(buffer, "PNG")
+    prepared = images.prepare_photo(buffer.getvalue(), "scan.png", "", LIMITS)
+    with Image.open(io.BytesIO(prepared.thumb)) as thumb:
+        assert 140 < thumb.convert("L").getpixel((32, 32)) < 170  # 40000/65535 of white, not clipped
+
+
+def test_colour_profile_is_kept_in_previews(app):
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buffer = io.BytesIO()
+    Image.new("RGB", (100, 80), (10, 120, 200)).save(buffer, "JPEG", icc_profile=profile)
+    prepared = images.prepare_photo(buffer.getvalue(), "p3.jpg", "x", LIMITS)
+    for variant in (prepared.thumb, prepared.preview):
+        with Image.open(io.BytesIO(variant)) as image:
+            assert image.info.get("icc_profile") == profile

@@ -82,7 +82,7 @@ def detail(gallery_id):
     studio = current_user.studio
     return render_template(
         "galleries/admin/detail.html", gallery=gallery, studio=studio, photos=gallery.photos,
-        public_url=public_url(gallery, studio), upload_form=UploadForm(), action_form=ConfirmForm(),
+        public_url=public_url(gallery, studio), upload_form=UploadForm(),
         reorder_form=ReorderForm(), counts=services.deletion_summary(gallery),
         cards_url=_optional_url(".cards", gallery_id=gallery.id),
         max_photo_bytes=current_app.config["MAX_PHOTO_BYTES"],
@@ -166,10 +166,11 @@ def _upload_one(gallery_id, upload, watermark, limits):
         return {"ok": False, "filename": images.display_name(upload.filename),
                 "message": rejected.message}
     photo = _store_committed(gallery_id, prepared)
-    return {"ok": True, "filename": prepared.filename, "photo_id": photo.id,
-            "message": _("%(name)s uploaded.", name=prepared.filename),
-            "html": render_template("galleries/admin/_photo.html", photo=photo, gallery=photo.gallery,
-                                    action_form=ConfirmForm())}
+    result = {"ok": True, "filename": prepared.filename, "photo_id": photo.id,
+              "message": _("%(name)s uploaded.", name=prepared.filename)}
+    if _wants_json():  # the uploader adds the photo to the grid without reloading the page
+        result["html"] = render_template("galleries/admin/_photo.html", photo=photo, gallery=photo.gallery)
+    return result
 
 
 def _store_committed(gallery_id, prepared):

@@ -88,14 +88,19 @@ def prepare_photo(file_storage_or_bytes, filename, watermark, limits):
     data = _read_limited(file_storage_or_bytes, filename, limits.max_bytes)
     image, content_type = _open_verified(data, filename, limits.max_pixels)
     try:
+        # Keep the colour profile (Adobe RGB, Display P3...) or previews look washed out; a CMYK
+        # profile no longer applies once the pixels are converted to RGB.
+        icc_profile = image.info.get("icc_profile") if image.mode == "RGB" else None
         upright = _upright_rgb(image)
     finally:
         image.close()
+    # Scale the full image down once; the thumbnail comes from the (unmarked) preview size.
+    preview = _fitted(upright, limits.preview_size)
+    thumb = _fitted(preview, limits.thumbnail_size)
     return PreparedPhoto(
         filename=filename, content_type=content_type, original=data,
-        thumb=_jpeg(_fitted(upright, limits.thumbnail_size), THUMBNAIL_QUALITY),
-        preview=_jpeg(apply_watermark(_fitted(upright, limits.preview_size), watermark),
-                      PREVIEW_QUALITY),
+        thumb=_jpeg(thumb, THUMBNAIL_QUALITY, icc_profile),
+        preview=_jpeg(apply_watermark(preview, watermark), PREVIEW_QUALITY, icc_profile),
         width=upright.width, height=upright.height)
 
 
@@ -237,6 +242,9 @@ def _upright_rgb(image):
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
+    if upright.mode.startswith("I"):
+        # 16-bit greyscale (scans): scale to 8 bits, where a plain conversion clips it to white.
+        upright = upright.convert("I").point(lambda value: value / 256).convert("L")
     return upright if upright.mode == "RGB" else upright.convert("RGB")
 
 
@@ -247,9 +255,9 @@ def _fitted(image, box):
     return copy
 
 
-def _jpeg(image, quality):
+def _jpeg(image, quality, icc_profile=None):
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=quality, optimize=False, progressive=True)
+    image.save(buffer, "JPEG", quality=quality, progressive=True, icc_profile=icc_profile)
     return buffer.getvalue()
 
 

@@ -74,7 +74,9 @@
       var result;
       try { result = JSON.parse(xhr.responseText).results[0]; } catch (err) { result = null; }
       if (!result) {
-        finish(job.view, false, text(form.dataset.networkError, {NAME: job.file.name}));
+        // Not our JSON: a log-in page after the session ended, an expired form, or a server error.
+        var template = xhr.status >= 500 ? form.dataset.serverError : form.dataset.sessionExpired;
+        finish(job.view, false, text(template, {NAME: job.file.name}));
         return;
       }
       if (result.ok) addToGrid(result.html);
