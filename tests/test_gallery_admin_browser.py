@@ -94,6 +94,13 @@ def test_create_gallery_upload_three_photos_and_publish(live_server, page):
     page.reload()
     expect(page.locator("[data-photo-grid] figcaption .photo-name")).to_have_text(
         ["third.webp", "first.jpg", "second.png"])
+    # And from the keyboard: Alt + arrow moves the focused photo.
+    page.locator("[data-photo-grid] figure").nth(0).focus()
+    page.keyboard.press("Alt+ArrowRight")
+    expect(page.locator("[data-reorder-status]")).to_have_text("Order saved.")
+    page.reload()
+    expect(page.locator("[data-photo-grid] figcaption .photo-name")).to_have_text(
+        ["first.jpg", "third.webp", "second.png"])
 
     with live_server.app.app_context():
         gallery = db.session.scalar(sa.select(Gallery).where(Gallery.title == "Martin family"))

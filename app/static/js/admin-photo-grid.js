@@ -57,6 +57,24 @@
       }
     });
     document.addEventListener("photos:changed", function () { form.elements.order.value = currentOrder(); });
+    // Keyboard users: focus a photo, then Alt + arrow keys move it one place.
+    grid.addEventListener("keydown", function (event) {
+      var figure = event.target.closest("[data-photo-id]");
+      if (!figure || !event.altKey || event.target !== figure) return;
+      var before = event.key === "ArrowLeft" || event.key === "ArrowUp";
+      var after = event.key === "ArrowRight" || event.key === "ArrowDown";
+      if (before && figure.previousElementSibling) {
+        grid.insertBefore(figure, figure.previousElementSibling);
+      } else if (after && figure.nextElementSibling) {
+        grid.insertBefore(figure.nextElementSibling, figure);
+      } else {
+        return;
+      }
+      event.preventDefault();
+      figure.focus();
+      form.elements.order.value = currentOrder();
+      save();
+    });
   }
 
   document.querySelectorAll("[data-copy]").forEach(function (button) {
