@@ -127,9 +127,7 @@ def test_store_failure_removes_written_files(app, gallery, monkeypatch):
         images.store_photo(gallery, prepared, factories.NOW)
     monkeypatch.undo()
     db.session.rollback()
-    folder = photo_file(Photo(gallery_id=gallery.id, storage_key="x", content_type="image/jpeg"),
-                        "original", studio_id=gallery.studio_id).parent.parent
-    assert [path for path in folder.rglob("*") if path.is_file()] == []
+    assert gallery_files(gallery) == []
 
 
 # ------------------------------------------------------------------ the upload route
@@ -241,3 +239,30 @@ def test_colour_profile_is_kept_in_previews(app):
     for variant in (prepared.thumb, prepared.preview):
         with Image.open(io.BytesIO(variant)) as image:
             assert image.info.get("icc_profile") == profile
+
+
+def gallery_files(gallery):
+    folder = photo_file(Photo(gallery_id=gallery.id, storage_key="x", content_type="image/jpeg"),
+                        "original", studio_id=gallery.studio_id).parent.parent
+    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
+
+
+def test_upload_leaves_exactly_three_files_per_photo_and_no_partial_ones(client, logged_in, gallery):
+    upload(client, gallery, ("a.jpg", jpeg_bytes()), ("b.webp", webp_bytes()))
+    photos = photos_of(gallery)
+    expected = sorted(f"{variant}/{photo.storage_key}.{ext}" for photo in photos
+                      for variant, ext in (("original", photo_file(photo, "original").suffix[1:]),
+                                           ("thumb", "jpg"), ("preview", "jpg")))
+    assert gallery_files(gallery) == expected
+
+
+def test_files_are_removed_when_the_commit_fails(client, logged_in, gallery, monkeypatch):
+    def failing_commit():
+        raise RuntimeError("disk full on the database server")
+
+    monkeypatch.setattr(db.session, "commit", failing_commit)
+    with pytest.raises(RuntimeError):
+        upload(client, gallery, ("a.jpg", jpeg_bytes()))
+    monkeypatch.undo()
+    db.session.rollback()
+    assert gallery_files(gallery) == [] and photos_of(gallery) == []
