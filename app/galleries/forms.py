@@ -63,6 +63,9 @@ class GalleryForm(FlaskForm):
         if gallery is not None and not self.is_submitted():
             for name in DATE_FIELDS:
                 getattr(self, name).data = to_local(getattr(gallery, name), studio.timezone)
+        if gallery is not None:
+            self.slug.description = _l("The end of the gallery's link: lowercase letters, digits and "
+                                       "hyphens. Changing it breaks links you have already shared.")
         has_password = gallery is not None and gallery.password_hash
         self.password.description = (
             _l("Leave empty to keep the current password.") if has_password
