@@ -19,7 +19,15 @@ def localdate(value, format="medium"):
     return "" if value is None else format_date(value, format)
 
 
+def money(minor, currency):
+    """Integer minor units as money in the current locale: 1250, "EUR" -> "€12.50"."""
+    from app.shop.money import format_money
+
+    return format_money(minor or 0, currency, str(get_locale() or "en"))
+
+
 def init_app(app):
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["localdate"] = localdate
+    app.jinja_env.filters["money"] = money
     app.jinja_env.globals["current_locale_code"] = lambda: str(get_locale() or "en")

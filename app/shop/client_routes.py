@@ -1,3 +1,296 @@
-"""Client shop views (cart, checkout, my orders, downloads)."""
+"""The client's shop: cart, checkout, order confirmation, "my orders" and downloads.
 
-from app.shop import client_bp  # noqa: F401
+A client is known per studio by the gallery session (app.galleries.clients). Every input is
+checked by the cart and checkout services; a refusal is flashed and nothing changes.
+"""
+
+import sqlalchemy as sa
+from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+
+from app import timeutil
+from app.accounts.models import Studio
+from app.database import begin_write
+from app.extensions import db
+from app.galleries.storage import photo_file
+from app.mailing.services import send_email
+from app.shop import cart as carts
+from app.shop import client_bp
+from app.shop.checkout import CheckoutError, Contact, Delivery, find_coupon, place_order, quote_cart
+from app.shop.client_forms import AddToCartForm, CheckoutForm, QuantityForm
+from app.shop.client_services import (
+    DownloadRefused,
+    client_orders,
+    download_token,
+    downloadable_photos,
+    my_orders_token,
+    read_download_token,
+    read_my_orders_token,
+)
+from app.shop.models import Order
+from app.shop.orders import STATUS_LABELS, tracking_url
+from app.shop.payments import PROVIDERS, providers_for
+from app.urls import external_url
+
+COUNTRIES = ["FR", "BE", "CH", "DE", "NL", "LU", "ES", "IT", "PT", "AT", "GB", "IE", "US", "CA"]
+
+
+def current_client(studio):
+    """The client signed in to this studio's galleries in this browser, or None."""
+    from app.galleries.clients import current_client as gallery_client
+
+    return gallery_client(studio.id)
+
+
+def _studio_or_404(studio_slug):
+    studio = db.session.scalar(sa.select(Studio).where(Studio.slug == studio_slug))
+    if studio is None:
+        abort(404)
+    g.studio = studio
+    return studio
+
+
+def _client_or_redirect(studio):
+    """The signed-in client of this studio, or None after flashing what to do."""
+    client = current_client(studio)
+    if client is None:
+        flash(_("Please open your gallery and register with your email to order."), "warning")
+    return client
+
+
+def _back(default):
+    target = request.form.get("next") or request.referrer
+    if target and target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(default)
+
+
+@client_bp.post("/s/<studio_slug>/cart/add")
+def add_to_cart(studio_slug):
+    """Add a product for a photo to the client's cart."""
+    begin_write()
+    studio = _studio_or_404(studio_slug)
+    client = _client_or_redirect(studio)
+    if client is None:
+        return _back(url_for("shop.cart", studio_slug=studio.slug))
+    form = AddToCartForm()
+    if not form.validate():
+        flash(" ".join(error for errors in form.errors.values() for error in errors), "error")
+        return _back(url_for("shop.cart", studio_slug=studio.slug))
+    try:
+        item = carts.add_to_cart(client, gallery_id=int(form.gallery_id.data),
+                                 photo_id=int(form.photo_id.data), product_id=form.product_id.data,
+                                 quantity=form.quantity.data, now=timeutil.now())
+    except (carts.CartError, ValueError) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _back(url_for("shop.cart", studio_slug=studio.slug))
+    db.session.commit()
+    flash(_("Added to your cart: %(product)s × %(quantity)d.", product=item.product.name,
+            quantity=form.quantity.data), "success")
+    return _back(url_for("shop.cart", studio_slug=studio.slug))
+
+
+def _cart_page(studio, client, coupon_code=""):
+    now = timeutil.now()
+    cart = carts.open_cart(client, now, create=False)
+    coupon, coupon_error = None, None
+    if coupon_code:
+        try:
+            coupon = find_coupon(studio.id, coupon_code, now)
+        except CheckoutError as error:
+            coupon_error = str(error)
+    quote = quote_cart(cart, now, coupon)
+    return cart, quote, coupon, coupon_error
+
+
+@client_bp.get("/s/<studio_slug>/cart")
+def cart(studio_slug):
+    """The client's cart across the studio's galleries, priced by the pricing service."""
+    studio = _studio_or_404(studio_slug)
+    client = current_client(studio)
+    if client is None:
+        return render_template("shop/client/cart.html", studio=studio, client=None, cart=None,
+                               quote=None, lines={}, coupon=None, coupon_error=None)
+    coupon_code = request.args.get("coupon", "").strip()
+    cart_row, quote, coupon, coupon_error = _cart_page(studio, client, coupon_code)
+    lines = {line.key: line for line in quote.lines}
+    return render_template("shop/client/cart.html", studio=studio, client=client, cart=cart_row,
+                           quote=quote, lines=lines, coupon=coupon, coupon_error=coupon_error,
+                           coupon_code=coupon_code, quantity_form=QuantityForm())
+
+
+@client_bp.post("/s/<studio_slug>/cart/items/<int:item_id>")
+def update_item(studio_slug, item_id):
+    """Change a line's quantity (0 removes it)."""
+    begin_write()
+    studio = _studio_or_404(studio_slug)
+    client = _client_or_redirect(studio)
+    if client is None:
+        return redirect(url_for("shop.cart", studio_slug=studio.slug))
+    form = QuantityForm()
+    now = timeutil.now()
+    try:
+        if not form.validate():
+            raise carts.CartError(" ".join(form.quantity.errors) or _("Please enter a quantity."))
+        carts.update_quantity(carts.open_cart(client, now, create=False), item_id,
+                              form.quantity.data, now)
+    except carts.CartError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("shop.cart", studio_slug=studio.slug))
+    db.session.commit()
+    return redirect(url_for("shop.cart", studio_slug=studio.slug))
+
+
+@client_bp.post("/s/<studio_slug>/cart/items/<int:item_id>/remove")
+def remove_item(studio_slug, item_id):
+    """Remove a line from the cart."""
+    begin_write()
+    studio = _studio_or_404(studio_slug)
+    client = _client_or_redirect(studio)
+    if client is None:
+        return redirect(url_for("shop.cart", studio_slug=studio.slug))
+    now = timeutil.now()
+    try:
+        carts.remove_item(carts.open_cart(client, now, create=False), item_id, now)
+    except carts.CartError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("shop.cart", studio_slug=studio.slug))
+    db.session.commit()
+    flash(_("Removed from your cart."), "success")
+    return redirect(url_for("shop.cart", studio_slug=studio.slug))
+
+
+def _checkout_form(client, quote):
+    form = CheckoutForm(data=None if request.method == "POST" else {
+        "name": client.name, "email": client.email,
+        "coupon_code": request.args.get("coupon", "")})
+    form.country.choices = [("", _("Choose a country"))] + [(code, code) for code in COUNTRIES]
+    form.payment_method.choices = [(p.key, p.label) for p in providers_for(quote)] or [
+        (p.key, p.label) for p in PROVIDERS.values()]
+    if not form.payment_method.data and len(form.payment_method.choices) == 1:
+        form.payment_method.data = form.payment_method.choices[0][0]
+    form._needs_address = quote.needs_shipping
+    return form
+
+
+def _quote_for_form(studio, cart_row, form, now):
+    """The quote for what the form says now (coupon and delivery), with the coupon's problem."""
+    coupon, coupon_error = None, None
+    code = (form.coupon_code.data or "").strip()
+    if code:
+        try:
+            coupon = find_coupon(studio.id, code, now)
+        except CheckoutError as error:
+            coupon_error = str(error)
+    return quote_cart(cart_row, now, coupon, form.delivery_method.data or "shipping"), coupon_error
+
+
+@client_bp.route("/s/<studio_slug>/checkout", methods=["GET", "POST"])
+def checkout(studio_slug):
+    """Contact, delivery, coupon, "email me" checkbox, review, place the order."""
+    if request.method == "POST":
+        begin_write()
+    studio = _studio_or_404(studio_slug)
+    client = _client_or_redirect(studio)
+    if client is None:
+        return redirect(url_for("shop.cart", studio_slug=studio.slug))
+    now = timeutil.now()
+    cart_row = carts.open_cart(client, now, create=False)
+    if cart_row is None or not cart_row.items:
+        flash(_("Your cart is empty."), "warning")
+        return redirect(url_for("shop.cart", studio_slug=studio.slug))
+    form = _checkout_form(client, quote_cart(cart_row, now))
+    quote, coupon_error = _quote_for_form(studio, cart_row, form, now)
+    form._needs_address = quote.needs_shipping
+    if request.method == "POST" and "place_order" in request.form:
+        if form.validate() and not coupon_error:
+            order = _place(studio, client, cart_row, form, now)
+            if order is not None:
+                return redirect(url_for("shop.thanks", studio_slug=studio.slug,
+                                        number=order.number))
+        elif coupon_error:
+            form.coupon_code.errors = [coupon_error]
+    lines = {line.key: line for line in quote.lines}
+    return render_template("shop/client/checkout.html", studio=studio, client=client,
+                           cart=cart_row, quote=quote, lines=lines, form=form,
+                           coupon_error=coupon_error)
+
+
+def _place(studio, client, cart_row, form, now):
+    """Place the order; on refusal flash why and return None (nothing was written)."""
+    delivery = Delivery(method=form.delivery_method.data or "shipping",
+                        address_line1=form.address_line1.data or "",
+                        address_line2=form.address_line2.data or "",
+                        postal_code=form.postal_code.data or "", city=form.city.data or "",
+                        country=form.country.data or "")
+    try:
+        order = place_order(studio=studio, client=client, cart=cart_row,
+                            contact=Contact(form.name.data, form.email.data, form.phone.data or ""),
+                            delivery=delivery, payment_method=form.payment_method.data, now=now,
+                            coupon_code=form.coupon_code.data,
+                            notify_status_changes=form.notify_status_changes.data)
+    except CheckoutError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return None
+    db.session.commit()
+    send_order_confirmation(studio, order)
+    return order
+
+
+def send_order_confirmation(studio, order):
+    """The order confirmation email, with the private "my orders" link."""
+    send_email(to=order.contact_email, subject=_("Your order %(number)s", number=order.number),
+               template="order_confirmation", studio_id=studio.id, sender_name=studio.name,
+               reply_to=studio.email, source=f"order:{order.id}", studio=studio, order=order,
+               payment=PROVIDERS[order.payment_method].start(order),
+               orders_url=external_url("shop.my_orders",
+                                       token=my_orders_token(studio.id, order.client_id)))
+
+
+@client_bp.get("/s/<studio_slug>/orders/<number>/thanks")
+def thanks(studio_slug, number):
+    """The confirmation page right after ordering, for the client who placed the order."""
+    studio = _studio_or_404(studio_slug)
+    client = current_client(studio)
+    order = db.session.scalar(sa.select(Order).where(Order.studio_id == studio.id,
+                                                     Order.number == number))
+    if order is None or client is None or order.client_id != client.id:
+        abort(404)
+    return render_template("shop/client/thanks.html", studio=studio, order=order,
+                           payment=PROVIDERS[order.payment_method].start(order),
+                           orders_url=url_for("shop.my_orders",
+                                              token=my_orders_token(studio.id, client.id)))
+
+
+@client_bp.get("/my-orders/<token>")
+def my_orders(token):
+    """Every order of the client with this studio: status, tracking, history and downloads."""
+    found = read_my_orders_token(token)
+    if found is None:
+        abort(404)
+    studio = db.session.get(Studio, found[0]) or abort(404)
+    g.studio = studio
+    orders = client_orders(*found)
+    downloads = {order.id: [(photo, url_for("shop.download", token=download_token(order.id, photo.id)))
+                            for photo in downloadable_photos(order)] for order in orders}
+    return render_template("shop/client/my_orders.html", studio=studio, orders=orders,
+                           downloads=downloads, labels=STATUS_LABELS, tracking_url=tracking_url)
+
+
+@client_bp.get("/download/<token>")
+def download(token):
+    """The full-resolution original of a paid photo, through a signed link valid for a week."""
+    try:
+        order_id, photo_id = read_download_token(token)
+    except DownloadRefused as refusal:
+        return render_template("shop/client/download_refused.html", reason=str(refusal)), 410
+    order = db.session.get(Order, order_id)
+    photo = next((p for p in downloadable_photos(order) if p.id == photo_id), None) if order else None
+    if photo is None:
+        return render_template("shop/client/download_refused.html", reason="not_paid"), 403
+    return send_file(photo_file(photo, "original"), as_attachment=True,
+                     download_name=photo.original_filename, max_age=0)

@@ -1,0 +1,68 @@
+"""Forms of the client's shop: adding to the cart, quantities, checkout."""
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from app.shop.cart import MAX_QUANTITY
+
+
+class AddToCartForm(FlaskForm):
+    gallery_id = HiddenField(validators=[DataRequired()])
+    photo_id = HiddenField(validators=[DataRequired()])
+    product_id = SelectField(_l("Product"), coerce=int, validate_choice=False)
+    quantity = IntegerField(_l("Quantity"), default=1, validators=[
+        DataRequired(_l("Please enter a quantity.")),
+        NumberRange(1, MAX_QUANTITY, _l("Please enter a quantity between 1 and %(max)d.",
+                                        max=MAX_QUANTITY))])
+
+
+class QuantityForm(FlaskForm):
+    quantity = IntegerField(_l("Quantity"), validators=[
+        NumberRange(0, MAX_QUANTITY, _l("Please enter a quantity between 0 and %(max)d.",
+                                        max=MAX_QUANTITY))])
+
+
+class CouponForm(FlaskForm):
+    coupon_code = StringField(_l("Coupon code"), validators=[Optional(), Length(max=40)])
+
+
+class CheckoutForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(_l("Please enter your name.")),
+                                                    Length(max=200)])
+    email = StringField(_l("Email"), validators=[DataRequired(_l("Please enter your email."))])
+    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=40)])
+    delivery_method = RadioField(_l("Delivery"), choices=[("shipping", _l("Ship to my address")),
+                                                          ("pickup", _l("Pick up at the studio"))],
+                                 default="shipping")
+    address_line1 = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
+    address_line2 = StringField(_l("Address line 2"), validators=[Optional(), Length(max=200)])
+    postal_code = StringField(_l("Postal code"), validators=[Optional(), Length(max=20)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
+    country = SelectField(_l("Country"), validators=[Optional()])
+    coupon_code = StringField(_l("Coupon code"), validators=[Optional(), Length(max=40)])
+    notify_status_changes = BooleanField(_l("Email me when my order status changes"))
+    payment_method = RadioField(_l("Payment"), validators=[
+        DataRequired(_l("Please choose a payment method."))])
+
+    def validate_email(self, field):
+        try:
+            field.data = validate_email(field.data, check_deliverability=False).normalized.lower()
+        except EmailNotValidError as error:
+            raise ValidationError(str(error)) from None
+
+    def validate_address_line1(self, field):
+        if self.delivery_method.data == "shipping" and self._needs_address and not field.data:
+            raise ValidationError(_l("Please enter your street address."))
+
+    def validate_postal_code(self, field):
+        if self.delivery_method.data == "shipping" and self._needs_address and not field.data:
+            raise ValidationError(_l("Please enter your postal code."))
+
+    def validate_city(self, field):
+        if self.delivery_method.data == "shipping" and self._needs_address and not field.data:
+            raise ValidationError(_l("Please enter your city."))
+
+    _needs_address = True

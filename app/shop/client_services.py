@@ -1,0 +1,94 @@
+"""Client-side shop helpers: the client's identity in a studio, signed links, downloads."""
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+
+from app.extensions import db
+from app.galleries.models import CardClaim, Photo, card_photo
+from app.shop.models import DigitalScope, Order, OrderStatus
+
+DOWNLOAD_MAX_AGE = 60 * 60 * 24 * 7  # a download link works for a week; "my orders" makes new ones
+_ORDERS_SALT = "proofsheet-my-orders"
+_DOWNLOAD_SALT = "proofsheet-download"
+
+
+def my_orders_token(studio_id, client_id):
+    """The private "my orders" link's token: it does not expire, like a receipt."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_ORDERS_SALT).dumps(
+        [studio_id, client_id])
+
+
+def read_my_orders_token(token):
+    try:
+        studio_id, client_id = URLSafeSerializer(current_app.config["SECRET_KEY"],
+                                                 salt=_ORDERS_SALT).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return int(studio_id), int(client_id)
+
+
+def client_orders(studio_id, client_id):
+    return db.session.scalars(sa.select(Order).where(
+        Order.studio_id == studio_id, Order.client_id == client_id)
+        .order_by(Order.placed_at.desc())).all()
+
+
+def download_token(order_id, photo_id):
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_DOWNLOAD_SALT).dumps(
+        [order_id, photo_id])
+
+
+class DownloadRefused(Exception):
+    """The link is expired, forged, or the order does not (or no longer) entitle the photo."""
+
+
+def read_download_token(token):
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_DOWNLOAD_SALT)
+    try:
+        order_id, photo_id = serializer.loads(token, max_age=DOWNLOAD_MAX_AGE)
+    except SignatureExpired:
+        raise DownloadRefused("expired") from None
+    except (BadSignature, ValueError, TypeError):
+        raise DownloadRefused("invalid") from None
+    return int(order_id), int(photo_id)
+
+
+PAID_STATES = {OrderStatus.PAID, OrderStatus.IN_PRODUCTION, OrderStatus.SHIPPED,
+               OrderStatus.READY_FOR_PICKUP, OrderStatus.DELIVERED}
+
+
+def _gallery_photos_for(client_id, item):
+    """Every photo of the gallery the client may see: in a QR gallery, those of their cards."""
+    query = sa.select(Photo.id).where(Photo.gallery_id == item.gallery_id)
+    if item.gallery is not None and item.gallery.is_qr:
+        held = sa.select(CardClaim.card_id).where(CardClaim.client_id == client_id)
+        query = query.join(card_photo, card_photo.c.photo_id == Photo.id).where(
+            card_photo.c.card_id.in_(held))
+    return db.session.scalars(query.order_by(Photo.position, Photo.id))
+
+
+def downloadable_photos(order):
+    """The photos a paid order delivers as full-resolution files, in gallery order."""
+    if order.status not in PAID_STATES:
+        return []
+    photo_ids = []
+    for item in order.items:
+        if not item.delivers_download:
+            continue
+        scope = item.digital_scope or DigitalScope.PHOTO
+        if scope == DigitalScope.PHOTO and item.photo_id:
+            photo_ids.append(item.photo_id)
+        elif scope == DigitalScope.CARD and item.card_id:
+            photo_ids.extend(db.session.scalars(sa.select(card_photo.c.photo_id).where(
+                card_photo.c.card_id == item.card_id)))
+        elif scope == DigitalScope.CARD and item.photo_id:
+            card_ids = sa.select(card_photo.c.card_id).where(card_photo.c.photo_id == item.photo_id)
+            photo_ids.extend(db.session.scalars(sa.select(card_photo.c.photo_id).where(
+                card_photo.c.card_id.in_(card_ids))))
+        elif scope == DigitalScope.GALLERY and item.gallery_id:
+            photo_ids.extend(_gallery_photos_for(order.client_id, item))
+    unique = list(dict.fromkeys(photo_ids))
+    photos = {photo.id: photo for photo in db.session.scalars(
+        sa.select(Photo).where(Photo.id.in_(unique)))} if unique else {}
+    return [photos[photo_id] for photo_id in unique if photo_id in photos]
