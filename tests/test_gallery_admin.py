@@ -334,3 +334,11 @@ def test_photos_of_a_gallery_are_reached_through_that_gallery_only(client, logge
     response = client.get(f"/admin/galleries/{first.id}/photos/{photo.id}/thumb")
     assert response.status_code == 200
     response.close()
+
+
+def test_qr_gallery_page_links_to_its_cards_once_that_page_exists(client, logged_in, app):
+    gallery = factories.make_gallery(logged_in.studio, is_qr=True)
+    page = client.get(f"/admin/galleries/{gallery.id}").get_data(as_text=True)
+    has_cards_page = "galleries_admin.cards" in app.view_functions
+    assert (f"/admin/galleries/{gallery.id}/cards" in page or "QR cards</a>" in page) == has_cards_page
+    assert "QR gallery" in page
