@@ -286,3 +286,29 @@ def test_tick_command_queues_and_dry_run_only_lists(school, runner):
     assert "queued 3 emails for 1 occurrences (sale_start 3)" in real.output
     again = runner.invoke(args=["emails", "tick", "--now", SALE_START.isoformat()])
     assert "queued 0 emails" in again.output and len(queued()) == 3
+
+
+def test_timeline_shows_upcoming_sent_and_missed_and_missed_can_be_sent_now(school):
+    from app.workflows.timeline import gallery_timeline, send_missed
+
+    workflow = make_workflow(school.studio, emails=[
+        dict(trigger=Trigger.SALE_START, subject="Open"),
+        dict(trigger=Trigger.SALE_END, rule=Rule.DAYS_BEFORE, days=1, send_time="09:00",
+             subject="Closing"),
+        dict(trigger=Trigger.REGISTRATION, subject="Welcome")])
+    assign(school.gallery, workflow)
+    run_tick(SALE_START)
+    late = SALE_START + timedelta(days=2)
+    timeline = gallery_timeline(school.gallery, late)
+    states = {entry.email.subject: (entry.state, entry.recipients) for entry in timeline.entries}
+    assert states == {"Open": ("sent", 3), "Closing": ("upcoming", 3)}
+    welcome = timeline.client_emails[0]
+    assert welcome.email.subject == "Welcome" and welcome.counts["missed"] == 3
+    missed = welcome.missed[0]
+    assert send_missed(school.gallery, missed.email_id, missed.kind, missed.occurrence_id,
+                       late) == 1
+    db.session.commit()
+    again = gallery_timeline(school.gallery, late).client_emails[0]
+    assert again.counts["missed"] == 2 and again.counts["sent"] == 1
+    assert send_missed(school.gallery, missed.email_id, missed.kind, missed.occurrence_id,
+                       late) is None  # already sent: nothing twice
