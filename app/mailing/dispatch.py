@@ -15,11 +15,13 @@ from email.utils import formataddr, parseaddr
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.database import begin_write, insert_ignoring_conflicts, writer_transactions
 from app.extensions import db
+from app.mailing import wire
 from app.mailing.models import MailKind, MailState, OutboxMessage, StudioMailState, Suppression
-from app.mailing.transport import SendFailure, SmtpConnection, SmtpSettings, build_message
+from app.mailing.transport import SendFailure, SmtpConnection, SmtpSettings
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
@@ -154,8 +156,15 @@ def _release(rows, due_at, reason=None):
 
 
 def _record_sent(row, now):
-    row.state, row.sent_at, row.lease_until, row.last_error = MailState.SENT, now, None, None
-    row.attempts += 1
+    """Mark one row sent with a single UPDATE (the hot path: no ORM flush per message)."""
+    db.session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.id == row.id)
+        .values(state=MailState.SENT, sent_at=now, lease_until=None, last_error=None,
+                attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False))
+    # Keep the loaded row in step without a flush: it is only read from now on.
+    set_committed_value(row, "state", MailState.SENT)
+    set_committed_value(row, "sent_at", now)
 
 
 def _record_retry_or_fail(row, failure, now, result):
@@ -205,11 +214,11 @@ def _record_failure(row, failure, now, result):
 
 
 def message_bytes(row, now):
+    """The row's message on the wire (see wire.py); ``now`` is its Date."""
     to = formataddr((row.recipient_name, row.recipient)) if row.recipient_name else row.recipient
-    message = build_message(to=to, subject=row.subject, html=row.html, text=row.text,
-                            sender=row.sender, reply_to=row.reply_to, headers=row.headers,
-                            sent_at=now, message_id=row.message_id, cc=row.cc or None)
-    return message.as_bytes()
+    return wire.message_bytes(sender=row.sender, to=to, subject=row.subject, html=row.html,
+                              text=row.text, message_id=row.message_id, sent_at=now,
+                              reply_to=row.reply_to, cc=row.cc or None, headers=row.headers)
 
 
 def _recipients(row):
