@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from bench.common import bench_app, free_port, parse_args, quiet_alembic
 from app.accounts.models import Studio
 from app.extensions import db
 from app.mailing.dispatch import dispatch, message_bytes
@@ -21,6 +20,7 @@ from app.mailing.models import MailState, OutboxMessage
 from app.mailing.outbox import message_values
 from app.workflows.rendering import personalize, prepare
 from app.workflows.templates import TEMPLATES, render_body
+from bench.common import bench_app, free_port, parse_args, quiet_alembic
 
 NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from bench.common import bench_app, parse_args, quiet_alembic, timed
 from app.extensions import db
 from app.galleries.models import Client, Gallery, Registration
 from app.mailing.models import OutboxMessage
@@ -22,6 +21,7 @@ from app.shop.models import Cart, Order, OrderItem, Promotion
 from app.workflows.engine import tick
 from app.workflows.models import GalleryWorkflow, Workflow, WorkflowEmail
 from app.workflows.templates import TEMPLATES, render_body
+from bench.common import bench_app, parse_args, quiet_alembic, timed
 
 NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 ZONES = ["Europe/Paris", "Europe/London", "America/New_York", "America/Los_Angeles",
@@ -110,7 +110,7 @@ def generate(scale, rng):
                           line_total_minor=2000, delivers_download=True))
     insert(Order.__table__, orders)
     insert(OrderItem.__table__, items)
-    for index in range(int(200_000 * scale)):
+    for _ in range(int(200_000 * scale)):
         registration = registrations[rng.randrange(n_registrations)]
         gallery = galleries[registration["gallery_id"] - 1]
         at = min(registration["registered_at"] + timedelta(days=rng.uniform(0, 15)),
