@@ -21,7 +21,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from app.accounts.models import Studio
-from app.database import insert_ignoring_conflicts
+from app.database import insert_ignoring_conflicts, writer_transactions
 from app.extensions import db
 from app.galleries.models import Client, Gallery, GalleryStatus, Registration
 from app.mailing.models import MailKind, Suppression
@@ -360,6 +360,11 @@ def queue_occurrences(due, now, dry_run=False, manual=False, result=None):
 
 
 def tick(now, dry_run=False):
-    """Queue every workflow email due in the catch-up window before ``now``. Flushes only."""
-    due = due_occurrences(now - catch_up_window(), now)
-    return queue_occurrences(due, now, dry_run=dry_run)
+    """Queue every workflow email due in the catch-up window before ``now``. Flushes only.
+
+    On SQLite its transaction starts as a writer: it reads, then inserts, while other processes
+    may be writing (see app.database.writer_transactions).
+    """
+    with writer_transactions():
+        due = due_occurrences(now - catch_up_window(), now)
+        return queue_occurrences(due, now, dry_run=dry_run)
