@@ -77,6 +77,7 @@ def _register_blueprints(app):
     from app.mailing import public_bp as mailing_public_bp
     from app.shop import admin_bp as shop_admin_bp
     from app.shop import client_bp as shop_client_bp
+    from app.workflows.activity import bp as activity_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(galleries_admin_bp)
@@ -85,6 +86,7 @@ def _register_blueprints(app):
     app.register_blueprint(mailing_public_bp)
     app.register_blueprint(shop_admin_bp)
     app.register_blueprint(shop_client_bp)
+    app.register_blueprint(activity_bp)
 
 
 def _register_cli(app):
