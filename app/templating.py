@@ -26,8 +26,20 @@ def money(minor, currency):
     return format_money(minor or 0, currency, str(get_locale() or "en"))
 
 
+def url_if(endpoint, **values):
+    """The URL of ``endpoint``, or None when that page is not installed (optional features)."""
+    from flask import url_for
+    from werkzeug.routing import BuildError
+
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
 def init_app(app):
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["localdate"] = localdate
     app.jinja_env.filters["money"] = money
+    app.jinja_env.globals["url_if"] = url_if
     app.jinja_env.globals["current_locale_code"] = lambda: str(get_locale() or "en")
