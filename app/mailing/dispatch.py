@@ -22,6 +22,7 @@ from app.extensions import db
 from app.mailing import wire
 from app.mailing.models import MailKind, MailState, OutboxMessage, StudioMailState, Suppression
 from app.mailing.transport import SendFailure, SmtpConnection, SmtpSettings
+from app.timeutil import UTCDateTime
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
@@ -155,13 +156,16 @@ def _release(rows, due_at, reason=None):
             row.last_error = reason
 
 
+_MARK_SENT = (sa.update(OutboxMessage.__table__)
+              .where(OutboxMessage.__table__.c.id == sa.bindparam("row_id"))
+              .values(state=MailState.SENT.value,
+                      sent_at=sa.bindparam("sent_now", type_=UTCDateTime()), lease_until=None,
+                      last_error=None, attempts=OutboxMessage.__table__.c.attempts + 1))
+
+
 def _record_sent(row, now):
     """Mark one row sent with a single UPDATE (the hot path: no ORM flush per message)."""
-    db.session.execute(
-        sa.update(OutboxMessage).where(OutboxMessage.id == row.id)
-        .values(state=MailState.SENT, sent_at=now, lease_until=None, last_error=None,
-                attempts=OutboxMessage.attempts + 1)
-        .execution_options(synchronize_session=False))
+    db.session.connection().execute(_MARK_SENT, {"row_id": row.id, "sent_now": now})
     # Keep the loaded row in step without a flush: it is only read from now on.
     set_committed_value(row, "state", MailState.SENT)
     set_committed_value(row, "sent_at", now)

@@ -12,6 +12,7 @@ import binascii
 import uuid
 from email.header import Header
 from email.utils import format_datetime, formataddr, getaddresses
+from functools import lru_cache
 
 
 def _fold_ascii(name, value):
@@ -39,8 +40,11 @@ def encode_text_header(name, value):
     return f"{name}: {encoded}\r\n"
 
 
+@lru_cache(maxsize=4096)
 def encode_address_header(name, value):
-    """An address list header; display names that are not ASCII become RFC 2047 words."""
+    """An address list header; display names that are not ASCII become RFC 2047 words.
+
+    Cached: a batch repeats the same From and Reply-To, and parsing addresses is costly."""
     if "\r" in value or "\n" in value:
         raise ValueError(f"line break in header {name}")
     addresses = [formataddr((display, address), charset="utf-8")
