@@ -218,3 +218,20 @@ def test_send_email_queues_renders_and_delivers_through_the_outbox(app, owner, m
     assert "Northlight" in received.message["From"]
     db.session.refresh(row)
     assert row.state == MailState.SENT
+
+
+def test_announcing_the_next_sender_keeps_the_conversation_in_step(app, owner, scripted):
+    """MAIL FROM of the next message goes out before the previous outcome is committed; a
+    refusal of that MAIL or a different sender must not shift the replies."""
+    from app.mailing.transport import SmtpConnection, SmtpSettings
+
+    settings = SmtpSettings.from_config(app.config)
+    with SmtpConnection(settings) as connection:
+        connection.send("a@x.test", ["p1@example.com"], b"Subject: 1\r\n\r\none\r\n")
+        connection.announce("b@x.test")
+        connection.send("c@x.test", ["p2@example.com"], b"Subject: 2\r\n\r\ntwo\r\n")
+        connection.announce("d@x.test")
+        connection.send("d@x.test", ["p3@example.com"], b"Subject: 3\r\n\r\nthree\r\n")
+    assert [(sender, rcpts) for sender, rcpts, _ in scripted.received] == [
+        ("a@x.test", ["p1@example.com"]), ("c@x.test", ["p2@example.com"]),
+        ("d@x.test", ["p3@example.com"])]

@@ -264,6 +264,8 @@ def _send_batch(studio_id, rows, now, result):
                 if connection.smtp is None:
                     connection.open()
                 continue
+            if index + 1 < len(rows):  # overlap: the server reads MAIL FROM while we commit
+                connection.announce(_envelope_sender(rows[index + 1]))
             _record_sent(row, now)
             result.sent += 1
             db.session.commit()

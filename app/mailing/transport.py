@@ -109,6 +109,7 @@ class SmtpConnection:
     def __init__(self, settings: SmtpSettings):
         self.settings = settings
         self.smtp = None
+        self._announced = None
 
     def open(self):
         s = self.settings
@@ -146,11 +147,30 @@ class SmtpConnection:
     def __exit__(self, *exc):
         self.close()
 
+    def announce(self, sender):
+        """Send the next message's MAIL FROM now and read its reply in ``send``: the caller
+        records the previous outcome in its database while the server answers."""
+        if self.smtp is None or not sender.isascii():
+            return
+        try:
+            self.smtp.putcmd("mail", f"FROM:{smtplib.quoteaddr(sender)}")
+        except OSError:
+            self.close()
+            return
+        self._announced = sender
+
     def send(self, sender, recipients, data: bytes):
         """Send one message's bytes (CRLF line ends). Raises ``SendFailure``."""
         smtp = self.smtp
+        announced, self._announced = self._announced, None
         try:
-            self._expect(smtp.mail(sender), (250,), "mail")
+            if announced == sender:
+                self._expect(smtp.getreply(), (250,), "mail")
+            else:
+                if announced is not None:  # announced another sender: drop that transaction
+                    smtp.getreply()
+                    smtp.rset()
+                self._expect(smtp.mail(sender), (250,), "mail")
             for recipient in recipients:
                 self._expect(smtp.rcpt(recipient), (250, 251), "rcpt")
             self._expect(smtp.docmd("data"), (354,), "data")
