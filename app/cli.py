@@ -13,6 +13,24 @@ def register_commands(app):
     app.cli.add_command(serve)
     app.cli.add_command(emails)
     app.cli.add_command(scheduler)
+    app.cli.add_command(seed_demo)
+
+
+@click.command("seed-demo")
+@click.option("--now", "now_text", help="Pretend it is this instant (ISO-8601), for scenarios.")
+def seed_demo(now_text):
+    """Create the demo studio (galleries, QR cards, clients, shop, workflow) to look around."""
+    from app.demo import DEMO_EMAIL, DEMO_PASSWORD, DemoExists, create_demo
+    from app.extensions import db
+    from app.mailing.cli import parse_now
+
+    try:
+        create_demo(parse_now(now_text))
+    except DemoExists:
+        click.echo(f"The demo studio already exists. Log in with {DEMO_EMAIL} / {DEMO_PASSWORD}.")
+        return
+    db.session.commit()
+    click.echo(f"Demo studio created. Log in at /login with {DEMO_EMAIL} / {DEMO_PASSWORD}.")
 
 
 @click.group("scheduler")
