@@ -6,6 +6,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 
@@ -57,9 +58,25 @@ def begin_write():
     """
     if db.session.get_bind().dialect.name != "sqlite":
         return
-    if db.session().in_transaction():
-        raise RuntimeError("begin_write() must come before the request's first query")
+    session = db.session()
+    if session.in_transaction():
+        # Something already read (the logged-in user, a test's own query): end that read-only
+        # transaction first. One that wrote must never be committed half-way from here.
+        if session.new or session.dirty or session.deleted or session.info.get("flushed"):
+            raise RuntimeError("begin_write() must come before the request's first write")
+        session.commit()
     db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _remember_flush(session, _context):
+    session.info["flushed"] = True
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_flush(session, transaction):
+    if transaction.parent is None:
+        session.info.pop("flushed", None)
 
 
 @contextmanager

@@ -3,8 +3,8 @@
 import sqlalchemy as sa
 
 from app.accounts.models import User
-from app.galleries.models import AccessCard, CardClaim, Gallery, Photo, Registration
 from app.extensions import db
+from app.galleries.models import AccessCard, CardClaim, Gallery, Photo, Registration
 from app.workflows.models import GalleryWorkflow
 
 

@@ -1,1 +1,267 @@
-"""Placeholder."""
+"""The client side of galleries: the gallery page, QR card pages, registration, private links,
+and the photos themselves (thumbnails and watermarked previews only, never originals)."""
+
+import sqlalchemy as sa
+from flask import abort, flash, g, redirect, render_template, request, send_file, session, url_for
+from flask_babel import gettext as _
+from werkzeug.security import check_password_hash
+
+from app import timeutil
+from app.accounts.models import Studio
+from app.database import begin_write
+from app.extensions import db
+from app.galleries import cards as card_service
+from app.galleries import clients, public_bp
+from app.galleries.models import Gallery, GalleryAccess, GalleryStatus, Photo, card_photo
+from app.galleries.public_forms import CardCodeForm, GalleryPasswordForm, RegistrationForm
+from app.galleries.storage import photo_file
+from app.mailing.services import send_email
+
+_UNLOCKED = "unlocked_galleries"
+
+
+def _find_gallery(studio_slug, gallery_slug):
+    studio = db.session.scalar(sa.select(Studio).where(Studio.slug == studio_slug))
+    gallery = studio and db.session.scalar(sa.select(Gallery).where(
+        Gallery.studio_id == studio.id, Gallery.slug == gallery_slug))
+    if not gallery:
+        abort(404)
+    g.studio = studio
+    return studio, gallery
+
+
+def gallery_phase(gallery, now):
+    """draft / archived / upcoming (before the sale) / open / ended (after the sale)."""
+    if gallery.status == GalleryStatus.DRAFT:
+        return "draft"
+    if gallery.status == GalleryStatus.ARCHIVED or (gallery.archives_at and now >= gallery.archives_at):
+        return "archived"
+    if gallery.sale_starts_at and now < gallery.sale_starts_at:
+        return "upcoming"
+    if gallery.sale_ends_at and now >= gallery.sale_ends_at:
+        return "ended"
+    return "open"
+
+
+def _unlocked(gallery):
+    return gallery.id in session.get(_UNLOCKED, [])
+
+
+def may_browse(gallery, client):
+    """Whether this visitor passed the gallery's door (password, registration, card)."""
+    if gallery.is_qr:
+        return bool(clients.held_card_ids(client, gallery))
+    if gallery.access == GalleryAccess.PASSWORD:
+        return _unlocked(gallery) or clients.is_registered(client, gallery)
+    if gallery.access == GalleryAccess.REGISTRATION:
+        return clients.is_registered(client, gallery)
+    return True
+
+
+def _closed_page(studio, gallery, phase):
+    status = 404 if phase == "draft" else 200
+    return render_template("galleries/public/closed.html", studio=studio, gallery=gallery,
+                           phase=phase), status
+
+
+@public_bp.route("/g/<studio_slug>/<gallery_slug>", methods=["GET", "POST"])
+def gallery(studio_slug, gallery_slug):
+    """The gallery: its door (password, registration, card code) or its photos."""
+    studio, gallery = _find_gallery(studio_slug, gallery_slug)
+    now = timeutil.now()
+    phase = gallery_phase(gallery, now)
+    if phase in ("draft", "archived"):
+        return _closed_page(studio, gallery, phase)
+    client = clients.current_client(studio.id)
+    if gallery.access == GalleryAccess.PASSWORD and not may_browse(gallery, client):
+        form = GalleryPasswordForm()
+        if form.validate_on_submit():
+            if gallery.password_hash and check_password_hash(gallery.password_hash,
+                                                             form.password.data):
+                session[_UNLOCKED] = [*session.get(_UNLOCKED, []), gallery.id]
+                return redirect(request.path)
+            form.password.errors = [_("This password is not right. Please check it with "
+                                      "your photographer.")]
+        return render_template("galleries/public/password.html", studio=studio, gallery=gallery,
+                               form=form)
+    if phase == "upcoming" or not may_browse(gallery, client):
+        return _door(studio, gallery, client, phase)
+    photos = clients.visible_photos(gallery, client)
+    form = None if client else RegistrationForm(studio, language=_default_language())
+    return render_template("galleries/public/gallery.html", studio=studio, gallery=gallery,
+                           client=client, photos=photos, phase=phase, now=now, form=form)
+
+
+def _door(studio, gallery, client, phase):
+    """Before the sale, or before registering: the registration form (or the card code)."""
+    registered = clients.is_registered(client, gallery)
+    return render_template("galleries/public/register.html", studio=studio, gallery=gallery,
+                           client=client, phase=phase, registered=registered,
+                           form=RegistrationForm(studio, language=_default_language()),
+                           code_form=CardCodeForm(), card=None)
+
+
+def _default_language():
+    return session.get("client_language") or "en"
+
+
+def _register(studio, gallery, form, card, now):
+    """Register from ``form``; sign in; send the private link. Returns the client."""
+    client, created = clients.register_client(
+        studio.id, gallery, name=form.name.data, email=form.email.data,
+        language=form.language.data, marketing_consent=form.marketing_consent.data,
+        consent_text=form.consent_text, now=now, card=card)
+    db.session.commit()
+    clients.sign_in(client)
+    send_gallery_link(studio, gallery, client)
+    if created:
+        flash(_("Welcome, %(name)s! We also emailed you a private link to come back from any "
+                "device.", name=client.name), "success")
+    else:
+        flash(_("Welcome back, %(name)s.", name=client.name), "success")
+    return client
+
+
+def send_gallery_link(studio, gallery, client):
+    """The "your gallery link" email, with a private sign-in link."""
+    send_email(to=client.email, subject=_("Your link to %(gallery)s", gallery=gallery.title),
+               template="gallery_link", studio_id=studio.id, sender_name=studio.name,
+               reply_to=studio.email, gallery_id=gallery.id, studio=studio, gallery=gallery,
+               client=client, link=clients.sign_in_url(client, gallery))
+
+
+@public_bp.post("/g/<studio_slug>/<gallery_slug>/register")
+def register(studio_slug, gallery_slug):
+    """Register to a (non-QR) gallery; registering again signs the client back in."""
+    begin_write()
+    studio, gallery = _find_gallery(studio_slug, gallery_slug)
+    now = timeutil.now()
+    phase = gallery_phase(gallery, now)
+    if phase in ("draft", "archived"):
+        return _closed_page(studio, gallery, phase)
+    if gallery.is_qr:
+        flash(_("Please use the code printed on your card."), "warning")
+        return redirect(url_for(".gallery", studio_slug=studio.slug, gallery_slug=gallery.slug))
+    form = RegistrationForm(studio)
+    if not form.validate():
+        db.session.rollback()
+        return render_template("galleries/public/register.html", studio=studio, gallery=gallery,
+                               client=None, phase=phase, registered=False, form=form,
+                               code_form=CardCodeForm(), card=None), 422
+    _register(studio, gallery, form, None, now)
+    return redirect(url_for(".gallery", studio_slug=studio.slug, gallery_slug=gallery.slug))
+
+
+@public_bp.route("/c", methods=["GET", "POST"])
+def enter_code():
+    """Type the code printed on a card."""
+    form = CardCodeForm()
+    if form.validate_on_submit():
+        card = card_service.find_card(form.code.data)
+        if card is not None:
+            return redirect(url_for(".card", code=card.code))
+        form.code.errors = [_("We do not know this code. Please check the card: codes use "
+                              "letters and digits, without O, I or L.")]
+    return render_template("galleries/public/code.html", form=form), 200
+
+
+@public_bp.route("/c/<code>", methods=["GET", "POST"])
+def card(code):
+    """What a QR card opens: register (or sign back in) and see that card's photos."""
+    if request.method == "POST":
+        begin_write()
+    found = card_service.find_card(code)
+    if found is None:
+        form = CardCodeForm(code=code)
+        form.code.errors = [_("We do not know this code. Please check the card.")]
+        return render_template("galleries/public/code.html", form=form), 404
+    gallery = found.gallery
+    studio = db.session.get(Studio, gallery.studio_id)
+    g.studio = studio
+    now = timeutil.now()
+    phase = gallery_phase(gallery, now)
+    if phase in ("draft", "archived"):
+        return _closed_page(studio, gallery, phase)
+    client = clients.current_client(studio.id)
+    gallery_url = url_for(".gallery", studio_slug=studio.slug, gallery_slug=gallery.slug)
+    if client is not None and found.id in clients.held_card_ids(client, gallery):
+        return redirect(gallery_url)
+    form = RegistrationForm(studio, language=_default_language(),
+                            data=None if request.method == "POST" else
+                            {"name": client.name, "email": client.email} if client else None)
+    if request.method == "POST" and form.validate():
+        _register(studio, gallery, form, found, now)
+        return redirect(gallery_url)
+    db.session.rollback()
+    status = 422 if request.method == "POST" else 200
+    return render_template("galleries/public/register.html", studio=studio, gallery=gallery,
+                           client=client, phase=phase, registered=False, form=form,
+                           code_form=None, card=found), status
+
+
+@public_bp.get("/signin/<token>")
+def sign_in(token):
+    """The private link from an email: sign in on this device and open the gallery (or the
+    client's cart or orders)."""
+    found = clients.read_sign_in_token(token)
+    client = found and db.session.get(clients.Client, found[1])
+    if client is None or client.studio_id != found[0]:
+        return render_template("galleries/public/link_expired.html"), 404
+    clients.sign_in(client)
+    studio = db.session.get(Studio, client.studio_id)
+    target = request.args.get("next")
+    if target == "cart":
+        return redirect(url_for("shop.cart", studio_slug=studio.slug))
+    if target == "orders":
+        from app.shop.client_services import my_orders_token  # noqa: PLC0415 (page of the shop)
+
+        return redirect(url_for("shop.my_orders", token=my_orders_token(studio.id, client.id)))
+    gallery = db.session.get(Gallery, request.args.get("gallery", type=int) or 0)
+    if gallery is None or gallery.studio_id != studio.id:
+        gallery = _latest_gallery(client)
+    if gallery is None:
+        abort(404)
+    return redirect(url_for(".gallery", studio_slug=studio.slug, gallery_slug=gallery.slug))
+
+
+def _latest_gallery(client):
+    from app.galleries.models import Registration
+
+    return db.session.scalar(sa.select(Gallery).join(
+        Registration, Registration.gallery_id == Gallery.id).where(
+        Registration.client_id == client.id).order_by(Registration.registered_at.desc()).limit(1))
+
+
+@public_bp.post("/g/<studio_slug>/signout")
+def sign_out(studio_slug):
+    """Forget the client in this browser."""
+    studio = db.session.scalar(sa.select(Studio).where(Studio.slug == studio_slug)) or abort(404)
+    clients.sign_out(studio.id)
+    flash(_("You are signed out on this device."), "success")
+    return redirect(request.referrer or url_for(".enter_code"))
+
+
+@public_bp.get("/p/<int:photo_id>/<variant>")
+def photo(photo_id, variant):
+    """A thumbnail or watermarked preview, for visitors who may see that photo."""
+    if variant not in ("thumb", "preview"):
+        abort(404)
+    found = db.session.get(Photo, photo_id)
+    if found is None or not _may_see(found):
+        abort(404)
+    response = send_file(photo_file(found, variant), mimetype="image/jpeg", max_age=3600)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _may_see(photo):
+    gallery = photo.gallery
+    if gallery_phase(gallery, timeutil.now()) not in ("open", "ended"):
+        return False
+    client = clients.current_client(gallery.studio_id)
+    if gallery.is_qr:
+        held = clients.held_card_ids(client, gallery)
+        return bool(held) and db.session.scalar(sa.select(card_photo.c.card_id).where(
+            card_photo.c.photo_id == photo.id, card_photo.c.card_id.in_(held)).limit(1)) is not None
+    return may_browse(gallery, client)
+

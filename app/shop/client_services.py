@@ -92,3 +92,42 @@ def downloadable_photos(order):
     photos = {photo.id: photo for photo in db.session.scalars(
         sa.select(Photo).where(Photo.id.in_(unique)))} if unique else {}
     return [photos[photo_id] for photo_id in unique if photo_id in photos]
+
+
+class GalleryShop:
+    """What the gallery page shows of the shop: products, the running promotion, and whether
+    this visitor can order now."""
+
+    def __init__(self, products, promotion, promotion_discount, can_order):
+        self.products, self.promotion = products, promotion
+        self.promotion_discount, self.can_order = promotion_discount, can_order
+
+
+def gallery_shop(gallery, client, now):
+    """The gallery page's shop panel (a template global: galleries do not import the shop)."""
+    from app.shop.cart import gallery_price_list_ids, sale_is_open
+    from app.shop.models import DiscountKind, Product, Promotion
+
+    list_ids = gallery_price_list_ids(gallery.id)
+    products = db.session.scalars(sa.select(Product).where(
+        Product.price_list_id.in_(list_ids), Product.is_active.is_(True))
+        .order_by(Product.price_list_id, Product.position, Product.id)).all() if list_ids else []
+    promotion = db.session.scalar(sa.select(Promotion).where(
+        Promotion.gallery_id == gallery.id, Promotion.removed_at.is_(None),
+        Promotion.starts_at <= now, Promotion.ends_at > now)
+        .order_by(Promotion.discount_value.desc()).limit(1))
+    discount = ""
+    if promotion is not None:
+        from app.shop.money import format_money
+
+        discount = (f"{promotion.discount_value / 100:g} %"
+                    if promotion.discount_kind == DiscountKind.PERCENT
+                    else format_money(promotion.discount_value, gallery_currency(gallery)))
+    can_order = client is not None and bool(products) and sale_is_open(gallery, now)
+    return GalleryShop(products, promotion, discount, can_order)
+
+
+def gallery_currency(gallery):
+    from app.accounts.models import Studio
+
+    return db.session.get(Studio, gallery.studio_id).currency

@@ -1,0 +1,166 @@
+"""Clients of a studio: registration, the signed-cookie session, private sign-in links, and what
+each client may see.
+
+A client is known per studio by email. Registering again with the same email signs the client
+back in (and adds the new gallery or card); it is never an error. The browser remembers, per
+studio, which client it is (Flask's signed session); a private link in the "your gallery link"
+email does the same on another device.
+"""
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, session
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from app.extensions import db
+from app.galleries.models import CardClaim, Client, Photo, Registration, card_photo
+from app.urls import external_url
+
+_SESSION_KEY = "clients"
+_LINK_SALT = "proofsheet-client-link"
+
+
+class InvalidEmail(ValueError):
+    """The address cannot receive mail; the message says why."""
+
+
+def normalize_email(address):
+    """The address as we store it (email-validator's normalization, lower-cased)."""
+    try:
+        return validate_email((address or "").strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise InvalidEmail(str(error)) from None
+
+
+def find_client(studio_id, email):
+    return db.session.scalar(sa.select(Client).where(Client.studio_id == studio_id,
+                                                     Client.email == email))
+
+
+def register_client(studio_id, gallery, *, name, email, language, marketing_consent,
+                    consent_text, now, card=None):
+    """Register (or sign back in) a client to ``gallery`` and, for a QR card, claim it.
+
+    Returns (client, created). Consent is recorded with its exact text and time when given;
+    an existing client's earlier consent is kept.
+    """
+    email = normalize_email(email)
+    client = find_client(studio_id, email)
+    created = client is None
+    if created:
+        client = Client(studio_id=studio_id, email=email, name=name.strip(), language=language,
+                        created_at=now)
+        db.session.add(client)
+    if marketing_consent and not client.marketing_consent:
+        client.marketing_consent, client.consent_text, client.consent_at = True, consent_text, now
+    db.session.flush()
+    _ensure_registration(client, gallery, now)
+    if card is not None:
+        claim_card(client, card, now)
+    return client, created
+
+
+def _ensure_registration(client, gallery, now):
+    exists = db.session.scalar(sa.select(Registration.id).where(
+        Registration.client_id == client.id, Registration.gallery_id == gallery.id))
+    if exists is None:
+        db.session.add(Registration(client_id=client.id, gallery_id=gallery.id, registered_at=now))
+        db.session.flush()
+
+
+def claim_card(client, card, now):
+    """Let ``client`` see ``card``'s photos (a parent may hold several cards: siblings)."""
+    if db.session.get(CardClaim, (client.id, card.id)) is None:
+        db.session.add(CardClaim(client_id=client.id, card_id=card.id, claimed_at=now))
+        db.session.flush()
+    _ensure_registration(client, card.gallery, now)
+
+
+# ------------------------------------------------------------------ the browser's session
+
+
+def sign_in(client):
+    """Remember in this browser that it is ``client`` for the client's studio."""
+    known = dict(session.get(_SESSION_KEY, {}))
+    known[str(client.studio_id)] = client.id
+    session[_SESSION_KEY] = known
+    session["client_language"] = client.language
+    session.permanent = True
+
+
+def sign_out(studio_id):
+    known = dict(session.get(_SESSION_KEY, {}))
+    known.pop(str(studio_id), None)
+    session[_SESSION_KEY] = known
+
+
+def current_client(studio_id):
+    """The client this browser is signed in as for ``studio_id``, or None."""
+    client_id = session.get(_SESSION_KEY, {}).get(str(studio_id))
+    if client_id is None:
+        return None
+    client = db.session.get(Client, client_id)
+    return client if client is not None and client.studio_id == studio_id else None
+
+
+# ------------------------------------------------------------------ private links
+
+
+def _serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_LINK_SALT)
+
+
+def sign_in_token(client):
+    return _serializer().dumps([client.studio_id, client.id])
+
+
+def read_sign_in_token(token):
+    """(studio_id, client_id) from a private link, or None when forged or expired."""
+    try:
+        studio_id, client_id = _serializer().loads(
+            token, max_age=current_app.config["CLIENT_LINK_MAX_AGE"])
+    except (BadSignature, SignatureExpired, ValueError, TypeError):
+        return None
+    return int(studio_id), int(client_id)
+
+
+def sign_in_url(client, gallery, next_page=None):
+    """A private link that signs ``client`` in on any device and opens ``gallery`` (or the
+    client's cart or orders with ``next_page``)."""
+    values = {"token": sign_in_token(client), "gallery": gallery.id}
+    if next_page:
+        values["next"] = next_page
+    return external_url("galleries_public.sign_in", **values)
+
+
+# ------------------------------------------------------------------ what a client may see
+
+
+def held_card_ids(client, gallery):
+    if client is None:
+        return set()
+    from app.galleries.models import AccessCard
+
+    return set(db.session.scalars(sa.select(CardClaim.card_id).join(
+        AccessCard, AccessCard.id == CardClaim.card_id).where(
+        CardClaim.client_id == client.id, AccessCard.gallery_id == gallery.id)))
+
+
+def visible_photos(gallery, client):
+    """The photos of ``gallery`` this visitor may see: all of them, or in a QR gallery those of
+    the cards the client holds (nothing without a card)."""
+    query = sa.select(Photo).where(Photo.gallery_id == gallery.id)
+    if gallery.is_qr:
+        cards = held_card_ids(client, gallery)
+        if not cards:
+            return []
+        query = query.where(Photo.id.in_(sa.select(card_photo.c.photo_id).where(
+            card_photo.c.card_id.in_(cards))))
+    return db.session.scalars(query.order_by(Photo.position, Photo.id)).all()
+
+
+def is_registered(client, gallery):
+    if client is None:
+        return False
+    return db.session.scalar(sa.select(Registration.id).where(
+        Registration.client_id == client.id, Registration.gallery_id == gallery.id)) is not None

@@ -1,0 +1,44 @@
+"""Forms of the client-facing gallery pages."""
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from app.galleries.clients import InvalidEmail, normalize_email
+
+CONSENT_TEXT = _l("Yes, %(studio)s may email me news and offers. I can unsubscribe at any time.")
+
+
+class RegistrationForm(FlaskForm):
+    """Name, email, language and an explicit, unticked marketing consent."""
+
+    name = StringField(_l("Your name"), validators=[DataRequired(_l("Please enter your name.")),
+                                                    Length(max=200)])
+    email = StringField(_l("Your email"), validators=[DataRequired(_l("Please enter your email.")),
+                                                      Length(max=254)])
+    language = SelectField(_l("Language"))
+    marketing_consent = BooleanField(default=False)
+
+    def __init__(self, studio, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = list(current_app.config["LANGUAGES"].items())
+        self.consent_text = str(CONSENT_TEXT % {"studio": studio.name})
+        self.marketing_consent.label.text = self.consent_text
+
+    def validate_email(self, field):
+        try:
+            field.data = normalize_email(field.data)
+        except InvalidEmail as error:
+            raise ValidationError(str(error)) from None
+
+
+class GalleryPasswordForm(FlaskForm):
+    password = PasswordField(_l("Gallery password"),
+                             validators=[DataRequired(_l("Please enter the gallery password."))])
+
+
+class CardCodeForm(FlaskForm):
+    code = StringField(_l("Your card code"), validators=[
+        DataRequired(_l("Please enter the code printed on your card.")), Length(max=40)])
