@@ -1,1 +1,141 @@
-"""Placeholder."""
+"""QR cards of a gallery, for the photographer: create, import, assign photos, print."""
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from app import timeutil
+from app.database import get_owned_or_404
+from app.extensions import db
+from app.galleries import admin_bp
+from app.galleries import cards as card_service
+from app.galleries.card_forms import CreateCardsForm, ImportCardsForm
+from app.galleries.models import AccessCard, CardClaim, Gallery, card_photo
+from app.urls import external_url
+
+MAX_IMPORT_BYTES = 1024 * 1024
+
+
+def _gallery_or_404(gallery_id):
+    return get_owned_or_404(Gallery, gallery_id, current_user.studio_id)
+
+
+def _card_or_404(gallery_id, card_id):
+    card = get_owned_or_404(AccessCard, card_id, current_user.studio_id)
+    if card.gallery_id != gallery_id:
+        abort(404)
+    return card
+
+
+def _card_stats(gallery):
+    photos = dict(db.session.execute(sa.select(card_photo.c.card_id, sa.func.count()).join(
+        AccessCard, AccessCard.id == card_photo.c.card_id).where(
+        AccessCard.gallery_id == gallery.id).group_by(card_photo.c.card_id)).all())
+    claims = dict(db.session.execute(sa.select(CardClaim.card_id, sa.func.count()).join(
+        AccessCard, AccessCard.id == CardClaim.card_id).where(
+        AccessCard.gallery_id == gallery.id).group_by(CardClaim.card_id)).all())
+    return photos, claims
+
+
+@admin_bp.route("/<int:gallery_id>/cards", methods=["GET", "POST"])
+@login_required
+def cards(gallery_id):
+    """A QR gallery's cards: create several at once, import labels from a CSV."""
+    gallery = _gallery_or_404(gallery_id)
+    create_form = CreateCardsForm(prefix="create")
+    import_form = ImportCardsForm(prefix="import")
+    if request.method == "POST":
+        created = (_create(gallery, create_form) if "create-count" in request.form
+                   else _import(gallery, import_form))
+        if created:
+            return redirect(url_for(".cards", gallery_id=gallery.id))
+    photo_counts, claim_counts = _card_stats(gallery)
+    return render_template("galleries/cards/index.html", gallery=gallery, cards=gallery.cards,
+                           create_form=create_form, import_form=import_form,
+                           photo_counts=photo_counts, claim_counts=claim_counts,
+                           display_code=card_service.display_code)
+
+
+def _create(gallery, form):
+    if not form.validate():
+        return False
+    labels = card_service.numbered_labels(form.count.data, form.prefix.data)
+    card_service.create_cards(gallery, labels, timeutil.now())
+    db.session.commit()
+    flash(_("%(count)d cards created.", count=len(labels)), "success")
+    return True
+
+
+def _import(gallery, form):
+    if not form.validate():
+        return False
+    data = form.file.data.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        form.file.errors = [_("The file is larger than 1 MB: is it really a list of labels?")]
+        return False
+    try:
+        labels = card_service.labels_from_csv(data)
+    except card_service.CardImportError as error:
+        form.file.errors = [str(error)]
+        return False
+    card_service.create_cards(gallery, labels, timeutil.now())
+    db.session.commit()
+    flash(_("%(count)d cards imported.", count=len(labels)), "success")
+    return True
+
+
+@admin_bp.route("/<int:gallery_id>/cards/<int:card_id>", methods=["GET", "POST"])
+@login_required
+def card_detail(gallery_id, card_id):
+    """One card: choose its photos among the gallery's."""
+    gallery = _gallery_or_404(gallery_id)
+    card = _card_or_404(gallery.id, card_id)
+    if request.method == "POST":
+        ids = [int(value) for value in request.form.getlist("photo_ids") if value.isdigit()]
+        count = card_service.assign_photos(card, ids)
+        db.session.commit()
+        flash(_("%(count)d photos on this card.", count=count), "success")
+        return redirect(url_for(".card_detail", gallery_id=gallery.id, card_id=card.id))
+    return render_template("galleries/cards/detail.html", gallery=gallery, card=card,
+                           chosen={photo.id for photo in card.photos},
+                           display_code=card_service.display_code,
+                           card_url=external_url("galleries_public.card", code=card.code))
+
+
+@admin_bp.post("/<int:gallery_id>/cards/<int:card_id>/delete")
+@login_required
+def delete_card(gallery_id, card_id):
+    """Delete a card (its photos stay in the gallery)."""
+    card = _card_or_404(_gallery_or_404(gallery_id).id, card_id)
+    label = card.label
+    db.session.delete(card)
+    db.session.commit()
+    flash(_("Card “%(label)s” deleted.", label=label), "success")
+    return redirect(url_for(".cards", gallery_id=gallery_id))
+
+
+@admin_bp.get("/<int:gallery_id>/cards/print")
+@login_required
+def print_cards(gallery_id):
+    """A sheet of cards to print: QR code, code, label, short instructions."""
+    gallery = _gallery_or_404(gallery_id)
+    paper = "letter" if request.args.get("paper") == "letter" else "a4"
+    entry_url = external_url("galleries_public.enter_code")
+    sheet = [(card, Markup(card_service.qr_svg(external_url("galleries_public.card",
+                                                            code=card.code))))
+             for card in gallery.cards]
+    return render_template("galleries/cards/print.html", gallery=gallery, sheet=sheet,
+                           paper=paper, entry_url=entry_url,
+                           display_code=card_service.display_code)
+
+
+@admin_bp.get("/<int:gallery_id>/cards/<int:card_id>/qr.svg")
+@login_required
+def card_qr(gallery_id, card_id):
+    """One card's QR code as an SVG file."""
+    card = _card_or_404(_gallery_or_404(gallery_id).id, card_id)
+    svg = card_service.qr_svg(external_url("galleries_public.card", code=card.code))
+    return svg, 200, {"Content-Type": "image/svg+xml",
+                      "Content-Disposition": f'inline; filename="card-{card.code}.svg"'}
