@@ -4,9 +4,11 @@ import re
 import unicodedata
 
 import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.accounts.models import Role, Studio, User
+from app.accounts.models import Invitation, Role, Studio, User
 from app.extensions import db
 
 
@@ -55,3 +57,86 @@ def authenticate(email, password, now):
 
 def set_password(user, password):
     user.password_hash = generate_password_hash(password)
+
+
+# ------------------------------------------------------------------ signed links
+
+_RESET_SALT = "proofsheet-password-reset"
+_INVITE_SALT = "proofsheet-invitation"
+
+
+def _serializer(salt):
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def password_reset_token(user):
+    """A reset link's token. It carries a fingerprint of the current password hash, so it stops
+    working once the password changed: single use."""
+    return _serializer(_RESET_SALT).dumps([user.id, user.password_hash[-16:]])
+
+
+class LinkProblem(Exception):  # noqa: N818
+    """An expired, used or forged link; ``reason`` is "expired" or "invalid"."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _load(salt, token, max_age):
+    try:
+        return _serializer(salt).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise LinkProblem("expired") from None
+    except (BadSignature, ValueError, TypeError):
+        raise LinkProblem("invalid") from None
+
+
+def user_for_reset_token(token, max_age):
+    user_id, fingerprint = _load(_RESET_SALT, token, max_age)
+    user = db.session.get(User, user_id)
+    if user is None or user.password_hash[-16:] != fingerprint:
+        raise LinkProblem("invalid")
+    return user
+
+
+def invite_operator(studio, email, invited_by, now):
+    """Record an invitation (renewing a pending one) and return it."""
+    invitation = db.session.scalar(sa.select(Invitation).where(
+        Invitation.studio_id == studio.id, Invitation.email == email))
+    if invitation is None:
+        invitation = Invitation(studio_id=studio.id, email=email)
+        db.session.add(invitation)
+    invitation.invited_by_id, invitation.created_at, invitation.accepted_at = invited_by.id, now, None
+    db.session.flush()
+    return invitation
+
+
+def invitation_token(invitation):
+    return _serializer(_INVITE_SALT).dumps([invitation.id, invitation.created_at.isoformat()])
+
+
+def invitation_for_token(token, max_age):
+    invitation_id, created = _load(_INVITE_SALT, token, max_age)
+    invitation = db.session.get(Invitation, invitation_id)
+    if (invitation is None or invitation.accepted_at is not None
+            or invitation.created_at.isoformat() != created):
+        raise LinkProblem("invalid")
+    return invitation
+
+
+def accept_invitation(invitation, name, password, now):
+    """Create the operator's account from an invitation; returns the new user."""
+    user = User(studio_id=invitation.studio_id, email=invitation.email, name=name.strip(),
+                password_hash=generate_password_hash(password), role=Role.OPERATOR,
+                created_at=now, last_login_at=now)
+    invitation.accepted_at = now
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def pending_invitations(studio_id):
+    return db.session.scalars(sa.select(Invitation).where(
+        Invitation.studio_id == studio_id, Invitation.accepted_at.is_(None))
+        .order_by(Invitation.created_at.desc())).all()
