@@ -54,10 +54,19 @@ class Auth:
         with self.client.session_transaction() as session:
             session["_user_id"] = str(user.id)
             session["_fresh"] = True
+        self._forget_cached_user()
+
+    @staticmethod
+    def _forget_cached_user():
+        """Tests share one app context across requests: drop Flask-Login's cached user."""
+        from flask import g
+
+        g.pop("_login_user", None)
 
     def logout(self):
         with self.client.session_transaction() as session:
             session.clear()
+        self._forget_cached_user()
 
 
 def make_photo(gallery, name="photo.jpg", color=(120, 140, 160), size=(1200, 800), position=0):
