@@ -4,6 +4,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.shop.cart import MAX_QUANTITY
@@ -34,13 +35,13 @@ class CheckoutForm(FlaskForm):
                                                     Length(max=200)])
     email = StringField(_l("Email"), validators=[DataRequired(_l("Please enter your email."))])
     phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=40)])
-    delivery_method = RadioField(_l("Delivery"), choices=[("shipping", _l("Ship to my address")),
-                                                          ("pickup", _l("Pick up at the studio"))],
-                                 default="shipping")
-    address_line1 = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
+    delivery_method = RadioField(_l("Delivery"), choices=[
+        SelectChoice("shipping", _l("Ship to my address")),
+        SelectChoice("pickup", _l("Pick up at the studio"))], default="shipping")
+    address_line1 = StringField(_l("Address"), validators=[Length(max=200)])
     address_line2 = StringField(_l("Address line 2"), validators=[Optional(), Length(max=200)])
-    postal_code = StringField(_l("Postal code"), validators=[Optional(), Length(max=20)])
-    city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
+    postal_code = StringField(_l("Postal code"), validators=[Length(max=20)])
+    city = StringField(_l("City"), validators=[Length(max=120)])
     country = SelectField(_l("Country"), validators=[Optional()])
     coupon_code = StringField(_l("Coupon code"), validators=[Optional(), Length(max=40)])
     notify_status_changes = BooleanField(_l("Email me when my order status changes"))
