@@ -4,6 +4,8 @@ A client is known per studio by the gallery session (app.galleries.clients). Eve
 checked by the cart and checkout services; a refusal is flashed and nothing changes.
 """
 
+from urllib.parse import urlsplit
+
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -59,9 +61,14 @@ def _client_or_redirect(studio):
 
 
 def _back(default):
-    target = request.form.get("next") or request.referrer
-    if target and target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
+    """Back to the page the client came from (on this site only), else ``default``."""
+    target = request.form.get("next") or request.referrer or ""
+    parts = urlsplit(target)
+    if parts.netloc and parts.netloc != request.host:
+        return redirect(default)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    if path.startswith("/") and not path.startswith("//"):
+        return redirect(path)
     return redirect(default)
 
 
