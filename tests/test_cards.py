@@ -52,7 +52,7 @@ def _import(client, gallery, content, name="labels.csv"):
 
 
 @pytest.mark.parametrize("content", [
-    "Name\nEmma Martin\nLucas Martin\n".encode(),
+    b"Name\nEmma Martin\nLucas Martin\n",
     "\ufeffEmma Martin;3B\nLucas Martin;3B\n".encode(),
     b"Emma Martin,3B\r\nLucas Martin,3B\r\n",
 ])
