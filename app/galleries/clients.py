@@ -10,11 +10,12 @@ email does the same on another device.
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, session
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired
 
 from app.extensions import db
 from app.galleries.models import CardClaim, Client, Photo, Registration, card_photo
-from app.urls import external_url
+from app.signing import timed_serializer
+from app.urls import external_url_with
 
 _SESSION_KEY = "clients"
 _LINK_SALT = "proofsheet-client-link"
@@ -107,7 +108,7 @@ def current_client(studio_id):
 
 
 def _serializer():
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_LINK_SALT)
+    return timed_serializer(current_app.config["SECRET_KEY"], _LINK_SALT)
 
 
 def sign_in_token(client):
@@ -127,10 +128,8 @@ def read_sign_in_token(token):
 def sign_in_url(client, gallery, next_page=None):
     """A private link that signs ``client`` in on any device and opens ``gallery`` (or the
     client's cart or orders with ``next_page``)."""
-    values = {"token": sign_in_token(client), "gallery": gallery.id}
-    if next_page:
-        values["next"] = next_page
-    return external_url("galleries_public.sign_in", **values)
+    url = external_url_with("galleries_public.sign_in", "token", sign_in_token(client))
+    return f"{url}?gallery={gallery.id}" + (f"&next={next_page}" if next_page else "")
 
 
 # ------------------------------------------------------------------ what a client may see

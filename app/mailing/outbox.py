@@ -2,6 +2,7 @@
 retried, logged and visible; the dispatcher (dispatch.py) sends what is due."""
 
 from email.utils import make_msgid, parseaddr
+from functools import lru_cache
 
 from app.database import insert_ignoring_conflicts
 from app.extensions import db
@@ -15,10 +16,14 @@ def _single_line(name, value):
     return value
 
 
+@lru_cache(maxsize=1024)
+def _domain_of(sender):
+    return parseaddr(sender)[1].rpartition("@")[2] or "proofsheet.local"
+
+
 def new_message_id(sender):
     """A Message-ID in the sender's domain, fixed at queue time so a retry keeps it."""
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "proofsheet.local"
-    return make_msgid(domain=domain)
+    return make_msgid(domain=_domain_of(sender))
 
 
 def message_values(*, kind, studio_id, sender, recipient, subject, html, text, now, due_at=None,

@@ -7,6 +7,7 @@ an email behind.
 """
 
 from email.utils import formataddr, parseaddr
+from functools import lru_cache
 
 from flask import current_app, render_template
 
@@ -19,7 +20,12 @@ from app.timeutil import now as clock_now
 
 def platform_sender(display_name=None):
     """The platform's From address, shown with the studio's name when one is given."""
-    name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    return _sender(current_app.config["MAIL_DEFAULT_SENDER"], display_name)
+
+
+@lru_cache(maxsize=1024)
+def _sender(default_sender, display_name):
+    name, address = parseaddr(default_sender)
     return formataddr((display_name or name, address))
 
 

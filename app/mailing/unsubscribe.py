@@ -6,17 +6,18 @@ CSRF (the token is the proof). Transactional mail still flows.
 """
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature
 
 from app.database import insert_ignoring_conflicts
 from app.extensions import db
 from app.mailing.models import Suppression
+from app.signing import serializer
 
 _SALT = "proofsheet-unsubscribe"
 
 
 def _serializer():
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+    return serializer(current_app.config["SECRET_KEY"], _SALT)
 
 
 def unsubscribe_token(studio_id, email):

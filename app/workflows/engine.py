@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parseaddr
+from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app
@@ -321,7 +322,12 @@ def _message_row(occurrence, email, client, context, now):
 
 
 def unsubscribe_mailbox():
-    return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    return _address_of(current_app.config["MAIL_DEFAULT_SENDER"])
+
+
+@lru_cache(maxsize=64)
+def _address_of(sender):
+    return parseaddr(sender)[1]
 
 
 def _occurrence_record(occurrence, recipients, now, manual=False):

@@ -6,7 +6,7 @@ from flask_babel import format_date
 
 from app.shop.models import DiscountKind
 from app.shop.money import format_money
-from app.urls import external_url
+from app.urls import external_url_with
 
 
 def _local_date(moment, studio, language=None):
@@ -26,7 +26,8 @@ def promotion_discount_text(promotion, studio, language):
 def unsubscribe_url(studio_id, email):
     from app.mailing.unsubscribe import unsubscribe_token
 
-    return external_url("mailing_public.unsubscribe", token=unsubscribe_token(studio_id, email))
+    return external_url_with("mailing_public.unsubscribe", "token",
+                             unsubscribe_token(studio_id, email))
 
 
 def client_link(client, gallery, next_page=None):

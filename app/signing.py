@@ -1,0 +1,39 @@
+"""Signed tokens for links (sign-in, unsubscribe, downloads...), made fast enough for the tick.
+
+itsdangerous does the signing; it derives its key from the secret on every call, which the
+campaign tick would do twice per message. These serializers are built once per (secret, salt)
+and keep the derived key.
+"""
+
+from functools import cached_property, lru_cache
+
+from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous.signer import Signer
+from itsdangerous.timed import TimestampSigner
+
+
+class _KeyCachingSigner(Signer):
+    @cached_property
+    def _derived_key(self):
+        return super().derive_key()
+
+    def derive_key(self, secret_key=None):
+        if secret_key is not None:
+            return super().derive_key(secret_key)
+        return self._derived_key
+
+
+class _KeyCachingTimestampSigner(TimestampSigner, _KeyCachingSigner):
+    pass
+
+
+@lru_cache(maxsize=64)
+def serializer(secret_key, salt):
+    """A URL-safe serializer for tokens that do not expire (receipts, unsubscribe)."""
+    return URLSafeSerializer(secret_key, salt=salt, signer=_KeyCachingSigner)
+
+
+@lru_cache(maxsize=64)
+def timed_serializer(secret_key, salt):
+    """A URL-safe serializer whose tokens carry their time, for links that expire."""
+    return URLSafeTimedSerializer(secret_key, salt=salt, signer=_KeyCachingTimestampSigner)
