@@ -27,13 +27,32 @@ class _KeyCachingTimestampSigner(TimestampSigner, _KeyCachingSigner):
     pass
 
 
+class _ReusedSignerMixin:
+    """itsdangerous makes a new signer (and derives its key again) for every token."""
+
+    def make_signer(self, salt=None):
+        if salt is not None and salt != self.salt:
+            return super().make_signer(salt)
+        if "_reused_signer" not in self.__dict__:
+            self.__dict__["_reused_signer"] = super().make_signer(salt)
+        return self.__dict__["_reused_signer"]
+
+
+class _Serializer(_ReusedSignerMixin, URLSafeSerializer):
+    pass
+
+
+class _TimedSerializer(_ReusedSignerMixin, URLSafeTimedSerializer):
+    pass
+
+
 @lru_cache(maxsize=64)
 def serializer(secret_key, salt):
     """A URL-safe serializer for tokens that do not expire (receipts, unsubscribe)."""
-    return URLSafeSerializer(secret_key, salt=salt, signer=_KeyCachingSigner)
+    return _Serializer(secret_key, salt=salt, signer=_KeyCachingSigner)
 
 
 @lru_cache(maxsize=64)
 def timed_serializer(secret_key, salt):
     """A URL-safe serializer whose tokens carry their time, for links that expire."""
-    return URLSafeTimedSerializer(secret_key, salt=salt, signer=_KeyCachingTimestampSigner)
+    return _TimedSerializer(secret_key, salt=salt, signer=_KeyCachingTimestampSigner)
