@@ -77,7 +77,9 @@ def _register_blueprints(app):
     from app.mailing import public_bp as mailing_public_bp
     from app.shop import admin_bp as shop_admin_bp
     from app.shop import client_bp as shop_client_bp
+    from app.workflows import bp as workflows_bp
     from app.workflows.activity import bp as activity_bp
+    from app.workflows.routes import media_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(galleries_admin_bp)
@@ -87,6 +89,8 @@ def _register_blueprints(app):
     app.register_blueprint(shop_admin_bp)
     app.register_blueprint(shop_client_bp)
     app.register_blueprint(activity_bp)
+    app.register_blueprint(workflows_bp)
+    app.register_blueprint(media_bp)
 
 
 def _register_cli(app):

@@ -21,8 +21,7 @@ from tests.shop_factories import (
 )
 
 # Values for URL arguments that are not ids.
-FIXED_ARGUMENTS = {"variant": "thumb", "direction": "up", "kind": "registration",
-                   "occurrence_id": 1}
+FIXED_ARGUMENTS = {"variant": "thumb", "direction": "up", "key": "school"}
 
 
 def _their_objects(studio):
@@ -69,6 +68,8 @@ def test_every_admin_route_with_another_studios_ids_answers_404(app, client, aut
     auth.login(owner)
     checked = 0
     for rule in _admin_rules(app):
+        if not set(rule.arguments) - set(FIXED_ARGUMENTS):
+            continue  # nothing of a studio in the URL (e.g. a shipped template's key)
         missing = set(rule.arguments) - set(theirs) - set(FIXED_ARGUMENTS)
         assert not missing, f"{rule.rule}: teach this test the argument(s) {missing}"
         values = {name: theirs.get(name, FIXED_ARGUMENTS.get(name)) for name in rule.arguments}

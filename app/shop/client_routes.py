@@ -82,7 +82,7 @@ def add_to_cart(studio_slug):
         return _back(url_for("shop.cart", studio_slug=studio.slug))
     form = AddToCartForm()
     if not form.validate():
-        flash(" ".join(error for errors in form.errors.values() for error in errors), "error")
+        flash(" ".join(str(error) for errors in form.errors.values() for error in errors), "error")
         return _back(url_for("shop.cart", studio_slug=studio.slug))
     try:
         item = carts.add_to_cart(client, gallery_id=int(form.gallery_id.data),
@@ -139,7 +139,8 @@ def update_item(studio_slug, item_id):
     now = timeutil.now()
     try:
         if not form.validate():
-            raise carts.CartError(" ".join(form.quantity.errors) or _("Please enter a quantity."))
+            raise carts.CartError(" ".join(map(str, form.quantity.errors))
+                                      or _("Please enter a quantity."))
         carts.update_quantity(carts.open_cart(client, now, create=False), item_id,
                               form.quantity.data, now)
     except carts.CartError as error:

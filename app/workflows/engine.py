@@ -274,12 +274,14 @@ def _load_context(due, now):
                     _ordered_pairs(every_client, now), _suppressed(set(studios)))
 
 
-def _recipients(occurrence, email, context):
-    """The clients this occurrence goes to now, after the filter and suppressions."""
+def _recipients(occurrence, email, context, manual=False):
+    """The clients this occurrence goes to now, after the filter and suppressions: the
+    gallery's clients registered by the due time (or, sent on purpose later, registered now)."""
     gallery = context.galleries[occurrence.gallery_id]
     if occurrence.client_id is None:
         candidates = [client for client, registered_at in
-                      context.registrants.get(gallery.id, []) if registered_at <= occurrence.due_at]
+                      context.registrants.get(gallery.id, [])
+                      if manual or registered_at <= occurrence.due_at]
     else:
         candidates = [context.clients[occurrence.client_id]]
     return [client for client in candidates
@@ -349,7 +351,7 @@ def queue_occurrences(due, now, dry_run=False, manual=False, result=None):
             result.waiting += 1
             continue
         email = context.emails[occurrence.email_id]
-        recipients = _recipients(occurrence, email, context)
+        recipients = _recipients(occurrence, email, context, manual)
         if dry_run:
             result.planned.append((occurrence, [client.email for client in recipients]))
         else:

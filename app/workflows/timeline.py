@@ -87,9 +87,13 @@ def gallery_timeline(gallery, now):
     for occurrence in wide:
         record = processed.get((occurrence.email_id, occurrence.kind, occurrence.occurrence_id))
         email = emails[occurrence.email_id]
-        count = record.recipients if record else len(_recipients(occurrence, email, context))
-        entries.append(TimelineEntry(email, occurrence, _state(occurrence, record, gallery, now),
-                                     count, record.processed_at if record else None))
+        state = _state(occurrence, record, gallery, now)
+        # Sent: how many it went to. Otherwise: how many it would reach (a missed one, sent
+        # now, goes to today's clients).
+        count = record.recipients if record else len(
+            _recipients(occurrence, email, context, manual=state == MISSED))
+        entries.append(TimelineEntry(email, occurrence, state, count,
+                                     record.processed_at if record else None))
     summaries = {email.id: ClientEmailSummary(email) for email in workflow.emails
                  if SOURCES[Trigger(email.trigger)].kind in PER_CLIENT}
     for occurrence in occurrences:

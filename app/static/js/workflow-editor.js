@@ -1,0 +1,90 @@
+// The workflow email editor: Quill for the message, the variable picker, the rule's fields.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-email-form]");
+  if (!form || !window.Quill) return;
+
+  // Emails have no stylesheet: alignment and size must be inline styles, not classes.
+  var Size = Quill.import("attributors/style/size");
+  Size.whitelist = ["12px", "14px", "16px", "20px", "24px", "32px"];
+  Quill.register(Size, true);
+  Quill.register(Quill.import("attributors/style/align"), true);
+
+  var holder = form.querySelector("[data-editor]");
+  var hidden = form.querySelector("[data-body]");
+  var subject = form.querySelector("[data-subject]");
+  var quill = new Quill(holder, {
+    theme: "snow",
+    modules: {
+      toolbar: {
+        container: [
+          [{ header: [1, 2, 3, false] }],
+          ["bold", "italic", "underline"],
+          [{ color: [] }, { size: Size.whitelist }],
+          [{ align: [] }],
+          [{ list: "ordered" }, { list: "bullet" }],
+          ["link", "image"],
+          ["clean"],
+        ],
+        handlers: { image: insertImage },
+      },
+    },
+  });
+  if (hidden.value) quill.clipboard.dangerouslyPasteHTML(hidden.value);  // sanitized by the server
+
+  function insertImage() {
+    var address = window.prompt("Image address (https://…). Leave empty to upload a file.", "");
+    var at = (quill.getSelection(true) || { index: quill.getLength() }).index;
+    if (address) {
+      if (/^https?:\/\//i.test(address)) quill.insertEmbed(at, "image", address, "user");
+      return;
+    }
+    var input = document.createElement("input");
+    input.type = "file";
+    input.accept = "image/jpeg,image/png,image/gif";
+    input.onchange = function () {
+      var data = new FormData();
+      data.append("image", input.files[0]);
+      data.append("csrf_token", holder.dataset.csrf);
+      fetch(holder.dataset.uploadUrl, { method: "POST", body: data, credentials: "same-origin" })
+        .then(function (response) { return response.json(); })
+        .then(function (answer) {
+          if (answer.url) quill.insertEmbed(at, "image", answer.url, "user");
+          else window.alert(answer.error || "The image could not be uploaded.");
+        });
+    };
+    input.click();
+  }
+
+  // The variable picker inserts at the cursor of the message, or of the subject when it was
+  // the last one focused.
+  var lastFocus = "editor";
+  subject.addEventListener("focus", function () { lastFocus = "subject"; });
+  quill.on("selection-change", function (range) { if (range) lastFocus = "editor"; });
+  document.querySelectorAll("[data-variable]").forEach(function (button) {
+    button.addEventListener("mousedown", function (event) { event.preventDefault(); });
+    button.addEventListener("click", function () {
+      var text = button.dataset.variable;
+      if (lastFocus === "subject") {
+        var start = subject.selectionStart || 0, end = subject.selectionEnd || 0;
+        subject.value = subject.value.slice(0, start) + text + subject.value.slice(end);
+        subject.focus();
+        subject.setSelectionRange(start + text.length, start + text.length);
+      } else {
+        var range = quill.getSelection(true);
+        quill.insertText(range ? range.index : quill.getLength() - 1, text, "user");
+      }
+    });
+  });
+
+  // Days and send time only matter for "days before" and "days after".
+  var rule = form.querySelector("select[name=rule]");
+  var timed = form.querySelector("[data-when-rule=timed]");
+  function showTimed() { timed.hidden = rule.value === "instant"; }
+  rule.addEventListener("change", showTimed);
+  showTimed();
+
+  form.addEventListener("submit", function () {
+    hidden.value = quill.getLength() > 1 ? quill.getSemanticHTML() : "";
+  });
+})();

@@ -1,0 +1,72 @@
+"""Forms of the workflow builder."""
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TimeField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from app.workflows.describe import FILTER_LABELS, RULE_LABELS, TRIGGER_LABELS
+from app.workflows.services import email_settings_problems
+
+
+class TitleForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[
+        DataRequired(_l("Please give the workflow a title.")), Length(max=120)])
+
+
+class EmailForm(FlaskForm):
+    """One email of a workflow; every rule is checked by ``email_settings_problems``."""
+
+    trigger = SelectField(_l("When"), choices=[SelectChoice(k.value, v)
+                                               for k, v in TRIGGER_LABELS.items()])
+    rule = SelectField(_l("Rule"), choices=[SelectChoice(k.value, v)
+                                            for k, v in RULE_LABELS.items()])
+    days = IntegerField(_l("Days"), default=0, validators=[Optional()])
+    send_time = TimeField(_l("Send at"), validators=[Optional()],
+                          description=_l("In your studio's timezone."))
+    recipient_filter = SelectField(_l("To"), choices=[SelectChoice(k.value, v)
+                                                      for k, v in FILTER_LABELS.items()])
+    subject = StringField(_l("Subject"), validators=[Length(max=200)])
+    body_html = HiddenField(_l("Message"))
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.rule.data == "instant":
+            self.days.data, self.send_time.data = 0, None
+        problems = email_settings_problems(
+            self.trigger.data, self.rule.data, self.days.data, self.send_time.data,
+            self.recipient_filter.data, self.subject.data, self.body_html.data)
+        if not (self.body_html.data or "").strip() or self.body_html.data.strip() in (
+                "<p><br></p>", "<p></p>"):
+            problems.setdefault("body_html", _l("Please write the message."))
+        for name, message in problems.items():
+            getattr(self, name).errors = [*getattr(self, name).errors, str(message)]
+        return valid and not problems
+
+    def values(self):
+        return {name: getattr(self, name).data for name in
+                ("trigger", "rule", "days", "send_time", "recipient_filter", "subject",
+                 "body_html")}
+
+
+class TestSendForm(FlaskForm):
+    to = StringField(_l("Send a test to"), validators=[
+        DataRequired(_l("Please enter an email address."))])
+
+    def validate_to(self, field):
+        try:
+            field.data = validate_email(field.data.strip(),
+                                        check_deliverability=False).normalized
+        except EmailNotValidError as error:
+            raise ValidationError(str(error)) from None
+
+
+class ImageForm(FlaskForm):
+    image = FileField(validators=[FileRequired(_l("Choose an image."))])
+
+
+class GalleryWorkflowForm(FlaskForm):
+    workflow = SelectField(_l("Email workflow"), validate_choice=False)
