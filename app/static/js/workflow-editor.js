@@ -72,7 +72,9 @@
         subject.setSelectionRange(start + text.length, start + text.length);
       } else {
         var range = quill.getSelection(true);
-        quill.insertText(range ? range.index : quill.getLength() - 1, text, "user");
+        var at = range ? range.index : quill.getLength() - 1;
+        quill.insertText(at, text, "user");
+        quill.setSelection(at + text.length, 0, "user");
       }
     });
   });

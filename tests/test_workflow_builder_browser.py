@@ -1,0 +1,84 @@
+"""In Chromium: duplicate the school template, edit an email with the rich-text editor and a
+variable, preview it, send a test, assign the workflow to a gallery and read its timeline."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from app import timeutil
+from app.accounts import services as accounts
+from app.extensions import db
+from tests import factories
+
+pytestmark = pytest.mark.browser
+PASSWORD = "correct horse battery"
+
+
+def prepare(app):
+    now = timeutil.now()
+    with app.app_context():
+        owner = accounts.create_studio(name="Northlight", email="owner@example.com",
+                                       password=PASSWORD, timezone="Europe/Paris",
+                                       currency="EUR", language="en", now=now)
+        db.session.commit()
+        gallery = factories.make_gallery(owner.studio, title="Riverside Primary",
+                                         sale_starts_at=now + timedelta(days=2),
+                                         sale_ends_at=now + timedelta(days=20),
+                                         archives_at=now + timedelta(days=60))
+        factories.make_client(owner.studio, email="nina@example.com", name="Nina Duval",
+                              gallery=gallery, registered_at=now)
+
+
+def test_build_preview_test_and_assign_a_workflow(live_server, page, mail_outbox):
+    prepare(live_server.app)
+    page.goto(live_server.url + "/login")
+    page.fill("input[name=email]", "owner@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Email workflows").click()
+
+    school = page.locator("article.template", has_text="School photography")
+    school.locator("input[name=title]").fill("Spring 2027 school")
+    school.get_by_role("button", name="Duplicate").click()
+    expect(page.locator("h1")).to_have_text("Spring 2027 school")
+    lines = page.locator(".email-line")
+    expect(lines).to_have_count(7)
+
+    lines.filter(has_text="Don't miss your photos").get_by_title("Edit").click()
+    page.fill("input[name=days]", "2")
+    page.select_option("select[name=recipient_filter]", "all")
+    editor = page.locator(".ql-editor")
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" See you soon, ")
+    page.get_by_role("button", name="%client_name%").click()
+    page.keyboard.type("!")
+    page.locator("[data-email-form] button[type=submit]").click()
+    expect(page.locator(".flash-success")).to_have_text("Email saved.")
+    expect(page.locator(".ql-editor")).to_contain_text("See you soon, %client_name%!")
+
+    page.get_by_role("link", name="Preview").click()
+    frame = page.frame_locator("[data-testid=preview-frame]")
+    expect(frame.locator("body")).to_contain_text("See you soon, Nina Duval!")  # a real client
+    page.fill("input[name=to]", "owner@example.com")
+    page.get_by_role("button", name="Send test email").click()
+    expect(page.locator(".flash-success")).to_contain_text("Test email sent")
+    test_mail = mail_outbox.wait_for(1)[0]
+    assert test_mail.subject == "[Test] Don't miss your photos"
+    assert "See you soon, Nina Duval!" in test_mail.text()
+
+    page.get_by_role("link", name="Spring 2027 school").click()
+    expect(lines.filter(has_text="2 days after the sale starts")).to_contain_text(
+        "to all clients")
+    page.get_by_label("Riverside Primary").check()
+    page.get_by_role("button", name="Save galleries").click()
+    page.get_by_role("link", name="timeline").click()
+    expect(page.locator("h1")).to_contain_text("Riverside Primary")
+    rows = page.locator("table.timeline tbody tr")
+    expect(rows.first).to_be_visible()
+    upcoming = page.locator('tr[data-state="upcoming"]', has_text="Don't miss your photos")
+    expect(upcoming).to_contain_text("2 days after the sale starts")
+    expect(upcoming.locator("td").nth(2)).to_have_text("1")  # Nina, registered now
+    assert re.search(r"Upcoming", upcoming.inner_text())
