@@ -169,7 +169,9 @@ def test_archiving_trigger_still_speaks_about_an_archived_gallery(school):
     assert result.queued == {"archive": 3}
 
 
-def test_unpublished_gallery_waits_and_goes_if_published_within_the_catch_up(school):
+def test_an_email_due_while_its_gallery_is_unpublished_is_missed_not_sent_late(school):
+    from app.workflows.timeline import gallery_timeline
+
     workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START)])
     assign(school.gallery, workflow)
     school.gallery.status = GalleryStatus.DRAFT
@@ -178,7 +180,16 @@ def test_unpublished_gallery_waits_and_goes_if_published_within_the_catch_up(sch
     assert result.queued.total() == 0 and result.waiting == 1
     school.gallery.status = GalleryStatus.PUBLISHED
     db.session.commit()
-    assert run_tick(SALE_START + timedelta(hours=3)).queued.total() == 3
+    assert run_tick(SALE_START + timedelta(hours=3)).queued.total() == 0
+    entry = gallery_timeline(school.gallery, SALE_START + timedelta(hours=3)).entries[0]
+    assert entry.state == "missed" and entry.recipients == 3
+
+
+def test_after_a_pause_the_tick_catches_up_within_the_window(school):
+    workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START)])
+    assign(school.gallery, workflow)
+    run_tick(SALE_START - timedelta(hours=5))  # the last tick before the scheduler stopped
+    assert run_tick(SALE_START + timedelta(hours=20)).queued.total() == 3
 
 
 def test_nothing_is_sent_once_the_catch_up_window_has_passed(school):

@@ -31,6 +31,7 @@ from app.mailing.services import platform_sender
 from app.shop.models import Cart, Order, OrderItem, OrderStatus, Promotion
 from app.workflows.models import (
     CampaignOccurrence,
+    EngineState,
     GalleryWorkflow,
     OccurrenceKind,
     RecipientFilter,
@@ -332,10 +333,11 @@ def _address_of(sender):
     return parseaddr(sender)[1]
 
 
-def _occurrence_record(occurrence, recipients, now, manual=False):
+def _occurrence_record(occurrence, recipients, now, manual=False, missed=False):
     return dict(workflow_email_id=occurrence.email_id, occurrence_kind=occurrence.kind,
                 occurrence_id=occurrence.occurrence_id, gallery_id=occurrence.gallery_id,
-                due_at=occurrence.due_at, processed_at=now, recipients=recipients, manual=manual)
+                due_at=occurrence.due_at, processed_at=now, recipients=recipients, manual=manual,
+                missed=missed)
 
 
 def queue_occurrences(due, now, dry_run=False, manual=False, result=None):
@@ -349,6 +351,8 @@ def queue_occurrences(due, now, dry_run=False, manual=False, result=None):
         gallery = context.galleries[occurrence.gallery_id]
         if not manual and not gallery_takes_campaigns(gallery, occurrence.trigger, now):
             result.waiting += 1
+            if not dry_run:
+                records.append(_occurrence_record(occurrence, 0, now, missed=True))
             continue
         email = context.emails[occurrence.email_id]
         recipients = _recipients(occurrence, email, context, manual)
@@ -367,12 +371,41 @@ def queue_occurrences(due, now, dry_run=False, manual=False, result=None):
     return result
 
 
-def tick(now, dry_run=False):
-    """Queue every workflow email due in the catch-up window before ``now``. Flushes only.
+WATERMARK = "tick_watermark"
+# Ticks overlap by this much: an occurrence committed a little after its own timestamp, or a
+# clock a little behind another process's, is still seen by the next tick.
+OVERLAP = timedelta(minutes=5)
 
-    On SQLite its transaction starts as a writer: it reads, then inserts, while other processes
-    may be writing (see app.database.writer_transactions).
+
+def window_start(now):
+    """Where this tick starts looking: just before the last tick, or the catch-up window after
+    a pause (a restart, a stopped scheduler), or when stepping back in time (--now)."""
+    earliest = now - catch_up_window()
+    mark = db.session.get(EngineState, WATERMARK)
+    if mark is None or mark.value > now:
+        return earliest
+    return max(earliest, mark.value - OVERLAP)
+
+
+def _advance_watermark(now):
+    db.session.execute(insert_ignoring_conflicts(EngineState.__table__).values(
+        key=WATERMARK, value=now))
+    db.session.execute(sa.update(EngineState).where(
+        EngineState.key == WATERMARK, EngineState.value < now).values(value=now)
+        .execution_options(synchronize_session=False))
+
+
+def tick(now, dry_run=False):
+    """Queue every workflow email that fell due since the last tick (at most the catch-up
+    window before ``now``). Flushes only.
+
+    An email is judged at its due time: if its gallery does not take campaign mail then, it is
+    missed (shown so, with "send now"), not sent later by surprise. On SQLite the transaction
+    starts as a writer: it reads, then inserts, while other processes may be writing.
     """
     with writer_transactions():
-        due = due_occurrences(now - catch_up_window(), now)
-        return queue_occurrences(due, now, dry_run=dry_run)
+        due = due_occurrences(window_start(now), now)
+        result = queue_occurrences(due, now, dry_run=dry_run)
+        if not dry_run:
+            _advance_watermark(now)
+        return result

@@ -116,3 +116,12 @@ class CampaignOccurrence(db.Model):
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recipients: Mapped[int] = mapped_column(default=0)
     manual: Mapped[bool] = mapped_column(default=False)  # sent with "send now" after being missed
+    # Due while its gallery took no campaign mail: not sent, shown as missed with "send now".
+    missed: Mapped[bool] = mapped_column(default=False)
+
+
+class EngineState(db.Model):
+    """Small shared facts of the campaign engine, such as how far the ticks have looked."""
+
+    key: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    value: Mapped[datetime] = mapped_column(UTCDateTime)

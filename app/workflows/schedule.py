@@ -41,12 +41,18 @@ def occurrence_ranges(rule, days, send_time, timezone_name, window_start, window
         return [(window_start, window_end + timedelta(microseconds=1))]
     zone = ZoneInfo(timezone_name)
     offset = timedelta(days=days if rule == Rule.DAYS_AFTER else -days)
-    # The planned send falls on the local date of the occurrence + offset: read the occurrences
-    # of the local dates that put it inside the window.
-    first = window_start.astimezone(zone).date() - offset
-    last = window_end.astimezone(zone).date() - offset
-    ranges = [(_local_midnight(first, timezone_name), _local_midnight(last + timedelta(days=1),
-                                                                      timezone_name))]
+    # The planned send falls on the local date of the occurrence + offset, at the send time:
+    # read the occurrences of the local dates whose planned send lies inside the window. A
+    # window of a minute usually holds no send time at all, and then reads nothing here.
+    ranges = []
+    day = window_start.astimezone(zone).date()
+    while day <= window_end.astimezone(zone).date():
+        planned = from_local(datetime.combine(day, send_time or time()), timezone_name)
+        if window_start < planned <= window_end:
+            occurrence_day = day - offset
+            ranges.append((_local_midnight(occurrence_day, timezone_name),
+                           _local_midnight(occurrence_day + timedelta(days=1), timezone_name)))
+        day += timedelta(days=1)
     # An "after" email is also due at the occurrence itself when its planned time has passed
     # (0 days after an order placed at 15:00 with send time 09:00 goes at 15:00); a "before"
     # one likewise when the occurrence comes before its planned time.

@@ -4,6 +4,7 @@ timeline and the tick cannot disagree."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -13,7 +14,6 @@ from app.workflows.engine import (
     DueOccurrence,
     _load_context,
     _recipients,
-    catch_up_window,
     due_occurrences,
     gallery_takes_campaigns,
     queue_occurrences,
@@ -21,7 +21,7 @@ from app.workflows.engine import (
 from app.workflows.models import CampaignOccurrence, OccurrenceKind, Trigger, WorkflowEmail
 from app.workflows.services import gallery_workflow
 
-SENT, UPCOMING, DUE, WAITING, MISSED = "sent", "upcoming", "due", "waiting", "missed"
+SENT, UPCOMING, DUE, MISSED = "sent", "upcoming", "due", "missed"
 PER_CLIENT = {OccurrenceKind.REGISTRATION, OccurrenceKind.ORDER, OccurrenceKind.CART}
 
 
@@ -63,14 +63,18 @@ def _processed(occurrences):
             if (r.workflow_email_id, r.occurrence_kind, r.occurrence_id) in keys}
 
 
+TICK_GRACE = timedelta(minutes=2)  # the scheduler ticks every minute
+
+
 def _state(occurrence, record, gallery, now):
+    """Sent; upcoming; due this minute (the next tick sends it); or missed: its moment passed
+    while its gallery was not taking campaign mail, or the scheduler was stopped too long."""
     if record is not None:
-        return SENT
+        return MISSED if record.missed else SENT
     if occurrence.due_at > now:
         return UPCOMING
-    if occurrence.due_at <= now - catch_up_window():
-        return MISSED
-    return DUE if gallery_takes_campaigns(gallery, occurrence.trigger, now) else WAITING
+    recent = now - occurrence.due_at <= TICK_GRACE
+    return DUE if recent and gallery_takes_campaigns(gallery, occurrence.trigger, now) else MISSED
 
 
 def gallery_timeline(gallery, now):
@@ -90,10 +94,10 @@ def gallery_timeline(gallery, now):
         state = _state(occurrence, record, gallery, now)
         # Sent: how many it went to. Otherwise: how many it would reach (a missed one, sent
         # now, goes to today's clients).
-        count = record.recipients if record else len(
+        count = record.recipients if state == SENT else len(
             _recipients(occurrence, email, context, manual=state == MISSED))
         entries.append(TimelineEntry(email, occurrence, state, count,
-                                     record.processed_at if record else None))
+                                     record.processed_at if state == SENT else None))
     summaries = {email.id: ClientEmailSummary(email) for email in workflow.emails
                  if SOURCES[Trigger(email.trigger)].kind in PER_CLIENT}
     for occurrence in occurrences:
@@ -114,9 +118,15 @@ def gallery_timeline(gallery, now):
 def send_missed(gallery, email_id, kind, occurrence_id, now):
     """Send a missed occurrence on purpose (recipients and filter read now). Returns how many
     messages were queued, or None when it is not a missed occurrence of this gallery."""
-    candidates = [o for o in due_occurrences(gallery_id=gallery.id, skip_processed=True)
+    candidates = [o for o in due_occurrences(gallery_id=gallery.id, skip_processed=False)
                   if (o.email_id, o.kind, o.occurrence_id) == (email_id, kind, occurrence_id)]
     if not candidates or candidates[0].due_at > now:
         return None
+    record = db.session.get(CampaignOccurrence, (email_id, kind, occurrence_id))
+    if record is not None and not record.missed:
+        return None  # sent already: never twice
+    if record is not None:
+        db.session.delete(record)
+        db.session.flush()
     result = queue_occurrences(candidates, now, manual=True)
     return sum(result.queued.values())
