@@ -2,17 +2,21 @@
 
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_date, format_datetime, get_locale
+from babel import dates as babel_dates
+from flask_babel import format_date, get_locale, get_timezone
 
 
 def localtime(moment, timezone_name=None, format="medium"):
-    """Format a UTC instant in a studio's timezone (or the request's selected one)."""
+    """A UTC instant as date and time (no seconds) in a studio's timezone, or the request's:
+    "Dec 14, 2026, 10:24 PM"; format "long" spells the month: "December 14, 2026, 10:24 PM"."""
     if moment is None:
         return ""
-    if timezone_name:
-        return format_datetime(moment.astimezone(ZoneInfo(timezone_name)).replace(tzinfo=None),
-                               format, rebase=False)
-    return format_datetime(moment, format)
+    zone = ZoneInfo(timezone_name) if timezone_name else get_timezone()
+    local = moment.astimezone(zone)
+    locale = get_locale() or "en"
+    date_format = "long" if format == "long" else "medium"
+    return (f"{babel_dates.format_date(local.date(), date_format, locale=locale)}, "
+            f"{babel_dates.format_time(local, 'short', tzinfo=zone, locale=locale)}")
 
 
 def localdate(value, format="medium"):
