@@ -5,6 +5,7 @@ import contextlib
 import click
 from flask import current_app
 from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 
 def register_commands(app):
@@ -71,8 +72,10 @@ def serve(host, port, sink, with_scheduler):
 
         background = start_background_scheduler(app)
     try:
-        # No reloader: it would start the sink and the scheduler twice.
-        app.run(host=host, port=port, use_reloader=False, threaded=True)
+        # Werkzeug's server directly (app.run refuses to run inside a `flask` command), without
+        # the reloader: it would start the sink and the scheduler twice.
+        click.echo(f"Proofsheet on http://{host}:{port}  (Ctrl+C to stop)")
+        run_simple(host, port, app, use_reloader=False, threaded=True)
     finally:
         if background:
             background.shutdown(wait=False)
