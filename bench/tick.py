@@ -130,7 +130,7 @@ def generate(scale, rng):
 
 
 def add_new_registrations(count, galleries, assignments, first_id, rng):
-    """``count`` clients registering in the last minutes into galleries whose workflow (event
+    """``count`` clients registering since the last tick into galleries whose workflow (event
     template) greets a new registration at once."""
     greeting = set(db.session.scalars(sa.select(Workflow.id).where(
         Workflow.template_key == "event")))
@@ -142,7 +142,7 @@ def add_new_registrations(count, galleries, assignments, first_id, rng):
     clients, registrations = [], []
     for index in range(count):
         gallery = open_galleries[index % len(open_galleries)]
-        at = NOW - timedelta(minutes=rng.uniform(0, 30))
+        at = NOW - timedelta(minutes=rng.uniform(0, 4))  # since the last tick, a minute ago
         client_id = first_id + index
         clients.append(dict(id=client_id, studio_id=gallery["studio_id"],
                             email=f"new{client_id}@example.com", name=f"New {client_id}",
