@@ -21,6 +21,7 @@ from app.database import begin_write, insert_ignoring_conflicts, writer_transact
 from app.extensions import db
 from app.mailing import wire
 from app.mailing.models import MailKind, MailState, OutboxMessage, StudioMailState, Suppression
+from app.mailing.studio_settings import settings_of, smtp_settings
 from app.mailing.transport import SendFailure, SmtpConnection, SmtpSettings
 from app.timeutil import UTCDateTime
 
@@ -234,9 +235,10 @@ def _envelope_sender(row):
 
 
 def settings_for_studio(studio_id):
-    """The SMTP server a studio's mail goes through. For now the platform's; studio SMTP
-    settings (their own issue) plug in here."""
-    return SmtpSettings.from_config(current_app.config)
+    """The SMTP server a studio's mail goes through: its own when configured, else the
+    platform's."""
+    own = smtp_settings(settings_of(studio_id)) if studio_id is not None else None
+    return own or SmtpSettings.from_config(current_app.config)
 
 
 def _send_batch(studio_id, rows, now, result):

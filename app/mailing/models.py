@@ -95,3 +95,24 @@ class StudioMailState(db.Model):
     sent_in_window: Mapped[int] = mapped_column(default=0)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pause_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class StudioMailSettings(db.Model):
+    """A studio's own sender identity and SMTP server (Settings → Email)."""
+
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    sender_email: Mapped[str] = mapped_column(sa.String(254))
+    sender_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    reply_to: Mapped[str | None] = mapped_column(sa.String(254))
+    default_cc: Mapped[str] = mapped_column(sa.Text, default="")  # "a@x; b@y"
+    allow_operator_cc: Mapped[bool] = mapped_column(default=False)
+    allow_operator_attachments: Mapped[bool] = mapped_column(default=False)
+    smtp_host: Mapped[str | None] = mapped_column(sa.String(255))
+    smtp_port: Mapped[int] = mapped_column(default=25)
+    security: Mapped[str] = mapped_column(sa.String(16), default="none")  # none/starttls/ssl
+    allow_self_signed: Mapped[bool] = mapped_column(default=False)
+    username: Mapped[str | None] = mapped_column(sa.String(255))
+    # Fernet token (key derived from SECRET_KEY); never shown back in the form.
+    password_encrypted: Mapped[str | None] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -18,6 +18,15 @@ from app.mailing.outbox import queue_message
 from app.timeutil import now as clock_now
 
 
+def studio_sender(studio_id, display_name=None):
+    """The From address of a studio's mail: its own sender when configured, else the
+    platform's shown with the studio's name."""
+    from app.mailing.studio_settings import sender_for, settings_of
+
+    fallback = platform_sender(display_name)
+    return sender_for(settings_of(studio_id), fallback) if studio_id is not None else fallback
+
+
 def platform_sender(display_name=None):
     """The platform's From address, shown with the studio's name when one is given."""
     return _sender(current_app.config["MAIL_DEFAULT_SENDER"], display_name)
@@ -46,7 +55,7 @@ def send_email(*, to, subject, template, studio_id=None, sender_name=None, reply
     html, text = render_email(template, **context)
     now = clock_now()
     headers = {"X-Proofsheet-Studio": str(studio_id)} if studio_id is not None else {}
-    row = queue_message(kind=kind, studio_id=studio_id, sender=platform_sender(sender_name),
+    row = queue_message(kind=kind, studio_id=studio_id, sender=studio_sender(studio_id, sender_name),
                         recipient=to, subject=subject, html=html, text=text, now=now,
                         reply_to=reply_to, headers=headers, gallery_id=gallery_id, source=source)
     db.session.commit()

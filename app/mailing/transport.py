@@ -103,6 +103,20 @@ def _decode(reply):
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
+def _log_in(smtp, username, password):
+    """Log in with one mechanism the server offers (PLAIN, then LOGIN, then CRAM-MD5).
+
+    smtplib's login() tries every mechanism in turn after a refusal, and some servers then wait
+    for an answer it never sends: a wrong password would hang until the timeout."""
+    offered = smtp.esmtp_features.get("auth", "").upper().split()
+    for mechanism in ("PLAIN", "LOGIN", "CRAM-MD5"):
+        if mechanism in offered:
+            smtp.user, smtp.password = username, password
+            method = getattr(smtp, "auth_" + mechanism.lower().replace("-", "_"))
+            return smtp.auth(mechanism, method, initial_response_ok=mechanism != "CRAM-MD5")
+    return smtp.login(username, password)  # let smtplib say what is wrong
+
+
 class SmtpConnection:
     """One SMTP session, reused for a batch of messages."""
 
@@ -112,7 +126,9 @@ class SmtpConnection:
         self._announced = None
 
     def open(self):
-        s = self.settings
+        """Connect, negotiate TLS and log in; a failure says in which phase it happened
+        ("connect", "tls" or "auth")."""
+        s, phase = self.settings, "connect"
         try:
             if s.security == "ssl":
                 self.smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
@@ -121,16 +137,18 @@ class SmtpConnection:
                 self.smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
             self.smtp.ehlo()
             if s.security == "starttls":
+                phase = "tls"
                 self.smtp.starttls(context=_tls_context(s))
                 self.smtp.ehlo()
             if s.username:
-                self.smtp.login(s.username, s.password or "")
+                phase = "auth"
+                _log_in(self.smtp, s.username, s.password or "")
         except smtplib.SMTPResponseException as error:
             self.close()
-            raise SendFailure("connect", error.smtp_code, _decode(error.smtp_error)) from error
+            raise SendFailure(phase, error.smtp_code, _decode(error.smtp_error)) from error
         except (OSError, smtplib.SMTPException) as error:
             self.close()
-            raise SendFailure("connect", None, f"{type(error).__name__}: {error}") from error
+            raise SendFailure(phase, None, f"{type(error).__name__}: {error}") from error
         return self
 
     def close(self):

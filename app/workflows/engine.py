@@ -27,7 +27,7 @@ from app.extensions import db
 from app.galleries.models import Client, Gallery, GalleryStatus, Registration
 from app.mailing.models import MailKind, Suppression
 from app.mailing.outbox import message_values, queue_many_once
-from app.mailing.services import platform_sender
+from app.mailing.services import studio_sender
 from app.shop.models import Cart, Order, OrderItem, OrderStatus, Promotion
 from app.workflows.models import (
     CampaignOccurrence,
@@ -252,6 +252,7 @@ class _Context:
     clients: dict
     ordered: set
     suppressed: set
+    senders: dict
 
 
 def _load_context(due, now):
@@ -271,8 +272,9 @@ def _load_context(due, now):
     registrants = _gallery_registrants(wide)
     clients = _clients({d.client_id for d in due if d.client_id is not None})
     every_client = set(clients) | {c.id for rows in registrants.values() for c, _ in rows}
+    senders = {studio.id: studio_sender(studio.id, studio.name) for studio in studios.values()}
     return _Context(emails, galleries, studios, promotions, orders, registrants, clients,
-                    _ordered_pairs(every_client, now), _suppressed(set(studios)))
+                    _ordered_pairs(every_client, now), _suppressed(set(studios)), senders)
 
 
 def _recipients(occurrence, email, context, manual=False):
@@ -316,7 +318,7 @@ def _message_row(occurrence, email, client, context, now):
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
     return message_values(
-        kind=MailKind.CAMPAIGN, studio_id=studio.id, sender=platform_sender(studio.name),
+        kind=MailKind.CAMPAIGN, studio_id=studio.id, sender=context.senders[studio.id],
         recipient=client.email, recipient_name=client.name, subject=subject, html=html, text=text,
         now=now, reply_to=studio.email, headers=headers,
         dedup_key=dedup_key(email.id, occurrence.kind, occurrence.occurrence_id, client.id),

@@ -9,7 +9,7 @@ from app.galleries.models import Client, Gallery, Registration
 from app.mailing.dispatch import dispatch
 from app.mailing.models import MailKind
 from app.mailing.outbox import queue_message
-from app.mailing.services import platform_sender
+from app.mailing.services import studio_sender
 from app.workflows.models import GalleryWorkflow
 from app.workflows.rendering import personalize, prepare
 from app.workflows.values import recipient_values
@@ -50,7 +50,7 @@ def send_test(email, studio, to, now):
     """Queue the rendered email to ``to`` marked [Test], then send it now. Returns the row."""
     subject, html, text, _real = render_for_preview(email, studio)
     row = queue_message(kind=MailKind.TEST, studio_id=studio.id,
-                        sender=platform_sender(studio.name), recipient=to,
+                        sender=studio_sender(studio.id, studio.name), recipient=to,
                         subject=f"[Test] {subject}", html=html, text=text, now=now,
                         reply_to=studio.email, headers={"X-Proofsheet-Studio": str(studio.id)},
                         source=f"workflow_email:{email.id}")

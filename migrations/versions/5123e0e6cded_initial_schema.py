@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 07e3cb2bfcc0
+Revision ID: 5123e0e6cded
 Revises: 
-Create Date: 2026-11-24 20:19:57.460281
+Create Date: 2026-11-24 20:30:39.064387
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '07e3cb2bfcc0'
+revision = '5123e0e6cded'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -165,6 +165,24 @@ def upgrade():
     sa.Column('value', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_studio_counter_studio_id_studio'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('studio_id', 'name', name=op.f('pk_studio_counter'))
+    )
+    op.create_table('studio_mail_settings',
+    sa.Column('studio_id', sa.Integer(), nullable=False),
+    sa.Column('sender_email', sa.String(length=254), nullable=False),
+    sa.Column('sender_name', sa.String(length=120), nullable=False),
+    sa.Column('reply_to', sa.String(length=254), nullable=True),
+    sa.Column('default_cc', sa.Text(), nullable=False),
+    sa.Column('allow_operator_cc', sa.Boolean(), nullable=False),
+    sa.Column('allow_operator_attachments', sa.Boolean(), nullable=False),
+    sa.Column('smtp_host', sa.String(length=255), nullable=True),
+    sa.Column('smtp_port', sa.Integer(), nullable=False),
+    sa.Column('security', sa.String(length=16), nullable=False),
+    sa.Column('allow_self_signed', sa.Boolean(), nullable=False),
+    sa.Column('username', sa.String(length=255), nullable=True),
+    sa.Column('password_encrypted', sa.Text(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_studio_mail_settings_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('studio_id', name=op.f('pk_studio_mail_settings'))
     )
     op.create_table('studio_mail_state',
     sa.Column('studio_id', sa.Integer(), nullable=False),
@@ -591,6 +609,7 @@ def downgrade():
     op.drop_table('workflow')
     op.drop_table('suppression')
     op.drop_table('studio_mail_state')
+    op.drop_table('studio_mail_settings')
     op.drop_table('studio_counter')
     with op.batch_alter_table('staff_user', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_user_studio_id'))

@@ -1,0 +1,93 @@
+"""Studio email settings: sender identity, the studio's SMTP server, and testing it."""
+
+import smtplib
+import socket
+import ssl
+from email.utils import formataddr
+
+from flask import current_app
+
+from app.extensions import db
+from app.mailing.crypto import decrypt, encrypt
+from app.mailing.models import StudioMailSettings
+from app.mailing.transport import SendFailure, SmtpConnection, SmtpSettings
+
+
+def settings_of(studio_id):
+    return db.session.get(StudioMailSettings, studio_id)
+
+
+def smtp_settings(row):
+    """The SmtpSettings of a studio's own server, or None when it has none."""
+    if row is None or not row.smtp_host:
+        return None
+    return SmtpSettings(host=row.smtp_host, port=row.smtp_port, security=row.security,
+                        username=row.username or None,
+                        password=decrypt(row.password_encrypted) if row.password_encrypted else None,
+                        allow_self_signed=row.allow_self_signed,
+                        timeout=float(current_app.config["MAIL_TIMEOUT"]))
+
+
+def sender_for(row, fallback):
+    """The studio's From address when configured, else ``fallback`` (the platform's)."""
+    if row is None or not row.sender_email:
+        return fallback
+    return formataddr((row.sender_name, row.sender_email)) if row.sender_name else row.sender_email
+
+
+def cc_list(text):
+    return [address.strip() for address in (text or "").split(";") if address.strip()]
+
+
+def save_settings(studio_id, values, now):
+    """Create or update the studio's settings; a blank password keeps the stored one."""
+    row = settings_of(studio_id) or StudioMailSettings(studio_id=studio_id)
+    password = values.pop("password", None)
+    for name, value in values.items():
+        setattr(row, name, value)
+    if values.get("username") in (None, ""):
+        row.username, row.password_encrypted = None, None
+    elif password:
+        row.password_encrypted = encrypt(password)
+    row.updated_at = now
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def explain(failure):
+    """What went wrong with an SMTP server, in plain words."""
+    cause = failure.__cause__
+    settings_hint = "Check the server name, port and security in your settings."
+    if isinstance(cause, socket.gaierror):
+        return f"The server name was not found (DNS). {settings_hint}"
+    if isinstance(cause, ConnectionRefusedError):
+        return f"The server refused the connection on this port. {settings_hint}"
+    if isinstance(cause, (TimeoutError, socket.timeout)):
+        return f"The server did not answer in time. {settings_hint}"
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return ("The server's TLS certificate is not trusted (self-signed or for another name). "
+                "Ask your provider, or allow self-signed certificates if you trust this server.")
+    if isinstance(cause, ssl.SSLError):
+        return f"The secure (TLS) connection failed: {cause.reason or cause}. {settings_hint}"
+    if isinstance(cause, smtplib.SMTPNotSupportedError):
+        return "The server does not offer STARTTLS: choose another security mode or port."
+    if (isinstance(cause, smtplib.SMTPAuthenticationError) or failure.code in (534, 535)
+            or failure.phase == "auth"):
+        return "The server refused the username or password."
+    if isinstance(cause, smtplib.SMTPServerDisconnected):
+        return ("The server closed the connection. It may expect TLS from the start "
+                "(SSL/TLS, port 465) or STARTTLS (port 587).")
+    return f"The server answered: {failure}"
+
+
+def check_connection(settings):
+    """Connect, negotiate TLS, authenticate. Returns (True, message) or (False, explanation)."""
+    try:
+        with SmtpConnection(settings):
+            pass
+    except SendFailure as failure:
+        return False, explain(failure)
+    return True, (f"Connected to {settings.host}:{settings.port}"
+                  + (" with TLS" if settings.security != "none" else "")
+                  + (" and logged in." if settings.username else "."))

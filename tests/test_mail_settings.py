@@ -1,0 +1,173 @@
+"""Settings → Email: validation, the password encrypted at rest, test connection against a real
+STARTTLS + AUTH server (each failure explained), and mail going through the studio's server."""
+
+import datetime as dt
+import ipaddress
+import ssl
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from app.extensions import db
+from app.mailing.models import StudioMailSettings
+from app.mailing.studio_settings import check_connection, smtp_settings
+from tests.conftest import CollectingHandler, free_port
+
+USER, PASSWORD = "studio", "s3cret-smtp"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1, made for this test."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([
+                x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False)
+            .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return folder / "cert.pem", folder / "key.pem"
+
+
+def _authenticator(server, session, envelope, mechanism, auth_data):
+    ok = auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode()
+    return AuthResult(success=ok)
+
+
+@pytest.fixture
+def secure_server(certificate):
+    """An SMTP server that requires STARTTLS, then AUTH, like a real provider on port 587."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*certificate)
+    handler = CollectingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), tls_context=context,
+                            require_starttls=True, auth_require_tls=True,
+                            authenticator=_authenticator)
+    controller.start()
+    controller.collector = handler
+    yield controller
+    controller.stop()
+
+
+def settings_form(port, **overrides):
+    data = {"sender_email": "hello@northlight.example.com", "sender_name": "Northlight Studio",
+            "reply_to": "", "default_cc": "", "smtp_host": "127.0.0.1", "smtp_port": str(port),
+            "security": "starttls", "allow_self_signed": "y", "username": USER,
+            "password": PASSWORD}
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_password_is_encrypted_at_rest_and_never_shown(client, logged_in, secure_server):
+    assert client.post("/admin/mail/settings", data=settings_form(secure_server.port)
+                       ).status_code == 302
+    raw = db.session.execute(sa.text(
+        "SELECT password_encrypted FROM studio_mail_settings")).scalar_one()
+    assert PASSWORD not in raw
+    page = client.get("/admin/mail/settings").data.decode()
+    assert PASSWORD not in page and "A password is saved." in page
+    # Saving again with an empty password keeps the stored one.
+    client.post("/admin/mail/settings", data=settings_form(secure_server.port, password=""))
+    db.session.expire_all()
+    assert smtp_settings(db.session.get(StudioMailSettings, logged_in.studio_id)).password == PASSWORD
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (dict(sender_email="nope"), "nope: An email address must have an @-sign."),
+    (dict(default_cc="a@example.com; bad@@example.com"), "bad@@example.com:"),
+    (dict(smtp_port="70000"), "A port is a number from 1 to 65535."),
+    (dict(password=""), "Please enter the password for this username."),
+])
+def test_bad_settings_name_the_problem_and_save_nothing(client, logged_in, overrides, message):
+    page = client.post("/admin/mail/settings", data=settings_form(2525, **overrides))
+    assert page.status_code == 422 and message in page.data.decode()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StudioMailSettings)) == 0
+
+
+def _settings(port, **overrides):
+    from app.mailing.transport import SmtpSettings
+
+    values = dict(host="127.0.0.1", port=port, security="starttls", username=USER,
+                  password=PASSWORD, allow_self_signed=True, timeout=2)
+    values.update(overrides)
+    return SmtpSettings(**values)
+
+
+def test_connection_succeeds_with_starttls_and_auth(app, secure_server):
+    ok, message = check_connection(_settings(secure_server.port))
+    assert ok and "with TLS and logged in" in message
+
+
+@pytest.mark.parametrize(("overrides", "expected"), [
+    (dict(password="wrong"), "refused the username or password"),
+    (dict(allow_self_signed=False), "certificate is not trusted"),
+    (dict(security="none"), "closed the connection|refused the username|STARTTLS"),
+    (dict(host="mail.nonexistent.invalid"), r"was not found \(DNS\)"),
+])
+def test_connection_failures_are_explained(app, secure_server, overrides, expected, monkeypatch):
+    import re
+    import smtplib
+
+    if overrides.get("host", "").endswith(".invalid"):
+        # The test guard refuses non-local servers before any lookup; here only the name is
+        # resolved (an .invalid name never resolves), and nothing is ever sent.
+        monkeypatch.setattr(smtplib.SMTP, "connect", _resolve_then_refuse)
+    ok, message = check_connection(_settings(secure_server.port, **overrides))
+    assert not ok and re.search(expected, message), message
+
+
+def _resolve_then_refuse(self, host="localhost", port=0, source_address=None):
+    import socket
+
+    socket.getaddrinfo(host, port)  # raises gaierror for .invalid names: no traffic leaves
+    raise AssertionError("unreachable")
+
+
+def test_refused_port_is_explained(app):
+    ok, message = check_connection(_settings(free_port()))
+    assert not ok and "refused the connection" in message
+
+
+def test_studio_mail_goes_through_its_own_server_from_its_address(client, logged_in,
+                                                                  secure_server, mail_outbox):
+    client.post("/admin/mail/settings", data=settings_form(secure_server.port))
+    response = client.post("/admin/mail/settings/test-message",
+                           data={"to": "client@example.com"}, follow_redirects=True)
+    assert b"Test message sent" in response.data
+    mail = secure_server.collector.wait_for(1)[0]
+    assert mail.message["From"] == "Northlight Studio <hello@northlight.example.com>"
+    assert mail.rcpt_tos == ["client@example.com"] and mail_outbox.messages == []
+
+
+def test_test_connection_button_reports_a_wrong_password(client, logged_in, secure_server, app):
+    app.config["MAIL_TIMEOUT"] = 2  # aiosmtpd lets a refused login time out instead of answering
+    client.post("/admin/mail/settings", data=settings_form(secure_server.port,
+                                                           password="not it"))
+    page = client.post("/admin/mail/settings/test-connection", follow_redirects=True)
+    assert b"refused the username or password" in page.data
+
+
+def test_operators_cannot_change_mail_settings(client, auth, owner):
+    from app.accounts.models import Role, User
+
+    operator = User(studio_id=owner.studio_id, email="op@example.com", name="Op",
+                    password_hash="x", role=Role.OPERATOR, created_at=owner.created_at)
+    db.session.add(operator)
+    db.session.commit()
+    auth.login(operator)
+    assert client.get("/admin/mail/settings").status_code == 403
+    assert client.post("/admin/mail/settings", data=settings_form(25)).status_code == 403
