@@ -75,3 +75,14 @@ def context(browser, tmp_path):
 @pytest.fixture
 def page(context):
     return context.new_page()
+
+
+def log_in(page, live_server, email, password):
+    """Log in through the real form at /login and wait for the admin pages."""
+    import re
+
+    page.goto(live_server.url + "/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r".*/admin/.*"))

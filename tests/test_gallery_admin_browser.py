@@ -1,6 +1,5 @@
 """In Chromium: a studio owner creates a gallery, uploads photos with the JS uploader, publishes it."""
 
-import re
 
 import pytest
 import sqlalchemy as sa
@@ -10,6 +9,7 @@ from app.accounts import services as accounts
 from app.extensions import db
 from app.galleries.models import Gallery, Photo
 from tests import factories
+from tests.browser_fixtures import log_in as browser_log_in
 from tests.gallery_admin_helpers import jpeg_bytes, png_bytes, webp_bytes
 
 pytestmark = pytest.mark.browser
@@ -26,26 +26,9 @@ def create_owner(app):
         return owner.id
 
 
-def log_in(page, live_server, user_id):
-    """Log in through the real form at /login; while accounts' form is not there yet, sign the
-    session cookie Flask-Login would have set instead."""
-    page.goto(live_server.url + "/login")
-    if page.locator("input[name=password]").count():
-        page.fill("input[name=email]", EMAIL)
-        page.fill("input[name=password]", PASSWORD)
-        page.locator("form button[type=submit]").last.click()
-        page.wait_for_url(re.compile(r".*/admin/.*"))
-        return
-    app = live_server.app
-    user_agent = page.evaluate("navigator.userAgent")
-    with app.test_request_context(headers={"User-Agent": user_agent},
-                                  environ_base={"REMOTE_ADDR": "127.0.0.1"}):
-        from flask_login.utils import _create_identifier
-
-        session = {"_user_id": str(user_id), "_fresh": True, "_id": _create_identifier()}
-        value = app.session_interface.get_signing_serializer(app).dumps(session)
-    page.context.add_cookies([{"name": app.config.get("SESSION_COOKIE_NAME", "session"), "value": value,
-                               "url": live_server.url}])
+def log_in(page, live_server, _user_id):
+    """Log in as the owner made above, through the real form."""
+    browser_log_in(page, live_server, EMAIL, PASSWORD)
 
 
 def test_create_gallery_upload_three_photos_and_publish(live_server, page):

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.galleries.models import AccessCard, GalleryAccess
 from app.shop.models import DiscountKind, Order
 from tests import factories
+from tests.browser_fixtures import log_in as browser_log_in
 from tests.gallery_admin_helpers import jpeg_bytes
 from tests.shop_factories import make_coupon, make_price_list, make_promotion, sell_gallery
 
@@ -29,11 +30,7 @@ def photos(count, prefix="photo"):
 
 
 def log_in(page, live_server, email):
-    page.goto(live_server.url + "/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r".*/admin/galleries/$"))
+    browser_log_in(page, live_server, email, PASSWORD)
 
 
 def sign_up(page, live_server, studio="Lumen Studio", email="ana@example.com"):

@@ -1,7 +1,6 @@
 """In Chromium: a photographer creates a price list with two products, sells a gallery from it,
 and creates a promotion and a coupon."""
 
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -12,6 +11,7 @@ from app.accounts import services as accounts
 from app.extensions import db
 from app.shop.models import Coupon, GalleryPricing, PriceList, Promotion
 from tests import factories
+from tests.browser_fixtures import log_in as browser_log_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,26 +28,9 @@ def create_owner_and_gallery(app):
         return owner.id, gallery.id
 
 
-def log_in(page, live_server, user_id):
-    """Log in through the real form at /login; while the accounts area's form is not there yet,
-    sign the session cookie Flask-Login would have set instead."""
-    page.goto(live_server.url + "/login")
-    if page.locator("input[name=password]").count():
-        page.fill("input[name=email]", EMAIL)
-        page.fill("input[name=password]", PASSWORD)
-        page.locator("form button[type=submit]").last.click()
-        page.wait_for_url(re.compile(r".*/admin/.*"))
-        return
-    app = live_server.app
-    user_agent = page.evaluate("navigator.userAgent")
-    with app.test_request_context(headers={"User-Agent": user_agent},
-                                  environ_base={"REMOTE_ADDR": "127.0.0.1"}):
-        from flask_login.utils import _create_identifier
-
-        session = {"_user_id": str(user_id), "_fresh": True, "_id": _create_identifier()}
-        value = app.session_interface.get_signing_serializer(app).dumps(session)
-    page.context.add_cookies([{"name": app.config.get("SESSION_COOKIE_NAME", "session"), "value": value,
-                               "url": live_server.url}])
+def log_in(page, live_server, _user_id):
+    """Log in as the owner made above, through the real form."""
+    browser_log_in(page, live_server, EMAIL, PASSWORD)
 
 
 def test_price_list_products_gallery_pricing_promotion_and_coupon(live_server, page):
