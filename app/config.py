@@ -55,8 +55,6 @@ DEFAULTS = {
     # A workflow email whose due time is older than this is not sent by the tick: it is shown
     # to the photographer as missed, with a way to send it on purpose.
     "CAMPAIGN_CATCH_UP_HOURS": 24,
-    # The scheduler runs in the web process for `make run`; production runs `flask scheduler run`.
-    "SCHEDULER_ENABLED": False,
 }
 
 _BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True,

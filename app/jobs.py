@@ -39,11 +39,9 @@ def mail_cycle(app):
 
 
 def queue_due_campaign_emails(now):
-    """The campaign tick; a no-op until the workflow engine is installed."""
-    try:
-        from app.workflows.engine import tick
-    except ImportError:
-        return None
+    """The campaign tick: queue the workflow emails that fell due since the last one."""
+    from app.workflows.engine import tick
+
     result = tick(now)
     db.session.commit()
     return result
