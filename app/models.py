@@ -18,6 +18,7 @@ from app.shop.models import (  # noqa: F401
     Coupon,
     GalleryPricing,
     Order,
+    OrderEmailSetting,
     OrderItem,
     OrderStatusChange,
     PriceList,

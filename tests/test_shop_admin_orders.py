@@ -265,6 +265,7 @@ ARGUMENT_IDS = {
     "promotion_id": lambda ids: ids["promotion"],
     "coupon_id": lambda ids: ids["coupon"],
     "order_id": lambda ids: ids["order"],
+    "message_id": lambda ids: ids["held_message"],
     "direction": lambda ids: "up",
 }
 
@@ -298,7 +299,15 @@ def their_ids(other_owner):
     promotion = make_promotion(shop.gallery)
     coupon = make_coupon(studio)
     order = place(shop, studio)
+    from app.mailing.models import MailKind, MailState
+    from app.mailing.outbox import queue_message
+
+    held = queue_message(kind=MailKind.NOTIFICATION, studio_id=studio.id, sender="a@b.example",
+                         recipient="c@d.example", subject="Held", html="", text="",
+                         now=NOW, state=MailState.HELD)
+    db.session.commit()
     return {
+        "held_message": held.id,
         "price_list": shop.price_list.id,
         "product": shop.price_list.products[0].id,
         "gallery": shop.gallery.id,

@@ -5,7 +5,7 @@ from flask import Blueprint
 admin_bp = Blueprint("shop_admin", __name__, url_prefix="/admin/shop")
 client_bp = Blueprint("shop", __name__)
 
-from app.shop import admin_routes, client_routes  # noqa: E402,F401
+from app.shop import admin_routes, client_routes, notifications, review_routes  # noqa: E402,F401
 
 
 @client_bp.app_context_processor
@@ -15,3 +15,16 @@ def _gallery_shop_panel():
     from app.shop.client_services import gallery_shop
 
     return {"gallery_shop": gallery_shop}
+
+
+@admin_bp.app_context_processor
+def _review_count():
+    """How many order emails wait for an operator's review (shown in the navigation)."""
+    from flask_login import current_user
+
+    def count():
+        if not current_user.is_authenticated:
+            return 0
+        return notifications.held_count(current_user.studio_id)
+
+    return {"emails_to_review": count}

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from app.database import get_owned_or_404
 from app.extensions import db
-from app.shop import admin_bp
+from app.shop import admin_bp, notifications
 from app.shop import admin_forms as forms
 from app.shop import admin_services as services
 from app.shop.models import Order
@@ -80,6 +80,7 @@ def change_status(order_id):
         form.status.errors = [str(refused)]
         return _render_order(order, status_form=form, code=400)
     db.session.commit()
+    notifications.send_queued(now())
     flash(_("Order %(number)s is now %(status)s.", number=order.number,
             status=forms.STATUS_LABELS[order.status]), "success")
     return redirect(url_for(".order", order_id=order.id))

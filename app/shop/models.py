@@ -306,3 +306,18 @@ class OrderStatusChange(db.Model):
 
     order: Mapped[Order] = relationship(back_populates="history")
     changed_by = relationship("User")
+
+
+class OrderEmailSetting(db.Model):
+    """Settings → Order emails, per studio and event: when to send, to whom, review first, and
+    the studio's own wording (None: the standard template)."""
+
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    event: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
+    mode: Mapped[str] = mapped_column(sa.String(16))  # never / always / requested
+    to_client: Mapped[bool] = mapped_column(default=True)
+    to_operators: Mapped[bool] = mapped_column(default=False)
+    review: Mapped[bool] = mapped_column(default=False)
+    subject: Mapped[str | None] = mapped_column(sa.String(200))
+    body_html: Mapped[str | None] = mapped_column(sa.Text)

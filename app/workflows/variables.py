@@ -1,13 +1,13 @@
 """The %variables% of workflow emails: one registry with descriptions, sample values and how
 each is computed. Values are HTML-escaped when they are put into a message."""
 
-import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from markupsafe import escape
 
-VARIABLE_PATTERN = re.compile(r"%([a-z][a-z0-9_]*)%")
+from app.mailing.placeholders import PLACEHOLDER, substitute  # noqa: F401  (used by rendering)
+
+VARIABLE_PATTERN = PLACEHOLDER
 
 
 @dataclass(frozen=True)
@@ -56,18 +56,6 @@ def variables_in(text):
 def unknown_variables(*texts):
     """Names used in ``texts`` that the registry does not know."""
     return [name for text in texts for name in variables_in(text) if name not in REGISTRY]
-
-
-def substitute(text, values, html=True):
-    """Replace every known %name% with its value (escaped for HTML when ``html``)."""
-    def replace(match):
-        name = match.group(1)
-        if name not in values:
-            return match.group(0)
-        value = values[name]
-        return str(escape(value)) if html else str(value)
-
-    return VARIABLE_PATTERN.sub(replace, text)
 
 
 def sample_values():

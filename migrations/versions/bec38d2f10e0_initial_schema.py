@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 5123e0e6cded
+Revision ID: bec38d2f10e0
 Revises: 
-Create Date: 2026-11-24 20:30:39.064387
+Create Date: 2026-11-24 20:42:25.836126
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '5123e0e6cded'
+revision = 'bec38d2f10e0'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -95,6 +95,18 @@ def upgrade():
         batch_op.create_index('ix_gallery_sale_starts_at', ['sale_starts_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_gallery_studio_id'), ['studio_id'], unique=False)
 
+    op.create_table('order_email_setting',
+    sa.Column('studio_id', sa.Integer(), nullable=False),
+    sa.Column('event', sa.String(length=24), nullable=False),
+    sa.Column('mode', sa.String(length=16), nullable=False),
+    sa.Column('to_client', sa.Boolean(), nullable=False),
+    sa.Column('to_operators', sa.Boolean(), nullable=False),
+    sa.Column('review', sa.Boolean(), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=True),
+    sa.Column('body_html', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_order_email_setting_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('studio_id', 'event', name=op.f('pk_order_email_setting'))
+    )
     op.create_table('outbox_message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('studio_id', sa.Integer(), nullable=True),
@@ -624,6 +636,7 @@ def downgrade():
         batch_op.drop_index('ix_outbox_claim')
 
     op.drop_table('outbox_message')
+    op.drop_table('order_email_setting')
     with op.batch_alter_table('gallery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_gallery_studio_id'))
         batch_op.drop_index('ix_gallery_sale_starts_at')

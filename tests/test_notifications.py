@@ -1,0 +1,104 @@
+"""Order-status emails: never / always / when requested; client and team; review first."""
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.mailing.models import MailKind, MailState, OutboxMessage
+from app.shop.models import Order, OrderEmailSetting
+from tests import factories
+from tests.shop_factories import fill_cart, make_price_list, order_now, sell_gallery
+
+
+@pytest.fixture
+def order(logged_in):
+    studio = logged_in.studio
+    gallery = factories.make_gallery(studio)
+    price_list = make_price_list(studio)
+    sell_gallery(gallery, price_list)
+    buyer = factories.make_client(studio, email="buyer@example.com", gallery=gallery)
+    fill_cart(buyer, gallery, factories.make_photo(gallery), price_list.products[0])
+    return order_now(studio, buyer, notify=False)
+
+
+def notifications():
+    db.session.expire_all()
+    return db.session.scalars(sa.select(OutboxMessage).where(
+        OutboxMessage.kind == MailKind.NOTIFICATION).order_by(OutboxMessage.id)).all()
+
+
+def move(client, order, status, **extra):
+    return client.post(f"/admin/shop/orders/{order.id}/status", data={"status": status, **extra})
+
+
+def test_shipped_always_emails_the_client_with_the_tracking(client, order, mail_outbox):
+    move(client, order, "paid")
+    assert notifications() == []  # "paid" is sent only when the client asked; they did not
+    move(client, order, "shipped", carrier="DHL", tracking_number="JD0146")
+    mail = mail_outbox.wait_for(1)[0]
+    assert mail.rcpt_tos == ["buyer@example.com"]
+    assert mail.subject == f"Order {order.number} is on its way"
+    assert "JD0146" in mail.text()
+
+
+def test_when_requested_follows_the_checkout_checkbox(client, order, mail_outbox):
+    db.session.get(Order, order.id).notify_status_changes = True
+    db.session.commit()
+    move(client, order, "paid")
+    assert mail_outbox.wait_for(1)[0].subject == f"Payment received for order {order.number}"
+
+
+def test_never_and_team_copies(client, order, logged_in, mail_outbox):
+    db.session.add(OrderEmailSetting(studio_id=logged_in.studio_id, event="paid", mode="always",
+                                     to_client=False, to_operators=True, review=False))
+    db.session.add(OrderEmailSetting(studio_id=logged_in.studio_id, event="shipped",
+                                     mode="never", to_client=True, to_operators=True))
+    db.session.commit()
+    move(client, order, "paid")
+    assert mail_outbox.wait_for(1)[0].rcpt_tos == [logged_in.email]
+    move(client, order, "shipped", carrier="DHL", tracking_number="X1")
+    assert len(notifications()) == 1
+
+
+def test_review_first_holds_the_email_until_an_operator_sends_it(client, order, logged_in,
+                                                                 mail_outbox):
+    client.post("/admin/shop/order-emails", data={
+        "paid-mode": "requested", "in_production-mode": "requested", "shipped-mode": "always",
+        "shipped-client": "y", "shipped-review": "y", "ready_for_pickup-mode": "always",
+        "delivered-mode": "requested", "cancelled-mode": "always"})
+    move(client, order, "paid")
+    move(client, order, "shipped", carrier="UPS", tracking_number="1Z999")
+    held = notifications()[0]
+    assert held.state == MailState.HELD and mail_outbox.messages == []
+    assert b"To review" in client.get("/admin/galleries/").data
+    bad = client.post(f"/admin/shop/review/{held.id}", data={
+        "action": "send", "subject": held.subject, "cc": "ok@example.com; nope@@x"})
+    assert bad.status_code == 422 and b"nope@@x" in bad.data
+    client.post(f"/admin/shop/review/{held.id}", data={
+        "action": "send", "subject": "Your photos are on their way",
+        "cc": "grandma@example.com", "text": "Hello!\n\nTracking 1Z999."})
+    mail = mail_outbox.wait_for(1)[0]
+    assert mail.subject == "Your photos are on their way"
+    assert sorted(mail.rcpt_tos) == ["buyer@example.com", "grandma@example.com"]
+    assert "Tracking 1Z999." in mail.text()
+
+
+def test_discard_and_other_studios_held_emails(client, order, other_owner):
+    client.post("/admin/shop/order-emails", data={
+        "paid-mode": "always", "paid-client": "y", "paid-review": "y",
+        "in_production-mode": "requested", "shipped-mode": "always",
+        "ready_for_pickup-mode": "always", "delivered-mode": "requested",
+        "cancelled-mode": "always"})
+    move(client, order, "paid")
+    held = notifications()[0]
+    client.post(f"/admin/shop/review/{held.id}", data={"action": "discard"})
+    assert notifications()[0].state == MailState.CANCELLED
+    from app.mailing.outbox import queue_message
+
+    theirs = queue_message(kind=MailKind.NOTIFICATION, studio_id=other_owner.studio_id,
+                           sender="a@b.example", recipient="c@d.example", subject="x", html="",
+                           text="", now=factories.NOW, state=MailState.HELD)
+    db.session.commit()
+    assert client.get(f"/admin/shop/review/{theirs.id}").status_code == 404
+    assert client.post(f"/admin/shop/review/{theirs.id}",
+                       data={"action": "send", "subject": "hacked"}).status_code == 404
