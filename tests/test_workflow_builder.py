@@ -99,13 +99,13 @@ def test_preview_uses_a_real_client_when_there_is_one(client, logged_in):
         trigger="sale_start", subject="Photos of %gallery_title% for %client_name%")])
     email = workflow.emails[0]
     sample = client.get(f"/admin/workflows/{workflow.id}/emails/{email.id}/preview").data
-    assert b"for Alex Martin" in sample and b"sample values" in sample
+    assert b"for Alex Martin" in sample and b"Sample values: create a gallery" in sample
     gallery = factories.make_gallery(logged_in.studio, title="Riverside")
     factories.make_client(logged_in.studio, email="nina@example.com", name="Nina",
                           gallery=gallery)
     assign(gallery, workflow)
     real = client.get(f"/admin/workflows/{workflow.id}/emails/{email.id}/preview").data
-    assert b"Photos of Riverside for Nina" in real and b"real galleries" in real
+    assert b"Photos of Riverside for Nina" in real and b"Real data: Nina" in real
 
 
 def test_send_test_email_goes_through_the_outbox_marked_test(client, logged_in, mail_outbox):

@@ -5,11 +5,13 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app import timeutil
 from app.accounts import services as accounts
 from app.extensions import db
+from app.workflows.models import WorkflowEmail
 from tests import factories
 
 pytestmark = pytest.mark.browser
@@ -55,11 +57,17 @@ def test_build_preview_test_and_assign_a_workflow(live_server, page, mail_outbox
     page.keyboard.type(" See you soon, ")
     page.get_by_role("button", name="%client_name%").click()
     page.keyboard.type("!")
-    page.locator("[data-email-form] button[type=submit]").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".flash-success")).to_have_text("Email saved.")
     expect(page.locator(".ql-editor")).to_contain_text("See you soon, %client_name%!")
 
-    page.get_by_role("link", name="Preview").click()
+    with live_server.app.app_context():  # ordinary spaces (Quill 2.0.3 writes &nbsp;)
+        body = db.session.scalar(sa.select(WorkflowEmail.body_html).where(
+            WorkflowEmail.subject == "Don't miss your photos"))
+        assert "See you soon, %client_name%!" in body and "&nbsp;" not in body
+
+    page.get_by_role("button", name="Save and preview").click()
+    expect(page.locator("[data-testid=preview-source]")).to_contain_text("Real data: Nina Duval")
     frame = page.frame_locator("[data-testid=preview-frame]")
     expect(frame.locator("body")).to_contain_text("See you soon, Nina Duval!")  # a real client
     page.fill("input[name=to]", "owner@example.com")

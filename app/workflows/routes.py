@@ -18,6 +18,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from PIL import Image, UnidentifiedImageError
@@ -26,16 +27,19 @@ from app import timeutil
 from app.database import get_owned_or_404
 from app.extensions import db
 from app.galleries.models import Gallery
+from app.mailing.dispatch import dispatch
 from app.mailing.models import MailState
+from app.mailing.services import studio_sender
 from app.urls import external_url
 from app.workflows import bp, services
 from app.workflows.describe import describe
 from app.workflows.forms import EmailForm, GalleryWorkflowForm, ImageForm, TestSendForm, TitleForm
 from app.workflows.models import GalleryWorkflow, Workflow, WorkflowEmail
-from app.workflows.preview import render_for_preview, send_test
+from app.workflows.preview import queue_test, render_for_preview
 from app.workflows.templates import TEMPLATES
 from app.workflows.timeline import gallery_timeline, send_missed
-from app.workflows.variables import REGISTRY
+from app.workflows.values import recipient_values
+from app.workflows.variables import REGISTRY, substitute
 
 media_bp = Blueprint("email_media", __name__)
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -61,7 +65,7 @@ def index():
     """The studio's workflows and the predefined templates."""
     rows = services.studio_workflows(current_user.studio_id)
     return render_template("workflows/index.html", rows=rows, templates=TEMPLATES.values(),
-                           form=TitleForm())
+                           describe=describe, form=TitleForm())
 
 
 @bp.post("/new")
@@ -111,6 +115,7 @@ def workflow(workflow_id):
         Workflow.studio_id == current_user.studio_id)).all())
     return render_template("workflows/workflow.html", workflow=found, describe=describe,
                            galleries=galleries, assigned=assigned, titles=titles,
+                           using=sum(1 for value in assigned.values() if value == found.id),
                            title_form=TitleForm(title=found.title))
 
 
@@ -123,9 +128,11 @@ def rename(workflow_id):
     if form.validate():
         services.rename_workflow(found, form.title.data, timeutil.now())
         db.session.commit()
-        flash(_("Renamed."), "success")
+        flash(_("Renamed “%(title)s”.", title=found.title), "success")
     else:
         flash(" ".join(map(str, form.title.errors)), "error")
+    if request.form.get("back") == "index":
+        return redirect(url_for(".index"))
     return redirect(url_for(".workflow", workflow_id=found.id))
 
 
@@ -205,7 +212,8 @@ def _edit(found, email):
         saved = services.save_email(found, email, form.values(), timeutil.now())
         db.session.commit()
         flash(_("Email saved."), "success")
-        return redirect(url_for(".edit_email", workflow_id=found.id, email_id=saved.id))
+        target = ".preview" if request.form.get("then") == "preview" else ".edit_email"
+        return redirect(url_for(target, workflow_id=found.id, email_id=saved.id))
     status = 422 if request.method == "POST" else 200
     return render_template("workflows/email.html", workflow=found, email=email, form=form,
                            variables=REGISTRY.values(),
@@ -226,33 +234,44 @@ def delete_email(workflow_id, email_id):
 @bp.get("/<int:workflow_id>/emails/<int:email_id>/preview")
 @login_required
 def preview(workflow_id, email_id):
-    """The email as a client will receive it."""
+    """The email as a client will receive it: the real rendering, real data when there is some."""
     found = _workflow_or_404(workflow_id)
     email = _email_or_404(found, email_id)
-    subject, html, text, real = render_for_preview(email, current_user.studio)
     return render_template("workflows/preview.html", workflow=found, email=email,
-                           subject=subject, html=html, text=text, real=real,
+                           preview=render_for_preview(email, current_user.studio),
+                           describe=describe,
+                           sender=studio_sender(current_user.studio_id, current_user.studio.name),
                            test_form=TestSendForm(to=current_user.email))
 
 
 @bp.post("/<int:workflow_id>/emails/<int:email_id>/test")
 @login_required
 def test_send(workflow_id, email_id):
-    """Send the rendered email, marked [Test], through the real outbox."""
+    """Send the rendered email, marked [Test], through the real outbox and dispatcher."""
     found = _workflow_or_404(workflow_id)
     email = _email_or_404(found, email_id)
     form = TestSendForm()
     if not form.validate():
         flash(" ".join(map(str, form.to.errors)), "error")
+        return redirect(_back_to(found, email))
+    now = timeutil.now()
+    row = queue_test(email, current_user.studio, form.to.data, now)
+    db.session.commit()
+    dispatch(now, worker="test-send", ids=[row.id])
+    db.session.refresh(row)
+    if row.state == MailState.SENT:
+        flash(_("Test email sent to %(to)s.", to=form.to.data), "success")
     else:
-        row = send_test(email, current_user.studio, form.to.data, timeutil.now())
-        if row.state == MailState.SENT:
-            flash(_("Test email sent to %(to)s.", to=form.to.data), "success")
-        else:
-            flash(_("The test email could not be sent yet: %(error)s. It stays in Email "
-                    "activity and will be retried.", error=row.last_error or row.state), "error")
-    return redirect(request.referrer or url_for(".edit_email", workflow_id=found.id,
-                                                email_id=email.id))
+        flash(_("The test email could not be sent yet: %(error)s. It stays in Email "
+                "activity and will be retried.", error=row.last_error or row.state), "error")
+    return redirect(_back_to(found, email))
+
+
+def _back_to(found, email):
+    """Back to the page the test was sent from (the preview or the editor)."""
+    if request.form.get("back") == "preview":
+        return url_for(".preview", workflow_id=found.id, email_id=email.id)
+    return url_for(".edit_email", workflow_id=found.id, email_id=email.id)
 
 
 # ------------------------------------------------------------------ images in messages
@@ -270,14 +289,15 @@ def upload_image():
     form = ImageForm()
     if not form.validate():
         return jsonify(error=_("Choose an image.")), 400
-    data = form.image.data.read(MAX_IMAGE_BYTES + 1)
+    with form.image.data.stream as stream:  # large uploads are spooled to a temporary file
+        data = stream.read(MAX_IMAGE_BYTES + 1)
     if len(data) > MAX_IMAGE_BYTES:
         return jsonify(error=_("Images for emails must be under 5 MB.")), 413
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.verify()
             kind = image.format
-    except (UnidentifiedImageError, OSError, SyntaxError):
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError):
         return jsonify(error=_("This file is not an image we can use (JPEG, PNG or GIF).")), 422
     extension = {"JPEG": "jpg", "PNG": "png", "GIF": "gif"}.get(kind)
     if extension is None:
@@ -317,7 +337,18 @@ def gallery(gallery_id):
     form.workflow.data = str(current.id) if current else ""
     return render_template("workflows/gallery.html", gallery=found, form=form,
                            timeline=gallery_timeline(found, timeutil.now()), describe=describe,
-                           studio=current_user.studio)
+                           studio=current_user.studio,
+                           subject_of=_gallery_subjects(found, current_user.studio))
+
+
+def _gallery_subjects(gallery_row, studio):
+    """Subjects as this gallery's clients read them, as far as the gallery alone tells (the
+    client's name and links stay as %variables%)."""
+    names = ("gallery_title", "sale_start_date", "sale_end_date", "archive_date", "studio_name")
+    with force_locale(studio.language):
+        values = recipient_values(names, studio=studio, gallery=gallery_row, client=None,
+                                  language=studio.language)
+    return lambda email: substitute(email.subject, values, html=False)
 
 
 def _assign_from_form(gallery_row, choice):

@@ -33,7 +33,8 @@
   if (hidden.value) quill.clipboard.dangerouslyPasteHTML(hidden.value);  // sanitized by the server
 
   function insertImage() {
-    var address = window.prompt("Image address (https://…). Leave empty to upload a file.", "");
+    var address = window.prompt(holder.dataset.imagePrompt, "");
+    if (address === null) return;  // cancelled
     var at = (quill.getSelection(true) || { index: quill.getLength() }).index;
     if (address) {
       if (/^https?:\/\//i.test(address)) quill.insertEmbed(at, "image", address, "user");
@@ -50,8 +51,9 @@
         .then(function (response) { return response.json(); })
         .then(function (answer) {
           if (answer.url) quill.insertEmbed(at, "image", answer.url, "user");
-          else window.alert(answer.error || "The image could not be uploaded.");
-        });
+          else window.alert(answer.error || holder.dataset.imageError);
+        })
+        .catch(function () { window.alert(holder.dataset.imageError); });
     };
     input.click();
   }
@@ -59,7 +61,9 @@
   // The variable picker inserts at the cursor of the message, or of the subject when it was
   // the last one focused.
   var lastFocus = "editor";
-  subject.addEventListener("focus", function () { lastFocus = "subject"; });
+  form.addEventListener("focusin", function (event) {
+    lastFocus = event.target === subject ? "subject" : "editor";
+  });
   quill.on("selection-change", function (range) { if (range) lastFocus = "editor"; });
   document.querySelectorAll("[data-variable]").forEach(function (button) {
     button.addEventListener("mousedown", function (event) { event.preventDefault(); });
@@ -70,6 +74,7 @@
         subject.value = subject.value.slice(0, start) + text + subject.value.slice(end);
         subject.focus();
         subject.setSelectionRange(start + text.length, start + text.length);
+        dirty = true;
       } else {
         var range = quill.getSelection(true);
         var at = range ? range.index : quill.getLength() - 1;
@@ -86,7 +91,39 @@
   rule.addEventListener("change", showTimed);
   showTimed();
 
-  form.addEventListener("submit", function () {
-    hidden.value = quill.getLength() > 1 ? quill.getSemanticHTML() : "";
+  // The variable list can be filtered by name or description.
+  var filter = document.querySelector("[data-variable-filter]");
+  if (filter) {
+    filter.addEventListener("input", function () {
+      var words = filter.value.trim().toLowerCase();
+      document.querySelectorAll("[data-variable-item]").forEach(function (item) {
+        item.hidden = words !== "" && item.dataset.variableItem.toLowerCase().indexOf(words) < 0;
+      });
+    });
+  }
+
+  // Warn before leaving with unsaved changes (any field, or the message).
+  var dirty = false;
+  quill.on("text-change", function (delta, old, source) { if (source === "user") dirty = true; });
+  form.addEventListener("input", function () { dirty = true; });
+  form.addEventListener("change", function () { dirty = true; });
+  window.addEventListener("beforeunload", function (event) {
+    if (!dirty) return;
+    event.preventDefault();
+    event.returnValue = holder.dataset.leaveWarning;
   });
+
+  form.addEventListener("submit", function () {
+    dirty = false;
+    hidden.value = quill.getLength() > 1 ? plainSpaces(quill.getSemanticHTML()) : "";
+  });
+
+  // Quill 2.0.3's getSemanticHTML writes every space as &nbsp;, which stops lines from
+  // wrapping in mail apps: keep ordinary spaces, and &nbsp; only where spaces follow each other.
+  function plainSpaces(html) {
+    return html.replace(/(&nbsp;)+/g, function (run) {
+      var count = run.length / 6;
+      return " " + new Array(count).join("&nbsp;");
+    });
+  }
 })();
