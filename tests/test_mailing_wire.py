@@ -88,3 +88,16 @@ def test_a_dot_alone_on_a_line_survives():
 def test_header_injection_is_refused(name):
     with pytest.raises(ValueError):
         build(headers={name: "x\r\nBcc: victim@example.com"})
+
+
+@settings(max_examples=50, deadline=None)
+@given(data=st.binary(max_size=5000), name=line_text)
+def test_attachments_round_trip_and_keep_lines_short(data, name):
+    raw = build(attachments=[(f"{name}.bin".replace('"', ""), "application/octet-stream", data)])
+    assert_wire_safe(raw)
+    message = message_from_bytes(raw, policy=policy.default)
+    assert message.get_content_type() == "multipart/mixed"
+    attachment = next(message.iter_attachments())
+    assert attachment.get_content() == data
+    assert attachment.get_filename().endswith(".bin")
+    assert message.get_body(("plain",)).get_content().strip() == "Hi"

@@ -102,3 +102,64 @@ def test_discard_and_other_studios_held_emails(client, order, other_owner):
     assert client.get(f"/admin/shop/review/{theirs.id}").status_code == 404
     assert client.post(f"/admin/shop/review/{theirs.id}",
                        data={"action": "send", "subject": "hacked"}).status_code == 404
+
+
+def _pdf_text(data):
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_order_pdf_is_attached_and_reads_right(client, order, logged_in, mail_outbox):
+    db.session.add(OrderEmailSetting(studio_id=logged_in.studio_id, event="paid", mode="always",
+                                     to_client=True, attach_pdf=True))
+    db.session.commit()
+    move(client, order, "paid")
+    mail = mail_outbox.wait_for(1)[0]
+    attachment = next(mail.message.iter_attachments())
+    assert attachment.get_filename() == f"order-{order.number}.pdf"
+    text = _pdf_text(attachment.get_content())
+    assert order.number in text and "Northlight Studio" in text and "Total" in text
+    assert "buyer@example.com" in text
+
+
+def _hold_shipped(client, order):
+    client.post("/admin/shop/order-emails", data={
+        "paid-mode": "requested", "in_production-mode": "requested", "shipped-mode": "always",
+        "shipped-client": "y", "shipped-review": "y", "ready_for_pickup-mode": "always",
+        "delivered-mode": "requested", "cancelled-mode": "always"})
+    move(client, order, "paid")
+    move(client, order, "shipped", carrier="UPS", tracking_number="1Z999")
+    return notifications()[0]
+
+
+def test_operator_files_need_the_studio_switch_and_a_real_pdf_or_image(client, order, logged_in,
+                                                                       mail_outbox):
+    import io
+
+    from app.mailing.models import StudioMailSettings
+    from tests.factories import NOW
+
+    held = _hold_shipped(client, order)
+    refused = client.post(f"/admin/shop/review/{held.id}", data={
+        "action": "send", "subject": held.subject,
+        "attachment": (io.BytesIO(b"%PDF-1.4 x"), "note.pdf")}, content_type="multipart/form-data")
+    assert refused.status_code == 422 and b"does not allow attaching files" in refused.data
+    db.session.add(StudioMailSettings(studio_id=logged_in.studio_id, sender_email="a@example.com",
+                                      allow_operator_attachments=True, updated_at=NOW))
+    db.session.commit()
+    fake = client.post(f"/admin/shop/review/{held.id}", data={
+        "action": "send", "subject": held.subject,
+        "attachment": (io.BytesIO(b"MZ not a pdf"), "invoice.pdf")},
+        content_type="multipart/form-data")
+    assert fake.status_code == 422 and b"invoice.pdf is not a PDF, JPEG or PNG file." in fake.data
+    client.post(f"/admin/shop/review/{held.id}", data={
+        "action": "send", "subject": held.subject,
+        "attachment": (io.BytesIO(b"%PDF-1.4 delivery note"), "delivery-note.pdf")},
+        content_type="multipart/form-data")
+    mail = mail_outbox.wait_for(1)[0]
+    attachment = next(mail.message.iter_attachments())
+    assert attachment.get_filename() == "delivery-note.pdf"
+    assert attachment.get_content() == b"%PDF-1.4 delivery note"

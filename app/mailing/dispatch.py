@@ -223,7 +223,9 @@ def message_bytes(row, now):
     to = formataddr((row.recipient_name, row.recipient)) if row.recipient_name else row.recipient
     return wire.message_bytes(sender=row.sender, to=to, subject=row.subject, html=row.html,
                               text=row.text, message_id=row.message_id, sent_at=now,
-                              reply_to=row.reply_to, cc=row.cc or None, headers=row.headers)
+                              reply_to=row.reply_to, cc=row.cc or None, headers=row.headers,
+                              attachments=[(a.filename, a.content_type, a.data)
+                                           for a in row.attachments])
 
 
 def _recipients(row):

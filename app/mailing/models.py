@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.timeutil import UTCDateTime
@@ -67,6 +67,10 @@ class OutboxMessage(db.Model):
     gallery_id: Mapped[int | None]
     source: Mapped[str | None] = mapped_column(sa.String(64))  # e.g. "workflow_email:12"
 
+    attachments: Mapped[list["OutboxAttachment"]] = relationship(
+        order_by="OutboxAttachment.id", cascade="all, delete-orphan", passive_deletes=True,
+        lazy="selectin")
+
     __table_args__ = (
         # The dispatcher's claim: due queued rows, and sending rows whose lease ran out.
         sa.Index("ix_outbox_claim", "state", "due_at"),
@@ -116,3 +120,16 @@ class StudioMailSettings(db.Model):
     # Fernet token (key derived from SECRET_KEY); never shown back in the form.
     password_encrypted: Mapped[str | None] = mapped_column(sa.Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxAttachment(db.Model):
+    """A file sent with an outbox message (an order PDF, an operator's file)."""
+
+    __tablename__ = "outbox_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("outbox_message.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)

@@ -8,11 +8,13 @@ RFC 2047 (``email.header``) when they are not plain ASCII, CRLF everywhere. test
 checks that the standard parser reads back exactly what went in, for arbitrary text.
 """
 
+import base64
 import binascii
 import uuid
 from email.header import Header
 from email.utils import format_datetime, formataddr, getaddresses
 from functools import lru_cache
+from urllib.parse import quote
 
 
 def _fold_ascii(name, value):
@@ -62,9 +64,56 @@ def _qp(text):
 ADDRESS_HEADERS = {"from", "to", "cc", "reply-to", "sender"}
 
 
+def _filename_parameter(key, filename):
+    """name="x.pdf", or RFC 2231 (name*=utf-8''...) for a name that is not plain ASCII."""
+    if filename.isascii():
+        return f'{key}="{filename.replace(chr(34), "")[:200]}"'
+    stem, dot, extension = filename.rpartition(".")
+    short = f"{stem[:50]}.{extension[:10]}" if dot else filename[:60]
+    return f"{key}*=utf-8''{quote(short, safe='')}"
+
+
+def _attachment_part(boundary, filename, content_type, data):
+    encoded = base64.encodebytes(data).replace(b"\n", b"\r\n")  # 76-character lines
+    head = (f"--{boundary}\r\nContent-Type: {content_type};\r\n "
+            f"{_filename_parameter('name', filename)}\r\n"
+            "Content-Transfer-Encoding: base64\r\n"
+            f"Content-Disposition: attachment;\r\n {_filename_parameter('filename', filename)}"
+            "\r\n\r\n")
+    return head.encode("ascii") + encoded
+
+
 def message_bytes(*, sender, to, subject, html, text, message_id, sent_at, reply_to=None,
-                  cc=None, headers=None):
-    """The complete message as bytes, ready for SMTP DATA."""
+                  cc=None, headers=None, attachments=()):
+    """The complete message as bytes, ready for SMTP DATA. ``attachments`` are
+    (filename, content type, bytes): the message becomes multipart/mixed around the text and
+    HTML alternatives."""
+    if attachments:
+        return _with_attachments(sender=sender, to=to, subject=subject, html=html, text=text,
+                                 message_id=message_id, sent_at=sent_at, reply_to=reply_to,
+                                 cc=cc, headers=headers, attachments=attachments)
+    return _alternative(sender=sender, to=to, subject=subject, html=html, text=text,
+                        message_id=message_id, sent_at=sent_at, reply_to=reply_to, cc=cc,
+                        headers=headers)
+
+
+def _with_attachments(attachments, **values):
+    outer = f"=_psm_{uuid.uuid4().hex}"
+    whole = _alternative(**values)
+    head, _sep, body = whole.partition(b"\r\n\r\n")
+    head_lines = head.split(b"\r\n")
+    content_type = next(line for line in head_lines if line.startswith(b"Content-Type:"))
+    mixed_head = b"\r\n".join(line for line in head_lines if line is not content_type)
+    parts = [mixed_head + f'\r\nContent-Type: multipart/mixed; boundary="{outer}"\r\n\r\n'
+             .encode("ascii"),
+             f"--{outer}\r\n".encode("ascii") + content_type + b"\r\n\r\n" + body]
+    parts += [_attachment_part(outer, *attachment) for attachment in attachments]
+    parts.append(f"--{outer}--\r\n".encode("ascii"))
+    return b"".join(parts)
+
+
+def _alternative(*, sender, to, subject, html, text, message_id, sent_at, reply_to=None,
+                 cc=None, headers=None):
     boundary = f"=_ps_{uuid.uuid4().hex}"
     head = [encode_address_header("From", sender), encode_address_header("To", to)]
     if cc:

@@ -16,11 +16,12 @@ from flask_babel import lazy_gettext as _l
 from app.accounts.models import Studio, User
 from app.extensions import db
 from app.mailing.dispatch import dispatch
-from app.mailing.models import MailKind, MailState, OutboxMessage
+from app.mailing.models import MailKind, MailState, OutboxAttachment, OutboxMessage
 from app.mailing.outbox import queue_message
 from app.mailing.placeholders import substitute
 from app.mailing.services import render_email, studio_sender
 from app.shop.client_services import my_orders_token
+from app.shop.documents import order_confirmation_pdf
 from app.shop.models import OrderEmailSetting
 from app.shop.orders import STATUS_LABELS, order_status_changed, tracking_url
 from app.urls import external_url
@@ -110,6 +111,7 @@ def queue_status_emails(order, event, now, reason=None):
                              _values(order, studio, reason), html=False)
         body = substitute(setting.body_html or str(default.body), _values(order, studio, reason))
         html, text = render_email("plain_html", body=body, subject=subject, studio=studio)
+    pdf = order_confirmation_pdf(order, studio) if setting.attach_pdf else None
     rows = [queue_message(kind=MailKind.NOTIFICATION, studio_id=studio.id,
                           sender=studio_sender(studio.id, studio.name), recipient=address,
                           recipient_name=name or "", subject=subject, html=html, text=text,
@@ -117,6 +119,11 @@ def queue_status_emails(order, event, now, reason=None):
                           headers={"X-Proofsheet-Studio": str(studio.id)},
                           state=MailState.HELD if setting.review else MailState.QUEUED)
             for address, name in recipients]
+    if pdf is not None:
+        for row in rows:
+            row.attachments.append(OutboxAttachment(
+                filename=f"order-{order.number}.pdf", content_type="application/pdf", data=pdf))
+        db.session.flush()
     g.setdefault("notification_ids", []).extend(row.id for row in rows)
     return rows
 

@@ -9,7 +9,8 @@ from markupsafe import escape
 from app import timeutil
 from app.extensions import db
 from app.mailing.dispatch import dispatch
-from app.mailing.models import MailState, OutboxMessage
+from app.mailing.models import MailState, OutboxAttachment, OutboxMessage
+from app.mailing.studio_settings import settings_of
 from app.shop import admin_bp
 
 
@@ -18,6 +19,37 @@ def _as_html(text):
     paragraphs = [str(escape(part)).replace("\n", "<br>") for part in text.split("\n\n")]
     return "<!doctype html><html><body>" + "".join(f"<p>{p}</p>" for p in paragraphs) + \
         "</body></html>"
+
+
+ATTACHMENT_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+
+def _attach(row, upload):
+    """Attach an operator's file when the studio allows it; a list of problems otherwise."""
+    settings = settings_of(row.studio_id)
+    if settings is None or not settings.allow_operator_attachments:
+        return [_("Your studio does not allow attaching files (Settings → Email).")]
+    data = upload.read(MAX_ATTACHMENT_BYTES + 1)
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        return [_("%(name)s is larger than 10 MB.", name=upload.filename)]
+    kind = _sniff(data)
+    if kind is None:
+        return [_("%(name)s is not a PDF, JPEG or PNG file.", name=upload.filename)]
+    row.attachments.append(OutboxAttachment(filename=upload.filename[:200], content_type=kind,
+                                            data=data))
+    return []
+
+
+def _sniff(data):
+    """The file's type from its first bytes, not from its name."""
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    return None
 
 
 def _held_or_404(message_id):
@@ -63,6 +95,9 @@ def review_message(message_id):
         cc, errors = _cc_addresses(request.form.get("cc"))
         if not subject or "\n" in subject or "\r" in subject:
             errors.append(_("The subject must be one line of text."))
+        upload = request.files.get("attachment")
+        if upload and upload.filename:
+            errors += _attach(row, upload)
         if not errors:
             row.subject, row.cc = subject, ", ".join(cc)
             edited = (request.form.get("text") or "").replace("\r\n", "\n").strip()
@@ -99,6 +134,7 @@ def order_emails():
             row.to_client = bool(request.form.get(f"{event}-client"))
             row.to_operators = bool(request.form.get(f"{event}-operators"))
             row.review = bool(request.form.get(f"{event}-review"))
+            row.attach_pdf = bool(request.form.get(f"{event}-pdf"))
             db.session.add(row)
         db.session.commit()
         flash(_("Order email settings saved."), "success")

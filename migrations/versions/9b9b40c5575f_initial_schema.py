@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: bec38d2f10e0
+Revision ID: 9b9b40c5575f
 Revises: 
-Create Date: 2026-11-24 20:42:25.836126
+Create Date: 2026-11-24 20:54:39.932311
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'bec38d2f10e0'
+revision = '9b9b40c5575f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -102,6 +102,7 @@ def upgrade():
     sa.Column('to_client', sa.Boolean(), nullable=False),
     sa.Column('to_operators', sa.Boolean(), nullable=False),
     sa.Column('review', sa.Boolean(), nullable=False),
+    sa.Column('attach_pdf', sa.Boolean(), nullable=False),
     sa.Column('subject', sa.String(length=200), nullable=True),
     sa.Column('body_html', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_order_email_setting_studio_id_studio'), ondelete='CASCADE'),
@@ -293,6 +294,18 @@ def upgrade():
     )
     with op.batch_alter_table('invitation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invitation_studio_id'), ['studio_id'], unique=False)
+
+    op.create_table('outbox_attachment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['message_id'], ['outbox_message.id'], name=op.f('fk_outbox_attachment_message_id_outbox_message'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_attachment'))
+    )
+    with op.batch_alter_table('outbox_attachment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_attachment_message_id'), ['message_id'], unique=False)
 
     op.create_table('photo',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -597,6 +610,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_photo_gallery_id'))
 
     op.drop_table('photo')
+    with op.batch_alter_table('outbox_attachment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_attachment_message_id'))
+
+    op.drop_table('outbox_attachment')
     with op.batch_alter_table('invitation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invitation_studio_id'))
 
