@@ -65,6 +65,7 @@ def test_build_preview_test_and_assign_a_workflow(live_server, page, mail_outbox
         body = db.session.scalar(sa.select(WorkflowEmail.body_html).where(
             WorkflowEmail.subject == "Don't miss your photos"))
         assert "See you soon, %client_name%!" in body and "&nbsp;" not in body
+        assert "padding: 10px 18px" in body  # the template's button keeps its look
 
     page.get_by_role("button", name="Save and preview").click()
     expect(page.locator("[data-testid=preview-source]")).to_contain_text("Real data: Nina Duval")

@@ -9,6 +9,12 @@
   Size.whitelist = ["12px", "14px", "16px", "20px", "24px", "32px"];
   Quill.register(Size, true);
   Quill.register(Quill.import("attributors/style/align"), true);
+  // Call-to-action links in the templates are styled as buttons: keep those inline styles
+  // when a message is loaded, edited and saved (the server's allowlist accepts them).
+  var Parchment = Quill.import("parchment");
+  ["padding", "border-radius", "text-decoration"].forEach(function (name) {
+    Quill.register(new Parchment.StyleAttributor(name, name, { scope: Parchment.Scope.INLINE }), true);
+  });
 
   var holder = form.querySelector("[data-editor]");
   var hidden = form.querySelector("[data-body]");
