@@ -67,8 +67,24 @@ class _ValueCheckingCSSSanitizer(CSSSanitizer):
         return " ".join(kept)
 
 
+# A URL that starts with a %variable% has no scheme for bleach to check; it is only safe when
+# that variable is itself a link (always an https URL), not a name or an empty promotion.
+_LEADING_VARIABLE = re.compile(r"\s*%([a-z][a-z0-9_]*)%")
+
+
+def _allowed_attribute(tag, name, value):
+    if name not in ALLOWED_ATTRIBUTES.get(tag, ()) and name not in ALLOWED_ATTRIBUTES["*"]:
+        return False
+    if name in ("href", "src"):
+        from app.workflows.variables import REGISTRY
+
+        match = _LEADING_VARIABLE.match(value)
+        return match is None or getattr(REGISTRY.get(match.group(1)), "is_link", False)
+    return True
+
+
 _css = _ValueCheckingCSSSanitizer(allowed_css_properties=ALLOWED_CSS_PROPERTIES)
-_cleaner = bleach.Cleaner(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+_cleaner = bleach.Cleaner(tags=ALLOWED_TAGS, attributes=_allowed_attribute,
                           protocols=ALLOWED_PROTOCOLS, strip=True, strip_comments=True,
                           css_sanitizer=_css)
 
