@@ -71,6 +71,16 @@ def test_review_first_holds_the_email_until_an_operator_sends_it(client, order, 
     held = notifications()[0]
     assert held.state == MailState.HELD and mail_outbox.messages == []
     assert b"To review" in client.get("/admin/galleries/").data
+    refused = client.post(f"/admin/shop/review/{held.id}", data={
+        "action": "send", "subject": held.subject, "cc": "grandma@example.com"})
+    assert refused.status_code == 422 and b"does not allow adding CC" in refused.data
+    from app.mailing.models import StudioMailSettings
+    from tests.factories import NOW
+
+    db.session.add(StudioMailSettings(studio_id=logged_in.studio_id, sender_email="a@example.com",
+                                      allow_operator_cc=True, default_cc="office@example.com",
+                                      updated_at=NOW))
+    db.session.commit()
     bad = client.post(f"/admin/shop/review/{held.id}", data={
         "action": "send", "subject": held.subject, "cc": "ok@example.com; nope@@x"})
     assert bad.status_code == 422 and b"nope@@x" in bad.data
@@ -163,3 +173,19 @@ def test_operator_files_need_the_studio_switch_and_a_real_pdf_or_image(client, o
     attachment = next(mail.message.iter_attachments())
     assert attachment.get_filename() == "delivery-note.pdf"
     assert attachment.get_content() == b"%PDF-1.4 delivery note"
+
+
+def test_studio_reply_to_and_default_cc_apply_to_order_emails(client, order, logged_in,
+                                                              mail_outbox):
+    from app.mailing.models import StudioMailSettings
+    from tests.factories import NOW
+
+    db.session.add(StudioMailSettings(studio_id=logged_in.studio_id, sender_email="a@example.com",
+                                      reply_to="orders@example.com",
+                                      default_cc="office@example.com", updated_at=NOW))
+    db.session.commit()
+    move(client, order, "paid")
+    move(client, order, "shipped", carrier="DHL", tracking_number="JD1")
+    mail = mail_outbox.wait_for(1)[0]
+    assert sorted(mail.rcpt_tos) == ["buyer@example.com", "office@example.com"]
+    assert mail.message["Reply-To"] == "orders@example.com"

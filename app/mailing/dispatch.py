@@ -15,6 +15,7 @@ from email.utils import formataddr, parseaddr
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.database import begin_write, insert_ignoring_conflicts, writer_transactions
@@ -305,7 +306,9 @@ def _dispatch(now, worker, limit, ids):
     claimed = claim(now, worker, limit, ids)
     if not claimed:
         return result
+    # Attachments (file contents) are loaded here only, for the rows being sent.
     rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
+                              .options(selectinload(OutboxMessage.attachments))
                               .order_by(OutboxMessage.id)).all()
     by_studio = defaultdict(list)
     for row in rows:

@@ -68,8 +68,7 @@ class OutboxMessage(db.Model):
     source: Mapped[str | None] = mapped_column(sa.String(64))  # e.g. "workflow_email:12"
 
     attachments: Mapped[list["OutboxAttachment"]] = relationship(
-        order_by="OutboxAttachment.id", cascade="all, delete-orphan", passive_deletes=True,
-        lazy="selectin")
+        order_by="OutboxAttachment.id", cascade="all, delete-orphan", passive_deletes=True)
 
     __table_args__ = (
         # The dispatcher's claim: due queued rows, and sending rows whose lease ran out.

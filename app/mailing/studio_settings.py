@@ -72,8 +72,7 @@ def explain(failure):
         return f"The secure (TLS) connection failed: {cause.reason or cause}. {settings_hint}"
     if isinstance(cause, smtplib.SMTPNotSupportedError):
         return "The server does not offer STARTTLS: choose another security mode or port."
-    if (isinstance(cause, smtplib.SMTPAuthenticationError) or failure.code in (534, 535)
-            or failure.phase == "auth"):
+    if isinstance(cause, smtplib.SMTPAuthenticationError) or failure.code in (534, 535):
         return "The server refused the username or password."
     if isinstance(cause, smtplib.SMTPServerDisconnected):
         return ("The server closed the connection. It may expect TLS from the start "

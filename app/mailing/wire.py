@@ -67,7 +67,7 @@ ADDRESS_HEADERS = {"from", "to", "cc", "reply-to", "sender"}
 def _filename_parameter(key, filename):
     """name="x.pdf", or RFC 2231 (name*=utf-8''...) for a name that is not plain ASCII."""
     if filename.isascii():
-        return f'{key}="{filename.replace(chr(34), "")[:200]}"'
+        return f'{key}="{filename.replace(chr(34), "").replace(chr(92), "")[-200:]}"'
     stem, dot, extension = filename.rpartition(".")
     short = f"{stem[:50]}.{extension[:10]}" if dot else filename[:60]
     return f"{key}*=utf-8''{quote(short, safe='')}"

@@ -20,6 +20,7 @@ from app.mailing.models import MailKind, MailState, OutboxAttachment, OutboxMess
 from app.mailing.outbox import queue_message
 from app.mailing.placeholders import substitute
 from app.mailing.services import render_email, studio_sender
+from app.mailing.studio_settings import cc_list, settings_of
 from app.shop.client_services import my_orders_token
 from app.shop.documents import order_confirmation_pdf
 from app.shop.models import OrderEmailSetting
@@ -112,10 +113,13 @@ def queue_status_emails(order, event, now, reason=None):
         body = substitute(setting.body_html or str(default.body), _values(order, studio, reason))
         html, text = render_email("plain_html", body=body, subject=subject, studio=studio)
     pdf = order_confirmation_pdf(order, studio) if setting.attach_pdf else None
+    mail_settings = settings_of(studio.id)
+    reply_to = (mail_settings.reply_to if mail_settings else None) or studio.email
+    cc = cc_list(mail_settings.default_cc) if mail_settings else []
     rows = [queue_message(kind=MailKind.NOTIFICATION, studio_id=studio.id,
                           sender=studio_sender(studio.id, studio.name), recipient=address,
                           recipient_name=name or "", subject=subject, html=html, text=text,
-                          now=now, reply_to=studio.email, source=f"order:{order.id}:{event}",
+                          now=now, reply_to=reply_to, cc=cc, source=f"order:{order.id}:{event}",
                           headers={"X-Proofsheet-Studio": str(studio.id)},
                           state=MailState.HELD if setting.review else MailState.QUEUED)
             for address, name in recipients]

@@ -93,6 +93,10 @@ def review_message(message_id):
             return redirect(url_for(".review_queue"))
         subject = (request.form.get("subject") or "").strip()
         cc, errors = _cc_addresses(request.form.get("cc"))
+        mail_settings = settings_of(row.studio_id)
+        allowed_cc = set(_cc_addresses(mail_settings.default_cc if mail_settings else "")[0])
+        if set(cc) - allowed_cc and not (mail_settings and mail_settings.allow_operator_cc):
+            errors.append(_("Your studio does not allow adding CC addresses (Settings → Email)."))
         if not subject or "\n" in subject or "\r" in subject:
             errors.append(_("The subject must be one line of text."))
         upload = request.files.get("attachment")
@@ -106,7 +110,12 @@ def review_message(message_id):
             row.state, row.due_at = MailState.QUEUED, timeutil.now()
             db.session.commit()
             dispatch(timeutil.now(), worker="review", ids=[row.id])
-            flash(_("The email was sent to %(to)s.", to=row.recipient), "success")
+            db.session.refresh(row)
+            if row.state == MailState.SENT:
+                flash(_("The email was sent to %(to)s.", to=row.recipient), "success")
+            else:
+                flash(_("The email is queued but not sent yet: %(error)s. It is retried and "
+                        "shown in Email activity.", error=row.last_error or row.state), "warning")
             return redirect(url_for(".review_queue"))
     return render_template("shop/admin/review_message.html", row=row, errors=errors), (
         422 if errors else 200)
