@@ -49,7 +49,15 @@ def test_build_preview_test_and_assign_a_workflow(live_server, page, mail_outbox
     expect(lines).to_have_count(7)
 
     lines.filter(has_text="Don't miss your photos").get_by_title("Edit").click()
+    expect(page.locator("select[name=rule] option[value=before]")).to_be_enabled()  # a date
+    page.select_option("select[name=rule]", "instant")  # days and time only when timed
+    expect(page.locator("input[name=days]")).to_be_hidden()
+    page.select_option("select[name=rule]", "after")
     page.fill("input[name=days]", "2")
+    page.locator("input[name=subject]").click()
+    page.keyboard.press("End")
+    page.keyboard.type(" at ")
+    page.get_by_role("button", name="%gallery_title%").click()  # into the subject, at the cursor
     page.select_option("select[name=recipient_filter]", "all")
     editor = page.locator(".ql-editor")
     editor.click()
@@ -63,7 +71,7 @@ def test_build_preview_test_and_assign_a_workflow(live_server, page, mail_outbox
 
     with live_server.app.app_context():  # ordinary spaces (Quill 2.0.3 writes &nbsp;)
         body = db.session.scalar(sa.select(WorkflowEmail.body_html).where(
-            WorkflowEmail.subject == "Don't miss your photos"))
+            WorkflowEmail.subject == "Don't miss your photos at %gallery_title%"))
         assert "See you soon, %client_name%!" in body and "&nbsp;" not in body
         assert "padding: 10px 18px" in body  # the template's button keeps its look
 
@@ -75,7 +83,7 @@ def test_build_preview_test_and_assign_a_workflow(live_server, page, mail_outbox
     page.get_by_role("button", name="Send test email").click()
     expect(page.locator(".flash-success")).to_contain_text("Test email sent")
     test_mail = mail_outbox.wait_for(1)[0]
-    assert test_mail.subject == "[Test] Don't miss your photos"
+    assert test_mail.subject == "[Test] Don't miss your photos at Riverside Primary"
     assert "See you soon, Nina Duval!" in test_mail.text()
 
     page.get_by_role("link", name="Spring 2027 school").click()
@@ -87,7 +95,40 @@ def test_build_preview_test_and_assign_a_workflow(live_server, page, mail_outbox
     expect(page.locator("h1")).to_contain_text("Riverside Primary")
     rows = page.locator("table.timeline tbody tr")
     expect(rows.first).to_be_visible()
-    upcoming = page.locator('tr[data-state="upcoming"]', has_text="Don't miss your photos")
+    upcoming = page.locator('tr[data-state="upcoming"]',
+                            has_text="Don't miss your photos at Riverside Primary")
     expect(upcoming).to_contain_text("2 days after the sale starts")
     expect(upcoming.locator("td").nth(2)).to_have_text("1")  # Nina, registered now
     assert re.search(r"Upcoming", upcoming.inner_text())
+
+
+def test_the_email_form_guides_the_choices(live_server, page):
+    prepare(live_server.app)
+    page.goto(live_server.url + "/login")
+    page.fill("input[name=email]", "owner@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server.url + "/admin/workflows/")
+    page.fill("input[name=title][placeholder]", "Weddings")
+    page.get_by_role("button", name="Add a blank workflow").click()
+    page.get_by_role("link", name="Add an email").first.click()
+
+    page.select_option("select[name=trigger]", "registration")
+    expect(page.locator("select[name=rule] option[value=before]")).to_be_disabled()
+    page.select_option("select[name=trigger]", "order")
+    expect(page.locator("select[name=recipient_filter] option[value=not_ordered]")).to_be_disabled()
+    page.select_option("select[name=trigger]", "sale_end")
+    expect(page.locator("select[name=rule] option[value=before]")).to_be_enabled()
+
+    page.fill("[data-variable-filter]", "cart")
+    expect(page.locator("[data-variable-item]:visible")).to_have_count(2)  # cart link and total
+
+    page.select_option("select[name=rule]", "before")
+    page.fill("input[name=days]", "400")
+    page.fill("input[name=subject]", "Hi %nickname%")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".field.has-errors")).to_have_count(4)
+    expect(page.get_by_text("Choose the time of day to send this email.")).to_be_visible()
+    expect(page.get_by_text("Days must be between 0 and 365.")).to_be_visible()
+    expect(page.get_by_text("Unknown variable: %nickname%.")).to_be_visible()
+    expect(page.get_by_text("Please write the message.")).to_be_visible()

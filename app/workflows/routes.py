@@ -34,7 +34,7 @@ from app.urls import external_url
 from app.workflows import bp, services
 from app.workflows.describe import describe
 from app.workflows.forms import EmailForm, GalleryWorkflowForm, ImageForm, TestSendForm, TitleForm
-from app.workflows.models import GalleryWorkflow, Workflow, WorkflowEmail
+from app.workflows.models import GalleryWorkflow, Trigger, Workflow, WorkflowEmail
 from app.workflows.preview import queue_test, render_for_preview
 from app.workflows.templates import TEMPLATES
 from app.workflows.timeline import gallery_timeline, send_missed
@@ -217,6 +217,7 @@ def _edit(found, email):
     status = 422 if request.method == "POST" else 200
     return render_template("workflows/email.html", workflow=found, email=email, form=form,
                            variables=REGISTRY.values(),
+                           date_triggers=[t.value for t in Trigger if t.is_date],
                            test_form=TestSendForm(to=current_user.email)), status
 
 

@@ -90,12 +90,26 @@
     });
   });
 
-  // Days and send time only matter for "days before" and "days after".
+  // Days and send time only matter for "days before" and "days after". "Days before" only
+  // exists for date triggers, and "not ordered" never follows an order: those choices are
+  // greyed out here (the server checks every rule again and explains what is wrong).
   var rule = form.querySelector("select[name=rule]");
+  var trigger = form.querySelector("select[name=trigger]");
+  var audience = form.querySelector("select[name=recipient_filter]");
   var timed = form.querySelector("[data-when-rule=timed]");
-  function showTimed() { timed.hidden = rule.value === "instant"; }
-  rule.addEventListener("change", showTimed);
-  showTimed();
+  var dateTriggers = (form.dataset.dateTriggers || "").split(" ");
+  function option(select, value) { return select.querySelector("option[value='" + value + "']"); }
+  function refreshRule() {
+    timed.hidden = rule.value === "instant";
+    var before = option(rule, "before");
+    if (before) before.disabled = dateTriggers.indexOf(trigger.value) < 0 && rule.value !== "before";
+    var notOrdered = option(audience, "not_ordered");
+    if (notOrdered) notOrdered.disabled = trigger.value === "order" && audience.value !== "not_ordered";
+  }
+  [rule, trigger, audience].forEach(function (select) {
+    select.addEventListener("change", refreshRule);
+  });
+  refreshRule();
 
   // The variable list can be filtered by name or description.
   var filter = document.querySelector("[data-variable-filter]");
