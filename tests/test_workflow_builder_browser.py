@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 from playwright.sync_api import expect
 
 from app import timeutil
@@ -102,7 +103,7 @@ def test_build_preview_test_and_assign_a_workflow(live_server, page, mail_outbox
     assert re.search(r"Upcoming", upcoming.inner_text())
 
 
-def test_the_email_form_guides_the_choices(live_server, page):
+def test_the_email_form_guides_the_choices(live_server, page, tmp_path):
     prepare(live_server.app)
     page.goto(live_server.url + "/login")
     page.fill("input[name=email]", "owner@example.com")
@@ -120,6 +121,16 @@ def test_the_email_form_guides_the_choices(live_server, page):
     page.select_option("select[name=trigger]", "sale_end")
     expect(page.locator("select[name=rule] option[value=before]")).to_be_enabled()
 
+    image = tmp_path / "logo.png"
+    Image.new("RGB", (30, 20), (40, 90, 200)).save(image)
+    page.once("dialog", lambda dialog: dialog.accept(""))  # no address: upload a file
+    with page.expect_file_chooser() as chooser:
+        page.locator(".ql-toolbar .ql-image").click()
+    chooser.value.set_files(str(image))
+    uploaded = page.locator(".ql-editor img")
+    expect(uploaded).to_have_attribute("src", re.compile(r"/media/email/\d+/[\w-]+\.png$"))
+    assert page.request.get(uploaded.get_attribute("src")).body() == image.read_bytes()
+
     page.fill("[data-variable-filter]", "cart")
     expect(page.locator("[data-variable-item]:visible")).to_have_count(2)  # cart link and total
 
@@ -127,8 +138,8 @@ def test_the_email_form_guides_the_choices(live_server, page):
     page.fill("input[name=days]", "400")
     page.fill("input[name=subject]", "Hi %nickname%")
     page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.locator(".field.has-errors")).to_have_count(4)
+    expect(page.locator(".field.has-errors")).to_have_count(3)
     expect(page.get_by_text("Choose the time of day to send this email.")).to_be_visible()
     expect(page.get_by_text("Days must be between 0 and 365.")).to_be_visible()
     expect(page.get_by_text("Unknown variable: %nickname%.")).to_be_visible()
-    expect(page.get_by_text("Please write the message.")).to_be_visible()
+    expect(page.locator(".ql-editor img")).to_have_count(1)  # the message is kept as written
