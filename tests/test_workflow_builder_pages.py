@@ -276,3 +276,20 @@ def test_preview_greets_the_first_registered_client(client, logged_in):
     factories.make_client(logged_in.studio, name="Rosa", gallery=gallery)
     page = client.get(f"/admin/workflows/{workflow.id}/emails/{workflow.emails[0].id}/preview")
     assert b"Hello Rosa" in page.data
+
+
+def test_the_timeline_names_emails_that_have_no_moment_yet(client, logged_in, monkeypatch):
+    monkeypatch.setattr("app.timeutil.now", lambda: NOW)
+    gallery = factories.make_gallery(logged_in.studio, sale_starts_at=NOW + timedelta(days=2))
+    workflow = make_workflow(logged_in.studio, emails=[
+        dict(trigger="sale_start", subject="Open"),
+        dict(trigger="promotion_expiry", rule="before", days=1, send_time="10:00",
+             subject="Promotion ends")])
+    assign(gallery, workflow)
+    page = client.get(f"/admin/workflows/galleries/{gallery.id}").data.decode()
+    unscheduled = page.split('data-testid="unscheduled"')[1].split("</ul>")[0]
+    assert "Promotion ends" in unscheduled and "the gallery has no promotion" in unscheduled
+    assert "Open" not in unscheduled
+    make_promotion(gallery, name="Early bird")
+    page = client.get(f"/admin/workflows/galleries/{gallery.id}").data.decode()
+    assert 'data-testid="unscheduled"' not in page and page.count('data-state="upcoming"') == 2

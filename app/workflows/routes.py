@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from PIL import Image, UnidentifiedImageError
 
@@ -336,10 +337,29 @@ def gallery(gallery_id):
         return redirect(url_for(".gallery", gallery_id=found.id))
     current = services.gallery_workflow(found.id)
     form.workflow.data = str(current.id) if current else ""
+    timeline = gallery_timeline(found, timeutil.now())
     return render_template("workflows/gallery.html", gallery=found, form=form,
-                           timeline=gallery_timeline(found, timeutil.now()), describe=describe,
-                           studio=current_user.studio,
+                           timeline=timeline, describe=describe, studio=current_user.studio,
+                           unscheduled=_unscheduled(timeline),
                            subject_of=_gallery_subjects(found, current_user.studio))
+
+
+UNSCHEDULED_REASONS = {
+    Trigger.SALE_START: _l("the gallery has no sale start date"),
+    Trigger.SALE_END: _l("the gallery has no sale end date"),
+    Trigger.ARCHIVE: _l("the gallery has no archiving date"),
+    Trigger.PROMOTION_EXPIRY: _l("the gallery has no promotion"),
+}
+
+
+def _unscheduled(timeline):
+    """The gallery-wide emails with no moment yet, each with the reason."""
+    if timeline is None:
+        return []
+    placed = {entry.email.id for entry in timeline.entries}
+    placed |= {summary.email.id for summary in timeline.client_emails}
+    return [(email, UNSCHEDULED_REASONS.get(Trigger(email.trigger), ""))
+            for email in timeline.workflow.emails if email.id not in placed]
 
 
 def _gallery_subjects(gallery_row, studio):
