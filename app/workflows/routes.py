@@ -26,7 +26,7 @@ from PIL import Image, UnidentifiedImageError
 
 from app import timeutil
 from app.database import get_owned_or_404
-from app.extensions import db
+from app.extensions import db, limiter
 from app.galleries.models import Gallery
 from app.mailing.dispatch import dispatch
 from app.mailing.models import MailState
@@ -246,8 +246,15 @@ def preview(workflow_id, email_id):
                            test_form=TestSendForm(to=current_user.email))
 
 
+def _test_send_key():
+    return f"workflow-test-send|{current_user.studio_id}"
+
+
 @bp.post("/<int:workflow_id>/emails/<int:email_id>/test")
 @login_required
+@limiter.limit(lambda: current_app.config.get("TEST_SEND_RATE_LIMIT", "30 per hour"),
+               key_func=_test_send_key, error_message=_l(
+                   "You have sent many test emails in a short time. Please wait a few minutes."))
 def test_send(workflow_id, email_id):
     """Send the rendered email, marked [Test], through the real outbox and dispatcher."""
     found = _workflow_or_404(workflow_id)
