@@ -253,7 +253,7 @@ def test_image_upload_without_a_file_or_too_large(client, logged_in, monkeypatch
     empty = client.post("/admin/workflows/images", data={}, content_type="multipart/form-data")
     assert empty.status_code == 400 and empty.get_json()["error"] == "Choose an image."
     # A small limit: the test client spools big bodies to a file it never closes.
-    monkeypatch.setattr("app.workflows.routes.MAX_IMAGE_BYTES", 2000)
+    monkeypatch.setattr("app.workflows.image_routes.MAX_IMAGE_BYTES", 2000)
     huge = client.post("/admin/workflows/images",
                        data={"image": (io.BytesIO(_png() + b"\0" * 3000), "x.png")},
                        content_type="multipart/form-data")

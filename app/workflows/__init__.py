@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("workflows", __name__, url_prefix="/admin/workflows")
 
-from app.workflows import routes  # noqa: E402,F401
+from app.workflows import gallery_routes, image_routes, routes  # noqa: E402,F401

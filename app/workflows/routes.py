@@ -1,28 +1,14 @@
 """The workflow builder: the studio's workflows and the templates, a workflow's emails, the
-email editor with variables, preview and test send, and assigning workflows to galleries."""
+email editor with variables, preview and test send, and assigning a workflow to galleries.
 
-import io
-import secrets
-from pathlib import Path
+Images for messages live in image_routes.py, a gallery's workflow and timeline in
+gallery_routes.py (same blueprint)."""
 
 import sqlalchemy as sa
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    send_from_directory,
-    url_for,
-)
-from flask_babel import force_locale
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from PIL import Image, UnidentifiedImageError
 
 from app import timeutil
 from app.database import get_owned_or_404
@@ -31,19 +17,14 @@ from app.galleries.models import Gallery
 from app.mailing.dispatch import dispatch
 from app.mailing.models import MailState
 from app.mailing.services import studio_sender
-from app.urls import external_url
 from app.workflows import bp, services
 from app.workflows.describe import describe
-from app.workflows.forms import EmailForm, GalleryWorkflowForm, ImageForm, TestSendForm, TitleForm
+from app.workflows.forms import EmailForm, TestSendForm, TitleForm
+from app.workflows.image_routes import media_bp  # noqa: F401  (registered by the app factory)
 from app.workflows.models import GalleryWorkflow, Trigger, Workflow, WorkflowEmail
 from app.workflows.preview import queue_test, render_for_preview
 from app.workflows.templates import TEMPLATES
-from app.workflows.timeline import gallery_timeline, send_missed
-from app.workflows.values import recipient_values
-from app.workflows.variables import REGISTRY, substitute
-
-media_bp = Blueprint("email_media", __name__)
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
+from app.workflows.variables import REGISTRY
 
 
 def _workflow_or_404(workflow_id):
@@ -283,131 +264,3 @@ def _back_to(found, email):
     return url_for(".edit_email", workflow_id=found.id, email_id=email.id)
 
 
-# ------------------------------------------------------------------ images in messages
-
-
-def _media_folder(studio_id):
-    return Path(current_app.config["UPLOAD_FOLDER"]) / str(studio_id) / "email-images"
-
-
-@bp.post("/images")
-@login_required
-def upload_image():
-    """An image for a message, checked with Pillow, served from a public URL (email clients
-    load images from outside)."""
-    form = ImageForm()
-    if not form.validate():
-        return jsonify(error=_("Choose an image.")), 400
-    with form.image.data.stream as stream:  # large uploads are spooled to a temporary file
-        data = stream.read(MAX_IMAGE_BYTES + 1)
-    if len(data) > MAX_IMAGE_BYTES:
-        return jsonify(error=_("Images for emails must be under 5 MB.")), 413
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            kind = image.format
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError):
-        return jsonify(error=_("This file is not an image we can use (JPEG, PNG or GIF).")), 422
-    extension = {"JPEG": "jpg", "PNG": "png", "GIF": "gif"}.get(kind)
-    if extension is None:
-        return jsonify(error=_("This file is not an image we can use (JPEG, PNG or GIF).")), 422
-    folder = _media_folder(current_user.studio_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_urlsafe(12)}.{extension}"
-    (folder / name).write_bytes(data)
-    return jsonify(url=external_url("email_media.image", studio_id=current_user.studio_id,
-                                    name=name))
-
-
-@media_bp.get("/media/email/<int:studio_id>/<name>")
-def image(studio_id, name):
-    """An image used in a studio's emails (unguessable name)."""
-    return send_from_directory(_media_folder(studio_id), name, max_age=86400)
-
-
-# ------------------------------------------------------------------ galleries
-
-
-@bp.route("/galleries/<int:gallery_id>", methods=["GET", "POST"])
-@login_required
-def gallery(gallery_id):
-    """A gallery's email workflow: choose it, and see what goes out when (the timeline)."""
-    found = get_owned_or_404(Gallery, gallery_id, current_user.studio_id)
-    workflows = db.session.scalars(sa.select(Workflow).where(
-        Workflow.studio_id == current_user.studio_id).order_by(Workflow.title)).all()
-    form = GalleryWorkflowForm()
-    form.workflow.choices = ([("", _("No emails"))] + [(str(w.id), w.title) for w in workflows]
-                             + [(f"template:{t.key}", _("New copy of “%(title)s”", title=t.title))
-                                for t in TEMPLATES.values()])
-    if form.validate_on_submit():
-        _assign_from_form(found, form.workflow.data)
-        return redirect(url_for(".gallery", gallery_id=found.id))
-    current = services.gallery_workflow(found.id)
-    form.workflow.data = str(current.id) if current else ""
-    timeline = gallery_timeline(found, timeutil.now())
-    return render_template("workflows/gallery.html", gallery=found, form=form,
-                           timeline=timeline, describe=describe, studio=current_user.studio,
-                           unscheduled=_unscheduled(timeline),
-                           subject_of=_gallery_subjects(found, current_user.studio))
-
-
-UNSCHEDULED_REASONS = {
-    Trigger.SALE_START: _l("the gallery has no sale start date"),
-    Trigger.SALE_END: _l("the gallery has no sale end date"),
-    Trigger.ARCHIVE: _l("the gallery has no archiving date"),
-    Trigger.PROMOTION_EXPIRY: _l("the gallery has no promotion"),
-}
-
-
-def _unscheduled(timeline):
-    """The gallery-wide emails with no moment yet, each with the reason."""
-    if timeline is None:
-        return []
-    placed = {entry.email.id for entry in timeline.entries}
-    placed |= {summary.email.id for summary in timeline.client_emails}
-    return [(email, UNSCHEDULED_REASONS.get(Trigger(email.trigger), ""))
-            for email in timeline.workflow.emails if email.id not in placed]
-
-
-def _gallery_subjects(gallery_row, studio):
-    """Subjects as this gallery's clients read them, as far as the gallery alone tells (the
-    client's name and links stay as %variables%)."""
-    names = ("gallery_title", "sale_start_date", "sale_end_date", "archive_date", "studio_name")
-    with force_locale(studio.language):
-        values = recipient_values(names, studio=studio, gallery=gallery_row, client=None,
-                                  language=studio.language)
-    return lambda email: substitute(email.subject, values, html=False)
-
-
-def _assign_from_form(gallery_row, choice):
-    now = timeutil.now()
-    if choice.startswith("template:") and choice.removeprefix("template:") in TEMPLATES:
-        key = choice.removeprefix("template:")
-        chosen = services.duplicate_template(current_user.studio, key,
-                                             str(TEMPLATES[key].title), now)
-    elif choice.isdigit():
-        chosen = _workflow_or_404(int(choice))
-    else:
-        chosen = None
-    services.assign_workflow(gallery_row, chosen, now)
-    db.session.commit()
-    flash(_("This gallery now uses “%(title)s”.", title=chosen.title) if chosen
-          else _("This gallery sends no workflow emails."), "success")
-
-
-@bp.post("/galleries/<int:gallery_id>/missed")
-@login_required
-def send_missed_now(gallery_id):
-    """Send a missed email on purpose, to the recipients it would reach now."""
-    found = get_owned_or_404(Gallery, gallery_id, current_user.studio_id)
-    email_id = request.form.get("email_id", type=int)
-    occurrence_id = request.form.get("occurrence_id", type=int)
-    kind = request.form.get("kind", "")
-    queued = send_missed(found, email_id, kind, occurrence_id, timeutil.now())
-    if queued is None:
-        flash(_("This email is not waiting to be sent."), "error")
-    else:
-        db.session.commit()
-        flash(_("%(count)d emails queued: they go out within a minute.", count=queued),
-              "success")
-    return redirect(url_for(".gallery", gallery_id=found.id))
