@@ -165,8 +165,10 @@ def test_multi_assign_switches_another_workflows_gallery_only_when_ticked(client
     page = client.get(f"/admin/workflows/{workflow.id}").data.decode()
     assert page.count('data-testid="uses-other"') == 2 and "uses “Other”" in page
     assert "Theirs" not in page
-    client.post(f"/admin/workflows/{workflow.id}/galleries",
-                data={"gallery_ids": [str(ticked.id), str(theirs.id)]})
+    done = client.post(f"/admin/workflows/{workflow.id}/galleries",
+                       data={"gallery_ids": [str(ticked.id), str(theirs.id)]},
+                       follow_redirects=True)
+    assert "“Mine” is now used by 1 gallery." in done.data.decode()
     db.session.expire_all()
     using = dict(db.session.execute(sa.select(GalleryWorkflow.gallery_id,
                                               GalleryWorkflow.workflow_id)).all())

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app import timeutil
@@ -144,7 +145,8 @@ def delete(workflow_id):
         services.delete_workflow(found)
         db.session.commit()
         flash(_("Workflow “%(title)s” deleted.", title=title) + (
-            " " + _("%(count)d galleries no longer send its emails.", count=len(using))
+            " " + ngettext("%(num)d gallery no longer sends its emails.",
+                           "%(num)d galleries no longer send its emails.", len(using))
             if using else ""), "success")
         return redirect(url_for(".index"))
     return render_template("workflows/delete.html", workflow=found, galleries=using)
@@ -159,14 +161,21 @@ def assign(workflow_id):
     now = timeutil.now()
     galleries = db.session.scalars(sa.select(Gallery).where(
         Gallery.studio_id == current_user.studio_id)).all()
-    for gallery in galleries:
-        current = services.gallery_workflow(gallery.id)
-        if gallery.id in chosen and (current is None or current.id != found.id):
+    assigned = dict(db.session.execute(
+        sa.select(GalleryWorkflow.gallery_id, GalleryWorkflow.workflow_id)
+        .join(Gallery, Gallery.id == GalleryWorkflow.gallery_id)
+        .where(Gallery.studio_id == current_user.studio_id)).all())
+    for gallery in galleries:  # only this studio's: ids of other studios' galleries are ignored
+        current = assigned.get(gallery.id)
+        if gallery.id in chosen and current != found.id:
             services.assign_workflow(gallery, found, now)
-        elif gallery.id not in chosen and current is not None and current.id == found.id:
+        elif gallery.id not in chosen and current == found.id:
             services.assign_workflow(gallery, None, now)
     db.session.commit()
-    flash(_("Galleries updated."), "success")
+    using = len(chosen & {gallery.id for gallery in galleries})
+    flash(ngettext("“%(title)s” is now used by %(num)d gallery.",
+                   "“%(title)s” is now used by %(num)d galleries.", using, title=found.title)
+          if using else _("No gallery uses “%(title)s” now.", title=found.title), "success")
     return redirect(url_for(".workflow", workflow_id=found.id))
 
 
