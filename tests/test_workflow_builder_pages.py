@@ -295,3 +295,22 @@ def test_the_timeline_names_emails_that_have_no_moment_yet(client, logged_in, mo
     make_promotion(gallery, name="Early bird")
     page = client.get(f"/admin/workflows/galleries/{gallery.id}").data.decode()
     assert 'data-testid="unscheduled"' not in page and page.count('data-state="upcoming"') == 2
+
+
+def test_preview_and_test_send_with_a_chosen_gallery(client, logged_in, mail_outbox):
+    workflow = make_workflow(logged_in.studio, emails=[dict(
+        trigger="sale_start", subject="%gallery_title% for %client_name%")])
+    email = workflow.emails[0]
+    first = factories.make_gallery(logged_in.studio, title="Alpha")
+    factories.make_client(logged_in.studio, email="ann@example.com", name="Ann", gallery=first)
+    assign(first, workflow)
+    second = factories.make_gallery(logged_in.studio, title="Beta")
+    factories.make_client(logged_in.studio, email="bob@example.com", name="Bob", gallery=second)
+    url = f"/admin/workflows/{workflow.id}/emails/{email.id}/preview"
+    assert b"Alpha for Ann" in client.get(url).data  # the gallery using the workflow first
+    chosen = client.get(f"{url}?gallery={second.id}").data.decode()
+    assert "Beta for Bob" in chosen and f'<option value="{second.id}" selected>' in chosen
+    sent = client.post(f"/admin/workflows/{workflow.id}/emails/{email.id}/test",
+                       data={"to": "me@example.com", "gallery": second.id, "back": "preview"})
+    assert sent.headers["Location"].endswith(f"/preview?gallery={second.id}")
+    assert mail_outbox.wait_for(1)[0].subject == "[Test] Beta for Bob"

@@ -104,3 +104,16 @@ def test_preview_never_uses_another_studios_client(client, auth, owner, other_ow
     auth.login(owner)
     page = client.get(f"/admin/workflows/{mine.id}/emails/{mine.emails[0].id}/preview").data
     assert b"Their gallery" not in page and b"Hi Alex Martin" in page
+
+
+def test_another_studios_gallery_cannot_fill_a_preview_or_a_test(client, auth, owner,
+                                                                 other_owner):
+    theirs = _theirs(other_owner.studio)
+    mine = make_workflow(owner.studio, emails=[dict(trigger="sale_start")])
+    auth.login(owner)
+    base = f"/admin/workflows/{mine.id}/emails/{mine.emails[0].id}"
+    assert client.get(f"{base}/preview?gallery={theirs['gallery_id']}").status_code == 404
+    sent = client.post(f"{base}/test", data={"to": "me@example.com",
+                                             "gallery": theirs["gallery_id"]})
+    assert sent.status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0

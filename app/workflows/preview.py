@@ -39,9 +39,10 @@ class Preview:
         return self.client is not None
 
 
-def sample_recipient(workflow):
-    """A real gallery (one using this workflow, else the newest) and one of its clients."""
-    gallery = db.session.scalar(sa.select(Gallery).join(
+def sample_recipient(workflow, gallery=None):
+    """A real gallery (``gallery``, else one using this workflow, else the newest) and its
+    first registered client."""
+    gallery = gallery or db.session.scalar(sa.select(Gallery).join(
         GalleryWorkflow, GalleryWorkflow.gallery_id == Gallery.id).where(
         GalleryWorkflow.workflow_id == workflow.id).order_by(Gallery.id).limit(1)) or db.session.scalar(
         sa.select(Gallery).where(Gallery.studio_id == workflow.studio_id)
@@ -74,11 +75,11 @@ def _real_values(needed, studio, gallery, client, language):
     return {name: value for name, value in values.items() if value not in ("", None)}
 
 
-def render_for_preview(email, studio):
+def render_for_preview(email, studio, gallery=None):
     """The ``email`` of ``studio``'s workflow rendered exactly as campaign mail is (``prepare``
     then ``personalize``), filled from a real gallery and client when the studio has one, with
     sample values for whatever the real data cannot give (no promotion yet, no order...)."""
-    gallery, client = sample_recipient(email.workflow)
+    gallery, client = sample_recipient(email.workflow, gallery)
     language = (client.language if client else None) or studio.language
     prepared = prepare(email.subject, email.body_html, studio.name, language)
     real = _real_values(prepared.variables, studio, gallery, client, language) if gallery else {}
@@ -89,10 +90,10 @@ def render_for_preview(email, studio):
     return Preview(subject, html, text, gallery, client, sorted(set(sampled)))
 
 
-def queue_test(email, studio, to, now):
+def queue_test(email, studio, to, now, gallery=None):
     """Queue ``email`` rendered as in the preview to ``to``, its subject marked [Test], as an
     outbox row like every real message (flushed; the route commits, then dispatches it)."""
-    preview = render_for_preview(email, studio)
+    preview = render_for_preview(email, studio, gallery)
     return queue_message(kind=MailKind.TEST, studio_id=studio.id,
                          sender=studio_sender(studio.id, studio.name), recipient=to,
                          subject=f"[Test] {preview.subject}", html=preview.html,

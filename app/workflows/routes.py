@@ -229,11 +229,27 @@ def preview(workflow_id, email_id):
     """The email as a client will receive it: the real rendering, real data when there is some."""
     found = _workflow_or_404(workflow_id)
     email = _email_or_404(found, email_id)
+    chosen = _chosen_gallery(request.args)
     return render_template("workflows/preview.html", workflow=found, email=email,
-                           preview=render_for_preview(email, current_user.studio),
-                           describe=describe,
+                           preview=render_for_preview(email, current_user.studio, chosen),
+                           describe=describe, galleries=_galleries_for_preview(found),
                            sender=studio_sender(current_user.studio_id, current_user.studio.name),
                            test_form=TestSendForm(to=current_user.email))
+
+
+def _chosen_gallery(values):
+    """The gallery picked to fill the preview (one of the studio's), or None."""
+    gallery_id = values.get("gallery", type=int)
+    return get_owned_or_404(Gallery, gallery_id, current_user.studio_id) if gallery_id else None
+
+
+def _galleries_for_preview(found):
+    """The studio's galleries, those using this workflow first."""
+    using = sa.exists().where(GalleryWorkflow.gallery_id == Gallery.id,
+                              GalleryWorkflow.workflow_id == found.id)
+    return db.session.scalars(sa.select(Gallery).where(
+        Gallery.studio_id == current_user.studio_id).order_by(
+        sa.case((using, 0), else_=1), Gallery.title)).all()
 
 
 def _test_send_key():
@@ -254,7 +270,8 @@ def test_send(workflow_id, email_id):
         flash(" ".join(map(str, form.to.errors)), "error")
         return redirect(_back_to(found, email))
     now = timeutil.now()
-    row = queue_test(email, current_user.studio, form.to.data, now)
+    row = queue_test(email, current_user.studio, form.to.data, now,
+                     _chosen_gallery(request.form))
     db.session.commit()
     dispatch(now, worker="test-send", ids=[row.id])
     db.session.refresh(row)
@@ -269,7 +286,8 @@ def test_send(workflow_id, email_id):
 def _back_to(found, email):
     """Back to the page the test was sent from (the preview or the editor)."""
     if request.form.get("back") == "preview":
-        return url_for(".preview", workflow_id=found.id, email_id=email.id)
+        return url_for(".preview", workflow_id=found.id, email_id=email.id,
+                       gallery=request.form.get("gallery", type=int))
     return url_for(".edit_email", workflow_id=found.id, email_id=email.id)
 
 
