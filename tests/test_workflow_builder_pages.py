@@ -314,3 +314,16 @@ def test_preview_and_test_send_with_a_chosen_gallery(client, logged_in, mail_out
                        data={"to": "me@example.com", "gallery": second.id, "back": "preview"})
     assert sent.headers["Location"].endswith(f"/preview?gallery={second.id}")
     assert mail_outbox.wait_for(1)[0].subject == "[Test] Beta for Bob"
+
+
+def test_an_email_is_duplicated_within_its_workflow(client, logged_in):
+    workflow = make_workflow(logged_in.studio, emails=[dict(
+        trigger="sale_start", rule="after", days=3, send_time="09:00", subject="Reminder",
+        body_html="<p><strong>Hello</strong> %client_name%</p>")])
+    source = workflow.emails[0]
+    response = client.post(f"/admin/workflows/{workflow.id}/emails/{source.id}/duplicate")
+    db.session.expire_all()
+    emails = db.session.get(Workflow, workflow.id).emails
+    assert len(emails) == 2 and response.headers["Location"].endswith(f"/emails/{emails[1].id}")
+    assert [(e.trigger, e.rule, e.days, e.send_time, e.subject, e.body_html) for e in emails][0] \
+        == [(e.trigger, e.rule, e.days, e.send_time, e.subject, e.body_html) for e in emails][1]

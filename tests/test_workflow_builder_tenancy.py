@@ -23,6 +23,7 @@ ROUTES = [
     ("workflows.new_email", "POST"),
     ("workflows.edit_email", "GET"),
     ("workflows.edit_email", "POST"),
+    ("workflows.duplicate_email", "POST"),
     ("workflows.delete_email", "POST"),
     ("workflows.preview", "GET"),
     ("workflows.test_send", "POST"),

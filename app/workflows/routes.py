@@ -212,6 +212,19 @@ def _edit(found, email):
                            test_form=TestSendForm(to=current_user.email)), status
 
 
+@bp.post("/<int:workflow_id>/emails/<int:email_id>/duplicate")
+@login_required
+def duplicate_email(workflow_id, email_id):
+    """Copy an email within its workflow (e.g. a second reminder), then open the copy."""
+    found = _workflow_or_404(workflow_id)
+    source = _email_or_404(found, email_id)
+    values = {name: getattr(source, name) for name in services.EMAIL_FIELDS}
+    copy = services.save_email(found, None, values, timeutil.now())
+    db.session.commit()
+    flash(_("Email copied: adjust when it goes out."), "success")
+    return redirect(url_for(".edit_email", workflow_id=found.id, email_id=copy.id))
+
+
 @bp.post("/<int:workflow_id>/emails/<int:email_id>/delete")
 @login_required
 def delete_email(workflow_id, email_id):
