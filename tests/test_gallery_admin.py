@@ -342,3 +342,14 @@ def test_qr_gallery_page_links_to_its_cards_once_that_page_exists(client, logged
     has_cards_page = "galleries_admin.cards" in app.view_functions
     assert (f"/admin/galleries/{gallery.id}/cards" in page or "QR cards</a>" in page) == has_cards_page
     assert "QR gallery" in page
+
+
+def test_gallery_page_links_to_its_sales_and_email_pages(client, logged_in):
+    from tests import factories as _factories
+
+    gallery = _factories.make_gallery(logged_in.studio, title="Linked")
+    page = client.get(f"/admin/galleries/{gallery.id}").data.decode()
+    for path in (f"/admin/shop/galleries/{gallery.id}/pricing",
+                 f"/admin/workflows/galleries/{gallery.id}",
+                 f"/admin/activity/?gallery={gallery.id}"):
+        assert path in page, path
