@@ -170,3 +170,34 @@ def test_operators_cannot_change_mail_settings(client, auth, owner):
     auth.login(operator)
     assert client.get("/admin/mail/settings").status_code == 403
     assert client.post("/admin/mail/settings", data=settings_form(25)).status_code == 403
+
+
+def test_mail_waits_on_a_wrong_password_and_goes_once_the_settings_are_fixed(
+        client, logged_in, secure_server, app):
+    """Nothing is lost to a misconfiguration: the message stays queued with the server's error,
+    attempt after attempt, and saving the right password sends it at the next dispatch."""
+    from datetime import timedelta
+
+    from app import timeutil
+    from app.mailing.dispatch import MAX_ATTEMPTS, dispatch
+    from app.mailing.models import OutboxMessage
+
+    client.post("/admin/mail/settings", data=settings_form(secure_server.port, password="not it"))
+    client.post("/admin/mail/settings/test-message", data={"to": "client@example.com"})
+    row = db.session.scalar(sa.select(OutboxMessage))
+    later = timeutil.now()
+    for _ in range(MAX_ATTEMPTS + 1):
+        later += timedelta(hours=2)
+        dispatch(later)
+        db.session.refresh(row)
+        if row.state != "queued":
+            break
+    assert row.state == "queued", row.last_error
+    assert "535" in row.last_error and secure_server.collector.messages == []
+    activity = client.get("/admin/activity/?state=queued")
+    assert b"535" in activity.data
+    client.post("/admin/mail/settings", data=settings_form(secure_server.port))
+    dispatch(timeutil.now() + timedelta(seconds=1))
+    assert secure_server.collector.wait_for(1)[0].rcpt_tos == ["client@example.com"]
+    db.session.refresh(row)
+    assert row.state == "sent"

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.mailing.dispatch import LEASE, backoff_delay, dispatch, resume_studio
+from app.mailing.dispatch import LEASE, MAX_ATTEMPTS, backoff_delay, dispatch, resume_studio
 from app.mailing.models import MailKind, MailState, OutboxMessage, StudioMailState, Suppression
 from app.mailing.outbox import queue_message
 from app.mailing.transport import HeaderInjectionError
@@ -103,6 +103,29 @@ def test_a_server_that_is_down_loses_nothing(app, owner, scripted):
     app.config["MAIL_PORT"] = port
     assert dispatch(NOW + timedelta(hours=1)).sent == 3
     assert len(scripted.received) == 3
+
+
+def test_a_misconfigured_server_never_exhausts_the_attempts(app, owner, scripted):
+    """Wrong host or port: the message stays queued with the error, past MAX_ATTEMPTS, until the
+    server can be reached; a server's own 4xx replies do end in "failed"."""
+    port = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = free_port()
+    queue(owner.studio_id, recipient="waits@example.com", kind=MailKind.NOTIFICATION)
+    later = NOW
+    for _ in range(MAX_ATTEMPTS + 3):
+        later += timedelta(hours=2)
+        dispatch(later)
+    row = db.session.scalar(sa.select(OutboxMessage))
+    assert row.state == "queued" and row.attempts == MAX_ATTEMPTS + 3
+    assert "Connection refused" in row.last_error or "Errno" in row.last_error
+    app.config["MAIL_PORT"] = port
+    scripted.rcpt_replies["greylisted@example.com"] = ("451 4.3.0 Try later", 1000)
+    queue(owner.studio_id, recipient="greylisted@example.com", kind=MailKind.NOTIFICATION,
+          now=later)
+    for _ in range(MAX_ATTEMPTS):
+        later += timedelta(hours=2)
+        dispatch(later)
+    assert states() == {"waits@example.com": "sent", "greylisted@example.com": "failed"}
 
 
 def test_policy_refusal_pauses_the_studio_until_resumed(app, owner, scripted):
@@ -202,7 +225,7 @@ def test_several_dispatchers_at_once_send_each_message_exactly_once(app, owner, 
 def test_backoff_grows_and_is_capped():
     delays = [backoff_delay(attempt).total_seconds() for attempt in range(1, 12)]
     assert 48 <= delays[0] <= 72 and 96 <= delays[1] <= 144
-    assert max(delays) <= 6 * 3600 * 1.2
+    assert max(delays) <= 3600 * 1.2 and max(delays) >= 3600 * 0.8
 
 
 def test_send_email_queues_renders_and_delivers_through_the_outbox(app, owner, mail_outbox):

@@ -28,8 +28,9 @@ from app.timeutil import UTCDateTime
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
+SETUP_PHASES = ("connect", "tls", "auth")  # the server's settings, not this message, are wrong
 BACKOFF_BASE = timedelta(minutes=1)
-BACKOFF_CAP = timedelta(hours=6)
+BACKOFF_CAP = timedelta(hours=1)  # a fixed mail server should not wait longer than this
 
 
 @dataclass
@@ -53,7 +54,7 @@ class DispatchResult:
 
 
 def backoff_delay(attempts, rng=random):
-    """Exponential backoff with ±20 % jitter: 1, 2, 4 ... minutes, at most six hours."""
+    """Exponential backoff with ±20 % jitter: 1, 2, 4 ... minutes, at most an hour."""
     delay = min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
     return delay * rng.uniform(0.8, 1.2)
 
@@ -174,11 +175,17 @@ def _record_sent(row, now):
 
 
 def _record_retry_or_fail(row, failure, now, result):
+    """Retry later, or give up: a server's 4xx reply counts towards ``MAX_ATTEMPTS``; a server
+    we cannot reach or log in to (``code`` None: DNS, refused, TLS, timeout) never does, so a
+    misconfigured studio loses nothing: the row waits, with the error shown, until the settings
+    are fixed, it expires (campaign mail) or someone cancels it."""
     row.attempts += 1
     row.lease_until = None
     row.last_error = str(failure)
     out_of_time = row.expires_at is not None and row.expires_at <= now
-    if row.attempts >= MAX_ATTEMPTS or out_of_time:
+    setting_up = failure.code is None or failure.phase in SETUP_PHASES
+    gave_up = not setting_up and row.attempts >= MAX_ATTEMPTS
+    if gave_up or out_of_time:
         row.state = MailState.FAILED
         result.failed += 1
     else:
@@ -309,7 +316,10 @@ def _dispatch(now, worker, limit, ids):
     # Attachments (file contents) are loaded here only, for the rows being sent.
     rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
                               .options(selectinload(OutboxMessage.attachments))
-                              .order_by(OutboxMessage.id)).all()
+                              .order_by(OutboxMessage.id)
+                              # The claim changed them behind the ORM's back: a row this session
+                              # already held must not keep its old state in memory.
+                              .execution_options(populate_existing=True)).all()
     by_studio = defaultdict(list)
     for row in rows:
         by_studio[row.studio_id].append(row)

@@ -5,11 +5,12 @@ import socket
 import ssl
 from email.utils import formataddr
 
+import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
 from app.mailing.crypto import decrypt, encrypt
-from app.mailing.models import StudioMailSettings
+from app.mailing.models import MailState, OutboxMessage, StudioMailSettings, StudioMailState
 from app.mailing.transport import SendFailure, SmtpConnection, SmtpSettings
 
 
@@ -52,7 +53,22 @@ def save_settings(studio_id, values, now):
     row.updated_at = now
     db.session.add(row)
     db.session.flush()
+    retry_waiting_mail(studio_id, now)
     return row
+
+
+def retry_waiting_mail(studio_id, now):
+    """New settings are the fix the waiting mail was waiting for: send it at the next dispatch
+    instead of after its backoff, and lift a pause the old server caused."""
+    from app.mailing.dispatch import resume_studio
+
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.studio_id == studio_id, OutboxMessage.state == MailState.QUEUED,
+               OutboxMessage.last_error.is_not(None), OutboxMessage.due_at > now)
+        .values(due_at=now).execution_options(synchronize_session=False))
+    if db.session.get(StudioMailState, studio_id) is not None:
+        resume_studio(studio_id)
 
 
 def explain(failure):
