@@ -2,6 +2,7 @@
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 
 from app.extensions import db
 from app.mailing.models import MailKind, MailState, OutboxMessage
@@ -18,13 +19,33 @@ def order(logged_in):
     sell_gallery(gallery, price_list)
     buyer = factories.make_client(studio, email="buyer@example.com", gallery=gallery)
     fill_cart(buyer, gallery, factories.make_photo(gallery), price_list.products[0])
-    return order_now(studio, buyer, notify=False)
+    placed = order_now(studio, buyer, notify=False)
+    g.pop("notification_ids", None)  # tests share one app context: this is not a request's
+    return placed
 
 
-def notifications():
+def notifications(include_placed=False):
+    """Order emails in the outbox (without the "order placed" ones, unless asked)."""
     db.session.expire_all()
-    return db.session.scalars(sa.select(OutboxMessage).where(
-        OutboxMessage.kind == MailKind.NOTIFICATION).order_by(OutboxMessage.id)).all()
+    query = sa.select(OutboxMessage).where(OutboxMessage.kind == MailKind.NOTIFICATION)
+    if not include_placed:
+        query = query.where(~OutboxMessage.source.like("%:placed"))
+    return db.session.scalars(query.order_by(OutboxMessage.id)).all()
+
+
+def rules(**changes):
+    """Settings → Order emails as the page posts it: the defaults, with ``changes`` (e.g.
+    shipped_review="y"; None removes a field, which unticks a checkbox)."""
+    from app.shop.order_email_content import DEFAULTS
+
+    data = {}
+    for event, default in DEFAULTS.items():
+        data.update({f"{event}_mode": default.mode, f"{event}_client": "y",
+                     f"{event}_attachment": ""})
+        if default.to_operators:
+            data[f"{event}_operators"] = "y"
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
 
 
 def move(client, order, status, **extra):
@@ -62,17 +83,16 @@ def test_never_and_team_copies(client, order, logged_in, mail_outbox):
 
 def test_review_first_holds_the_email_until_an_operator_sends_it(client, order, logged_in,
                                                                  mail_outbox):
-    client.post("/admin/shop/order-emails", data={
-        "paid-mode": "requested", "in_production-mode": "requested", "shipped-mode": "always",
-        "shipped-client": "y", "shipped-review": "y", "ready_for_pickup-mode": "always",
-        "delivered-mode": "requested", "cancelled-mode": "always"})
+    client.post("/admin/shop/order-emails", data=rules(shipped_review="y"))
     move(client, order, "paid")
     move(client, order, "shipped", carrier="UPS", tracking_number="1Z999")
     held = notifications()[0]
     assert held.state == MailState.HELD and mail_outbox.messages == []
     assert b"To review" in client.get("/admin/galleries/").data
+    body = held.body_html
+    assert "1Z999" in body and "<html" not in body  # the body alone, as the reviewer edits it
     refused = client.post(f"/admin/shop/review/{held.id}", data={
-        "action": "send", "subject": held.subject, "cc": "grandma@example.com"})
+        "subject": held.subject, "body_html": body, "cc": "grandma@example.com"})
     assert refused.status_code == 422 and b"does not allow adding CC" in refused.data
     from app.mailing.models import StudioMailSettings
     from tests.factories import NOW
@@ -82,26 +102,29 @@ def test_review_first_holds_the_email_until_an_operator_sends_it(client, order, 
                                       updated_at=NOW))
     db.session.commit()
     bad = client.post(f"/admin/shop/review/{held.id}", data={
-        "action": "send", "subject": held.subject, "cc": "ok@example.com; nope@@x"})
+        "subject": held.subject, "body_html": body, "cc": "ok@example.com; nope@@x"})
     assert bad.status_code == 422 and b"nope@@x" in bad.data
+    empty = client.post(f"/admin/shop/review/{held.id}", data={
+        "subject": held.subject, "body_html": "<p><br></p>", "cc": ""})
+    assert empty.status_code == 422 and b"Please write the message." in empty.data
     client.post(f"/admin/shop/review/{held.id}", data={
-        "action": "send", "subject": "Your photos are on their way",
-        "cc": "grandma@example.com", "text": "Hello!\n\nTracking 1Z999."})
+        "subject": "Your photos are on their way", "cc": "grandma@example.com",
+        "body_html": "<p>Hello!</p><p><strong>Tracking</strong> 1Z999.</p>"
+                     "<script>alert(1)</script>"})
     mail = mail_outbox.wait_for(1)[0]
     assert mail.subject == "Your photos are on their way"
     assert sorted(mail.rcpt_tos) == ["buyer@example.com", "grandma@example.com"]
     assert "Tracking 1Z999." in mail.text()
+    html = mail.message.get_body(("html",)).get_content()
+    assert "<strong>Tracking</strong>" in html and "<script" not in html
+    assert "Northlight Studio" in html  # laid out again with the studio's layout
 
 
 def test_discard_and_other_studios_held_emails(client, order, other_owner):
-    client.post("/admin/shop/order-emails", data={
-        "paid-mode": "always", "paid-client": "y", "paid-review": "y",
-        "in_production-mode": "requested", "shipped-mode": "always",
-        "ready_for_pickup-mode": "always", "delivered-mode": "requested",
-        "cancelled-mode": "always"})
+    client.post("/admin/shop/order-emails", data=rules(paid_mode="always", paid_review="y"))
     move(client, order, "paid")
     held = notifications()[0]
-    client.post(f"/admin/shop/review/{held.id}", data={"action": "discard"})
+    client.post(f"/admin/shop/review/{held.id}/discard")
     assert notifications()[0].state == MailState.CANCELLED
     from app.mailing.outbox import queue_message
 
@@ -111,7 +134,8 @@ def test_discard_and_other_studios_held_emails(client, order, other_owner):
     db.session.commit()
     assert client.get(f"/admin/shop/review/{theirs.id}").status_code == 404
     assert client.post(f"/admin/shop/review/{theirs.id}",
-                       data={"action": "send", "subject": "hacked"}).status_code == 404
+                       data={"subject": "hacked", "body_html": "<p>x</p>"}).status_code == 404
+    assert client.post(f"/admin/shop/review/{theirs.id}/discard").status_code == 404
 
 
 def _pdf_text(data):
@@ -124,7 +148,7 @@ def _pdf_text(data):
 
 def test_order_pdf_is_attached_and_reads_right(client, order, logged_in, mail_outbox):
     db.session.add(OrderEmailSetting(studio_id=logged_in.studio_id, event="paid", mode="always",
-                                     to_client=True, attach_pdf=True))
+                                     to_client=True, attachment="confirmation"))
     db.session.commit()
     move(client, order, "paid")
     mail = mail_outbox.wait_for(1)[0]
@@ -136,10 +160,7 @@ def test_order_pdf_is_attached_and_reads_right(client, order, logged_in, mail_ou
 
 
 def _hold_shipped(client, order):
-    client.post("/admin/shop/order-emails", data={
-        "paid-mode": "requested", "in_production-mode": "requested", "shipped-mode": "always",
-        "shipped-client": "y", "shipped-review": "y", "ready_for_pickup-mode": "always",
-        "delivered-mode": "requested", "cancelled-mode": "always"})
+    client.post("/admin/shop/order-emails", data=rules(shipped_review="y"))
     move(client, order, "paid")
     move(client, order, "shipped", carrier="UPS", tracking_number="1Z999")
     return notifications()[0]
@@ -154,20 +175,20 @@ def test_operator_files_need_the_studio_switch_and_a_real_pdf_or_image(client, o
 
     held = _hold_shipped(client, order)
     refused = client.post(f"/admin/shop/review/{held.id}", data={
-        "action": "send", "subject": held.subject,
-        "attachment": (io.BytesIO(b"%PDF-1.4 x"), "note.pdf")}, content_type="multipart/form-data")
+        "subject": held.subject, "body_html": held.body_html,
+        "attachments": (io.BytesIO(b"%PDF-1.4 x"), "note.pdf")}, content_type="multipart/form-data")
     assert refused.status_code == 422 and b"does not allow attaching files" in refused.data
     db.session.add(StudioMailSettings(studio_id=logged_in.studio_id, sender_email="a@example.com",
                                       allow_operator_attachments=True, updated_at=NOW))
     db.session.commit()
     fake = client.post(f"/admin/shop/review/{held.id}", data={
-        "action": "send", "subject": held.subject,
-        "attachment": (io.BytesIO(b"MZ not a pdf"), "invoice.pdf")},
+        "subject": held.subject, "body_html": held.body_html,
+        "attachments": (io.BytesIO(b"MZ not a pdf"), "invoice.pdf")},
         content_type="multipart/form-data")
     assert fake.status_code == 422 and b"invoice.pdf is not a PDF, JPEG or PNG file." in fake.data
     client.post(f"/admin/shop/review/{held.id}", data={
-        "action": "send", "subject": held.subject,
-        "attachment": (io.BytesIO(b"%PDF-1.4 delivery note"), "delivery-note.pdf")},
+        "subject": held.subject, "body_html": held.body_html,
+        "attachments": (io.BytesIO(b"%PDF-1.4 delivery note"), "delivery-note.pdf")},
         content_type="multipart/form-data")
     mail = mail_outbox.wait_for(1)[0]
     attachment = next(mail.message.iter_attachments())

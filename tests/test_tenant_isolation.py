@@ -21,7 +21,8 @@ from tests.shop_factories import (
 )
 
 # Values for URL arguments that are not ids.
-FIXED_ARGUMENTS = {"variant": "thumb", "direction": "up", "key": "school"}
+FIXED_ARGUMENTS = {"variant": "thumb", "direction": "up", "key": "school", "event": "shipped",
+                   "kind": "invoice"}
 
 
 def _their_objects(studio):

@@ -28,6 +28,7 @@ class Studio(db.Model):
     currency: Mapped[str] = mapped_column(sa.String(3))
     language: Mapped[str] = mapped_column(sa.String(8))
     watermark_text: Mapped[str | None] = mapped_column(sa.String(80))
+    invoice_details: Mapped[str | None] = mapped_column(sa.Text)  # address, tax number: on invoices
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     users: Mapped[list["User"]] = relationship(back_populates="studio", order_by="User.id")

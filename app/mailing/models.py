@@ -52,6 +52,9 @@ class OutboxMessage(db.Model):
     cc: Mapped[str] = mapped_column(sa.Text, default="")  # comma-separated addresses
     subject: Mapped[str] = mapped_column(sa.String(998))
     html: Mapped[str] = mapped_column(sa.Text)
+    # The body before the layout, kept for messages held for review: the reviewer edits it as
+    # rich text and the message is laid out again.
+    body_html: Mapped[str | None] = mapped_column(sa.Text)
     text: Mapped[str] = mapped_column(sa.Text)
     headers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     message_id: Mapped[str] = mapped_column(sa.String(200))  # fixed at queue time: retries keep it

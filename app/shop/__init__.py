@@ -5,7 +5,13 @@ from flask import Blueprint
 admin_bp = Blueprint("shop_admin", __name__, url_prefix="/admin/shop")
 client_bp = Blueprint("shop", __name__)
 
-from app.shop import admin_routes, client_routes, notifications, review_routes  # noqa: E402,F401
+from app.shop import (  # noqa: E402,F401
+    admin_routes,
+    client_routes,
+    notifications,
+    order_email_routes,
+    review_routes,
+)
 
 
 @client_bp.app_context_processor

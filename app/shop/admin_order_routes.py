@@ -94,8 +94,9 @@ def expected_delivery(order_id):
     form = forms.ExpectedDeliveryForm()
     if not form.validate_on_submit():
         return _render_order(order, delivery_form=form, code=400)
-    services.set_expected_delivery(order, form.expected_delivery_on.data)
+    services.set_expected_delivery(order, form.expected_delivery_on.data, now())
     db.session.commit()
+    notifications.send_queued(now())
     flash(_("Expected delivery date saved.") if order.expected_delivery_on
           else _("Expected delivery date cleared."), "success")
     return redirect(url_for(".order", order_id=order.id))

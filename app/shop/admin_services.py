@@ -462,7 +462,11 @@ def change_order_status(order, new_status, *, now, user, carrier=None, tracking_
                                      tracking_number=tracking_number, reason=reason, note=note)
 
 
-def set_expected_delivery(order, day: date | None):
-    """Set or clear the date the client may expect the order (shown on their orders page)."""
+def set_expected_delivery(order, day: date | None, now):
+    """Set or clear the date the client may expect the order (shown on their orders page); a new
+    date is an event the client may be emailed about."""
+    changed = order.expected_delivery_on != day
     order.expected_delivery_on = day
     db.session.flush()
+    if changed:
+        order_rules.expected_delivery_changed.send(order, now=now)

@@ -15,9 +15,8 @@ from app.accounts.models import Studio
 from app.database import begin_write
 from app.extensions import db
 from app.galleries.storage import photo_file
-from app.mailing.services import send_email
 from app.shop import cart as carts
-from app.shop import client_bp
+from app.shop import client_bp, notifications
 from app.shop.checkout import CheckoutError, Contact, Delivery, find_coupon, place_order, quote_cart
 from app.shop.client_forms import AddToCartForm, CheckoutForm, QuantityForm
 from app.shop.client_services import (
@@ -32,7 +31,6 @@ from app.shop.client_services import (
 from app.shop.models import Order
 from app.shop.orders import STATUS_LABELS, tracking_url
 from app.shop.payments import PROVIDERS, providers_for
-from app.urls import external_url
 
 COUNTRIES = ["FR", "BE", "CH", "DE", "NL", "LU", "ES", "IT", "PT", "AT", "GB", "IE", "US", "CA"]
 
@@ -245,18 +243,8 @@ def _place(studio, client, cart_row, form, now):
         flash(str(error), "error")
         return None
     db.session.commit()
-    send_order_confirmation(studio, order)
+    notifications.send_queued(now)  # the "order placed" emails (Settings → Order emails)
     return order
-
-
-def send_order_confirmation(studio, order):
-    """The order confirmation email, with the private "my orders" link."""
-    send_email(to=order.contact_email, subject=_("Your order %(number)s", number=order.number),
-               template="order_confirmation", studio_id=studio.id, sender_name=studio.name,
-               reply_to=studio.email, source=f"order:{order.id}", studio=studio, order=order,
-               payment=PROVIDERS[order.payment_method].start(order),
-               orders_url=external_url("shop.my_orders",
-                                       token=my_orders_token(studio.id, order.client_id)))
 
 
 @client_bp.get("/s/<studio_slug>/orders/<number>/thanks")

@@ -1,43 +1,105 @@
-"""Documents the shop generates: the order confirmation as a PDF (fpdf2)."""
+"""Documents the shop generates as PDF (fpdf2): the order confirmation and the invoice.
 
+The text is in the studio's language, and the font is DejaVu Sans (vendored in ``fonts/``, free
+licence) so that any client's or product's name prints as written: the PDF core fonts only know
+Latin-1 and would print "?" for "Łukasz" or "Ελένη".
+"""
+
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
 from fpdf import FPDF
 
 from app.shop.money import format_money
 
-
-def _latin(text):
-    """The core PDF fonts speak Latin-1: keep what they can show."""
-    return str(text).replace("×", "x").replace("–", "-").encode("latin-1", "replace").decode(
-        "latin-1")
+FONTS = Path(__file__).parent / "fonts"
+CONFIRMATION, INVOICE = "confirmation", "invoice"
 
 
-def order_confirmation_pdf(order, studio):
-    """The order confirmation: studio, order number and date, client, lines and totals."""
-    pdf = FPDF(format="A4")
-    pdf.set_title(f"Order {order.number}")
-    pdf.add_page()
-    pdf.set_font("helvetica", "B", 16)
-    pdf.cell(0, 10, _latin(studio.name), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", "", 12)
-    placed = order.placed_at.astimezone(ZoneInfo(studio.timezone)).strftime("%d %B %Y")
-    pdf.cell(0, 8, _latin(f"Order confirmation {order.number} - {placed}"), new_x="LMARGIN",
-             new_y="NEXT")
-    pdf.cell(0, 8, _latin(f"Client: {order.contact_name} <{order.contact_email}>"),
-             new_x="LMARGIN", new_y="NEXT")
+class _Document(FPDF):
+    def __init__(self):
+        super().__init__(format="A4")
+        self.add_font("DejaVu", "", FONTS / "DejaVuSans.ttf")
+        self.add_font("DejaVu", "B", FONTS / "DejaVuSans-Bold.ttf")
+        self.set_auto_page_break(auto=True, margin=15)
+
+    def text_line(self, text, size=11, bold=False, height=7):
+        self.set_font("DejaVu", "B" if bold else "", size)
+        self.multi_cell(0, height, str(text), new_x="LMARGIN", new_y="NEXT")
+
+    def amount_row(self, label, amount, bold=False):
+        self.set_font("DejaVu", "B" if bold else "", 11)
+        self.cell(140, 8, str(label))
+        self.cell(0, 8, amount, align="R", new_x="LMARGIN", new_y="NEXT")
+
+
+def _local_date(moment, studio):
+    return format_date(moment.astimezone(ZoneInfo(studio.timezone)).date(), "long")
+
+
+def _header(pdf, order, studio, kind):
+    pdf.text_line(studio.name, size=16, bold=True, height=9)
+    if kind == INVOICE and studio.invoice_details:
+        pdf.text_line(studio.invoice_details, size=9, height=5)
     pdf.ln(4)
-    money = lambda minor: _latin(format_money(minor, order.currency, "en"))  # noqa: E731
+    if kind == INVOICE:
+        pdf.text_line(_("Invoice %(number)s", number=order.number), size=14, bold=True)
+        issued = order.paid_at or order.placed_at
+        pdf.text_line(_("Date: %(date)s", date=_local_date(issued, studio)))
+    else:
+        pdf.text_line(_("Order confirmation %(number)s", number=order.number), size=14, bold=True)
+        pdf.text_line(_("Placed on %(date)s", date=_local_date(order.placed_at, studio)))
+
+
+def _client(pdf, order):
+    pdf.ln(2)
+    pdf.text_line(_("Client: %(name)s <%(email)s>", name=order.contact_name,
+               email=order.contact_email))
+    address = ", ".join(part for part in (order.address_line1, order.address_line2,
+                                          f"{order.postal_code} {order.city}".strip(),
+                                          order.country) if part)
+    if address:
+        pdf.text_line(address, size=10)
+    pdf.ln(4)
+
+
+def _lines(pdf, order, language):
+    money = lambda minor: format_money(minor, order.currency, language)  # noqa: E731
     for item in order.items:
-        pdf.cell(140, 8, _latin(f"{item.quantity} x {item.product_name}"))
-        pdf.cell(0, 8, money(item.line_total_minor), align="R", new_x="LMARGIN", new_y="NEXT")
-    for label, amount in (("Promotion", -order.promotion_discount_minor),
-                          ("Coupon", -order.coupon_discount_minor),
-                          ("Shipping", order.shipping_minor)):
+        pdf.amount_row(f"{item.quantity} × {item.product_name}", money(item.line_total_minor))
+    for label, amount in ((_("Promotion"), -order.promotion_discount_minor),
+                          (_("Coupon %(code)s", code=order.coupon_code or ""),
+                           -order.coupon_discount_minor),
+                          (_("Shipping"), order.shipping_minor)):
         if amount:
-            pdf.cell(140, 8, label)
-            pdf.cell(0, 8, money(amount), align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", "B", 12)
-    pdf.cell(140, 10, "Total")
-    pdf.cell(0, 10, money(order.total_minor), align="R", new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+            pdf.amount_row(label, money(amount))
+    pdf.amount_row(_("Total"), money(order.total_minor), bold=True)
+
+
+def _payment(pdf, order, studio):
+    pdf.ln(4)
+    if order.paid_at is not None:
+        pdf.text_line(_("Paid on %(date)s.", date=_local_date(order.paid_at, studio)), size=10)
+    else:
+        pdf.text_line(_("Not paid yet."), size=10)
+
+
+def order_pdf(order, studio, kind=CONFIRMATION):
+    """(file name, PDF bytes) of the order confirmation or the invoice, in the studio's
+    language."""
+    with force_locale(studio.language):
+        pdf = _Document()
+        title = (_("Invoice %(number)s", number=order.number) if kind == INVOICE
+                 else _("Order confirmation %(number)s", number=order.number))
+        pdf.set_title(title)
+        pdf.set_author(studio.name)
+        pdf.add_page()
+        _header(pdf, order, studio, kind)
+        _client(pdf, order)
+        _lines(pdf, order, studio.language or "en")
+        _payment(pdf, order, studio)
+        name = f"{'invoice' if kind == INVOICE else 'order'}-{order.number}.pdf"
+        return name, bytes(pdf.output())
+

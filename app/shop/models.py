@@ -319,6 +319,6 @@ class OrderEmailSetting(db.Model):
     to_client: Mapped[bool] = mapped_column(default=True)
     to_operators: Mapped[bool] = mapped_column(default=False)
     review: Mapped[bool] = mapped_column(default=False)
-    attach_pdf: Mapped[bool] = mapped_column(default=False)  # the order confirmation as a PDF
+    attachment: Mapped[str] = mapped_column(sa.String(16), default="")  # "", confirmation, invoice
     subject: Mapped[str | None] = mapped_column(sa.String(200))
     body_html: Mapped[str | None] = mapped_column(sa.Text)

@@ -1,66 +1,37 @@
-"""Order-status emails: a status change emails the client (always, or when they asked for it at
-checkout) and/or the studio's operators, straight away or after an operator's review.
+"""Order emails: an order event (placed, a status change, a new expected delivery date, downloads
+ready) emails the client (always, or when they asked for it at checkout) and/or the studio's
+operators, straight away or after an operator's review.
 
-The `order_status_changed` signal queues the messages in the same transaction (flush only); the
-route that changed the status sends them once it has committed (``send_queued``). Messages to
-review wait in the outbox as "held" until an operator sends or discards them.
+The shop's signals queue the messages in the same transaction (flush only); the route that
+caused the event sends them once it has committed (``send_queued``). Messages to review wait in
+the outbox as "held" until an operator sends or discards them.
 """
-
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import g
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import Studio, User
 from app.extensions import db
 from app.mailing.dispatch import dispatch
 from app.mailing.models import MailKind, MailState, OutboxAttachment, OutboxMessage
 from app.mailing.outbox import queue_message
-from app.mailing.placeholders import substitute
-from app.mailing.services import render_email, studio_sender
+from app.mailing.services import studio_sender
 from app.mailing.studio_settings import cc_list, settings_of
-from app.shop.client_services import my_orders_token
-from app.shop.documents import order_confirmation_pdf
-from app.shop.models import OrderEmailSetting
-from app.shop.orders import STATUS_LABELS, order_status_changed, tracking_url
-from app.urls import external_url
-
-NEVER, ALWAYS, REQUESTED = "never", "always", "requested"
-
-
-@dataclass(frozen=True)
-class Default:
-    mode: str
-    to_operators: bool
-    subject: object
-    body: object
-
-
-DEFAULTS = {
-    "paid": Default(REQUESTED, False, _l("Payment received for order %order_number%"),
-                    _l("<p>Hello %client_name%,</p><p>We received your payment for order "
-                       "%order_number% (%order_total%). We are preparing it now.</p>")),
-    "in_production": Default(REQUESTED, False, _l("Order %order_number% is being prepared"),
-                             _l("<p>Hello %client_name%,</p><p>Your order %order_number% is in "
-                                "production at our lab.</p>")),
-    "shipped": Default(ALWAYS, False, _l("Order %order_number% is on its way"),
-                       _l("<p>Hello %client_name%,</p><p>Your order %order_number% has been "
-                          "shipped. Tracking: %tracking_link%</p>")),
-    "ready_for_pickup": Default(ALWAYS, False, _l("Order %order_number% is ready for pickup"),
-                                _l("<p>Hello %client_name%,</p><p>Your order %order_number% is "
-                                   "ready: you can pick it up at the studio.</p>")),
-    "delivered": Default(REQUESTED, False, _l("Order %order_number% was delivered"),
-                         _l("<p>Hello %client_name%,</p><p>Your order %order_number% was "
-                            "delivered. We hope you love your photos!</p>")),
-    "cancelled": Default(ALWAYS, True, _l("Order %order_number% was cancelled"),
-                         _l("<p>Hello %client_name%,</p><p>Your order %order_number% was "
-                            "cancelled: %reason%</p>")),
-}
-EVENTS = list(DEFAULTS)
-MODE_LABELS = {NEVER: _l("Never"), ALWAYS: _l("Always"),
-               REQUESTED: _l("When the client asked for status emails")}
+from app.shop.documents import order_pdf
+from app.shop.models import OrderEmailSetting, OrderStatus
+from app.shop.order_email_content import (
+    ALWAYS,
+    DEFAULTS,
+    NEVER,
+    NO_ATTACHMENT,
+    REQUESTED,
+    order_values,
+    render_order_email,
+    standard_body,
+    standard_subject,
+)
+from app.shop.orders import expected_delivery_changed, order_placed, order_status_changed
 
 
 def setting_for(studio_id, event):
@@ -70,20 +41,14 @@ def setting_for(studio_id, event):
         return row
     default = DEFAULTS[event]
     return OrderEmailSetting(studio_id=studio_id, event=event, mode=default.mode, to_client=True,
-                             to_operators=default.to_operators, review=False)
+                             to_operators=default.to_operators, review=False,
+                             attachment=NO_ATTACHMENT)
 
 
-def _values(order, studio, reason):
-    link = tracking_url(order)
-    return {
-        "client_name": order.contact_name, "order_number": order.number,
-        "order_total": f"{order.total_minor / 100:.2f} {order.currency}",
-        "status": str(STATUS_LABELS.get(order.status, order.status)),
-        "tracking_link": link or f"{order.carrier or ''} {order.tracking_number or ''}".strip(),
-        "order_link": external_url("shop.my_orders",
-                                   token=my_orders_token(studio.id, order.client_id)),
-        "studio_name": studio.name, "reason": reason or order.cancel_reason or "",
-    }
+def templates_of(setting):
+    """(subject, body) the studio wrote for this event, or the standard ones in its language."""
+    return (setting.subject or standard_subject(setting.event),
+            setting.body_html or standard_body(setting.event))
 
 
 def _recipients(order, setting):
@@ -93,11 +58,11 @@ def _recipients(order, setting):
         recipients.append((order.contact_email, order.contact_name))
     if setting.to_operators and setting.mode != NEVER:
         recipients += db.session.execute(sa.select(User.email, User.name).where(
-            User.studio_id == order.studio_id)).all()
+            User.studio_id == order.studio_id).order_by(User.id)).all()
     return recipients
 
 
-def queue_status_emails(order, event, now, reason=None):
+def queue_order_emails(order, event, now, reason=None):
     """Queue (or hold for review) this event's emails for ``order``. Returns the rows."""
     if event not in DEFAULTS:
         return []
@@ -106,35 +71,54 @@ def queue_status_emails(order, event, now, reason=None):
     if not recipients:
         return []
     studio = db.session.get(Studio, order.studio_id)
-    default = DEFAULTS[event]
     with force_locale(studio.language):
-        subject = substitute(setting.subject or str(default.subject),
-                             _values(order, studio, reason), html=False)
-        body = substitute(setting.body_html or str(default.body), _values(order, studio, reason))
-        html, text = render_email("plain_html", body=body, subject=subject, studio=studio)
-    pdf = order_confirmation_pdf(order, studio) if setting.attach_pdf else None
+        subject_template, body_template = templates_of(setting)
+        email = render_order_email(subject_template, body_template,
+                                   order_values(order, studio, reason), studio)
+        attachment = order_pdf(order, studio, setting.attachment) if setting.attachment else None
     mail_settings = settings_of(studio.id)
     reply_to = (mail_settings.reply_to if mail_settings else None) or studio.email
     cc = cc_list(mail_settings.default_cc) if mail_settings else []
+    state = MailState.HELD if setting.review else MailState.QUEUED
     rows = [queue_message(kind=MailKind.NOTIFICATION, studio_id=studio.id,
                           sender=studio_sender(studio.id, studio.name), recipient=address,
-                          recipient_name=name or "", subject=subject, html=html, text=text,
-                          now=now, reply_to=reply_to, cc=cc, source=f"order:{order.id}:{event}",
-                          headers={"X-Proofsheet-Studio": str(studio.id)},
-                          state=MailState.HELD if setting.review else MailState.QUEUED)
+                          recipient_name=name or "", subject=email.subject, html=email.html,
+                          text=email.text, now=now, reply_to=reply_to, cc=cc,
+                          source=f"order:{order.id}:{event}",
+                          headers={"X-Proofsheet-Studio": str(studio.id)}, state=state)
             for address, name in recipients]
-    if pdf is not None:
-        for row in rows:
-            row.attachments.append(OutboxAttachment(
-                filename=f"order-{order.number}.pdf", content_type="application/pdf", data=pdf))
-        db.session.flush()
+    for row in rows:
+        if setting.review:
+            row.body_html = email.body
+        if attachment is not None:
+            row.attachments.append(OutboxAttachment(filename=attachment[0],
+                                                    content_type="application/pdf",
+                                                    data=attachment[1]))
+    db.session.flush()
     g.setdefault("notification_ids", []).extend(row.id for row in rows)
     return rows
 
 
+def _delivers_downloads(order):
+    return any(item.delivers_download for item in order.items)
+
+
 @order_status_changed.connect
 def _on_status_changed(order, event):
-    queue_status_emails(order, event.new_status, event.at)
+    queue_order_emails(order, event.new_status, event.at)
+    if event.new_status == OrderStatus.PAID and _delivers_downloads(order):
+        queue_order_emails(order, "download_ready", event.at)
+
+
+@order_placed.connect
+def _on_placed(order):
+    queue_order_emails(order, "placed", order.placed_at)
+
+
+@expected_delivery_changed.connect
+def _on_expected_delivery_changed(order, now):
+    if order.expected_delivery_on is not None:
+        queue_order_emails(order, "delivery_changed", now)
 
 
 def send_queued(now):

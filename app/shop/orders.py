@@ -18,6 +18,7 @@ from app.shop.models import DeliveryMethod, Order, OrderStatus, OrderStatusChang
 signals = Namespace()
 order_status_changed = signals.signal("order-status-changed")
 order_placed = signals.signal("order-placed")
+expected_delivery_changed = signals.signal("expected-delivery-changed")  # sender: order; now=
 
 S = OrderStatus
 TRANSITIONS = {

@@ -1,9 +1,10 @@
-"""The review queue: order emails held for an operator, who edits, adds CC, sends or discards."""
+"""The review queue: order emails held for an operator, who edits the message as rich text, adds
+CC addresses and files where the studio allows it, then sends or discards it."""
 
-from email_validator import EmailNotValidError, validate_email
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from markupsafe import escape
 
 from app import timeutil
@@ -12,33 +13,12 @@ from app.mailing.dispatch import dispatch
 from app.mailing.models import MailState, OutboxAttachment, OutboxMessage
 from app.mailing.studio_settings import settings_of
 from app.shop import admin_bp
-
-
-def _as_html(text):
-    """The operator's edited text as HTML paragraphs (escaped)."""
-    paragraphs = [str(escape(part)).replace("\n", "<br>") for part in text.split("\n\n")]
-    return "<!doctype html><html><body>" + "".join(f"<p>{p}</p>" for p in paragraphs) + \
-        "</body></html>"
-
+from app.shop.order_email_content import lay_out, one_line
+from app.shop.order_email_forms import ReviewForm, parse_addresses
+from app.workflows.sanitize import sanitize
 
 ATTACHMENT_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-
-
-def _attach(row, upload):
-    """Attach an operator's file when the studio allows it; a list of problems otherwise."""
-    settings = settings_of(row.studio_id)
-    if settings is None or not settings.allow_operator_attachments:
-        return [_("Your studio does not allow attaching files (Settings → Email).")]
-    data = upload.read(MAX_ATTACHMENT_BYTES + 1)
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        return [_("%(name)s is larger than 10 MB.", name=upload.filename)]
-    kind = _sniff(data)
-    if kind is None:
-        return [_("%(name)s is not a PDF, JPEG or PNG file.", name=upload.filename)]
-    row.attachments.append(OutboxAttachment(filename=upload.filename[:200], content_type=kind,
-                                            data=data))
-    return []
 
 
 def _sniff(data):
@@ -52,11 +32,39 @@ def _sniff(data):
     return None
 
 
+def _read_attachment(upload, mail_settings):
+    """(OutboxAttachment, None) for an allowed file, or (None, the problem in words)."""
+    if mail_settings is None or not mail_settings.allow_operator_attachments:
+        return None, _("Your studio does not allow attaching files (Settings → Email).")
+    data = upload.read(MAX_ATTACHMENT_BYTES + 1)
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        return None, _("%(name)s is larger than 10 MB.", name=upload.filename)
+    kind = _sniff(data)
+    if kind is None:
+        return None, _("%(name)s is not a PDF, JPEG or PNG file.", name=upload.filename)
+    return OutboxAttachment(filename=upload.filename[:200], content_type=kind, data=data), None
+
+
+def _cc_problem(addresses, mail_settings):
+    """Operators may keep the studio's default CC; adding others needs the studio's consent."""
+    allowed = set(parse_addresses(mail_settings.default_cc if mail_settings else "")[0])
+    if set(addresses) - allowed and not (mail_settings and mail_settings.allow_operator_cc):
+        return _("Your studio does not allow adding CC addresses (Settings → Email).")
+    return None
+
+
 def _held_or_404(message_id):
     row = db.session.get(OutboxMessage, message_id)
     if row is None or row.studio_id != current_user.studio_id or row.state != MailState.HELD:
         abort(404)
     return row
+
+
+def _editable_body(row):
+    """The body as the reviewer edits it (rows held before bodies were kept: their text)."""
+    if row.body_html:
+        return row.body_html
+    return "".join(f"<p>{escape(part)}</p>" for part in row.text.split("\n\n") if part.strip())
 
 
 @admin_bp.get("/review")
@@ -69,86 +77,62 @@ def review_queue():
     return render_template("shop/admin/review_queue.html", rows=rows)
 
 
-def _cc_addresses(text):
-    addresses, problems = [], []
-    for address in [part.strip() for part in (text or "").split(";") if part.strip()]:
-        try:
-            addresses.append(validate_email(address, check_deliverability=False).normalized)
-        except EmailNotValidError as error:
-            problems.append(f"{address}: {error}")
-    return addresses, problems
-
-
 @admin_bp.route("/review/<int:message_id>", methods=["GET", "POST"])
 @login_required
 def review_message(message_id):
-    """Edit a held email's subject, text and CC, then send it, or discard it."""
+    """Edit a held email's subject, message and CC, attach a file, and send it."""
     row = _held_or_404(message_id)
-    errors = []
-    if request.method == "POST":
-        if request.form.get("action") == "discard":
-            row.state = MailState.CANCELLED
+    mail_settings = settings_of(row.studio_id)
+    form = ReviewForm(data={"subject": row.subject, "body_html": _editable_body(row),
+                            "cc": "; ".join(a.strip() for a in row.cc.split(",") if a.strip())})
+    if form.validate_on_submit():
+        problems = [problem for problem in [_cc_problem(form.cc.addresses, mail_settings)]
+                    if problem]
+        attachments = []
+        for upload in [upload for upload in form.attachments.data or [] if upload.filename]:
+            attachment, problem = _read_attachment(upload, mail_settings)
+            attachments.append(attachment)
+            problems += [problem] if problem else []
+        if problems:
+            form.form_errors.extend(dict.fromkeys(problems))  # each problem once
+        else:
+            _apply_edits(row, form, attachments)
             db.session.commit()
-            flash(_("The email was discarded."), "success")
-            return redirect(url_for(".review_queue"))
-        subject = (request.form.get("subject") or "").strip()
-        cc, errors = _cc_addresses(request.form.get("cc"))
-        mail_settings = settings_of(row.studio_id)
-        allowed_cc = set(_cc_addresses(mail_settings.default_cc if mail_settings else "")[0])
-        if set(cc) - allowed_cc and not (mail_settings and mail_settings.allow_operator_cc):
-            errors.append(_("Your studio does not allow adding CC addresses (Settings → Email)."))
-        if not subject or "\n" in subject or "\r" in subject:
-            errors.append(_("The subject must be one line of text."))
-        upload = request.files.get("attachment")
-        if upload and upload.filename:
-            errors += _attach(row, upload)
-        if not errors:
-            row.subject, row.cc = subject, ", ".join(cc)
-            edited = (request.form.get("text") or "").replace("\r\n", "\n").strip()
-            if edited and edited != row.text.strip():
-                row.text, row.html = edited + "\n", _as_html(edited)
-            row.state, row.due_at = MailState.QUEUED, timeutil.now()
-            db.session.commit()
-            dispatch(timeutil.now(), worker="review", ids=[row.id])
-            db.session.refresh(row)
-            if row.state == MailState.SENT:
-                flash(_("The email was sent to %(to)s.", to=row.recipient), "success")
-            else:
-                flash(_("The email is queued but not sent yet: %(error)s. It is retried and "
-                        "shown in Email activity.", error=row.last_error or row.state), "warning")
-            return redirect(url_for(".review_queue"))
-    return render_template("shop/admin/review_message.html", row=row, errors=errors), (
-        422 if errors else 200)
+            return _send_now(row)
+    return render_template("shop/admin/review_message.html", row=row, form=form,
+                           discard_form=FlaskForm(), mail_settings=mail_settings), (
+        422 if form.errors or form.form_errors else 200)
 
 
-@admin_bp.route("/order-emails", methods=["GET", "POST"])
+def _apply_edits(row, form, attachments):
+    subject = one_line(form.subject.data)
+    body = sanitize(form.body_html.data)
+    html, text = lay_out(subject, body, current_user.studio)
+    row.subject, row.body_html, row.html, row.text = subject, body, html, text
+    row.cc = ", ".join(form.cc.addresses)
+    row.attachments.extend(attachments)
+    row.state, row.due_at = MailState.QUEUED, timeutil.now()
+
+
+def _send_now(row):
+    dispatch(timeutil.now(), worker="review", ids=[row.id])
+    db.session.refresh(row)
+    if row.state == MailState.SENT:
+        flash(_("The email was sent to %(to)s.", to=row.recipient), "success")
+    else:
+        flash(_("The email is queued but not sent yet: %(error)s. It is retried and shown in "
+                "Email activity.", error=row.last_error or row.state), "warning")
+    return redirect(url_for(".review_queue"))
+
+
+@admin_bp.post("/review/<int:message_id>/discard")
 @login_required
-def order_emails():
-    """Settings → Order emails: for each status, when to email and whom, and review first."""
-    from app.shop.models import OrderEmailSetting
-    from app.shop.notifications import EVENTS, MODE_LABELS, setting_for
-
-    studio_id = current_user.studio_id
-    if request.method == "POST":
-        if not current_user.is_owner:
-            abort(403)
-        for event in EVENTS:
-            mode = request.form.get(f"{event}-mode")
-            if mode not in MODE_LABELS:
-                flash(_("Please choose when to send each email."), "error")
-                return redirect(url_for(".order_emails"))
-            row = db.session.get(OrderEmailSetting, (studio_id, event)) or OrderEmailSetting(
-                studio_id=studio_id, event=event)
-            row.mode = mode
-            row.to_client = bool(request.form.get(f"{event}-client"))
-            row.to_operators = bool(request.form.get(f"{event}-operators"))
-            row.review = bool(request.form.get(f"{event}-review"))
-            row.attach_pdf = bool(request.form.get(f"{event}-pdf"))
-            db.session.add(row)
-        db.session.commit()
-        flash(_("Order email settings saved."), "success")
-        return redirect(url_for(".order_emails"))
-    from app.shop.orders import STATUS_LABELS
-
-    settings = [(event, STATUS_LABELS[event], setting_for(studio_id, event)) for event in EVENTS]
-    return render_template("shop/admin/order_emails.html", settings=settings, modes=MODE_LABELS)
+def discard_message(message_id):
+    """Discard a held email: it is kept as cancelled, never sent."""
+    row = _held_or_404(message_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    row.state = MailState.CANCELLED
+    db.session.commit()
+    flash(_("The email was discarded."), "success")
+    return redirect(url_for(".review_queue"))

@@ -70,6 +70,13 @@ class _ValueCheckingCSSSanitizer(CSSSanitizer):
 # A URL that starts with a %variable% has no scheme for bleach to check; it is only safe when
 # that variable is itself a link (always an https URL), not a name or an empty promotion.
 _LEADING_VARIABLE = re.compile(r"\s*%([a-z][a-z0-9_]*)%")
+_OTHER_LINK_VARIABLES = set()
+
+
+def allow_link_variables(*names):
+    """Other kinds of mail (order emails) declare their own variables that are always https
+    URLs, so a link may start with them."""
+    _OTHER_LINK_VARIABLES.update(names)
 
 
 def _allowed_attribute(tag, name, value):
@@ -79,7 +86,8 @@ def _allowed_attribute(tag, name, value):
         from app.workflows.variables import REGISTRY
 
         match = _LEADING_VARIABLE.match(value)
-        return match is None or getattr(REGISTRY.get(match.group(1)), "is_link", False)
+        return (match is None or getattr(REGISTRY.get(match.group(1)), "is_link", False)
+                or match.group(1) in _OTHER_LINK_VARIABLES)
     return True
 
 

@@ -1,4 +1,5 @@
-// The workflow email editor: Quill for the message, the variable picker, the rule's fields.
+// The rich-text email editor: Quill for the message, the variable picker, and for workflow
+// emails the rule's fields. Order email templates and the review queue use it too.
 (function () {
   "use strict";
   var form = document.querySelector("[data-email-form]");
@@ -106,10 +107,12 @@
     var notOrdered = option(audience, "not_ordered");
     if (notOrdered) notOrdered.disabled = trigger.value === "order" && audience.value !== "not_ordered";
   }
-  [rule, trigger, audience].forEach(function (select) {
-    select.addEventListener("change", refreshRule);
-  });
-  refreshRule();
+  if (rule && trigger && audience && timed) {  // only workflow emails have a rule
+    [rule, trigger, audience].forEach(function (select) {
+      select.addEventListener("change", refreshRule);
+    });
+    refreshRule();
+  }
 
   // The variable list can be filtered by name or description.
   var filter = document.querySelector("[data-variable-filter]");

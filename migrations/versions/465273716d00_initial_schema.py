@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9b9b40c5575f
+Revision ID: 465273716d00
 Revises: 
-Create Date: 2026-11-24 20:54:39.932311
+Create Date: 2026-11-25 00:34:04.652016
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '9b9b40c5575f'
+revision = '465273716d00'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -32,6 +32,7 @@ def upgrade():
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('watermark_text', sa.String(length=80), nullable=True),
+    sa.Column('invoice_details', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_studio')),
     sa.UniqueConstraint('slug', name=op.f('uq_studio_slug'))
@@ -102,7 +103,7 @@ def upgrade():
     sa.Column('to_client', sa.Boolean(), nullable=False),
     sa.Column('to_operators', sa.Boolean(), nullable=False),
     sa.Column('review', sa.Boolean(), nullable=False),
-    sa.Column('attach_pdf', sa.Boolean(), nullable=False),
+    sa.Column('attachment', sa.String(length=16), nullable=False),
     sa.Column('subject', sa.String(length=200), nullable=True),
     sa.Column('body_html', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_order_email_setting_studio_id_studio'), ondelete='CASCADE'),
@@ -121,6 +122,7 @@ def upgrade():
     sa.Column('cc', sa.Text(), nullable=False),
     sa.Column('subject', sa.String(length=998), nullable=False),
     sa.Column('html', sa.Text(), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('headers', sa.JSON(), nullable=False),
     sa.Column('message_id', sa.String(length=200), nullable=False),

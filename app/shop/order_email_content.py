@@ -1,0 +1,235 @@
+"""What order emails say: the events, their standard wording, the %variables% and rendering.
+
+The standard subject and body of each event are gettext strings, so each language has its own;
+a studio may replace them with its own wording (``OrderEmailSetting.subject``/``body_html``),
+edited with the same editor as workflow emails and sanitized the same way.
+"""
+
+from dataclasses import dataclass
+
+import css_inline
+import inscriptis
+from flask import render_template
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from inscriptis.model.config import ParserConfig
+from markupsafe import Markup, escape
+
+from app.mailing.placeholders import substitute
+from app.shop.client_services import my_orders_token
+from app.shop.models import OrderStatus
+from app.shop.money import format_money
+from app.shop.orders import STATUS_LABELS, tracking_url
+from app.shop.payments import PROVIDERS
+from app.urls import external_url
+from app.workflows.sanitize import allow_link_variables, sanitize
+
+NEVER, ALWAYS, REQUESTED = "never", "always", "requested"
+NO_ATTACHMENT, CONFIRMATION_PDF, INVOICE_PDF = "", "confirmation", "invoice"
+
+
+@dataclass(frozen=True)
+class Default:
+    mode: str
+    to_operators: bool
+    subject: object
+    body: object
+
+
+DEFAULTS = {
+    "placed": Default(
+        ALWAYS, True, _l("Your order %order_number%"),
+        _l("<p>Hello %client_name%,</p><p>Thank you for your order %order_number%. Here is what "
+           "you ordered:</p>%order_items%<p>%payment_instructions%</p>"
+           "<p><a href=\"%order_link%\">Follow my orders</a></p>")),
+    "paid": Default(
+        REQUESTED, False, _l("Payment received for order %order_number%"),
+        _l("<p>Hello %client_name%,</p><p>We received your payment for order %order_number% "
+           "(%order_total%). We are preparing it now.</p>"
+           "<p><a href=\"%order_link%\">Follow my orders</a></p>")),
+    "in_production": Default(
+        REQUESTED, False, _l("Order %order_number% is being prepared"),
+        _l("<p>Hello %client_name%,</p><p>Your order %order_number% is in production at our "
+           "lab.</p>")),
+    "shipped": Default(
+        ALWAYS, False, _l("Order %order_number% is on its way"),
+        _l("<p>Hello %client_name%,</p><p>Your order %order_number% has been shipped with "
+           "%carrier% (tracking number %tracking_number%).</p>"
+           "<p><a href=\"%tracking_link%\">Track your parcel</a></p>")),
+    "ready_for_pickup": Default(
+        ALWAYS, False, _l("Order %order_number% is ready for pickup"),
+        _l("<p>Hello %client_name%,</p><p>Your order %order_number% is ready: you can pick it "
+           "up at the studio.</p>")),
+    "delivered": Default(
+        REQUESTED, False, _l("Order %order_number% was delivered"),
+        _l("<p>Hello %client_name%,</p><p>Your order %order_number% was delivered. We hope you "
+           "love your photos!</p>")),
+    "cancelled": Default(
+        ALWAYS, True, _l("Order %order_number% was cancelled"),
+        _l("<p>Hello %client_name%,</p><p>Your order %order_number% was cancelled: "
+           "%reason%</p>")),
+    "delivery_changed": Default(
+        REQUESTED, False, _l("Order %order_number%: new expected delivery date"),
+        _l("<p>Hello %client_name%,</p><p>Your order %order_number% is now expected on "
+           "%expected_delivery%.</p><p><a href=\"%order_link%\">Follow my orders</a></p>")),
+    "download_ready": Default(
+        ALWAYS, False, _l("Your photos from order %order_number% are ready to download"),
+        _l("<p>Hello %client_name%,</p><p>Your digital photos from order %order_number% are "
+           "ready.</p><p><a href=\"%download_link%\">Download your photos</a></p>"
+           "<p>The download links work for a week; your orders page always makes new ones.</p>")),
+}
+EVENTS = list(DEFAULTS)
+EVENT_LABELS = {
+    "placed": _l("Order placed"),
+    **{status.value: STATUS_LABELS[status] for status in OrderStatus if status.value in DEFAULTS},
+    "delivery_changed": _l("Expected delivery date changed"),
+    "download_ready": _l("Download ready"),
+}
+MODE_LABELS = {NEVER: _l("Never"), ALWAYS: _l("Always"),
+               REQUESTED: _l("When the client asked for status emails")}
+ATTACHMENT_LABELS = {NO_ATTACHMENT: _l("No attachment"),
+                     CONFIRMATION_PDF: _l("Order confirmation (PDF)"),
+                     INVOICE_PDF: _l("Invoice (PDF)")}
+
+
+@dataclass(frozen=True)
+class OrderVariable:
+    name: str
+    description: object
+    sample: str
+
+
+VARIABLES = [
+    OrderVariable("client_name", _l("The client's name"), "Alex Martin"),
+    OrderVariable("client_email", _l("The client's email address"), "alex.martin@example.com"),
+    OrderVariable("order_number", _l("The order's number"), "2027-00042"),
+    OrderVariable("order_date", _l("When the order was placed"), "12 March 2027"),
+    OrderVariable("order_total", _l("The order's total"), "€58.90"),
+    OrderVariable("order_items", _l("The ordered items with their prices and the total"), ""),
+    OrderVariable("status", _l("The order's status"), "Shipped"),
+    OrderVariable("carrier", _l("The carrier"), "DHL"),
+    OrderVariable("tracking_number", _l("The tracking number"), "JD014600006281234567"),
+    OrderVariable("tracking_link", _l("Link to follow the parcel (the carrier's page when we "
+                                      "know it, else the client's orders)"),
+                  "https://www.dhl.com/en/express/tracking.html?AWB=JD014600006281234567"),
+    OrderVariable("expected_delivery", _l("The expected delivery date"), "20 March 2027"),
+    OrderVariable("order_link", _l("Link to the client's orders"),
+                  "https://photos.example.com/orders"),
+    OrderVariable("download_link", _l("Link to the client's downloads"),
+                  "https://photos.example.com/orders"),
+    OrderVariable("payment_instructions", _l("How to pay (for orders not paid yet)"),
+                  "Please transfer the total with your order number as the reference."),
+    OrderVariable("reason", _l("Why the order was cancelled"), "Requested by the client"),
+    OrderVariable("studio_name", _l("Your studio's name"), "Northlight Studio"),
+]
+LINK_VARIABLES = ("order_link", "tracking_link", "download_link")
+allow_link_variables(*LINK_VARIABLES)  # always https URLs: safe at the start of an href
+
+
+def standard_subject(event):
+    return str(DEFAULTS[event].subject)
+
+
+def standard_body(event):
+    return str(DEFAULTS[event].body)
+
+
+# ------------------------------------------------------------------ values
+
+
+def _items_table(order, locale):
+    money = lambda minor: escape(format_money(minor, order.currency, locale))  # noqa: E731
+    rows = [(f"{item.quantity} × {item.product_name}", money(item.line_total_minor))
+            for item in order.items]
+    if order.promotion_discount_minor:
+        rows.append((_("Promotion"), "−" + money(order.promotion_discount_minor)))
+    if order.coupon_discount_minor:
+        rows.append((_("Coupon %(code)s", code=order.coupon_code or ""),
+                     "−" + money(order.coupon_discount_minor)))
+    if order.shipping_minor:
+        rows.append((_("Shipping"), money(order.shipping_minor)))
+    cells = "".join(f'<tr><td style="padding:4px 0">{escape(label)}</td>'
+                    f'<td style="padding:4px 0" align="right">{amount}</td></tr>'
+                    for label, amount in rows)
+    total = (f'<tr><td style="padding:4px 0"><strong>{escape(_("Total"))}</strong></td>'
+             f'<td style="padding:4px 0" align="right"><strong>{money(order.total_minor)}'
+             "</strong></td></tr>")
+    return Markup('<table role="presentation" width="100%" cellspacing="0" '
+                  f'style="border-collapse:collapse">{cells}{total}</table>')
+
+
+def order_values(order, studio, reason=None):
+    """Every variable's value for ``order``; call inside the studio's locale."""
+    orders_link = external_url("shop.my_orders", token=my_orders_token(studio.id, order.client_id))
+    locale = studio.language or "en"
+    provider = PROVIDERS.get(order.payment_method)
+    instructions = (provider.start(order).instructions
+                    if provider and order.status == OrderStatus.NEW else "")
+    return {
+        "client_name": order.contact_name, "client_email": order.contact_email,
+        "order_number": order.number,
+        "order_date": format_date(order.placed_at.date(), "long"),
+        "order_total": format_money(order.total_minor, order.currency, locale),
+        "order_items": _items_table(order, locale),
+        "status": str(STATUS_LABELS.get(order.status, order.status)),
+        "carrier": order.carrier or "", "tracking_number": order.tracking_number or "",
+        "tracking_link": tracking_url(order) or orders_link,
+        "expected_delivery": (format_date(order.expected_delivery_on, "long")
+                              if order.expected_delivery_on else ""),
+        "order_link": orders_link, "download_link": orders_link,
+        "payment_instructions": instructions,
+        "reason": reason or order.cancel_reason or "", "studio_name": studio.name,
+    }
+
+
+def sample_values(studio):
+    """Values for a preview when the studio has no order yet."""
+    values = {variable.name: variable.sample for variable in VARIABLES}
+    values["studio_name"] = studio.name
+    values["order_items"] = Markup(
+        '<table role="presentation" width="100%"><tr><td>2 × Print 13×18</td>'
+        '<td align="right">€16.00</td></tr><tr><td>1 × Digital photo</td>'
+        '<td align="right">€12.00</td></tr><tr><td><strong>Total</strong></td>'
+        '<td align="right"><strong>€28.00</strong></td></tr></table>')
+    return values
+
+
+# ------------------------------------------------------------------ rendering
+
+_TEXT_CONFIG = ParserConfig(display_links=True)
+
+
+@dataclass(frozen=True)
+class RenderedOrderEmail:
+    subject: str
+    body: str  # the sanitized body with values, before the layout (what a reviewer edits)
+    html: str
+    text: str
+
+
+def one_line(value):
+    return " ".join(str(value).split())
+
+
+def render_subject(subject_template, values):
+    return one_line(substitute(subject_template, {k: one_line(v) for k, v in values.items()},
+                               html=False))
+
+
+def lay_out(subject, body, studio):
+    """The message around an already-filled body: layout, inlined CSS and the text part."""
+    with force_locale(studio.language):
+        html = render_template("email/plain_html.html", body=Markup(body), subject=subject,
+                               studio=studio)
+    html = css_inline.inline(html)
+    return html, inscriptis.get_text(html, _TEXT_CONFIG).strip() + "\n"
+
+
+def render_order_email(subject_template, body_template, values, studio):
+    """Fill a template with ``values``: the studio's HTML is sanitized first, values escaped
+    (the items table is ours, so it goes in as it is)."""
+    subject = render_subject(subject_template, values)
+    body = substitute(sanitize(body_template), values)
+    html, text = lay_out(subject, body, studio)
+    return RenderedOrderEmail(subject, body, html, text)

@@ -1,0 +1,107 @@
+"""Forms of Settings → Order emails and of the review queue."""
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from app.mailing.placeholders import PLACEHOLDER
+from app.shop.order_email_content import ATTACHMENT_LABELS, EVENTS, MODE_LABELS, VARIABLES
+from app.workflows.sanitize import sanitize
+
+EMPTY_BODIES = {"", "<p><br></p>", "<p></p>"}
+
+
+def _one_line(form, field):
+    if "\n" in (field.data or "") or "\r" in (field.data or ""):
+        raise ValidationError(_l("The subject must be one line of text."))
+
+
+def _known_variables(form, field):
+    known = {variable.name for variable in VARIABLES}
+    unknown = sorted({name for name in PLACEHOLDER.findall(field.data or "")} - known)
+    if unknown:
+        raise ValidationError(_l("Unknown variable %(names)s: use the ones listed beside the "
+                                 "editor.", names=", ".join(f"%{name}%" for name in unknown)))
+
+
+def _rich_body(form, field):
+    if sanitize(field.data or "").strip() in EMPTY_BODIES:
+        raise ValidationError(_l("Please write the message."))
+
+
+class OrderEmailRulesForm(FlaskForm):
+    """One row per event: when to send, to whom, review first, which PDF to attach."""
+
+    invoice_details = TextAreaField(
+        _l("Your details on invoices"), validators=[Length(max=1000)],
+        description=_l("Address, company and tax numbers, as they must appear on invoices."))
+
+    @classmethod
+    def for_events(cls, settings, formdata=None):
+        """A form class with the event fields, filled from ``settings`` (event → setting)."""
+        class Rules(cls):
+            pass
+
+        for event in EVENTS:
+            setattr(Rules, f"{event}_mode", SelectField(choices=[
+                SelectChoice(value, label) for value, label in MODE_LABELS.items()]))
+            setattr(Rules, f"{event}_client", BooleanField())
+            setattr(Rules, f"{event}_operators", BooleanField())
+            setattr(Rules, f"{event}_review", BooleanField())
+            setattr(Rules, f"{event}_attachment", SelectField(choices=[
+                SelectChoice(value, label) for value, label in ATTACHMENT_LABELS.items()]))
+        data = {}
+        for event, setting in settings.items():
+            data.update({f"{event}_mode": setting.mode, f"{event}_client": setting.to_client,
+                         f"{event}_operators": setting.to_operators,
+                         f"{event}_review": setting.review,
+                         f"{event}_attachment": setting.attachment or ""})
+        return Rules(formdata=formdata, data=data)
+
+    def event_values(self, event):
+        return {"mode": self[f"{event}_mode"].data, "to_client": self[f"{event}_client"].data,
+                "to_operators": self[f"{event}_operators"].data,
+                "review": self[f"{event}_review"].data,
+                "attachment": self[f"{event}_attachment"].data}
+
+
+class OrderEmailTemplateForm(FlaskForm):
+    """The studio's wording of one order email."""
+
+    subject = StringField(_l("Subject"), validators=[
+        DataRequired(_l("Please write a subject.")), Length(max=200), _one_line,
+        _known_variables])
+    body_html = HiddenField(_l("Message"), validators=[_rich_body, _known_variables])
+
+
+def parse_addresses(text):
+    """(addresses, problems) from "a@x; b@y": each refused address is named."""
+    addresses, problems = [], []
+    for address in [part.strip() for part in (text or "").replace(",", ";").split(";")
+                    if part.strip()]:
+        try:
+            addresses.append(validate_email(address, check_deliverability=False).normalized)
+        except EmailNotValidError as error:
+            problems.append(f"{address}: {error}")
+    return addresses, problems
+
+
+class ReviewForm(FlaskForm):
+    """A held order email, as the operator sends it."""
+
+    subject = StringField(_l("Subject"), validators=[
+        DataRequired(_l("Please write a subject.")), Length(max=998), _one_line])
+    body_html = HiddenField(_l("Message"), validators=[_rich_body])
+    cc = StringField(_l("CC"), description=_l("Separate several addresses with ;"))
+    attachments = MultipleFileField(_l("Attach files"),
+                                    description=_l("PDF, JPEG or PNG, up to 10 MB each."))
+
+    def validate_cc(self, field):
+        addresses, problems = parse_addresses(field.data)
+        if problems:
+            raise ValidationError("; ".join(problems))
+        field.addresses = addresses
