@@ -1,7 +1,7 @@
 """Time the dispatcher: send 10,000 queued campaign messages (MIME building included) to an
 SMTP sink in another process, against the floor: a bare smtplib loop sending prebuilt bytes over
 one reused connection to the same sink. Then again with several dispatcher processes.
-Prints the figures; asserts nothing. Usage: python bench/dispatch.py [--db postgresql]
+Prints the figures; asserts nothing. Usage (from the project root): .venv/bin/python -m bench.dispatch [--db postgresql]
 """
 
 import multiprocessing

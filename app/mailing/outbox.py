@@ -16,6 +16,11 @@ def _single_line(name, value):
     return value
 
 
+def _all_single_line(texts):
+    joined = "".join(texts)
+    return "\r" not in joined and "\n" not in joined
+
+
 @lru_cache(maxsize=1024)
 def _domain_of(sender):
     return parseaddr(sender)[1].rpartition("@")[2] or "proofsheet.local"
@@ -30,12 +35,16 @@ def message_values(*, kind, studio_id, sender, recipient, subject, html, text, n
                    recipient_name="", reply_to=None, cc=(), headers=None, expires_at=None,
                    dedup_key=None, gallery_id=None, source=None, state=MailState.QUEUED):
     """The column values of one outbox row, checked for header injection."""
-    for name, value in (("sender", sender), ("recipient", recipient), ("subject", subject),
-                        ("reply_to", reply_to), ("recipient_name", recipient_name)):
-        _single_line(name, value)
-    for name, value in (headers or {}).items():
-        _single_line(name, name)
-        _single_line(name, value)
+    header_texts = [sender, recipient, subject, reply_to or "", recipient_name or ""]
+    if headers:
+        header_texts += [*headers, *headers.values()]
+    if not _all_single_line(header_texts):  # one check for the common case, then say which
+        for name, value in (("sender", sender), ("recipient", recipient), ("subject", subject),
+                            ("reply_to", reply_to), ("recipient_name", recipient_name)):
+            _single_line(name, value)
+        for name, value in (headers or {}).items():
+            _single_line(name, name)
+            _single_line(name, value)
     return dict(
         studio_id=studio_id, kind=MailKind(kind), state=MailState(state), dedup_key=dedup_key,
         sender=sender, recipient=recipient.strip(), recipient_name=recipient_name or "",

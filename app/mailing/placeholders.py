@@ -16,3 +16,26 @@ def substitute(text, values, html=True):
         return str(escape(values[name])) if html else str(values[name])
 
     return PLACEHOLDER.sub(replace, text)
+
+
+class Template:
+    """A text split once at its placeholders, so filling it for each of thousands of recipients
+    is a join, not a regular-expression pass: ``Template(text).fill(values)`` equals
+    ``substitute(text, values)``."""
+
+    __slots__ = ("parts", "names")
+
+    def __init__(self, text):
+        # Even indexes are literal text, odd ones placeholder names.
+        self.parts = tuple(PLACEHOLDER.split(text))
+        self.names = frozenset(self.parts[1::2])
+
+    def fill(self, values, html=True):
+        parts = list(self.parts)
+        for index in range(1, len(parts), 2):
+            name = parts[index]
+            if name not in values:
+                parts[index] = f"%{name}%"
+            else:
+                parts[index] = str(escape(values[name])) if html else str(values[name])
+        return "".join(parts)

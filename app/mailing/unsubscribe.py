@@ -5,30 +5,49 @@ POST suppresses the address for that studio's campaign mail, idempotently, and i
 CSRF (the token is the proof). Transactional mail still flows.
 """
 
+import base64
+import binascii
+
 from flask import current_app
 from itsdangerous import BadSignature
 
 from app.database import insert_ignoring_conflicts
 from app.extensions import db
 from app.mailing.models import Suppression
-from app.signing import serializer
+from app.signing import serializer, signer
 
 _SALT = "proofsheet-unsubscribe"
+_COMPACT_SALT = "proofsheet-unsubscribe-2"
 
 
 def _serializer():
+    """Tokens sent before compact ones (base64 JSON) keep working: unsubscribing never expires."""
     return serializer(current_app.config["SECRET_KEY"], _SALT)
 
 
+def _signer():
+    return signer(current_app.config["SECRET_KEY"], _COMPACT_SALT)
+
+
 def unsubscribe_token(studio_id, email):
-    return _serializer().dumps([studio_id, email.strip().lower()])
+    """``studio-base64(address).signature``: one per campaign message, so it must be cheap."""
+    address = base64.urlsafe_b64encode(email.strip().lower().encode("utf-8")).rstrip(b"=")
+    return _signer().sign(f"{studio_id}-".encode("ascii") + address).decode("ascii")
+
+
+def _read_compact(token):
+    studio_id, address = _signer().unsign(token).decode("ascii").split("-", 1)
+    padded = address + "=" * (-len(address) % 4)
+    return int(studio_id), base64.urlsafe_b64decode(padded).decode("utf-8")
 
 
 def read_unsubscribe_token(token):
     """(studio_id, email) or None for a token that was not made by us."""
     try:
+        if token[:1].isdigit():  # a compact token; older ones are base64 JSON ("W...")
+            return _read_compact(token)
         studio_id, email = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError):
+    except (BadSignature, ValueError, TypeError, UnicodeDecodeError, binascii.Error):
         return None
     return int(studio_id), str(email)
 

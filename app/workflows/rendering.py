@@ -6,7 +6,7 @@ substitutes a recipient's values (escaped in HTML) into those strings.
 """
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import css_inline
 import inscriptis
@@ -15,8 +15,9 @@ from flask_babel import force_locale
 from inscriptis.model.config import ParserConfig
 from markupsafe import Markup
 
+from app.mailing.placeholders import Template
 from app.workflows.sanitize import sanitize
-from app.workflows.variables import substitute, variables_in
+from app.workflows.variables import variables_in
 
 _TEXT_CONFIG = ParserConfig(display_links=True)
 
@@ -27,6 +28,11 @@ class PreparedEmail:
     html: str
     text: str
     variables: tuple[str, ...]
+
+    @cached_property
+    def templates(self):
+        """(subject, html, text) split at their placeholders, for ``personalize``."""
+        return Template(self.subject), Template(self.html), Template(self.text)
 
 
 def _prepare(subject, body_html, studio_name, language):
@@ -57,7 +63,8 @@ def _one_line(value):
 
 def personalize(prepared: PreparedEmail, values):
     """(subject, html, text) for one recipient. Header values never carry a line break."""
-    subject_values = {name: _one_line(value) for name, value in values.items()}
-    subject = _one_line(substitute(prepared.subject, subject_values, html=False))
-    return (subject, substitute(prepared.html, values, html=True),
-            substitute(prepared.text, values, html=False))
+    subject_template, html_template, text_template = prepared.templates
+    subject_values = {name: _one_line(values[name]) for name in subject_template.names
+                      if name in values}
+    return (_one_line(subject_template.fill(subject_values, html=False)),
+            html_template.fill(values, html=True), text_template.fill(values, html=False))

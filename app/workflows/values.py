@@ -8,6 +8,11 @@ from app.shop.models import DiscountKind
 from app.shop.money import format_money
 from app.urls import external_url_with
 
+# The variables written differently per language (dates, amounts).
+LOCALE_VARIABLES = frozenset({"sale_start_date", "sale_end_date", "archive_date",
+                              "promotion_discount", "promotion_end_date", "cart_total",
+                              "order_total"})
+
 
 def _local_date(moment, studio, language=None):
     """A date in the studio's timezone, in the current locale (the caller forces the client's)."""
@@ -37,31 +42,49 @@ def client_link(client, gallery, next_page=None):
     return clients.sign_in_url(client, gallery, next_page=next_page)
 
 
+class _For:
+    """Everything a variable may be computed from, for one recipient."""
+
+    __slots__ = ("studio", "gallery", "client", "language", "promotion", "order",
+                 "cart_total_minor")
+
+    def __init__(self, studio, gallery, client, language, promotion, order, cart_total_minor):
+        self.studio, self.gallery, self.client, self.language = studio, gallery, client, language
+        self.promotion, self.order, self.cart_total_minor = promotion, order, cart_total_minor
+
+
+def _date(moment, r):
+    return _local_date(moment, r.studio, r.language)
+
+
+# Made once, not per recipient: the tick computes these for thousands of messages.
+PRODUCERS = {
+    "client_name": lambda r: r.client.name,
+    "client_email": lambda r: r.client.email,
+    "gallery_title": lambda r: r.gallery.title,
+    "gallery_link": lambda r: client_link(r.client, r.gallery),
+    "sale_start_date": lambda r: _date(r.gallery.sale_starts_at, r),
+    "sale_end_date": lambda r: _date(r.gallery.sale_ends_at, r),
+    "archive_date": lambda r: _date(r.gallery.archives_at, r),
+    "promotion_name": lambda r: r.promotion.name if r.promotion else "",
+    "promotion_discount": lambda r: (promotion_discount_text(r.promotion, r.studio, r.language)
+                                     if r.promotion else ""),
+    "promotion_end_date": lambda r: _date(r.promotion.ends_at if r.promotion else None, r),
+    "cart_link": lambda r: client_link(r.client, r.gallery, next_page="cart"),
+    "cart_total": lambda r: (format_money(r.cart_total_minor, r.studio.currency, r.language)
+                             if r.cart_total_minor is not None else ""),
+    "order_number": lambda r: r.order.number if r.order else "",
+    "order_total": lambda r: (format_money(r.order.total_minor, r.order.currency, r.language)
+                              if r.order else ""),
+    "order_link": lambda r: client_link(r.client, r.gallery, next_page="orders"),
+    "studio_name": lambda r: r.studio.name,
+    "studio_email": lambda r: r.studio.email,
+    "unsubscribe_link": lambda r: unsubscribe_url(r.studio.id, r.client.email),
+}
+
+
 def recipient_values(needed, *, studio, gallery, client, language, promotion=None, order=None,
                      cart_total_minor=None):
     """The values of the variables in ``needed`` for this recipient."""
-    producers = {
-        "client_name": lambda: client.name,
-        "client_email": lambda: client.email,
-        "gallery_title": lambda: gallery.title,
-        "gallery_link": lambda: client_link(client, gallery),
-        "sale_start_date": lambda: _local_date(gallery.sale_starts_at, studio, language),
-        "sale_end_date": lambda: _local_date(gallery.sale_ends_at, studio, language),
-        "archive_date": lambda: _local_date(gallery.archives_at, studio, language),
-        "promotion_name": lambda: promotion.name if promotion else "",
-        "promotion_discount": lambda: (promotion_discount_text(promotion, studio, language)
-                                       if promotion else ""),
-        "promotion_end_date": lambda: _local_date(promotion.ends_at if promotion else None,
-                                                  studio, language),
-        "cart_link": lambda: client_link(client, gallery, next_page="cart"),
-        "cart_total": lambda: (format_money(cart_total_minor, studio.currency, language)
-                               if cart_total_minor is not None else ""),
-        "order_number": lambda: order.number if order else "",
-        "order_total": lambda: (format_money(order.total_minor, order.currency, language)
-                                if order else ""),
-        "order_link": lambda: client_link(client, gallery, next_page="orders"),
-        "studio_name": lambda: studio.name,
-        "studio_email": lambda: studio.email,
-        "unsubscribe_link": lambda: unsubscribe_url(studio.id, client.email),
-    }
-    return {name: producers[name]() for name in needed if name in producers}
+    recipient = _For(studio, gallery, client, language, promotion, order, cart_total_minor)
+    return {name: PRODUCERS[name](recipient) for name in needed if name in PRODUCERS}
