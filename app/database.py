@@ -115,3 +115,14 @@ def insert_ignoring_conflicts(table):
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
     module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     return module.insert(table).on_conflict_do_nothing()
+
+
+def refresh_planner_statistics():
+    """Let SQLite's query planner know the tables' sizes (``ANALYZE``, sampled so it takes
+    milliseconds at any size). Without statistics it starts the tick's range queries from the
+    wrong table: at 10,000 galleries each then reads them all (5 ms instead of 0.2 ms).
+    PostgreSQL's autovacuum keeps its own statistics; nothing to do there."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return
+    db.session.execute(sa.text("PRAGMA analysis_limit=400"))
+    db.session.execute(sa.text("ANALYZE"))

@@ -1,7 +1,8 @@
 """The campaign tick, trigger by trigger: move `now` across the due time and check each message
 is queued once, at the right minute, to the right people."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -323,3 +324,51 @@ def test_timeline_shows_upcoming_sent_and_missed_and_missed_can_be_sent_now(scho
     assert again.counts["missed"] == 2 and again.counts["sent"] == 1
     assert send_missed(school.gallery, missed.email_id, missed.kind, missed.occurrence_id,
                        late) is None  # already sent: nothing twice
+
+
+def test_sqlite_planner_statistics_are_refreshed_hourly_by_the_tick(school, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's autovacuum keeps its own statistics")
+    from app.workflows.engine import STATISTICS
+    from app.workflows.models import EngineState
+
+    def stat_rows():
+        return db.session.execute(sa.text("SELECT count(*) FROM sqlite_stat1")).scalar()
+
+    def mark():
+        db.session.expire_all()
+        return db.session.get(EngineState, STATISTICS).value
+
+    run_tick(SALE_START)
+    assert stat_rows() > 0 and mark() == SALE_START
+    db.session.execute(sa.text("DELETE FROM sqlite_stat1"))
+    db.session.commit()
+    run_tick(SALE_START + timedelta(minutes=59))
+    assert stat_rows() == 0 and mark() == SALE_START  # not again within the hour
+    run_tick(SALE_START + timedelta(hours=1, minutes=1))
+    assert stat_rows() > 0 and mark() == SALE_START + timedelta(hours=1, minutes=1)
+
+
+def test_a_window_of_several_days_finds_every_occurrence_in_it(school):
+    workflow = make_workflow(school.studio, emails=[dict(
+        trigger=Trigger.REGISTRATION, rule=Rule.DAYS_AFTER, days=1, send_time=time(9, 0))])
+    assign(workflow, school.gallery)
+    late = [factories.make_client(school.studio, email=f"late{i}@example.com",
+                                  gallery=school.gallery,
+                                  registered_at=SALE_START + timedelta(days=i)) for i in range(5)]
+    db.session.commit()
+    found = due_occurrences(SALE_START, SALE_START + timedelta(days=7))
+    assert sorted(d.client_id for d in found) == sorted(client.id for client in late)
+    assert [d.due_at.astimezone(ZoneInfo("Europe/Paris")).hour for d in found] == [9] * 5
+
+
+def test_range_slots_keep_the_query_shape_and_never_drop_a_range():
+    from app.workflows.engine import _range_slots
+
+    ranges = [(utc(2027, 1, day), utc(2027, 1, day, 12)) for day in range(1, 6)]
+    assert _range_slots(None) == ()
+    assert len(_range_slots(ranges[:1])) == len(_range_slots(ranges[:2])) == 2
+    assert len(_range_slots(ranges[:3])) == 4 and len(_range_slots(ranges)) == 8
+    padded = _range_slots(ranges)
+    assert padded[:5] == tuple(ranges)
+    assert all(low == high for low, high in padded[5:])  # empty: they match nothing

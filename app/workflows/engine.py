@@ -15,7 +15,7 @@ import gc
 from collections import Counter, defaultdict
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from functools import lru_cache
 from itertools import islice
@@ -25,7 +25,11 @@ from flask import current_app
 from flask_babel import force_locale
 
 from app.accounts.models import Studio
-from app.database import insert_ignoring_conflicts, writer_transactions
+from app.database import (
+    insert_ignoring_conflicts,
+    refresh_planner_statistics,
+    writer_transactions,
+)
 from app.extensions import db
 from app.galleries.models import Client, Gallery, GalleryStatus, Registration
 from app.mailing.models import MailKind, Suppression
@@ -128,16 +132,15 @@ def _combinations(gallery_id=None):
     return db.session.execute(query).all()
 
 
-@lru_cache(maxsize=4096)
-def _candidate_query(trigger, rule, days, send_time, timezone, range_count, by_gallery,
+def _candidate_query(index, trigger, rule, days, send_time, timezone, range_count, by_gallery,
                      skip_processed):
-    """The occurrences of one combination, with its window ranges (``low_N``/``high_N``) and
-    gallery as parameters: built once per shape, so that a tick with nothing due costs the
-    queries' execution, not their construction."""
+    """The occurrences of one combination (the ``index``-th of its query), with its window
+    ranges (``c{index}_low_N``/``_high_N``) and the gallery as parameters."""
     source = SOURCES[Trigger(trigger)]
     client_column = source.client_id if source.client_id is not None else sa.null()
     query = (
-        sa.select(WorkflowEmail.id, source.id, source.at, source.gallery_id, client_column)
+        sa.select(sa.literal_column(str(index), sa.Integer), WorkflowEmail.id, source.id,
+                  source.at, source.gallery_id, client_column)
         .select_from(source.id.table)
         .join(GalleryWorkflow, GalleryWorkflow.gallery_id == source.gallery_id)
         .join(WorkflowEmail, WorkflowEmail.workflow_id == GalleryWorkflow.workflow_id)
@@ -151,9 +154,9 @@ def _candidate_query(trigger, rule, days, send_time, timezone, range_count, by_g
     if range_count:
         at_type = source.at.type
         query = query.where(sa.or_(*[
-            sa.and_(source.at >= sa.bindparam(f"low_{index}", type_=at_type),
-                    source.at < sa.bindparam(f"high_{index}", type_=at_type))
-            for index in range(range_count)]))
+            sa.and_(source.at >= sa.bindparam(f"c{index}_low_{number}", type_=at_type),
+                    source.at < sa.bindparam(f"c{index}_high_{number}", type_=at_type))
+            for number in range(range_count)]))
     if by_gallery:
         query = query.where(source.gallery_id == sa.bindparam("gallery_id"))
     if skip_processed:
@@ -164,31 +167,67 @@ def _candidate_query(trigger, rule, days, send_time, timezone, range_count, by_g
     return query
 
 
-def _candidates(combination, ranges, gallery_id, skip_processed):
-    query = _candidate_query(*combination, len(ranges or ()), gallery_id is not None,
-                             skip_processed)
-    parameters = {"gallery_id": gallery_id} if gallery_id is not None else {}
-    for index, (low, high) in enumerate(ranges or ()):
-        parameters[f"low_{index}"], parameters[f"high_{index}"] = low, high
-    return db.session.execute(query, parameters).all()
+@lru_cache(maxsize=256)
+def _candidates_query(shapes, by_gallery, skip_processed):
+    """One UNION ALL over the combinations' queries (``shapes``: (combination, range count)):
+    one round trip for a tick. Built once per shape, so that a tick with nothing due costs the
+    query's execution, not its construction."""
+    return sa.union_all(*[
+        _candidate_query(index, *combination, range_count, by_gallery, skip_processed)
+        for index, (combination, range_count) in enumerate(shapes)])
+
+
+COMBINATIONS_PER_QUERY = 100  # SQLite allows 500 terms in a compound SELECT
+# An empty range, for the unused slots below.
+_NOTHING = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2000, 1, 1, tzinfo=UTC))
+
+
+def _range_slots(ranges):
+    """Ranges padded with empty ones to 2, 4, 8...: most ticks then have the same query shape
+    as the last one, and building and compiling a new one costs a quarter of a second."""
+    if ranges is None:
+        return ()
+    slots = 2
+    while slots < len(ranges):
+        slots *= 2
+    return tuple(ranges) + (_NOTHING,) * (slots - len(ranges))
+
+
+def _candidates(combination_ranges, gallery_id, skip_processed):
+    """Yield (combination, row) for every occurrence of these (combination, ranges)."""
+    padded = [(combination, _range_slots(ranges)) for combination, ranges in combination_ranges]
+    for start in range(0, len(padded), COMBINATIONS_PER_QUERY):
+        chunk = padded[start:start + COMBINATIONS_PER_QUERY]
+        shapes = tuple((tuple(combination), len(ranges)) for combination, ranges in chunk)
+        parameters = {"gallery_id": gallery_id} if gallery_id is not None else {}
+        for index, (_combination, ranges) in enumerate(chunk):
+            for number, (low, high) in enumerate(ranges):
+                parameters[f"c{index}_low_{number}"] = low
+                parameters[f"c{index}_high_{number}"] = high
+        query = _candidates_query(shapes, gallery_id is not None, skip_processed)
+        for index, *row in db.session.execute(query, parameters):
+            yield chunk[index][0], row
 
 
 def due_occurrences(window_start=None, window_end=None, gallery_id=None, skip_processed=True):
     """Every (email, occurrence) due in (window_start, window_end] (or at any time when no
     window is given), for all galleries or one."""
-    found = []
+    combination_ranges = []
     for combination in _combinations(gallery_id):
-        trigger, rule, days, send_time, timezone = combination
+        _trigger, rule, days, send_time, timezone = combination
         ranges = None
         if window_start is not None:
             ranges = occurrence_ranges(rule, days, send_time, timezone, window_start, window_end)
-        for email_id, occurrence_id, at, gallery, client in _candidates(
-                combination, ranges, gallery_id, skip_processed):
-            due = due_at(rule, days, send_time, at, timezone)
-            if window_start is not None and not window_start < due <= window_end:
-                continue
-            found.append(DueOccurrence(email_id, trigger, SOURCES[Trigger(trigger)].kind,
-                                       occurrence_id, at, gallery, client, due))
+        combination_ranges.append((combination, ranges))
+    found = []
+    for combination, (email_id, occurrence_id, at, gallery, client) in _candidates(
+            combination_ranges, gallery_id, skip_processed):
+        trigger, rule, days, send_time, timezone = combination
+        due = due_at(rule, days, send_time, at, timezone)
+        if window_start is not None and not window_start < due <= window_end:
+            continue
+        found.append(DueOccurrence(email_id, trigger, SOURCES[Trigger(trigger)].kind,
+                                   occurrence_id, at, gallery, client, due))
     return sorted(found, key=lambda item: (item.due_at, item.email_id, item.occurrence_id))
 
 
@@ -486,6 +525,23 @@ def _advance_watermark(now):
         .execution_options(synchronize_session=False))
 
 
+STATISTICS = "planner_statistics"
+STATISTICS_EVERY = timedelta(hours=1)
+
+
+def _refresh_statistics_hourly(now):
+    """Tables grow all the time; the planner's picture of them is refreshed once an hour, by
+    whichever tick comes first."""
+    mark = db.session.scalar(sa.select(EngineState.value).where(EngineState.key == STATISTICS))
+    if mark is not None and mark <= now < mark + STATISTICS_EVERY:
+        return
+    refresh_planner_statistics()
+    db.session.execute(insert_ignoring_conflicts(EngineState.__table__).values(
+        key=STATISTICS, value=now))
+    db.session.execute(sa.update(EngineState).where(EngineState.key == STATISTICS)
+                       .values(value=now).execution_options(synchronize_session=False))
+
+
 def tick(now, dry_run=False):
     """Queue every workflow email that fell due since the last tick (at most the catch-up
     window before ``now``). Flushes only.
@@ -495,6 +551,8 @@ def tick(now, dry_run=False):
     starts as a writer: it reads, then inserts, while other processes may be writing.
     """
     with writer_transactions():
+        if not dry_run:
+            _refresh_statistics_hourly(now)
         due = due_occurrences(window_start(now), now)
         result = queue_occurrences(due, now, dry_run=dry_run)
         if not dry_run:
