@@ -1,7 +1,8 @@
 """Time the dispatcher: send 10,000 queued campaign messages (MIME building included) to an
 SMTP sink in another process, against the floor: a bare smtplib loop sending prebuilt bytes over
 one reused connection to the same sink. Then again with several dispatcher processes.
-Prints the figures; asserts nothing. Usage (from the project root): .venv/bin/python -m bench.dispatch [--db postgresql]
+Prints the figures; asserts nothing.
+Usage (from the project root): .venv/bin/python -m bench.dispatch [--db postgresql]
 """
 
 import multiprocessing
@@ -46,7 +47,7 @@ def queue_campaign(count):
                           timezone="Europe/Paris", currency="EUR", language="en", created_at=NOW))
     db.session.flush()
     email = TEMPLATES["school"].emails[0]
-    prepared = prepare(str(email.subject), render_body(email.body_html), "Northlight", "en")
+    prepared = prepare(str(email.subject), render_body(email.body_html), "en")
     rows = []
     for index in range(count):
         values = {"client_name": f"Parent {index}", "gallery_title": "Riverside Primary",

@@ -6,7 +6,8 @@ carts and 2,000 workflows copied from the shipped templates, then times:
   (b) a tick that queues 10,000 emails (10,000 clients registering in the last minutes into
       galleries whose workflow greets new registrations at once),
   (c) the floor: a plain bulk insert of 10,000 outbox rows of the same size.
-Prints the figures; asserts nothing. Usage (from the project root): .venv/bin/python -m bench.tick [--db postgresql] [--scale 0.1]
+Prints the figures; asserts nothing.
+Usage (from the project root): .venv/bin/python -m bench.tick [--db postgresql] [--scale 0.1]
 """
 
 import random

@@ -352,7 +352,7 @@ def test_sqlite_planner_statistics_are_refreshed_hourly_by_the_tick(school, data
 def test_a_window_of_several_days_finds_every_occurrence_in_it(school):
     workflow = make_workflow(school.studio, emails=[dict(
         trigger=Trigger.REGISTRATION, rule=Rule.DAYS_AFTER, days=1, send_time=time(9, 0))])
-    assign(workflow, school.gallery)
+    assign(school.gallery, workflow)
     late = [factories.make_client(school.studio, email=f"late{i}@example.com",
                                   gallery=school.gallery,
                                   registered_at=SALE_START + timedelta(days=i)) for i in range(5)]
@@ -372,3 +372,22 @@ def test_range_slots_keep_the_query_shape_and_never_drop_a_range():
     padded = _range_slots(ranges)
     assert padded[:5] == tuple(ranges)
     assert all(low == high for low, high in padded[5:])  # empty: they match nothing
+
+
+def test_studios_sharing_a_template_each_sign_with_their_own_name(school, other_owner):
+    """Copies of one template are laid out once (the layout holds %studio_name%), yet every
+    message names its own studio, escaped in HTML."""
+    school.studio.name = "Northlight & Co"
+    theirs = factories.make_gallery(other_owner.studio, title="Their school",
+                                    sale_starts_at=SALE_START, sale_ends_at=SALE_END,
+                                    archives_at=ARCHIVE)
+    factories.make_client(other_owner.studio, email="their.parent@example.com", gallery=theirs,
+                          registered_at=SALE_START - timedelta(days=1))
+    for studio, gallery in ((school.studio, school.gallery), (other_owner.studio, theirs)):
+        assign(gallery, make_workflow(studio, emails=[dict(trigger=Trigger.SALE_START)]))
+    run_tick(SALE_START)
+    by_studio = {message.studio_id: message for message in queued()}
+    ours, other = by_studio[school.studio.id], by_studio[other_owner.studio.id]
+    assert "Northlight &amp; Co" in ours.html and "Northlight & Co" in ours.text
+    assert other_owner.studio.name in other.html and "Northlight" not in other.html
+    assert not any("%studio_name%" in part for part in (ours.html, ours.text, other.html))

@@ -81,7 +81,7 @@ def render_for_preview(email, studio, gallery=None):
     sample values for whatever the real data cannot give (no promotion yet, no order...)."""
     gallery, client = sample_recipient(email.workflow, gallery)
     language = (client.language if client else None) or studio.language
-    prepared = prepare(email.subject, email.body_html, studio.name, language)
+    prepared = prepare(email.subject, email.body_html, language)
     real = _real_values(prepared.variables, studio, gallery, client, language) if gallery else {}
     values = sample_values() | {"studio_name": studio.name, "studio_email": studio.email} | real
     subject, html, text = personalize(prepared, values)

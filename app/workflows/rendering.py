@@ -1,7 +1,7 @@
 """Rendering a workflow email: the per-template work once, the per-recipient work small.
 
 ``prepare`` sanitizes the body, lays it out, inlines the CSS and writes the text part, keeping
-the %variables% as placeholders; it is cached per email version. ``personalize`` only
+the %variables% as placeholders; it is cached by content. ``personalize`` only
 substitutes a recipient's values (escaped in HTML) into those strings.
 """
 
@@ -35,26 +35,26 @@ class PreparedEmail:
         return Template(self.subject), Template(self.html), Template(self.text)
 
 
-def _prepare(subject, body_html, studio_name, language):
+# The layout names the studio through the %studio_name% variable, not its value: copies of the
+# same template (most studios start from the shipped ones) then share one preparation.
+_STUDIO_NAME = "%studio_name%"
+
+
+def _prepare(subject, body_html, language):
     body = sanitize(body_html)
     with force_locale(language):
         html = render_template("email/campaign.html", body=Markup(body), subject=subject,
-                               studio_name=studio_name, language=language)
+                               studio_name=_STUDIO_NAME, language=language)
     html = css_inline.inline(html)
     text = inscriptis.get_text(html, _TEXT_CONFIG).strip() + "\n"
     return PreparedEmail(subject, html, text, tuple(variables_in(subject + html + text)))
 
 
-@lru_cache(maxsize=512)
-def _prepare_cached(cache_key, subject, body_html, studio_name, language):
-    return _prepare(subject, body_html, studio_name, language)
-
-
-def prepare(subject, body_html, studio_name, language, cache_key=None):
-    """The email with placeholders; ``cache_key`` (e.g. email id and version) enables caching."""
-    if cache_key is None:
-        return _prepare(subject, body_html, studio_name, language)
-    return _prepare_cached(cache_key, subject, body_html, studio_name, language)
+@lru_cache(maxsize=1024)
+def prepare(subject, body_html, language):
+    """The email laid out with its %variables% as placeholders (always %studio_name%), cached by
+    content: every copy of a template in a language is prepared once."""
+    return _prepare(subject, body_html, language)
 
 
 def _one_line(value):
