@@ -39,8 +39,11 @@ def register_sqlite_pragmas():
 
     @sa.event.listens_for(sa.Engine, "begin")
     def _on_begin(connection):
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # each statement is its own transaction (see ``autocommit_connection``)
         if connection.dialect.name == "sqlite":
-            mode = connection.get_execution_options().get(
+            mode = options.get(
                 "sqlite_begin", "IMMEDIATE" if _sqlite_writer.get() else "DEFERRED")
             connection.exec_driver_sql(f"BEGIN {mode}")
 
@@ -77,6 +80,12 @@ def _remember_flush(session, _context):
 def _forget_flush(session, transaction):
     if transaction.parent is None:
         session.info.pop("flushed", None)
+
+
+def autocommit_connection():
+    """A connection where every statement commits by itself: for one-statement writes in a hot
+    loop (the dispatcher's outcomes), without a BEGIN and a COMMIT around each."""
+    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
 @contextmanager

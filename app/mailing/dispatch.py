@@ -11,14 +11,20 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.utils import formataddr, parseaddr
+from email.utils import parseaddr
+from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.database import begin_write, insert_ignoring_conflicts, writer_transactions
+from app.database import (
+    autocommit_connection,
+    begin_write,
+    insert_ignoring_conflicts,
+    writer_transactions,
+)
 from app.extensions import db
 from app.mailing import wire
 from app.mailing.models import MailKind, MailState, OutboxMessage, StudioMailState, Suppression
@@ -166,9 +172,10 @@ _MARK_SENT = (sa.update(OutboxMessage.__table__)
                       last_error=None, attempts=OutboxMessage.__table__.c.attempts + 1))
 
 
-def _record_sent(row, now):
-    """Mark one row sent with a single UPDATE (the hot path: no ORM flush per message)."""
-    db.session.connection().execute(_MARK_SENT, {"row_id": row.id, "sent_now": now})
+def _record_sent(outcomes, row, now):
+    """Mark one row sent with a single UPDATE that commits by itself (the hot path: no ORM
+    flush, no BEGIN/COMMIT around it, per message)."""
+    outcomes.execute(_MARK_SENT, {"row_id": row.id, "sent_now": now})
     # Keep the loaded row in step without a flush: it is only read from now on.
     set_committed_value(row, "state", MailState.SENT)
     set_committed_value(row, "sent_at", now)
@@ -228,7 +235,7 @@ def _record_failure(row, failure, now, result):
 
 def message_bytes(row, now):
     """The row's message on the wire (see wire.py); ``now`` is its Date."""
-    to = formataddr((row.recipient_name, row.recipient)) if row.recipient_name else row.recipient
+    to = (row.recipient_name or "", row.recipient)  # a mailbox: no need to parse it again
     return wire.message_bytes(sender=row.sender, to=to, subject=row.subject, html=row.html,
                               text=row.text, message_id=row.message_id, sent_at=now,
                               reply_to=row.reply_to, cc=row.cc or None, headers=row.headers,
@@ -241,7 +248,13 @@ def _recipients(row):
 
 
 def _envelope_sender(row):
-    return parseaddr(row.sender)[1]
+    return _address_of(row.sender)
+
+
+@lru_cache(maxsize=1024)
+def _address_of(sender):
+    """A batch has one sender: parse it once, not twice per message."""
+    return parseaddr(sender)[1]
 
 
 def settings_for_studio(studio_id):
@@ -261,10 +274,25 @@ def _send_batch(studio_id, rows, now, result):
         result.errors.append(str(failure))
         db.session.commit()
         return
+    # The session must not hold SQLite's write lock while ``outcomes`` records each sending.
+    db.session.commit()
+    with autocommit_connection() as outcomes:
+        _send_rows(connection, outcomes, rows, now, result)
+
+
+def _send_rows(connection, outcomes, rows, now, result):
+    upcoming = {}  # row id: its bytes, built while the server was busy with the previous one
+
+    def build(row):
+        upcoming[row.id] = message_bytes(row, now)
+
     try:
         for index, row in enumerate(rows):
+            following = rows[index + 1] if index + 1 < len(rows) else None
+            data = upcoming.pop(row.id, None) or message_bytes(row, now)
             try:
-                connection.send(_envelope_sender(row), _recipients(row), message_bytes(row, now))
+                connection.send(_envelope_sender(row), _recipients(row), data,
+                                meanwhile=(lambda row=following: build(row)) if following else None)
             except SendFailure as failure:
                 verdict = _record_failure(row, failure, now, result)
                 db.session.commit()
@@ -276,11 +304,10 @@ def _send_batch(studio_id, rows, now, result):
                 if connection.smtp is None:
                     connection.open()
                 continue
-            if index + 1 < len(rows):  # overlap: the server reads MAIL FROM while we commit
-                connection.announce(_envelope_sender(rows[index + 1]))
-            _record_sent(row, now)
+            if following is not None:  # overlap: the server reads MAIL FROM while we commit
+                connection.announce(_envelope_sender(following))
+            _record_sent(outcomes, row, now)
             result.sent += 1
-            db.session.commit()
     except SendFailure as failure:  # reconnecting failed
         remaining = [row for row in rows if row.state == MailState.SENDING]
         for row in remaining:

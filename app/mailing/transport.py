@@ -24,6 +24,17 @@ from flask_mail import Mail
 mail = Mail()
 
 
+# An address smtplib would quote as it is: skip its parser (a dispatcher quotes two per message).
+_PLAIN_ADDRESS = re.compile(r"[^\s<>()\",;:\\\[\]@]+@[^\s<>()\",;:\\\[\]@]+")
+
+
+def quote_address(address):
+    """``smtplib.quoteaddr``, without parsing a plain ``local@domain``."""
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
+
+
 class HeaderInjectionError(ValueError):
     """A header value carried a line break."""
 
@@ -171,14 +182,17 @@ class SmtpConnection:
         if self.smtp is None or not sender.isascii():
             return
         try:
-            self.smtp.putcmd("mail", f"FROM:{smtplib.quoteaddr(sender)}")
+            self.smtp.putcmd("mail", f"FROM:{quote_address(sender)}")
         except OSError:
             self.close()
             return
         self._announced = sender
 
-    def send(self, sender, recipients, data: bytes):
-        """Send one message's bytes (CRLF line ends). Raises ``SendFailure``."""
+    def send(self, sender, recipients, data: bytes, meanwhile=None):
+        """Send one message's bytes (CRLF line ends). Raises ``SendFailure``.
+
+        ``meanwhile`` is called once the message is sent, while the server takes it in and
+        before its reply is read: the dispatcher builds the next message then."""
         smtp = self.smtp
         announced, self._announced = self._announced, None
         try:
@@ -188,9 +202,11 @@ class SmtpConnection:
                 if announced is not None:  # announced another sender: drop that transaction
                     smtp.getreply()
                     smtp.rset()
-                self._expect(smtp.mail(sender), (250,), "mail")
+                self._expect(smtp.docmd("mail", f"FROM:{quote_address(sender)}"), (250,),
+                             "mail")
             for recipient in recipients:
-                self._expect(smtp.rcpt(recipient), (250, 251), "rcpt")
+                self._expect(smtp.docmd("rcpt", f"TO:{quote_address(recipient)}"), (250, 251),
+                             "rcpt")
             self._expect(smtp.docmd("data"), (354,), "data")
         except SendFailure:
             self._reset()
@@ -198,9 +214,9 @@ class SmtpConnection:
         except (OSError, smtplib.SMTPException) as error:
             self.close()
             raise SendFailure("connection", None, f"{type(error).__name__}: {error}") from error
-        self._send_body(data)
+        self._send_body(data, meanwhile)
 
-    def _send_body(self, data):
+    def _send_body(self, data, meanwhile=None):
         """Dot-stuff, send the final dot, and read the reply: what happens after the dot is
         ambiguous when the reply never comes."""
         body = re.sub(rb"(?m)^\.", b"..", data)
@@ -211,6 +227,8 @@ class SmtpConnection:
         except (OSError, smtplib.SMTPException) as error:
             self.close()
             raise SendFailure("body", None, f"{type(error).__name__}: {error}") from error
+        if meanwhile is not None:
+            meanwhile()
         try:
             code, reply = self.smtp.getreply()
         except (OSError, smtplib.SMTPException) as error:

@@ -64,6 +64,20 @@ def _qp(text):
 ADDRESS_HEADERS = {"from", "to", "cc", "reply-to", "sender"}
 
 
+def encode_mailbox_header(name, display_name, address):
+    """``To: Name <address>`` for one known mailbox: formatted, not parsed again."""
+    if "\r" in display_name + address or "\n" in display_name + address:
+        raise ValueError(f"line break in header {name}")
+    return f"{name}: {formataddr((display_name, address), charset='utf-8')}\r\n"
+
+
+def _address_header(name, value):
+    """An address header from a string (parsed) or a (display name, address) mailbox."""
+    if isinstance(value, tuple):
+        return encode_mailbox_header(name, *value)
+    return encode_address_header(name, value)
+
+
 def _filename_parameter(key, filename):
     """name="x.pdf", or RFC 2231 (name*=utf-8''...) for a name that is not plain ASCII."""
     if filename.isascii():
@@ -85,7 +99,8 @@ def _attachment_part(boundary, filename, content_type, data):
 
 def message_bytes(*, sender, to, subject, html, text, message_id, sent_at, reply_to=None,
                   cc=None, headers=None, attachments=()):
-    """The complete message as bytes, ready for SMTP DATA. ``attachments`` are
+    """The complete message as bytes, ready for SMTP DATA. ``to`` is an address list or one
+    (display name, address) mailbox; ``attachments`` are
     (filename, content type, bytes): the message becomes multipart/mixed around the text and
     HTML alternatives."""
     if attachments:
@@ -115,7 +130,7 @@ def _with_attachments(attachments, **values):
 def _alternative(*, sender, to, subject, html, text, message_id, sent_at, reply_to=None,
                  cc=None, headers=None):
     boundary = f"=_ps_{uuid.uuid4().hex}"
-    head = [encode_address_header("From", sender), encode_address_header("To", to)]
+    head = [encode_address_header("From", sender), _address_header("To", to)]
     if cc:
         head.append(encode_address_header("Cc", cc))
     if reply_to:
