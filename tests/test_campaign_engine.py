@@ -391,3 +391,18 @@ def test_studios_sharing_a_template_each_sign_with_their_own_name(school, other_
     assert "Northlight &amp; Co" in ours.html and "Northlight & Co" in ours.text
     assert other_owner.studio.name in other.html and "Northlight" not in other.html
     assert not any("%studio_name%" in part for part in (ours.html, ours.text, other.html))
+
+
+def test_gallery_wide_and_per_client_triggers_are_read_in_one_query(school):
+    """Archiving emails (no client) and a registration email (a client) come from one
+    UNION ALL: their client columns must agree in type, on PostgreSQL too (two untyped NULLs
+    first make it take the column for text)."""
+    workflow = make_workflow(school.studio, emails=[
+        dict(trigger=Trigger.ARCHIVE, rule=Rule.DAYS_BEFORE, days=1, send_time=time(9, 0)),
+        dict(trigger=Trigger.ARCHIVE), dict(trigger=Trigger.REGISTRATION)])
+    assign(school.gallery, workflow)
+    newcomer = factories.make_client(school.studio, email="new@example.com",
+                                     gallery=school.gallery, registered_at=SALE_START)
+    found = due_occurrences(SALE_START - timedelta(minutes=1), ARCHIVE)
+    assert sorted((d.trigger, d.client_id or 0) for d in found) == [
+        (Trigger.ARCHIVE, 0), (Trigger.ARCHIVE, 0), (Trigger.REGISTRATION, newcomer.id)]

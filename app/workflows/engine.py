@@ -123,7 +123,8 @@ def _combinations(gallery_id=None):
                        WorkflowEmail.send_time, Studio.timezone)
              .join(Workflow, Workflow.id == WorkflowEmail.workflow_id)
              .join(Studio, Studio.id == Workflow.studio_id)
-             .distinct())
+             .distinct().order_by(WorkflowEmail.trigger, WorkflowEmail.rule, WorkflowEmail.days,
+                                  WorkflowEmail.send_time, Studio.timezone))
     if gallery_id is None:
         query = query.where(sa.exists().where(GalleryWorkflow.workflow_id == Workflow.id))
     else:
@@ -137,7 +138,10 @@ def _candidate_query(index, trigger, rule, days, send_time, timezone, range_coun
     """The occurrences of one combination (the ``index``-th of its query), with its window
     ranges (``c{index}_low_N``/``_high_N``) and the gallery as parameters."""
     source = SOURCES[Trigger(trigger)]
-    client_column = source.client_id if source.client_id is not None else sa.null()
+    # A typed NULL: PostgreSQL would otherwise take a gallery-wide branch's NULL for text and
+    # refuse the union with a per-client branch's integer.
+    client_column = (source.client_id if source.client_id is not None
+                     else sa.cast(sa.null(), sa.Integer))
     query = (
         sa.select(sa.literal_column(str(index), sa.Integer), WorkflowEmail.id, source.id,
                   source.at, source.gallery_id, client_column)
