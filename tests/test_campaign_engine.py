@@ -406,3 +406,26 @@ def test_gallery_wide_and_per_client_triggers_are_read_in_one_query(school):
     found = due_occurrences(SALE_START - timedelta(minutes=1), ARCHIVE)
     assert sorted((d.trigger, d.client_id or 0) for d in found) == [
         (Trigger.ARCHIVE, 0), (Trigger.ARCHIVE, 0), (Trigger.REGISTRATION, newcomer.id)]
+
+
+def test_one_email_setting_in_two_timezones_goes_at_each_studios_local_time(school, other_owner):
+    """Paris and New York studios share '1 day after registration at 09:00': the tick reads
+    both timezones' occurrences in one branch and sends each at its own 09:00."""
+    theirs = factories.make_gallery(other_owner.studio, title="Their school",
+                                    sale_starts_at=SALE_START, sale_ends_at=SALE_END,
+                                    archives_at=ARCHIVE)
+    registered = utc(2027, 3, 2, 12, 0)  # 13:00 in Paris, 07:00 in New York
+    ours = factories.make_client(school.studio, email="paris@example.com",
+                                 gallery=school.gallery, registered_at=registered)
+    other = factories.make_client(other_owner.studio, email="ny@example.com", gallery=theirs,
+                                  registered_at=registered)
+    for studio, gallery in ((school.studio, school.gallery), (other_owner.studio, theirs)):
+        assign(gallery, make_workflow(studio, emails=[dict(
+            trigger=Trigger.REGISTRATION, rule=Rule.DAYS_AFTER, days=1, send_time="09:00")]))
+    paris_nine, new_york_nine = utc(2027, 3, 3, 8, 0), utc(2027, 3, 3, 14, 0)
+    assert run_tick(paris_nine - timedelta(minutes=1)).queued.total() == 0
+    assert run_tick(paris_nine).queued.total() == 1
+    assert [m.recipient for m in queued()] == [ours.email]
+    assert run_tick(new_york_nine - timedelta(minutes=1)).queued.total() == 0
+    assert run_tick(new_york_nine).queued.total() == 1
+    assert sorted(m.recipient for m in queued()) == sorted([ours.email, other.email])

@@ -48,7 +48,7 @@ from app.workflows.models import (
     WorkflowEmail,
 )
 from app.workflows.rendering import personalize, prepare
-from app.workflows.schedule import due_at, occurrence_ranges
+from app.workflows.schedule import due_at, merge_ranges, occurrence_ranges
 from app.workflows.values import LOCALE_VARIABLES, recipient_values, unsubscribe_url
 
 K = OccurrenceKind
@@ -118,7 +118,7 @@ def catch_up_window():
 
 
 def _combinations(gallery_id=None):
-    """Distinct (trigger, rule, days, send time, timezone) of emails of assigned workflows."""
+    """{(trigger, rule, days, send time): [timezones]} of the emails of assigned workflows."""
     query = (sa.select(WorkflowEmail.trigger, WorkflowEmail.rule, WorkflowEmail.days,
                        WorkflowEmail.send_time, Studio.timezone)
              .join(Workflow, Workflow.id == WorkflowEmail.workflow_id)
@@ -130,13 +130,18 @@ def _combinations(gallery_id=None):
     else:
         query = query.join(GalleryWorkflow, GalleryWorkflow.workflow_id == Workflow.id).where(
             GalleryWorkflow.gallery_id == gallery_id)
-    return db.session.execute(query).all()
+    grouped = defaultdict(list)
+    for trigger, rule, days, send_time, timezone in db.session.execute(query):
+        grouped[(trigger, rule, days, send_time)].append(timezone)
+    return grouped
 
 
-def _candidate_query(index, trigger, rule, days, send_time, timezone, range_count, by_gallery,
+def _candidate_query(index, trigger, rule, days, send_time, range_count, by_gallery,
                      skip_processed):
-    """The occurrences of one combination (the ``index``-th of its query), with its window
-    ranges (``c{index}_low_N``/``_high_N``) and the gallery as parameters."""
+    """The occurrences of one (trigger, rule, days, send time), the ``index``-th branch of its
+    query, with the studio's timezone, the window's ranges (``c{index}_low_N``/``_high_N``)
+    and the gallery as parameters. Joined in the order written: occurrences in the window
+    first (an index range read), then their gallery's workflow emails."""
     source = SOURCES[Trigger(trigger)]
     # A typed NULL: PostgreSQL would otherwise take a gallery-wide branch's NULL for text and
     # refuse the union with a per-client branch's integer.
@@ -144,15 +149,14 @@ def _candidate_query(index, trigger, rule, days, send_time, timezone, range_coun
                      else sa.cast(sa.null(), sa.Integer))
     query = (
         sa.select(sa.literal_column(str(index), sa.Integer), WorkflowEmail.id, source.id,
-                  source.at, source.gallery_id, client_column)
+                  source.at, source.gallery_id, client_column, Studio.timezone)
         .select_from(source.id.table)
         .join(GalleryWorkflow, GalleryWorkflow.gallery_id == source.gallery_id)
         .join(WorkflowEmail, WorkflowEmail.workflow_id == GalleryWorkflow.workflow_id)
         .join(Workflow, Workflow.id == WorkflowEmail.workflow_id)
         .join(Studio, Studio.id == Workflow.studio_id)
         .where(WorkflowEmail.trigger == trigger, WorkflowEmail.rule == rule,
-               WorkflowEmail.days == days, Studio.timezone == timezone, source.at.is_not(None),
-               *source.still_valid))
+               WorkflowEmail.days == days, source.at.is_not(None), *source.still_valid))
     query = query.where(WorkflowEmail.send_time.is_(None) if send_time is None
                         else WorkflowEmail.send_time == send_time)
     if range_count:
@@ -197,6 +201,14 @@ def _range_slots(ranges):
     return tuple(ranges) + (_NOTHING,) * (slots - len(ranges))
 
 
+def _in_written_order():
+    """On PostgreSQL, join each branch in the order written. That is the plan we want whatever
+    the data, and searching for it in every branch of the union took ten times longer than
+    running the query (160 ms against 12 ms at 10,000 galleries)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL join_collapse_limit = 1"))
+
+
 def _candidates(combination_ranges, gallery_id, skip_processed):
     """Yield (combination, row) for every occurrence of these (combination, ranges)."""
     padded = [(combination, _range_slots(ranges)) for combination, ranges in combination_ranges]
@@ -209,25 +221,32 @@ def _candidates(combination_ranges, gallery_id, skip_processed):
                 parameters[f"c{index}_low_{number}"] = low
                 parameters[f"c{index}_high_{number}"] = high
         query = _candidates_query(shapes, gallery_id is not None, skip_processed)
+        _in_written_order()
         for index, *row in db.session.execute(query, parameters):
             yield chunk[index][0], row
+
+
+def _window_ranges(rule, days, send_time, timezones, window_start, window_end):
+    """The occurrence ranges to read for these studios' timezones (their union: each row is
+    then checked against its own timezone's due time)."""
+    if window_start is None:
+        return None
+    return merge_ranges([occurrence_range for timezone in timezones for occurrence_range in
+                         occurrence_ranges(rule, days, send_time, timezone, window_start,
+                                           window_end)])
 
 
 def due_occurrences(window_start=None, window_end=None, gallery_id=None, skip_processed=True):
     """Every (email, occurrence) due in (window_start, window_end] (or at any time when no
     window is given), for all galleries or one."""
-    combination_ranges = []
-    for combination in _combinations(gallery_id):
-        _trigger, rule, days, send_time, timezone = combination
-        ranges = None
-        if window_start is not None:
-            ranges = occurrence_ranges(rule, days, send_time, timezone, window_start, window_end)
-        combination_ranges.append((combination, ranges))
+    combination_ranges = [
+        (combination, _window_ranges(*combination[1:], timezones, window_start, window_end))
+        for combination, timezones in _combinations(gallery_id).items()]
     found = []
     kinds = {trigger: source.kind for trigger, source in SOURCES.items()}
-    for combination, (email_id, occurrence_id, at, gallery, client) in _candidates(
+    for combination, (email_id, occurrence_id, at, gallery, client, timezone) in _candidates(
             combination_ranges, gallery_id, skip_processed):
-        trigger, rule, days, send_time, timezone = combination
+        trigger, rule, days, send_time = combination
         due = due_at(rule, days, send_time, at, timezone)
         if window_start is not None and not window_start < due <= window_end:
             continue

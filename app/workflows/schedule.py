@@ -57,10 +57,13 @@ def occurrence_ranges(rule, days, send_time, timezone_name, window_start, window
     # (0 days after an order placed at 15:00 with send time 09:00 goes at 15:00); a "before"
     # one likewise when the occurrence comes before its planned time.
     ranges.append((window_start, window_end + timedelta(microseconds=1)))
-    return _merge(ranges)
+    return merge_ranges(ranges)
 
 
-def _merge(ranges):
+def merge_ranges(ranges):
+    """Sorted, overlapping or touching ranges joined."""
+    if not ranges:
+        return []
     ordered = sorted(ranges)
     merged = [ordered[0]]
     for start, end in ordered[1:]:
