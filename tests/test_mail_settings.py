@@ -85,6 +85,17 @@ def _resolve_then_refuse(self, host="localhost", port=0, source_address=None):
     raise AssertionError("unreachable")
 
 
+def test_a_server_that_never_answers_is_explained_as_a_timeout(app):
+    """A server that accepts the connection but never greets (a firewall, a wrong port)."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        ok, message = check_connection(_settings(silent.getsockname()[1], timeout=0.5))
+    assert not ok and "did not answer in time" in message, message
+
+
 def test_refused_port_is_explained(app):
     ok, message = check_connection(_settings(free_port()))
     assert not ok and "refused the connection" in message

@@ -71,6 +71,16 @@ def retry_waiting_mail(studio_id, now):
         resume_studio(studio_id)
 
 
+def _timed_out(error):
+    """smtplib reports a read that timed out as "connection unexpectedly closed": look at what
+    it was handling."""
+    while error is not None:
+        if isinstance(error, (TimeoutError, socket.timeout)):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def explain(failure):
     """What went wrong with an SMTP server, in plain words."""
     cause = failure.__cause__
@@ -79,7 +89,7 @@ def explain(failure):
         return f"The server name was not found (DNS). {settings_hint}"
     if isinstance(cause, ConnectionRefusedError):
         return f"The server refused the connection on this port. {settings_hint}"
-    if isinstance(cause, (TimeoutError, socket.timeout)):
+    if _timed_out(cause):
         return f"The server did not answer in time. {settings_hint}"
     if isinstance(cause, ssl.SSLCertVerificationError):
         return ("The server's TLS certificate is not trusted (self-signed or for another name). "
