@@ -9,11 +9,12 @@ an email behind.
 from email.utils import formataddr, parseaddr
 from functools import lru_cache
 
+import sqlalchemy as sa
 from flask import current_app, render_template
 
 from app.extensions import db
 from app.mailing.dispatch import dispatch
-from app.mailing.models import MailKind
+from app.mailing.models import MailKind, StudioMailSettings
 from app.mailing.outbox import queue_message
 from app.timeutil import now as clock_now
 
@@ -25,6 +26,17 @@ def studio_sender(studio_id, display_name=None):
 
     fallback = platform_sender(display_name)
     return sender_for(settings_of(studio_id), fallback) if studio_id is not None else fallback
+
+
+def studio_senders(studios):
+    """{studio id: From address} for many studios, in one query (the tick's batch)."""
+    from app.mailing.studio_settings import sender_for
+
+    ids = [studio.id for studio in studios]
+    own = {row.studio_id: row for row in db.session.scalars(
+        sa.select(StudioMailSettings).where(StudioMailSettings.studio_id.in_(ids)))} if ids else {}
+    return {studio.id: sender_for(own.get(studio.id), platform_sender(studio.name))
+            for studio in studios}
 
 
 def platform_sender(display_name=None):

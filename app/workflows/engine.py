@@ -35,7 +35,7 @@ from app.extensions import db
 from app.galleries.models import Client, Gallery, GalleryStatus, Registration
 from app.mailing.models import MailKind, Suppression
 from app.mailing.outbox import message_values, queue_many_once
-from app.mailing.services import studio_sender
+from app.mailing.services import studio_senders
 from app.shop.models import Cart, Order, OrderItem, OrderStatus, Promotion
 from app.workflows.models import (
     CampaignOccurrence,
@@ -81,6 +81,19 @@ SOURCES = {
 }
 
 
+# What a message needs of a client, as plain rows: loading thousands of ORM objects would cost
+# more than rendering their messages.
+CLIENT_COLUMNS = (Client.id, Client.studio_id, Client.email, Client.name, Client.language)
+
+
+class ClientRow(NamedTuple):
+    id: int
+    studio_id: int
+    email: str
+    name: str
+    language: str | None
+
+
 class DueOccurrence(NamedTuple):
     """A workflow email meeting one occurrence: due at ``due_at`` for ``client_id`` (or for the
     gallery's registered clients when ``client_id`` is None). A tuple: a tick makes thousands."""
@@ -93,6 +106,7 @@ class DueOccurrence(NamedTuple):
     gallery_id: int
     client_id: int | None
     due_at: object
+    client: object = None  # the ClientRow of ``client_id``, read with the occurrence
 
 
 @contextmanager
@@ -145,11 +159,12 @@ def _candidate_query(index, trigger, rule, days, send_time, range_count, by_gall
     source = SOURCES[Trigger(trigger)]
     # A typed NULL: PostgreSQL would otherwise take a gallery-wide branch's NULL for text and
     # refuse the union with a per-client branch's integer.
-    client_column = (source.client_id if source.client_id is not None
-                     else sa.cast(sa.null(), sa.Integer))
+    per_client = source.client_id is not None
+    client_columns = (list(CLIENT_COLUMNS) if per_client
+                      else [sa.cast(sa.null(), column.type) for column in CLIENT_COLUMNS])
     query = (
         sa.select(sa.literal_column(str(index), sa.Integer), WorkflowEmail.id, source.id,
-                  source.at, source.gallery_id, client_column, Studio.timezone)
+                  source.at, source.gallery_id, Studio.timezone, *client_columns)
         .select_from(source.id.table)
         .join(GalleryWorkflow, GalleryWorkflow.gallery_id == source.gallery_id)
         .join(WorkflowEmail, WorkflowEmail.workflow_id == GalleryWorkflow.workflow_id)
@@ -157,6 +172,8 @@ def _candidate_query(index, trigger, rule, days, send_time, range_count, by_gall
         .join(Studio, Studio.id == Workflow.studio_id)
         .where(WorkflowEmail.trigger == trigger, WorkflowEmail.rule == rule,
                WorkflowEmail.days == days, source.at.is_not(None), *source.still_valid))
+    if per_client:  # the recipient comes with the occurrence: no second query by id
+        query = query.join(Client, Client.id == source.client_id)
     query = query.where(WorkflowEmail.send_time.is_(None) if send_time is None
                         else WorkflowEmail.send_time == send_time)
     if range_count:
@@ -244,14 +261,15 @@ def due_occurrences(window_start=None, window_end=None, gallery_id=None, skip_pr
         for combination, timezones in _combinations(gallery_id).items()]
     found = []
     kinds = {trigger: source.kind for trigger, source in SOURCES.items()}
-    for combination, (email_id, occurrence_id, at, gallery, client, timezone) in _candidates(
+    for combination, (email_id, occurrence_id, at, gallery, timezone, *client) in _candidates(
             combination_ranges, gallery_id, skip_processed):
         trigger, rule, days, send_time = combination
         due = due_at(rule, days, send_time, at, timezone)
         if window_start is not None and not window_start < due <= window_end:
             continue
+        recipient = ClientRow(*client) if client[0] is not None else None
         found.append(DueOccurrence(email_id, trigger, kinds[trigger], occurrence_id, at,
-                                   gallery, client, due))
+                                   gallery, client[0], due, recipient))
     return sorted(found, key=lambda item: (item.due_at, item.email_id, item.occurrence_id))
 
 
@@ -272,19 +290,6 @@ def _chunks(values, size=500):
     values = list(values)
     for start in range(0, len(values), size):
         yield values[start:start + size]
-
-
-# What a message needs of a client, as plain rows: loading thousands of ORM objects would cost
-# more than rendering their messages.
-CLIENT_COLUMNS = (Client.id, Client.studio_id, Client.email, Client.name, Client.language)
-
-
-class ClientRow(NamedTuple):
-    id: int
-    studio_id: int
-    email: str
-    name: str
-    language: str | None
 
 
 def _gallery_registrants(gallery_ids):
@@ -381,11 +386,22 @@ def _load_context(due, now):
         sa.select(Order).where(Order.id.in_(order_ids)))} if order_ids else {}
     wide = {d.gallery_id for d in due if d.client_id is None}
     registrants = _gallery_registrants(wide)
-    clients = _clients({d.client_id for d in due if d.client_id is not None})
-    every_client = set(clients) | {c.id for rows in registrants.values() for c, _ in rows}
-    senders = {studio.id: studio_sender(studio.id, studio.name) for studio in studios.values()}
+    clients = {d.client_id: d.client for d in due if d.client is not None}
+    clients.update(_clients({d.client_id for d in due if d.client_id is not None
+                             and d.client is None}))
+    senders = studio_senders(studios.values())
     return _Context(emails, galleries, studios, promotions, orders, registrants, clients,
-                    _ordered_pairs(every_client, now), _suppressed(set(studios)), senders)
+                    _ordered_pairs(_filtered_clients(due, emails, registrants), now),
+                    _suppressed(set(studios)), senders)
+
+
+def _filtered_clients(due, emails, registrants):
+    """The clients whose orders matter: those of emails sent to clients who ordered (or not)."""
+    filtered = [d for d in due if emails[d.email_id].recipient_filter != RecipientFilter.ALL]
+    found = {d.client_id for d in filtered if d.client_id is not None}
+    for gallery_id in {d.gallery_id for d in filtered if d.client_id is None}:
+        found.update(client.id for client, _registered in registrants.get(gallery_id, ()))
+    return found
 
 
 def _recipients(occurrence, email, context, manual=False):
