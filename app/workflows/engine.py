@@ -106,7 +106,6 @@ class DueOccurrence(NamedTuple):
     gallery_id: int
     client_id: int | None
     due_at: object
-    client: object = None  # the ClientRow of ``client_id``, read with the occurrence
 
 
 @contextmanager
@@ -159,12 +158,11 @@ def _candidate_query(index, trigger, rule, days, send_time, range_count, by_gall
     source = SOURCES[Trigger(trigger)]
     # A typed NULL: PostgreSQL would otherwise take a gallery-wide branch's NULL for text and
     # refuse the union with a per-client branch's integer.
-    per_client = source.client_id is not None
-    client_columns = (list(CLIENT_COLUMNS) if per_client
-                      else [sa.cast(sa.null(), column.type) for column in CLIENT_COLUMNS])
+    client_column = (source.client_id if source.client_id is not None
+                     else sa.cast(sa.null(), sa.Integer))
     query = (
         sa.select(sa.literal_column(str(index), sa.Integer), WorkflowEmail.id, source.id,
-                  source.at, source.gallery_id, Studio.timezone, *client_columns)
+                  source.at, source.gallery_id, Studio.timezone, client_column)
         .select_from(source.id.table)
         .join(GalleryWorkflow, GalleryWorkflow.gallery_id == source.gallery_id)
         .join(WorkflowEmail, WorkflowEmail.workflow_id == GalleryWorkflow.workflow_id)
@@ -172,8 +170,6 @@ def _candidate_query(index, trigger, rule, days, send_time, range_count, by_gall
         .join(Studio, Studio.id == Workflow.studio_id)
         .where(WorkflowEmail.trigger == trigger, WorkflowEmail.rule == rule,
                WorkflowEmail.days == days, source.at.is_not(None), *source.still_valid))
-    if per_client:  # the recipient comes with the occurrence: no second query by id
-        query = query.join(Client, Client.id == source.client_id)
     query = query.where(WorkflowEmail.send_time.is_(None) if send_time is None
                         else WorkflowEmail.send_time == send_time)
     if range_count:
@@ -261,15 +257,14 @@ def due_occurrences(window_start=None, window_end=None, gallery_id=None, skip_pr
         for combination, timezones in _combinations(gallery_id).items()]
     found = []
     kinds = {trigger: source.kind for trigger, source in SOURCES.items()}
-    for combination, (email_id, occurrence_id, at, gallery, timezone, *client) in _candidates(
+    for combination, (email_id, occurrence_id, at, gallery, timezone, client) in _candidates(
             combination_ranges, gallery_id, skip_processed):
         trigger, rule, days, send_time = combination
         due = due_at(rule, days, send_time, at, timezone)
         if window_start is not None and not window_start < due <= window_end:
             continue
-        recipient = ClientRow(*client) if client[0] is not None else None
         found.append(DueOccurrence(email_id, trigger, kinds[trigger], occurrence_id, at,
-                                   gallery, client[0], due, recipient))
+                                   gallery, client, due))
     return sorted(found, key=lambda item: (item.due_at, item.email_id, item.occurrence_id))
 
 
@@ -386,9 +381,7 @@ def _load_context(due, now):
         sa.select(Order).where(Order.id.in_(order_ids)))} if order_ids else {}
     wide = {d.gallery_id for d in due if d.client_id is None}
     registrants = _gallery_registrants(wide)
-    clients = {d.client_id: d.client for d in due if d.client is not None}
-    clients.update(_clients({d.client_id for d in due if d.client_id is not None
-                             and d.client is None}))
+    clients = _clients({d.client_id for d in due if d.client_id is not None})
     senders = studio_senders(studios.values())
     return _Context(emails, galleries, studios, promotions, orders, registrants, clients,
                     _ordered_pairs(_filtered_clients(due, emails, registrants), now),
