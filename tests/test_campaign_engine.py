@@ -429,3 +429,24 @@ def test_one_email_setting_in_two_timezones_goes_at_each_studios_local_time(scho
     assert run_tick(new_york_nine - timedelta(minutes=1)).queued.total() == 0
     assert run_tick(new_york_nine).queued.total() == 1
     assert sorted(m.recipient for m in queued()) == sorted([ours.email, other.email])
+
+
+def test_campaign_mail_comes_from_each_studios_own_sender_when_it_has_one(school, other_owner):
+    from app.mailing.models import StudioMailSettings
+
+    db.session.add(StudioMailSettings(studio_id=school.studio.id, sender_email="hello@north.example",
+                                      sender_name="Northlight", updated_at=SALE_START))
+    theirs = factories.make_gallery(other_owner.studio, title="Their school",
+                                    sale_starts_at=SALE_START, sale_ends_at=SALE_END,
+                                    archives_at=ARCHIVE)
+    factories.make_client(other_owner.studio, email="their.parent@example.com", gallery=theirs,
+                          registered_at=SALE_START - timedelta(days=1))
+    for studio, gallery in ((school.studio, school.gallery), (other_owner.studio, theirs)):
+        assign(gallery, make_workflow(studio, emails=[dict(trigger=Trigger.SALE_START)]))
+    run_tick(SALE_START)
+    senders = {message.studio_id: message.sender for message in queued()}
+    assert senders[school.studio.id] == "Northlight <hello@north.example>"
+    from email.utils import parseaddr
+
+    name, _address = parseaddr(senders[other_owner.studio.id])
+    assert name == other_owner.studio.name  # the platform's address, shown with their name
