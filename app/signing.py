@@ -9,20 +9,32 @@ on a short text value instead of a serializer: a serializer's JSON, zlib and bas
 more than the signature itself, and the HMAC is computed by OpenSSL in one call.
 """
 
+import base64
 import hmac
 from functools import cached_property, lru_cache
 
 from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous.encoding import int_to_bytes
 from itsdangerous.signer import HMACAlgorithm, Signer
 from itsdangerous.timed import TimestampSigner
 
 
 class _OneShotHMAC(HMACAlgorithm):
-    """The same signature as itsdangerous's HMAC, computed by ``hmac.digest`` (OpenSSL, one
-    call) rather than through an ``hmac.HMAC`` object per token."""
+    """The same signature as itsdangerous's HMAC, from an HMAC state prepared once per key and
+    copied per token: OpenSSL 3 spends more looking up the algorithm for a new HMAC than
+    hashing a short token (4 us against 2.5 us here)."""
+
+    def __init__(self, digest_method=None):
+        super().__init__(digest_method)
+        self._prepared = {}
 
     def get_signature(self, key, value):
-        return hmac.digest(key, value, self.digest_method)
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            prepared = self._prepared[key] = hmac.new(key, digestmod=self.digest_method)
+        mac = prepared.copy()
+        mac.update(value)
+        return mac.digest()
 
 
 class _KeyCachingSigner(Signer):
@@ -38,6 +50,32 @@ class _KeyCachingSigner(Signer):
 
 class _KeyCachingTimestampSigner(TimestampSigner, _KeyCachingSigner):
     pass
+
+
+class _OneStepSigner(_KeyCachingSigner):
+    """``Signer.sign`` in one step: the same bytes (``value.signature``) without
+    itsdangerous's per-call conversions, for the tick's two links per message. Verifying is
+    itsdangerous's own ``unsign``."""
+
+    @cached_property
+    def _separator(self):
+        return self.sep.encode("ascii") if isinstance(self.sep, str) else self.sep
+
+    def _signature(self, value):
+        mac = self.algorithm.get_signature(self._derived_key, value)
+        return base64.urlsafe_b64encode(mac).rstrip(b"=")
+
+    def sign(self, value):
+        value = value.encode("utf-8") if isinstance(value, str) else value
+        return value + self._separator + self._signature(value)
+
+
+class _OneStepTimestampSigner(TimestampSigner, _OneStepSigner):
+    def sign(self, value):
+        value = value.encode("utf-8") if isinstance(value, str) else value
+        timestamp = base64.urlsafe_b64encode(int_to_bytes(self.get_timestamp())).rstrip(b"=")
+        value = value + self._separator + timestamp
+        return value + self._separator + self._signature(value)
 
 
 class _ReusedSignerMixin:
@@ -74,11 +112,11 @@ def timed_serializer(secret_key, salt):
 @lru_cache(maxsize=64)
 def signer(secret_key, salt):
     """Signs a short text value (``value.signature``); tokens never expire."""
-    return _KeyCachingSigner(secret_key, salt=salt, algorithm=_OneShotHMAC())
+    return _OneStepSigner(secret_key, salt=salt, algorithm=_OneShotHMAC())
 
 
 @lru_cache(maxsize=64)
 def timestamp_signer(secret_key, salt):
     """Signs a short text value with its time (``value.time.signature``), for links that
     expire."""
-    return _KeyCachingTimestampSigner(secret_key, salt=salt, algorithm=_OneShotHMAC())
+    return _OneStepTimestampSigner(secret_key, salt=salt, algorithm=_OneShotHMAC())

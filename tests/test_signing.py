@@ -72,3 +72,15 @@ def test_sign_in_tokens_read_back_expire_and_links_sent_earlier_still_work(app):
         assert read_sign_in_token(earlier) is None
     finally:
         app.config["CLIENT_LINK_MAX_AGE"] = kept
+
+
+@pytest.mark.parametrize("value", ["3-41", b"7-YUBleGFtcGxlLmNvbQ", "é-1"])
+def test_one_step_signers_write_exactly_what_itsdangerous_writes(value, monkeypatch):
+    from itsdangerous import Signer, TimestampSigner
+
+    from app.signing import signer, timestamp_signer
+
+    assert signer("secret", "s").sign(value) == Signer("secret", salt="s").sign(value)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: 1_790_000_000)
+    assert timestamp_signer("secret", "t").sign(value) == TimestampSigner(
+        "secret", salt="t").sign(value)
