@@ -3,6 +3,7 @@ SMTP sink in another process, against the floor: a bare smtplib loop sending pre
 one reused connection to the same sink. Then again with several dispatcher processes.
 Prints the figures; asserts nothing.
 Usage (from the project root): .venv/bin/python -m bench.dispatch [--db postgresql]
+    [--count N] [--processes N] [--reply-delay-ms MS]
 """
 
 import multiprocessing
@@ -26,10 +27,12 @@ from bench.common import bench_app, free_port, parse_args, quiet_alembic
 NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 
 
-def start_sink():
+def start_sink(reply_delay_ms=0):
     port = free_port()
+    handler = (["bench.slow_sink.SlowSink", str(reply_delay_ms)] if reply_delay_ms
+               else ["aiosmtpd.handlers.Sink"])
     process = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l",
-                                f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
+                                f"127.0.0.1:{port}", "-c", *handler],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -73,25 +76,38 @@ def floor(port, payloads):
     return time.perf_counter() - start
 
 
-def _worker(database_url, port, instance, worker):
+# Rows a parallel worker claims at a time: small enough that every worker gets a share.
+PARALLEL_BATCH = 100
+
+
+def _worker(database_url, port, instance, worker, ready, go):
     from app import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench",
                       "MAIL_PORT": port, "MAIL_STUDIO_RATE_PER_MINUTE": 10**9},
                      instance_path=instance)
     with app.app_context():
-        while dispatch(NOW, worker=worker, limit=500).sent:
+        ready.release()
+        go.wait()
+        while dispatch(NOW, worker=worker, limit=PARALLEL_BATCH).sent:
             pass
 
 
 def parallel(app, port, processes):
-    start = time.perf_counter()
+    """Seconds for ``processes`` dispatchers to send everything, timed from when all of them
+    are started and ready (starting Python and the app is not sending)."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_worker, args=(url, port, app.instance_path, f"w{i}"))
+    ready, go = context.Semaphore(0), context.Event()
+    workers = [context.Process(target=_worker,
+                               args=(url, port, app.instance_path, f"w{i}", ready, go))
                for i in range(processes)]
     for worker in workers:
         worker.start()
+    for _worker_process in workers:
+        ready.acquire()
+    start = time.perf_counter()
+    go.set()
     for worker in workers:
         worker.join()
     return time.perf_counter() - start
@@ -106,8 +122,10 @@ def reset():
 def main():
     quiet_alembic()
     args = parse_args(__doc__.splitlines()[0], count=(int, 10_000, "messages"),
-                      processes=(int, 2, "dispatcher processes for the parallel run"))
-    sink, port = start_sink()
+                      processes=(int, 2, "dispatcher processes for the parallel run"),
+                      reply_delay_ms=(float, 0, "the sink answers each message this late, as "
+                                                "a server across a network (bench/slow_sink.py)"))
+    sink, port = start_sink(args.reply_delay_ms)
     try:
         with bench_app(args.db, MAIL_PORT=port, MAIL_STUDIO_RATE_PER_MINUTE=10**9) as app:
             queue_campaign(args.count)
@@ -129,7 +147,8 @@ def main():
     finally:
         sink.terminate()
     floor_rate, one_rate = args.count / floor_seconds, sent / one_seconds
-    print(f"database: {args.db}, {args.count} messages of {len(payloads[0][2])} bytes")
+    delay = f", sink answering after {args.reply_delay_ms:g} ms" if args.reply_delay_ms else ""
+    print(f"database: {args.db}, {args.count} messages of {len(payloads[0][2])} bytes{delay}")
     print(f"floor (prebuilt bytes, one connection): {floor_rate:,.0f} msg/s")
     print(f"one dispatcher: {one_rate:,.0f} msg/s = {one_rate / floor_rate:.0%} of the floor "
           f"(aim >= 70 %), {sent} sent")
