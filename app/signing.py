@@ -19,7 +19,7 @@ from itsdangerous.signer import HMACAlgorithm, Signer
 from itsdangerous.timed import TimestampSigner
 
 
-class _OneShotHMAC(HMACAlgorithm):
+class _PreparedHMAC(HMACAlgorithm):
     """The same signature as itsdangerous's HMAC, from an HMAC state prepared once per key and
     copied per token: OpenSSL 3 spends more looking up the algorithm for a new HMAC than
     hashing a short token (4 us against 2.5 us here)."""
@@ -112,11 +112,11 @@ def timed_serializer(secret_key, salt):
 @lru_cache(maxsize=64)
 def signer(secret_key, salt):
     """Signs a short text value (``value.signature``); tokens never expire."""
-    return _OneStepSigner(secret_key, salt=salt, algorithm=_OneShotHMAC())
+    return _OneStepSigner(secret_key, salt=salt, algorithm=_PreparedHMAC())
 
 
 @lru_cache(maxsize=64)
 def timestamp_signer(secret_key, salt):
     """Signs a short text value with its time (``value.time.signature``), for links that
     expire."""
-    return _OneStepTimestampSigner(secret_key, salt=salt, algorithm=_OneShotHMAC())
+    return _OneStepTimestampSigner(secret_key, salt=salt, algorithm=_PreparedHMAC())

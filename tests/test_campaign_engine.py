@@ -374,15 +374,22 @@ def test_range_slots_keep_the_query_shape_and_never_drop_a_range():
     assert all(low == high for low, high in padded[5:])  # empty: they match nothing
 
 
+def their_school(studio, parent=None):
+    """Another studio's gallery with the school's dates (and one parent registered before the
+    sale, when ``parent`` is given)."""
+    gallery = factories.make_gallery(studio, title="Their school", sale_starts_at=SALE_START,
+                                     sale_ends_at=SALE_END, archives_at=ARCHIVE)
+    if parent:
+        factories.make_client(studio, email=parent, gallery=gallery,
+                              registered_at=SALE_START - timedelta(days=1))
+    return gallery
+
+
 def test_studios_sharing_a_template_each_sign_with_their_own_name(school, other_owner):
     """Copies of one template are laid out once (the layout holds %studio_name%), yet every
     message names its own studio, escaped in HTML."""
     school.studio.name = "Northlight & Co"
-    theirs = factories.make_gallery(other_owner.studio, title="Their school",
-                                    sale_starts_at=SALE_START, sale_ends_at=SALE_END,
-                                    archives_at=ARCHIVE)
-    factories.make_client(other_owner.studio, email="their.parent@example.com", gallery=theirs,
-                          registered_at=SALE_START - timedelta(days=1))
+    theirs = their_school(other_owner.studio, parent="their.parent@example.com")
     for studio, gallery in ((school.studio, school.gallery), (other_owner.studio, theirs)):
         assign(gallery, make_workflow(studio, emails=[dict(trigger=Trigger.SALE_START)]))
     run_tick(SALE_START)
@@ -411,9 +418,7 @@ def test_gallery_wide_and_per_client_triggers_are_read_in_one_query(school):
 def test_one_email_setting_in_two_timezones_goes_at_each_studios_local_time(school, other_owner):
     """Paris and New York studios share '1 day after registration at 09:00': the tick reads
     both timezones' occurrences in one branch and sends each at its own 09:00."""
-    theirs = factories.make_gallery(other_owner.studio, title="Their school",
-                                    sale_starts_at=SALE_START, sale_ends_at=SALE_END,
-                                    archives_at=ARCHIVE)
+    theirs = their_school(other_owner.studio)
     registered = utc(2027, 3, 2, 12, 0)  # 13:00 in Paris, 07:00 in New York
     ours = factories.make_client(school.studio, email="paris@example.com",
                                  gallery=school.gallery, registered_at=registered)
@@ -436,11 +441,7 @@ def test_campaign_mail_comes_from_each_studios_own_sender_when_it_has_one(school
 
     db.session.add(StudioMailSettings(studio_id=school.studio.id, sender_email="hello@north.example",
                                       sender_name="Northlight", updated_at=SALE_START))
-    theirs = factories.make_gallery(other_owner.studio, title="Their school",
-                                    sale_starts_at=SALE_START, sale_ends_at=SALE_END,
-                                    archives_at=ARCHIVE)
-    factories.make_client(other_owner.studio, email="their.parent@example.com", gallery=theirs,
-                          registered_at=SALE_START - timedelta(days=1))
+    theirs = their_school(other_owner.studio, parent="their.parent@example.com")
     for studio, gallery in ((school.studio, school.gallery), (other_owner.studio, theirs)):
         assign(gallery, make_workflow(studio, emails=[dict(trigger=Trigger.SALE_START)]))
     run_tick(SALE_START)
