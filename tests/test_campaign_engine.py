@@ -451,3 +451,60 @@ def test_campaign_mail_comes_from_each_studios_own_sender_when_it_has_one(school
 
     name, _address = parseaddr(senders[other_owner.studio.id])
     assert name == other_owner.studio.name  # the platform's address, shown with their name
+
+
+def test_a_registration_committed_just_after_a_tick_is_queued_by_the_next_one(school):
+    """Stamped by its request before a tick, committed after it (a slow request, SQLite's
+    write lock): the next tick's overlap still reads it, once."""
+    workflow = make_workflow(school.studio, emails=[
+        dict(trigger=Trigger.REGISTRATION, subject="Welcome %client_name%")])
+    assign(school.gallery, workflow)
+    tick_at = utc(2027, 3, 2, 20, 15)
+    assert run_tick(tick_at).queued.total() == 0
+    factories.make_client(school.studio, email="late@example.com", name="Lena",
+                          gallery=school.gallery, registered_at=tick_at - timedelta(seconds=20))
+    assert run_tick(tick_at + timedelta(minutes=1)).queued == {"registration": 1}
+    assert run_tick(tick_at + timedelta(minutes=2)).queued.total() == 0
+    assert [m.subject for m in queued()] == ["Welcome Lena"]
+
+
+def test_a_sale_start_typed_minutes_back_after_a_tick_is_still_sent(school):
+    """A photographer opens the sale "now" at 10:02 with a start of 10:00: the next tick
+    sends the sale-start email (gallery dates overlap by five minutes)."""
+    workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START,
+                                                         subject="Open")])
+    assign(school.gallery, workflow)
+    opened_at = SALE_START - timedelta(days=1)
+    assert run_tick(opened_at).queued.total() == 0
+    school.gallery.sale_starts_at = opened_at - timedelta(minutes=3)
+    db.session.commit()
+    assert run_tick(opened_at + timedelta(minutes=1)).queued == {"sale_start": 3}
+    assert run_tick(opened_at + timedelta(minutes=2)).queued.total() == 0
+
+
+def test_registrations_a_tick_dealt_with_are_dropped_before_their_emails_are_joined(school):
+    """The tick's first check, by the occurrence alone: a registration whose instant emails a
+    tick dealt with is not read again by the next ticks (its record's due time is compared
+    with the registration's own instant, which must match on both databases)."""
+    from app.workflows.engine import SOURCES, _occurrences
+
+    workflow = make_workflow(school.studio, emails=[
+        dict(trigger=Trigger.REGISTRATION, subject="Welcome"),
+        dict(trigger=Trigger.REGISTRATION, subject="Your code")])
+    assign(school.gallery, workflow)
+    registered_at = utc(2027, 3, 2, 20, 15, 7, 123456)
+    newcomer = factories.make_client(school.studio, email="new@example.com", name="Nina",
+                                     gallery=school.gallery, registered_at=registered_at)
+
+    def occurrences_read(skip_processed):
+        subquery = _occurrences(0, SOURCES[Trigger.REGISTRATION], Rule.INSTANT, 1, False,
+                                skip_processed)
+        return db.session.scalars(sa.select(subquery.c.client_id), {
+            "c0_low_0": registered_at - timedelta(minutes=1),
+            "c0_high_0": registered_at + timedelta(minutes=1)}).all()
+
+    assert occurrences_read(skip_processed=True) == [newcomer.id]
+    assert run_tick(registered_at + timedelta(seconds=30)).queued == {"registration": 2}
+    assert occurrences_read(skip_processed=True) == []
+    assert occurrences_read(skip_processed=False) == [newcomer.id]
+    assert run_tick(registered_at + timedelta(seconds=90)).queued.total() == 0

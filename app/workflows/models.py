@@ -119,6 +119,11 @@ class CampaignOccurrence(db.Model):
     # Due while its gallery took no campaign mail: not sent, shown as missed with "send now".
     missed: Mapped[bool] = mapped_column(default=False)
 
+    __table_args__ = (
+        # How the tick looks up what it dealt with: by the occurrence (see engine._no_record).
+        sa.Index("ix_campaign_occurrence_occurrence", "occurrence_id", "occurrence_kind"),
+    )
+
 
 class EngineState(db.Model):
     """Small shared facts of the campaign engine, such as how far the ticks have looked."""

@@ -53,12 +53,12 @@ class Timeline:
     client_emails: list
 
 
-def _processed(occurrences):
+def _processed(gallery_id, occurrences):
     keys = {(o.email_id, o.kind, o.occurrence_id) for o in occurrences}
     if not keys:
         return {}
     rows = db.session.scalars(sa.select(CampaignOccurrence).where(
-        CampaignOccurrence.workflow_email_id.in_({key[0] for key in keys})))
+        CampaignOccurrence.gallery_id == gallery_id))
     return {(r.workflow_email_id, r.occurrence_kind, r.occurrence_id): r for r in rows
             if (r.workflow_email_id, r.occurrence_kind, r.occurrence_id) in keys}
 
@@ -83,7 +83,7 @@ def gallery_timeline(gallery, now):
     if workflow is None:
         return None
     occurrences = due_occurrences(gallery_id=gallery.id, skip_processed=False)
-    processed = _processed(occurrences)
+    processed = _processed(gallery.id, occurrences)
     emails = {email.id: email for email in workflow.emails}
     wide = [o for o in occurrences if o.kind not in PER_CLIENT and o.email_id in emails]
     context = _load_context(wide, now) if wide else None

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 465273716d00
+Revision ID: e827ef694a5c
 Revises: 
-Create Date: 2026-11-25 00:34:04.652016
+Create Date: 2026-12-02 00:06:38.921996
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '465273716d00'
+revision = 'e827ef694a5c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -423,6 +423,7 @@ def upgrade():
     )
     with op.batch_alter_table('campaign_occurrence', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_campaign_occurrence_gallery_id'), ['gallery_id'], unique=False)
+        batch_op.create_index('ix_campaign_occurrence_occurrence', ['occurrence_id', 'occurrence_kind'], unique=False)
 
     op.create_table('card_claim',
     sa.Column('client_id', sa.Integer(), nullable=False),
@@ -584,6 +585,7 @@ def downgrade():
 
     op.drop_table('card_claim')
     with op.batch_alter_table('campaign_occurrence', schema=None) as batch_op:
+        batch_op.drop_index('ix_campaign_occurrence_occurrence')
         batch_op.drop_index(batch_op.f('ix_campaign_occurrence_gallery_id'))
 
     op.drop_table('campaign_occurrence')
