@@ -1,6 +1,7 @@
 """Database helpers shared by every feature package."""
 
 import contextvars
+import json
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -118,6 +119,18 @@ def owner_studio_id(row):
     if hasattr(row, "studio_id"):
         return row.studio_id
     return row.gallery.studio_id
+
+
+def among(column, values):
+    """``column IN (values)`` with one bound parameter however many values there are: an array
+    on PostgreSQL (``= ANY``), a JSON list on SQLite (``json_each``). An expanding ``IN``
+    renders, casts and parses one placeholder per value: reading 10,000 clients by id cost a
+    tick 0.3 s on PostgreSQL in chunks of 500. Integer or text values."""
+    values = list(values)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    listed = sa.func.json_each(sa.bindparam(None, json.dumps(values), type_=sa.String))
+    return column.in_(sa.select(sa.column("value")).select_from(listed))
 
 
 def insert_ignoring_conflicts(table):

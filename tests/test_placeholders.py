@@ -8,7 +8,9 @@ from app.mailing.placeholders import Template, substitute
 
 NAMES = st.sampled_from(["client_name", "gallery_link", "x1", "order_total", "unknown_one"])
 PIECES = st.one_of(st.text(max_size=12), NAMES.map(lambda name: f"%{name}%"),
-                   st.sampled_from(["%", "%%", "%A%", "%1a%", "100 %", "%client_name"]))
+                   st.sampled_from(["%", "%%", "%A%", "%1a%", "100 %", "%client_name",
+                                    # Literal braces: the template is a format string inside.
+                                    "{", "}}", "{client_name}", "{0}", "{%x1%}"]))
 VALUES = st.dictionaries(st.sampled_from(["client_name", "gallery_link", "x1", "order_total"]),
                          st.text(max_size=10) | st.integers())
 

@@ -21,21 +21,25 @@ def substitute(text, values, html=True):
 class Template:
     """A text split once at its placeholders, so filling it for each of thousands of recipients
     is a join, not a regular-expression pass: ``Template(text).fill(values)`` equals
-    ``substitute(text, values)``."""
+    ``substitute(text, values)``. Each value is escaped once however often it appears."""
 
-    __slots__ = ("parts", "names")
+    __slots__ = ("names", "_literals", "_slots")
 
     def __init__(self, text):
-        # Even indexes are literal text, odd ones placeholder names.
-        self.parts = tuple(PLACEHOLDER.split(text))
-        self.names = frozenset(self.parts[1::2])
+        parts = PLACEHOLDER.split(text)  # even indexes are literal text, odd ones names
+        self.names = frozenset(parts[1::2])
+        self._literals = tuple(parts[0::2])
+        self._slots = tuple(zip(parts[1::2], parts[2::2]))  # (name, the literal after it)
 
     def fill(self, values, html=True):
-        parts = list(self.parts)
-        for index in range(1, len(parts), 2):
-            name = parts[index]
+        filled = {}
+        for name in self.names:
             if name not in values:
-                parts[index] = f"%{name}%"
+                filled[name] = f"%{name}%"
             else:
-                parts[index] = str(escape(values[name])) if html else str(values[name])
-        return "".join(parts)
+                filled[name] = str(escape(values[name])) if html else str(values[name])
+        out = [self._literals[0]]
+        for name, literal in self._slots:
+            out.append(filled[name])
+            out.append(literal)
+        return "".join(out)
