@@ -15,7 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired
 from app.extensions import db
 from app.galleries.models import CardClaim, Client, Photo, Registration, card_photo
 from app.signing import timed_serializer, timestamp_signer
-from app.urls import external_url_with
+from app.urls import external_url_around
 
 _SESSION_KEY = "clients"
 _LINK_SALT = "proofsheet-client-link"
@@ -117,10 +117,10 @@ def _signer():
     return timestamp_signer(current_app.config["SECRET_KEY"], _COMPACT_LINK_SALT)
 
 
-def sign_in_token(client):
+def sign_in_token(client, signer=None):
     """``studio-client.time.signature``: short, and cheap enough to make one per campaign
     message."""
-    return _signer().sign(f"{client.studio_id}-{client.id}").decode("ascii")
+    return (signer or _signer()).sign(f"{client.studio_id}-{client.id}").decode("ascii")
 
 
 def _read_compact(token):
@@ -144,8 +144,20 @@ def read_sign_in_token(token):
 def sign_in_url(client, gallery, next_page=None):
     """A private link that signs ``client`` in on any device and opens ``gallery`` (or the
     client's cart or orders with ``next_page``)."""
-    url = external_url_with("galleries_public.sign_in", "token", sign_in_token(client))
-    return f"{url}?gallery={gallery.id}" + (f"&next={next_page}" if next_page else "")
+    return sign_in_url_maker()(client, gallery, next_page)
+
+
+def sign_in_url_maker():
+    """``sign_in_url`` with its signer and URL looked up once: the campaign tick makes one link
+    per message, and the lookups cost more than the signature."""
+    signer = _signer()
+    before, after = external_url_around("galleries_public.sign_in", "token")
+
+    def make(client, gallery, next_page=None):
+        link = f"{before}{sign_in_token(client, signer)}{after}?gallery={gallery.id}"
+        return f"{link}&next={next_page}" if next_page else link
+
+    return make
 
 
 # ------------------------------------------------------------------ what a client may see

@@ -29,10 +29,15 @@ def _signer():
     return signer(current_app.config["SECRET_KEY"], _COMPACT_SALT)
 
 
-def unsubscribe_token(studio_id, email):
-    """``studio-base64(address).signature``: one per campaign message, so it must be cheap."""
+def unsubscribe_token(studio_id, email, signer=None):
+    """``studio-base64(address).signature``: one per campaign message, so it must be cheap
+    (``signer``: ``unsubscribe_signer()`` looked up once for many tokens)."""
     address = base64.urlsafe_b64encode(email.strip().lower().encode("utf-8")).rstrip(b"=")
-    return _signer().sign(f"{studio_id}-".encode("ascii") + address).decode("ascii")
+    return (signer or _signer()).sign(f"{studio_id}-".encode("ascii") + address).decode("ascii")
+
+
+def unsubscribe_signer():
+    return _signer()
 
 
 def _read_compact(token):

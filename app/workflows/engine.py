@@ -51,7 +51,7 @@ from app.workflows.models import (
 )
 from app.workflows.rendering import personalize, prepare
 from app.workflows.schedule import due_at, merge_ranges, occurrence_ranges
-from app.workflows.values import LOCALE_VARIABLES, recipient_values, unsubscribe_url
+from app.workflows.values import LOCALE_VARIABLES, Links, recipient_values
 
 K = OccurrenceKind
 
@@ -439,6 +439,7 @@ class _Context:
     suppressed: set
     senders: dict
     plans: dict = field(default_factory=dict)  # (email id, language): _EmailPlan
+    links: Links = field(default_factory=Links)
 
 
 def _load_context(due, now):
@@ -532,9 +533,10 @@ def _message_row(occurrence, email, client, context, now):
             promotion=context.promotions.get(occurrence.occurrence_id)
             if occurrence.kind == K.PROMOTION else None,
             order=context.orders.get(occurrence.occurrence_id)
-            if occurrence.kind == K.ORDER else None)
+            if occurrence.kind == K.ORDER else None, links=context.links)
     subject, html, text = personalize(plan.prepared, values)
-    unsubscribe = values.get("unsubscribe_link") or unsubscribe_url(studio.id, client.email)
+    unsubscribe = (values.get("unsubscribe_link")
+                   or context.links.unsubscribe(studio.id, client.email))
     headers = {
         "X-Proofsheet-Studio": str(studio.id),
         "List-Unsubscribe": f"<{unsubscribe}>, {plan.unsubscribe_mailto}",

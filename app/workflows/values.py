@@ -6,7 +6,7 @@ from flask_babel import format_date
 
 from app.shop.models import DiscountKind
 from app.shop.money import format_money
-from app.urls import external_url_with
+from app.urls import external_url_around
 
 # The variables written differently per language (dates, amounts).
 LOCALE_VARIABLES = frozenset({"sale_start_date", "sale_end_date", "archive_date",
@@ -29,28 +29,47 @@ def promotion_discount_text(promotion, studio, language):
 
 
 def unsubscribe_url(studio_id, email):
-    from app.mailing.unsubscribe import unsubscribe_token
-
-    return external_url_with("mailing_public.unsubscribe", "token",
-                             unsubscribe_token(studio_id, email))
+    return unsubscribe_url_maker()(studio_id, email)
 
 
-def client_link(client, gallery, next_page=None):
-    """A private link that signs the client in (from the client side of galleries)."""
-    from app.galleries import clients
+def unsubscribe_url_maker():
+    """``unsubscribe_url`` with its signer and URL looked up once (see ``Links``)."""
+    from app.mailing.unsubscribe import unsubscribe_signer, unsubscribe_token
 
-    return clients.sign_in_url(client, gallery, next_page=next_page)
+    signer = unsubscribe_signer()
+    before, after = external_url_around("mailing_public.unsubscribe", "token")
+
+    def make(studio_id, email):
+        return f"{before}{unsubscribe_token(studio_id, email, signer)}{after}"
+
+    return make
+
+
+class Links:
+    """The signed links of messages (sign-in with a page to open, unsubscribe), with their
+    signers and URLs looked up once: the campaign tick makes two per message, and the lookups
+    cost more than the signatures (25 us of a message's 85 before)."""
+
+    __slots__ = ("sign_in", "unsubscribe")
+
+    def __init__(self):
+        from app.galleries.clients import sign_in_url_maker
+
+        self.sign_in = sign_in_url_maker()  # (client, gallery, next_page=None)
+        self.unsubscribe = unsubscribe_url_maker()  # (studio_id, email)
 
 
 class _For:
     """Everything a variable may be computed from, for one recipient."""
 
     __slots__ = ("studio", "gallery", "client", "language", "promotion", "order",
-                 "cart_total_minor")
+                 "cart_total_minor", "links")
 
-    def __init__(self, studio, gallery, client, language, promotion, order, cart_total_minor):
+    def __init__(self, studio, gallery, client, language, promotion, order, cart_total_minor,
+                 links):
         self.studio, self.gallery, self.client, self.language = studio, gallery, client, language
         self.promotion, self.order, self.cart_total_minor = promotion, order, cart_total_minor
+        self.links = links
 
 
 def _date(moment, r):
@@ -62,7 +81,7 @@ PRODUCERS = {
     "client_name": lambda r: r.client.name,
     "client_email": lambda r: r.client.email,
     "gallery_title": lambda r: r.gallery.title,
-    "gallery_link": lambda r: client_link(r.client, r.gallery),
+    "gallery_link": lambda r: r.links.sign_in(r.client, r.gallery),
     "sale_start_date": lambda r: _date(r.gallery.sale_starts_at, r),
     "sale_end_date": lambda r: _date(r.gallery.sale_ends_at, r),
     "archive_date": lambda r: _date(r.gallery.archives_at, r),
@@ -70,21 +89,23 @@ PRODUCERS = {
     "promotion_discount": lambda r: (promotion_discount_text(r.promotion, r.studio, r.language)
                                      if r.promotion else ""),
     "promotion_end_date": lambda r: _date(r.promotion.ends_at if r.promotion else None, r),
-    "cart_link": lambda r: client_link(r.client, r.gallery, next_page="cart"),
+    "cart_link": lambda r: r.links.sign_in(r.client, r.gallery, "cart"),
     "cart_total": lambda r: (format_money(r.cart_total_minor, r.studio.currency, r.language)
                              if r.cart_total_minor is not None else ""),
     "order_number": lambda r: r.order.number if r.order else "",
     "order_total": lambda r: (format_money(r.order.total_minor, r.order.currency, r.language)
                               if r.order else ""),
-    "order_link": lambda r: client_link(r.client, r.gallery, next_page="orders"),
+    "order_link": lambda r: r.links.sign_in(r.client, r.gallery, "orders"),
     "studio_name": lambda r: r.studio.name,
     "studio_email": lambda r: r.studio.email,
-    "unsubscribe_link": lambda r: unsubscribe_url(r.studio.id, r.client.email),
+    "unsubscribe_link": lambda r: r.links.unsubscribe(r.studio.id, r.client.email),
 }
 
 
 def recipient_values(needed, *, studio, gallery, client, language, promotion=None, order=None,
-                     cart_total_minor=None):
-    """The values of the variables in ``needed`` for this recipient."""
-    recipient = _For(studio, gallery, client, language, promotion, order, cart_total_minor)
+                     cart_total_minor=None, links=None):
+    """The values of the variables in ``needed`` for this recipient (``links``: a ``Links``
+    shared by many messages)."""
+    recipient = _For(studio, gallery, client, language, promotion, order, cart_total_minor,
+                     links if links is not None else Links())
     return {name: PRODUCERS[name](recipient) for name in needed if name in PRODUCERS}
