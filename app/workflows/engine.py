@@ -287,7 +287,8 @@ def _in_written_order():
 
 
 def _candidates(combination_ranges, gallery_id, skip_processed):
-    """Yield (combination, row) for every occurrence of these (combination, ranges)."""
+    """Yield (combination, row) for every occurrence of these (combination, ranges); a row is
+    (branch, email id, occurrence id, occurrence instant, gallery id, workflow id, client id)."""
     padded = [(combination, _range_slots(ranges)) for combination, ranges in combination_ranges]
     for start in range(0, len(padded), COMBINATIONS_PER_QUERY):
         chunk = padded[start:start + COMBINATIONS_PER_QUERY]
@@ -300,8 +301,8 @@ def _candidates(combination_ranges, gallery_id, skip_processed):
         query = _candidates_query(shapes, gallery_id is not None, skip_processed)
         with _in_written_order():
             rows = db.session.execute(query, parameters).all()
-        for index, *row in rows:
-            yield chunk[index][0], row
+        for row in rows:
+            yield chunk[row[0]][0], row
 
 
 def _window_ranges(rule, days, send_time, timezones, window_start, window_end):
@@ -338,8 +339,9 @@ def due_occurrences(window_start=None, window_end=None, gallery_id=None, skip_pr
     found = []
     kinds = {trigger: source.kind for trigger, source in SOURCES.items()}
     candidates = list(_candidates(combination_ranges, gallery_id, skip_processed))
-    timezones = _workflow_timezones({row[4] for _combination, row in candidates})
-    for combination, (email_id, occurrence_id, at, gallery, workflow_id, client) in candidates:
+    timezones = _workflow_timezones({row[5] for _combination, row in candidates})
+    for combination, (_branch, email_id, occurrence_id, at, gallery, workflow_id,
+                      client) in candidates:
         trigger, rule, days, send_time = combination
         due = due_at(rule, days, send_time, at, timezones[workflow_id])
         start = starts[trigger]
@@ -664,7 +666,7 @@ def tick(now, dry_run=False):
     missed (shown so, with "send now"), not sent later by surprise. On SQLite the transaction
     starts as a writer: it reads, then inserts, while other processes may be writing.
     """
-    with writer_transactions():
+    with writer_transactions(), gc_paused():  # reading 10,000 due rows makes objects too
         if not dry_run:
             _refresh_statistics_hourly(now)
         start, client_start = window_starts(now)
