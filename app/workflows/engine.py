@@ -585,9 +585,12 @@ def queue_occurrences(due, now, dry_run=False, manual=False, result=None):
         for batch in iter(lambda: list(islice(rows, INSERT_BATCH)), []):
             queue_many_once(batch)
         if records and not dry_run:
-            db.session.execute(insert_ignoring_conflicts(CampaignOccurrence.__table__),
-                               records)
+            _record_occurrences(records)
     return result
+
+
+def _record_occurrences(records):
+    db.session.execute(insert_ignoring_conflicts(CampaignOccurrence.__table__), records)
 
 
 def _message_rows(due, context, result, records, now, dry_run, manual):
