@@ -186,7 +186,7 @@ def _occurrences(index, source, rule, range_count, by_gallery, skip_processed):
     if by_gallery:
         query = query.where(source.gallery_id == sa.bindparam("gallery_id"))
     if skip_processed and rule == Rule.INSTANT and source.client_id is not None:
-        query = query.where(_dealt_with_at_its_instant(source))
+        query = query.where(_not_dealt_with_at_its_instant(source))
     return query.subquery(f"occurrence_{index}")
 
 
@@ -199,13 +199,14 @@ def _no_record(*conditions):
     return ~sa.select(sa.literal(1)).where(*conditions).offset(0).exists()
 
 
-def _dealt_with_at_its_instant(source):
-    """A registration, order or cart with a tick's record due at its very instant: that tick's
-    window held the instant and the tick saw the row, so it dealt with every instant email of
-    it. Checked before the workflow emails are joined: the ticks of the next minutes (the
-    overlap) then drop a burst of 10,000 registrations in one index lookup each instead of five
-    joins (a third of a second on PostgreSQL). A "send now" record proves nothing of the other
-    emails; gallery and promotion dates can move, so their occurrences are not checked so."""
+def _not_dealt_with_at_its_instant(source):
+    """True for a registration, order or cart no tick dealt with at its very instant. A tick's
+    record due at the instant means that tick's window held the instant and the tick saw the
+    row, so it dealt with every instant email of it. Checked before the workflow emails are
+    joined: the ticks of the next minutes (the overlap) then drop a burst of 10,000
+    registrations in one index lookup each instead of five joins (a third of a second on
+    PostgreSQL). A "send now" record proves nothing of the other emails; gallery and promotion
+    dates can move, so their occurrences are not checked so."""
     return _no_record(
         CampaignOccurrence.occurrence_id == source.id,
         CampaignOccurrence.occurrence_kind == source.kind,
