@@ -469,7 +469,9 @@ def _load_context(due, now):
 
 def _filtered_clients(due, emails, registrants):
     """The clients whose orders matter: those of emails sent to clients who ordered (or not)."""
-    filtered = [d for d in due if emails[d.email_id].recipient_filter != RecipientFilter.ALL]
+    filtering = {email_id for email_id, email in emails.items()
+                 if email.recipient_filter != RecipientFilter.ALL}
+    filtered = [d for d in due if d.email_id in filtering] if filtering else []
     found = {d.client_id for d in filtered if d.client_id is not None}
     for gallery_id in {d.gallery_id for d in filtered if d.client_id is None}:
         found.update(client.id for client, _registered in registrants.get(gallery_id, ()))
