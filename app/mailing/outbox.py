@@ -35,23 +35,45 @@ def message_values(*, kind, studio_id, sender, recipient, subject, html, text, n
                    recipient_name="", reply_to=None, cc=(), headers=None, expires_at=None,
                    dedup_key=None, gallery_id=None, source=None, state=MailState.QUEUED):
     """The column values of one outbox row, checked for header injection."""
-    header_texts = [sender, recipient, subject, reply_to or "", recipient_name or ""]
+    base = message_base(kind=kind, studio_id=studio_id, sender=sender, now=now, due_at=due_at,
+                        reply_to=reply_to, cc=cc, source=source, state=state)
+    return message_row(base, recipient=recipient, recipient_name=recipient_name,
+                       subject=subject, html=html, text=text, headers=headers,
+                       expires_at=expires_at, dedup_key=dedup_key, gallery_id=gallery_id)
+
+
+def message_base(*, kind, studio_id, sender, now, due_at=None, reply_to=None, cc=(),
+                 source=None, state=MailState.QUEUED):
+    """What many messages share (one campaign email's sender, times, source), checked once:
+    ``message_row`` adds each recipient's part. The tick queues 10,000 messages at a time."""
+    _single_line("sender", sender)
+    _single_line("reply_to", reply_to)
+    return dict(
+        studio_id=studio_id, kind=MailKind(kind), state=MailState(state), sender=sender,
+        reply_to=reply_to, cc=", ".join(address.strip() for address in cc),
+        created_at=now, due_at=due_at or now, attempts=0, source=source)
+
+
+def message_row(base, *, recipient, subject, html, text, recipient_name="", headers=None,
+                expires_at=None, dedup_key=None, gallery_id=None):
+    """One outbox row: ``base`` (from ``message_base``) and this recipient's values, checked
+    for header injection."""
+    header_texts = [recipient, subject, recipient_name or ""]
     if headers:
         header_texts += [*headers, *headers.values()]
     if not _all_single_line(header_texts):  # one check for the common case, then say which
-        for name, value in (("sender", sender), ("recipient", recipient), ("subject", subject),
-                            ("reply_to", reply_to), ("recipient_name", recipient_name)):
+        for name, value in (("recipient", recipient), ("subject", subject),
+                            ("recipient_name", recipient_name)):
             _single_line(name, value)
         for name, value in (headers or {}).items():
             _single_line(name, name)
             _single_line(name, value)
-    return dict(
-        studio_id=studio_id, kind=MailKind(kind), state=MailState(state), dedup_key=dedup_key,
-        sender=sender, recipient=recipient.strip(), recipient_name=recipient_name or "",
-        reply_to=reply_to, cc=", ".join(address.strip() for address in cc), subject=subject,
-        html=html, text=text, headers=dict(headers or {}), message_id=new_message_id(sender),
-        created_at=now, due_at=due_at or now, expires_at=expires_at, attempts=0,
-        gallery_id=gallery_id, source=source)
+    row = dict(base)
+    row.update(recipient=recipient.strip(), recipient_name=recipient_name or "",
+               subject=subject, html=html, text=text, headers=dict(headers or {}),
+               message_id=new_message_id(base["sender"]), expires_at=expires_at,
+               dedup_key=dedup_key, gallery_id=gallery_id)
+    return row
 
 
 def queue_message(**values):

@@ -35,7 +35,7 @@ from app.database import (
 from app.extensions import db
 from app.galleries.models import Client, Gallery, GalleryStatus, Registration
 from app.mailing.models import MailKind, Suppression
-from app.mailing.outbox import message_values, queue_many_once
+from app.mailing.outbox import message_base, message_row, queue_many_once
 from app.mailing.services import studio_senders
 from app.shop.models import Cart, Order, OrderItem, OrderStatus, Promotion
 from app.workflows.models import (
@@ -506,21 +506,23 @@ class _EmailPlan:
     prepared: object
     in_language: bool  # it shows dates or amounts, written in the recipient's language
     studio: Studio
-    sender: str
-    source: str
+    row_base: dict  # outbox.message_base: what every row of this email shares
     unsubscribe_mailto: str
     catch_up: timedelta
 
 
-def _plan(email, studio, language, context):
+def _plan(email, studio, language, context, now):
     key = (email.id, language)
     plan = context.plans.get(key)
     if plan is None:
         prepared = prepare(email.subject, email.body_html, language)
+        row_base = message_base(kind=MailKind.CAMPAIGN, studio_id=studio.id,
+                                sender=context.senders[studio.id], now=now,
+                                reply_to=studio.email, source=f"workflow_email:{email.id}")
         plan = context.plans[key] = _EmailPlan(
             prepared, bool(LOCALE_VARIABLES.intersection(prepared.variables)), studio,
-            context.senders[studio.id], f"workflow_email:{email.id}",
-            f"<mailto:{unsubscribe_mailbox()}?subject=unsubscribe>", catch_up_window())
+            row_base, f"<mailto:{unsubscribe_mailbox()}?subject=unsubscribe>",
+            catch_up_window())
     return plan
 
 
@@ -528,7 +530,7 @@ def _message_row(occurrence, email, client, context, now):
     gallery = context.galleries[occurrence.gallery_id]
     studio = context.studios[gallery.studio_id]
     language = client.language or studio.language
-    plan = _plan(email, studio, language, context)
+    plan = _plan(email, studio, language, context, now)
     # Switching the locale costs more than the rest of a message: only emails that show a date
     # or an amount do it.
     with force_locale(language) if plan.in_language else nullcontext():
@@ -547,12 +549,11 @@ def _message_row(occurrence, email, client, context, now):
         "List-Unsubscribe": f"<{unsubscribe}>, {plan.unsubscribe_mailto}",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
-    return message_values(
-        kind=MailKind.CAMPAIGN, studio_id=studio.id, sender=plan.sender,
-        recipient=client.email, recipient_name=client.name, subject=subject, html=html, text=text,
-        now=now, reply_to=studio.email, headers=headers,
+    return message_row(
+        plan.row_base, recipient=client.email, recipient_name=client.name, subject=subject,
+        html=html, text=text, headers=headers,
         dedup_key=dedup_key(email.id, occurrence.kind, occurrence.occurrence_id, client.id),
-        gallery_id=gallery.id, source=plan.source, expires_at=occurrence.due_at + plan.catch_up)
+        gallery_id=gallery.id, expires_at=occurrence.due_at + plan.catch_up)
 
 
 def unsubscribe_mailbox():
