@@ -74,8 +74,7 @@ class _OneStepTimestampSigner(TimestampSigner, _OneStepSigner):
     def sign(self, value):
         value = value.encode("utf-8") if isinstance(value, str) else value
         timestamp = base64.urlsafe_b64encode(int_to_bytes(self.get_timestamp())).rstrip(b"=")
-        value = value + self._separator + timestamp
-        return value + self._separator + self._signature(value)
+        return _OneStepSigner.sign(self, value + self._separator + timestamp)
 
 
 class _ReusedSignerMixin:

@@ -11,8 +11,6 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.utils import parseaddr
-from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app
@@ -28,6 +26,7 @@ from app.database import (
 from app.extensions import db
 from app.mailing import wire
 from app.mailing.models import MailKind, MailState, OutboxMessage, StudioMailState, Suppression
+from app.mailing.outbox import address_of
 from app.mailing.studio_settings import settings_of, smtp_settings
 from app.mailing.transport import SendFailure, SmtpConnection, SmtpSettings
 from app.timeutil import UTCDateTime
@@ -248,13 +247,7 @@ def _recipients(row):
 
 
 def _envelope_sender(row):
-    return _address_of(row.sender)
-
-
-@lru_cache(maxsize=1024)
-def _address_of(sender):
-    """A batch has one sender: parse it once, not twice per message."""
-    return parseaddr(sender)[1]
+    return address_of(row.sender)
 
 
 def settings_for_studio(studio_id):

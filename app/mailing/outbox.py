@@ -22,8 +22,14 @@ def _all_single_line(texts):
 
 
 @lru_cache(maxsize=1024)
+def address_of(mailbox):
+    """The address of ``Name <address>`` (or of a bare address), parsed once per mailbox: a
+    batch of thousands of messages has one sender."""
+    return parseaddr(mailbox)[1]
+
+
 def _domain_of(sender):
-    return parseaddr(sender)[1].rpartition("@")[2] or "proofsheet.local"
+    return address_of(sender).rpartition("@")[2] or "proofsheet.local"
 
 
 def new_message_id(sender):

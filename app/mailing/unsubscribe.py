@@ -25,7 +25,7 @@ def _serializer():
     return serializer(current_app.config["SECRET_KEY"], _SALT)
 
 
-def _signer():
+def unsubscribe_signer():
     return signer(current_app.config["SECRET_KEY"], _COMPACT_SALT)
 
 
@@ -33,15 +33,11 @@ def unsubscribe_token(studio_id, email, signer=None):
     """``studio-base64(address).signature``: one per campaign message, so it must be cheap
     (``signer``: ``unsubscribe_signer()`` looked up once for many tokens)."""
     address = base64.urlsafe_b64encode(email.strip().lower().encode("utf-8")).rstrip(b"=")
-    return (signer or _signer()).sign(f"{studio_id}-".encode("ascii") + address).decode("ascii")
-
-
-def unsubscribe_signer():
-    return _signer()
+    return (signer or unsubscribe_signer()).sign(f"{studio_id}-".encode("ascii") + address).decode("ascii")
 
 
 def _read_compact(token):
-    studio_id, address = _signer().unsign(token).decode("ascii").split("-", 1)
+    studio_id, address = unsubscribe_signer().unsign(token).decode("ascii").split("-", 1)
     padded = address + "=" * (-len(address) % 4)
     return int(studio_id), base64.urlsafe_b64decode(padded).decode("utf-8")
 

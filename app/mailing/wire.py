@@ -32,10 +32,14 @@ def _fold_ascii(name, value):
     return "\r\n".join(lines) + "\r\n"
 
 
-def encode_text_header(name, value):
-    """``Name: value`` with CRLF; non-ASCII or long values as folded RFC 2047 words."""
+def _single_line(name, value):
     if "\r" in value or "\n" in value:
         raise ValueError(f"line break in header {name}")
+
+
+def encode_text_header(name, value):
+    """``Name: value`` with CRLF; non-ASCII or long values as folded RFC 2047 words."""
+    _single_line(name, value)
     if value.isascii():
         return _fold_ascii(name, value)
     encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n", maxlinelen=76)
@@ -47,8 +51,7 @@ def encode_address_header(name, value):
     """An address list header; display names that are not ASCII become RFC 2047 words.
 
     Cached: a batch repeats the same From and Reply-To, and parsing addresses is costly."""
-    if "\r" in value or "\n" in value:
-        raise ValueError(f"line break in header {name}")
+    _single_line(name, value)
     addresses = [formataddr((display, address), charset="utf-8")
                  for display, address in getaddresses([value])]
     return f"{name}: " + ",\r\n ".join(addresses) + "\r\n"
@@ -66,8 +69,7 @@ ADDRESS_HEADERS = {"from", "to", "cc", "reply-to", "sender"}
 
 def encode_mailbox_header(name, display_name, address):
     """``To: Name <address>`` for one known mailbox: formatted, not parsed again."""
-    if "\r" in display_name + address or "\n" in display_name + address:
-        raise ValueError(f"line break in header {name}")
+    _single_line(name, display_name + address)
     return f"{name}: {formataddr((display_name, address), charset='utf-8')}\r\n"
 
 

@@ -16,7 +16,6 @@ from collections import Counter, defaultdict
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import parseaddr
 from functools import lru_cache
 from itertools import islice
 from typing import NamedTuple
@@ -35,7 +34,7 @@ from app.database import (
 from app.extensions import db
 from app.galleries.models import Client, Gallery, GalleryStatus, Registration
 from app.mailing.models import MailKind, Suppression
-from app.mailing.outbox import message_base, message_row, queue_many_once
+from app.mailing.outbox import address_of, message_base, message_row, queue_many_once
 from app.mailing.services import studio_senders
 from app.shop.models import Cart, Order, OrderItem, OrderStatus, Promotion
 from app.workflows.models import (
@@ -174,9 +173,9 @@ def _occurrences(index, source, rule, range_count, by_gallery, skip_processed):
     # refuse the union with a per-client branch's integer.
     client_column = (source.client_id if source.client_id is not None
                      else sa.cast(sa.null(), sa.Integer))
-    query = sa.select(source.id.label("id"), source.at.label("at"),
-                      source.gallery_id.label("gallery_id"), client_column.label("client_id"),
-                      ).where(source.at.is_not(None), *source.still_valid)
+    query = sa.select(
+        source.id.label("id"), source.at.label("at"), source.gallery_id.label("gallery_id"),
+        client_column.label("client_id")).where(source.at.is_not(None), *source.still_valid)
     if range_count:
         at_type = source.at.type
         query = query.where(sa.or_(*[
@@ -277,14 +276,11 @@ def _in_written_order():
     if db.session.get_bind().dialect.name != "postgresql":
         yield
         return
-    settings = {"join_collapse_limit": "1"}
-    for name, value in settings.items():
-        db.session.execute(sa.text(f"SET LOCAL {name} = {value}"))
+    db.session.execute(sa.text("SET LOCAL join_collapse_limit = 1"))
     try:
         yield
     finally:  # the rest of the transaction (a page, the tick's inserts) plans as usual
-        for name in settings:
-            db.session.execute(sa.text(f"SET LOCAL {name} TO DEFAULT"))
+        db.session.execute(sa.text("SET LOCAL join_collapse_limit TO DEFAULT"))
 
 
 def _candidates(combination_ranges, gallery_id, skip_processed):
@@ -557,12 +553,7 @@ def _message_row(occurrence, email, client, context, now):
 
 
 def unsubscribe_mailbox():
-    return _address_of(current_app.config["MAIL_DEFAULT_SENDER"])
-
-
-@lru_cache(maxsize=64)
-def _address_of(sender):
-    return parseaddr(sender)[1]
+    return address_of(current_app.config["MAIL_DEFAULT_SENDER"])
 
 
 def _occurrence_record(occurrence, recipients, now, manual=False, missed=False):
