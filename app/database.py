@@ -3,6 +3,7 @@
 import contextvars
 import json
 from contextlib import contextmanager
+from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import abort
@@ -142,6 +143,77 @@ def insert_ignoring_conflicts(table):
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
     module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     return module.insert(table).on_conflict_do_nothing()
+
+
+def insert_many_ignoring_conflicts(rows, table, columns=None):
+    """INSERT ... ON CONFLICT DO NOTHING of many ``rows`` (dicts with the same keys, or tuples
+    in ``columns`` order) in one executemany; returns how many were inserted.
+
+    ``session.execute(insert, rows)`` makes SQLAlchemy build and process a parameter dict per
+    row in Python: for 10,000 outbox rows that cost 0.3-0.4 s on SQLite, twice what SQLite took
+    to write them. Here the statement is compiled once and each value goes only through its
+    column type's own bind processor, where the type has one. Columns left out must have no
+    Python-side default (it would not be applied): the call fails instead.
+    """
+    rows = list(rows)
+    if not rows:
+        return 0
+    connection = db.session.connection()
+    insert = _compiled_insert(table, tuple(columns or rows[0]), connection.dialect)
+    parameters = insert.parameters_maker()
+    result = connection.exec_driver_sql(insert.statement, [parameters(row) for row in rows])
+    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
+
+
+class _CompiledInsert:
+    """An insert of given columns compiled for one dialect, and how a row becomes its
+    parameters: in the statement's order, each through its type's bind processor."""
+
+    def __init__(self, table, columns, dialect):
+        missing = [column.name for column in table.columns
+                   if column.name not in columns and column.default is not None]
+        if missing:
+            raise ValueError(f"{table.name}: give {', '.join(missing)} (Python-side defaults)")
+        module = postgresql if dialect.name == "postgresql" else sqlite
+        compiled = module.insert(table).on_conflict_do_nothing().values(
+            {name: sa.bindparam(name) for name in columns}).compile(dialect=dialect)
+        self.statement = compiled.string
+        order = compiled.positiontup if dialect.positional else columns
+        self.names = None if dialect.positional else tuple(order)
+        self.processors = tuple(
+            (index, process) for index, process in (
+                (index, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+                for index, name in enumerate(order)) if process is not None)
+        self.keys = tuple(order)  # a dict row's keys, in the statement's order
+        self.positions = tuple(columns.index(name) for name in order)  # a tuple row's
+
+    def parameters_maker(self):
+        """A function from a row to its parameters. It remembers each processor's last value
+        and result: the rows of one insert often share a value (a tick's ``now`` in two
+        columns of 10,000 rows), and a timestamp's processing costs 5 us."""
+        keys, positions, names, processors = self.keys, self.positions, self.names, self.processors
+        last = [(None, None)] * len(keys)
+
+        def parameters(row):
+            if isinstance(row, dict):
+                values = [row[key] for key in keys]
+            else:
+                values = [row[position] for position in positions]
+            for index, process in processors:
+                value = values[index]
+                seen, processed = last[index]
+                if value is not seen or seen is None:
+                    processed = process(value)
+                    last[index] = (value, processed)
+                values[index] = processed
+            return tuple(values) if names is None else dict(zip(names, values))
+
+        return parameters
+
+
+@lru_cache(maxsize=64)
+def _compiled_insert(table, columns, dialect):
+    return _CompiledInsert(table, columns, dialect)
 
 
 def refresh_planner_statistics():

@@ -4,7 +4,7 @@ retried, logged and visible; the dispatcher (dispatch.py) sends what is due."""
 from email.utils import make_msgid, parseaddr
 from functools import lru_cache
 
-from app.database import insert_ignoring_conflicts
+from app.database import insert_many_ignoring_conflicts
 from app.extensions import db
 from app.mailing.models import MailKind, MailState, OutboxMessage
 from app.mailing.transport import HeaderInjectionError
@@ -95,7 +95,4 @@ def queue_many_once(rows):
 
     Returns how many were inserted. Campaign ticks use this: running it twice queues nothing more.
     """
-    if not rows:
-        return 0
-    result = db.session.execute(insert_ignoring_conflicts(OutboxMessage.__table__), rows)
-    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
+    return insert_many_ignoring_conflicts(rows, OutboxMessage.__table__)

@@ -28,6 +28,7 @@ from app.accounts.models import Studio
 from app.database import (
     among,
     insert_ignoring_conflicts,
+    insert_many_ignoring_conflicts,
     refresh_planner_statistics,
     writer_transactions,
 )
@@ -556,11 +557,14 @@ def unsubscribe_mailbox():
     return address_of(current_app.config["MAIL_DEFAULT_SENDER"])
 
 
+RECORD_COLUMNS = ("workflow_email_id", "occurrence_kind", "occurrence_id", "gallery_id",
+                  "due_at", "processed_at", "recipients", "manual", "missed")
+
+
 def _occurrence_record(occurrence, recipients, now, manual=False, missed=False):
-    return dict(workflow_email_id=occurrence.email_id, occurrence_kind=occurrence.kind,
-                occurrence_id=occurrence.occurrence_id, gallery_id=occurrence.gallery_id,
-                due_at=occurrence.due_at, processed_at=now, recipients=recipients, manual=manual,
-                missed=missed)
+    """A ``campaign_occurrence`` row, in ``RECORD_COLUMNS`` order."""
+    return (occurrence.email_id, occurrence.kind, occurrence.occurrence_id,
+            occurrence.gallery_id, occurrence.due_at, now, recipients, manual, missed)
 
 
 # Rows are built and inserted this many at a time: memory already touched is reused for the
@@ -585,7 +589,7 @@ def queue_occurrences(due, now, dry_run=False, manual=False, result=None):
 
 
 def _record_occurrences(records):
-    db.session.execute(insert_ignoring_conflicts(CampaignOccurrence.__table__), records)
+    insert_many_ignoring_conflicts(records, CampaignOccurrence.__table__, RECORD_COLUMNS)
 
 
 def _message_rows(due, context, result, records, now, dry_run, manual):
