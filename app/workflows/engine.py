@@ -187,7 +187,11 @@ def _occurrences(index, source, rule, range_count, by_gallery, skip_processed):
         query = query.where(source.gallery_id == sa.bindparam("gallery_id"))
     if skip_processed and rule == Rule.INSTANT and source.client_id is not None:
         query = query.where(_not_dealt_with_at_its_instant(source))
-    return query.subquery(f"occurrence_{index}")
+    # OFFSET 0 keeps SQLite from merging the subquery into the branch's joins, after which it
+    # started some branches from the workflow emails and sought the window in each of their
+    # galleries: 10 ms for the registrations of a tick with nothing in the window (0.02 ms read
+    # from the instant's index), 56 ms instead of 32 with 20,000 in it.
+    return query.offset(0).subquery(f"occurrence_{index}")
 
 
 def _no_record(*conditions):
