@@ -7,6 +7,26 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, available_timezones
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+
+
+class _SQLiteUTCDateTime(sqlite.DATETIME):
+    """SQLite's DATETIME, the UTC text SQLAlchemy writes ("2027-06-01 12:00:00.000000"), read
+    back aware by ``datetime.fromisoformat``: 0.4 us a value, against 1.8 us for SQLAlchemy's
+    parser and attaching UTC afterwards. A campaign tick reads tens of thousands of them."""
+
+    def result_processor(self, dialect, coltype):
+        parse = super().result_processor(dialect, coltype)
+
+        def process(value):
+            if value is None:
+                return None
+            try:
+                return datetime.fromisoformat(value + "+00:00")
+            except (TypeError, ValueError):  # another form (a date alone...): SQLAlchemy's parser
+                return parse(value)
+
+        return process
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -19,6 +39,11 @@ class UTCDateTime(sa.types.TypeDecorator):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return _SQLiteUTCDateTime()
+        return super().load_dialect_impl(dialect)
+
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
@@ -28,8 +53,8 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
-        if value is None:
-            return None
+        if value is None or value.tzinfo is UTC:
+            return value
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)

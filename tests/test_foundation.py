@@ -39,6 +39,27 @@ def test_timestamps_round_trip_as_aware_utc(app, owner):
     assert stored.tzinfo is not None and stored.utcoffset() == timedelta(0)
 
 
+@pytest.mark.parametrize(("stored_text", "expected"), [
+    ("2026-03-01 07:00:00.250000", datetime(2026, 3, 1, 7, 0, 0, 250000, tzinfo=UTC)),
+    ("2026-03-01 07:00:00", datetime(2026, 3, 1, 7, tzinfo=UTC)),  # as SQL's datetime() writes
+    ("2026-03-01", datetime(2026, 3, 1, tzinfo=UTC)),
+])
+def test_sqlite_timestamp_texts_read_back_as_aware_utc(app, owner, database_url, stored_text,
+                                                       expected):
+    """SQLite keeps text: what SQLAlchemy writes is read by the quick parser, other forms by
+    SQLAlchemy's own."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL keeps timestamps with their zone")
+    gallery = factories.make_gallery(owner.studio)
+    db.session.execute(sa.text("UPDATE gallery SET sale_starts_at = :text, sale_ends_at = NULL"
+                               " WHERE id = :id"), {"text": stored_text, "id": gallery.id})
+    db.session.commit()
+    db.session.expire_all()
+    read = db.session.get(Gallery, gallery.id)
+    assert read.sale_starts_at == expected and read.sale_starts_at.utcoffset() == timedelta(0)
+    assert read.sale_ends_at is None
+
+
 def test_naive_timestamps_are_refused(app, owner):
     gallery = factories.make_gallery(owner.studio)
     gallery.sale_starts_at = datetime(2026, 3, 1, 8)
