@@ -1,6 +1,7 @@
 """The campaign tick, trigger by trigger: move `now` across the due time and check each message
 is queued once, at the right minute, to the right people."""
 
+import re
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -347,6 +348,43 @@ def test_sqlite_planner_statistics_are_refreshed_hourly_by_the_tick(school, data
     assert stat_rows() == 0 and mark() == SALE_START  # not again within the hour
     run_tick(SALE_START + timedelta(hours=1, minutes=1))
     assert stat_rows() > 0 and mark() == SALE_START + timedelta(hours=1, minutes=1)
+
+
+def test_what_recipients_share_is_filled_per_gallery_and_language(school):
+    """The tick fills a gallery's own values (title, dates) once per gallery and language and
+    each recipient's own (name, links) per message: nothing leaks from one to another."""
+    hillside = factories.make_gallery(school.studio, title="Hillside <High>",
+                                      sale_starts_at=SALE_START,
+                                      sale_ends_at=SALE_END + timedelta(days=3),
+                                      archives_at=ARCHIVE)
+    workflow = make_workflow(school.studio, emails=[dict(
+        trigger=Trigger.SALE_START, subject="%gallery_title% for %client_name%",
+        body_html="<p>%gallery_title% closes on %sale_end_date%, %client_name%: "
+                  "%gallery_link%</p>")])
+    assign(school.gallery, workflow)
+    assign(hillside, workflow)
+    registered = SALE_START - timedelta(days=1)
+    german = factories.make_client(school.studio, email="de@example.com", name="Jürgen",
+                                   gallery=hillside, registered_at=registered)
+    german.language = "de"
+    factories.make_client(school.studio, email="en@example.com", name="Ann & Co",
+                          gallery=hillside, registered_at=registered)
+    run_tick(SALE_START)
+    sent = {message.recipient: message for message in queued()}
+    assert len(sent) == 5
+    for parent in school.parents:
+        message = sent[parent.email]
+        assert message.subject == f"Riverside Primary for {parent.name}"
+        assert f"Riverside Primary closes on March 21, 2027, {parent.name}" in message.text
+    assert sent["en@example.com"].subject == "Hillside <High> for Ann & Co"
+    assert ("Hillside &lt;High&gt; closes on March 24, 2027, Ann &amp; Co"
+            in sent["en@example.com"].html)
+    assert "Hillside <High> closes on 24. März 2027, Jürgen" in sent["de@example.com"].text
+    links = {message.recipient: re.search(r"/signin/([^?\s\"]+)\?gallery=(\d+)",
+                                          message.text).groups() for message in sent.values()}
+    assert len({token for token, _gallery in links.values()}) == 5  # one per recipient
+    assert links["de@example.com"][1] == str(hillside.id)
+    assert links[school.parents[0].email][1] == str(school.gallery.id)
 
 
 def test_sqlite_reads_each_branchs_occurrences_before_joining_their_emails(school,

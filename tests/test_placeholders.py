@@ -25,3 +25,18 @@ def test_values_are_escaped_in_html_and_unknown_names_kept():
     assert template.fill({"client_name": "<b>Zoë</b>"}) == (
         "<p>Hi &lt;b&gt;Zoë&lt;/b&gt;, %nope% 100 % off</p>")
     assert template.fill({"client_name": "<b>"}, html=False) == "<p>Hi <b>, %nope% 100 % off</p>"
+
+
+@given(st.lists(PIECES, max_size=12).map("".join), VALUES, VALUES, st.booleans())
+def test_partial_then_fill_equals_fill_at_once(text, shared, own, html):
+    own = {name: value for name, value in own.items() if name not in shared}
+    template = Template(text)
+    assert template.partial(shared, html=html).fill(own, html=html) == template.fill(
+        {**shared, **own}, html=html)
+    assert template.partial(shared, html=html).names == template.names - set(shared)
+
+
+def test_a_shared_value_that_looks_like_a_placeholder_is_not_filled_again():
+    template = Template("<p>%gallery_title% for %client_name%</p>").partial(
+        {"gallery_title": "50%client_name%"})
+    assert template.fill({"client_name": "Zoë"}) == "<p>50%client_name% for Zoë</p>"

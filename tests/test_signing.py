@@ -84,3 +84,18 @@ def test_one_step_signers_write_exactly_what_itsdangerous_writes(value, monkeypa
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: 1_790_000_000)
     assert timestamp_signer("secret", "t").sign(value) == TimestampSigner(
         "secret", salt="t").sign(value)
+
+
+def test_compact_timed_tokens_carry_the_second_they_were_made(monkeypatch):
+    from itsdangerous import TimestampSigner
+
+    from app.signing import timestamp_signer
+
+    clock = iter([1_800_000_000, 1_800_000_000, 1_800_000_001, 1_800_000_000])
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: next(clock))
+    made = [timestamp_signer("secret", "link-3").sign(f"4-{n}") for n in range(4)]
+    monkeypatch.undo()
+    reader = TimestampSigner("secret", salt="link-3")
+    seconds = [int(reader.unsign(token, return_timestamp=True)[1].timestamp())
+               for token in made]
+    assert seconds == [1_800_000_000, 1_800_000_000, 1_800_000_001, 1_800_000_000]

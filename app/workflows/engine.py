@@ -49,9 +49,14 @@ from app.workflows.models import (
     Workflow,
     WorkflowEmail,
 )
-from app.workflows.rendering import personalize, prepare
+from app.workflows.rendering import personalize, prepare, share
 from app.workflows.schedule import due_at, merge_ranges, occurrence_ranges
-from app.workflows.values import LOCALE_VARIABLES, Links, recipient_values
+from app.workflows.values import (
+    LOCALE_VARIABLES,
+    RECIPIENT_VARIABLES,
+    Links,
+    recipient_values,
+)
 
 K = OccurrenceKind
 
@@ -443,6 +448,7 @@ class _Context:
     suppressed: set
     senders: dict
     plans: dict = field(default_factory=dict)  # (email id, language): _EmailPlan
+    shared_parts: dict = field(default_factory=dict)  # see _shared_part
     links: Links = field(default_factory=Links)
 
 
@@ -527,22 +533,49 @@ def _plan(email, studio, language, context, now):
     return plan
 
 
+@dataclass(frozen=True)
+class _SharedPart:
+    """One workflow email for one gallery (and promotion) in one language: its templates with
+    the values every recipient shares filled in, and the variables left to each recipient."""
+
+    templates: tuple
+    own_variables: tuple
+    own_in_language: bool  # some of those are written in the recipient's language
+
+
+def _shared_part(plan, email, gallery, studio, language, promotion, context):
+    key = (email.id, language, gallery.id, promotion.id if promotion else None)
+    part = context.shared_parts.get(key)
+    if part is None:
+        variables = plan.prepared.variables
+        with force_locale(language) if plan.in_language else nullcontext():
+            shared = recipient_values(
+                [name for name in variables if name not in RECIPIENT_VARIABLES], studio=studio,
+                gallery=gallery, client=None, language=language, promotion=promotion,
+                links=context.links)
+        own = tuple(name for name in variables if name in RECIPIENT_VARIABLES)
+        part = context.shared_parts[key] = _SharedPart(
+            share(plan.prepared, shared), own, bool(LOCALE_VARIABLES.intersection(own)))
+    return part
+
+
 def _message_row(occurrence, email, client, context, now):
     gallery = context.galleries[occurrence.gallery_id]
     studio = context.studios[gallery.studio_id]
     language = client.language or studio.language
     plan = _plan(email, studio, language, context, now)
-    # Switching the locale costs more than the rest of a message: only emails that show a date
+    promotion = (context.promotions.get(occurrence.occurrence_id)
+                 if occurrence.kind == K.PROMOTION else None)
+    part = _shared_part(plan, email, gallery, studio, language, promotion, context)
+    # Switching the locale costs more than the rest of a message: only values that show a date
     # or an amount do it.
-    with force_locale(language) if plan.in_language else nullcontext():
+    with force_locale(language) if part.own_in_language else nullcontext():
         values = recipient_values(
-            plan.prepared.variables, studio=studio, gallery=gallery, client=client,
-            language=language,
-            promotion=context.promotions.get(occurrence.occurrence_id)
-            if occurrence.kind == K.PROMOTION else None,
+            part.own_variables, studio=studio, gallery=gallery, client=client,
+            language=language, promotion=promotion,
             order=context.orders.get(occurrence.occurrence_id)
             if occurrence.kind == K.ORDER else None, links=context.links)
-    subject, html, text = personalize(plan.prepared, values)
+    subject, html, text = personalize(plan.prepared, values, part.templates)
     unsubscribe = (values.get("unsubscribe_link")
                    or context.links.unsubscribe(studio.id, client.email))
     headers = {

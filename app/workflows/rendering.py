@@ -61,10 +61,22 @@ def _one_line(value):
     return " ".join(str(value).split())
 
 
-def personalize(prepared: PreparedEmail, values):
-    """(subject, html, text) for one recipient. Header values never carry a line break."""
-    subject_template, html_template, text_template = prepared.templates
-    subject_values = {name: _one_line(values[name]) for name in subject_template.names
-                      if name in values}
-    return (_one_line(subject_template.fill(subject_values, html=False)),
+def personalize(prepared: PreparedEmail, values, templates=None):
+    """(subject, html, text) for one recipient. Header values never carry a line break.
+    ``templates``: ``prepared``'s with the values many recipients share filled in (``share``)."""
+    subject_template, html_template, text_template = templates or prepared.templates
+    return (_one_line(subject_template.fill(_subject_values(subject_template, values),
+                                            html=False)),
             html_template.fill(values, html=True), text_template.fill(values, html=False))
+
+
+def share(prepared: PreparedEmail, values):
+    """``prepared``'s (subject, html, text) templates with ``values`` filled in once: the values
+    every recipient of a gallery shares (its title, the studio's name, a promotion's end)."""
+    subject_template, html_template, text_template = prepared.templates
+    return (subject_template.partial(_subject_values(subject_template, values), html=False),
+            html_template.partial(values, html=True), text_template.partial(values, html=False))
+
+
+def _subject_values(subject_template, values):
+    return {name: _one_line(values[name]) for name in subject_template.names if name in values}

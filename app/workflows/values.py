@@ -102,6 +102,13 @@ PRODUCERS = {
 }
 
 
+# The variables that differ from one recipient to the next (their own name, links and order);
+# the others are the same for every recipient of a gallery's email, so the tick fills them once.
+RECIPIENT_VARIABLES = frozenset({"client_name", "client_email", "gallery_link", "cart_link",
+                                 "cart_total", "order_number", "order_total", "order_link",
+                                 "unsubscribe_link"})
+
+
 def recipient_values(needed, *, studio, gallery, client, language, promotion=None, order=None,
                      cart_total_minor=None, links=None):
     """The values of the variables in ``needed`` for this recipient (``links``: a ``Links``
