@@ -448,7 +448,7 @@ class _Context:
     suppressed: set
     senders: dict
     plans: dict = field(default_factory=dict)  # (email id, language): _EmailPlan
-    shared_parts: dict = field(default_factory=dict)  # see _shared_part
+    gallery_parts: dict = field(default_factory=dict)  # see _gallery_part
     links: Links = field(default_factory=Links)
 
 
@@ -506,12 +506,22 @@ def dedup_key(email_id, kind, occurrence_id, client_id):
 
 
 @dataclass(frozen=True)
+class _Part:
+    """How a message of a workflow email is filled: its templates (None: the email's own) and
+    the variables left to compute for each recipient."""
+
+    templates: tuple | None
+    own_variables: tuple
+    own_in_language: bool  # some of those are written in the recipient's language
+
+
+@dataclass(frozen=True)
 class _EmailPlan:
     """What every message of one workflow email in one language shares: worked out once per
     tick, so that per recipient only the values, the substitution and the row remain."""
 
     prepared: object
-    in_language: bool  # it shows dates or amounts, written in the recipient's language
+    whole: _Part  # every variable per recipient
     studio: Studio
     row_base: dict  # outbox.message_base: what every row of this email shares
     unsubscribe_mailto: str
@@ -526,35 +536,30 @@ def _plan(email, studio, language, context, now):
         row_base = message_base(kind=MailKind.CAMPAIGN, studio_id=studio.id,
                                 sender=context.senders[studio.id], now=now,
                                 reply_to=studio.email, source=f"workflow_email:{email.id}")
+        whole = _Part(None, prepared.variables,
+                      bool(LOCALE_VARIABLES.intersection(prepared.variables)))
         plan = context.plans[key] = _EmailPlan(
-            prepared, bool(LOCALE_VARIABLES.intersection(prepared.variables)), studio,
-            row_base, f"<mailto:{unsubscribe_mailbox()}?subject=unsubscribe>",
-            catch_up_window())
+            prepared, whole, studio, row_base,
+            f"<mailto:{unsubscribe_mailbox()}?subject=unsubscribe>", catch_up_window())
     return plan
 
 
-@dataclass(frozen=True)
-class _SharedPart:
-    """One workflow email for one gallery (and promotion) in one language: its templates with
-    the values every recipient shares filled in, and the variables left to each recipient."""
-
-    templates: tuple
-    own_variables: tuple
-    own_in_language: bool  # some of those are written in the recipient's language
-
-
-def _shared_part(plan, email, gallery, studio, language, promotion, context):
+def _gallery_part(plan, email, gallery, studio, language, promotion, context):
+    """The part of a gallery-wide occurrence (a sale start, a promotion's end...): the values
+    its recipients share (the gallery's title and dates, the studio's name) filled in once.
+    A registration, an order or a cart has one recipient: nothing to share, and preparing the
+    part would cost more than filling the whole email (tried: 9 us a message more)."""
     key = (email.id, language, gallery.id, promotion.id if promotion else None)
-    part = context.shared_parts.get(key)
+    part = context.gallery_parts.get(key)
     if part is None:
         variables = plan.prepared.variables
-        with force_locale(language) if plan.in_language else nullcontext():
+        with force_locale(language) if plan.whole.own_in_language else nullcontext():
             shared = recipient_values(
                 [name for name in variables if name not in RECIPIENT_VARIABLES], studio=studio,
                 gallery=gallery, client=None, language=language, promotion=promotion,
                 links=context.links)
         own = tuple(name for name in variables if name in RECIPIENT_VARIABLES)
-        part = context.shared_parts[key] = _SharedPart(
+        part = context.gallery_parts[key] = _Part(
             share(plan.prepared, shared), own, bool(LOCALE_VARIABLES.intersection(own)))
     return part
 
@@ -566,7 +571,8 @@ def _message_row(occurrence, email, client, context, now):
     plan = _plan(email, studio, language, context, now)
     promotion = (context.promotions.get(occurrence.occurrence_id)
                  if occurrence.kind == K.PROMOTION else None)
-    part = _shared_part(plan, email, gallery, studio, language, promotion, context)
+    part = (plan.whole if occurrence.client_id is not None
+            else _gallery_part(plan, email, gallery, studio, language, promotion, context))
     # Switching the locale costs more than the rest of a message: only values that show a date
     # or an amount do it.
     with force_locale(language) if part.own_in_language else nullcontext():
