@@ -233,6 +233,28 @@ def test_unsubscribed_clients_are_left_out(school):
     assert run_tick(SALE_START).queued.total() == 2
 
 
+def test_suppressions_are_read_for_the_recipients_only_and_in_any_case(school, other_owner):
+    from app.workflows.engine import _suppressed
+
+    studio = school.studio
+    for studio_id, address in [(studio.id, "parent1@example.com"),
+                               (studio.id, "someone.else@example.com"),
+                               (other_owner.studio.id, "parent0@example.com")]:
+        db.session.add(Suppression(studio_id=studio_id, email=address, reason="unsubscribed",
+                                   created_at=SALE_START))
+    school.parents[1].email = "Parent1@Example.com"
+    db.session.commit()
+    assert _suppressed({studio.id}, school.parents) == {(studio.id, "parent1@example.com")}
+    workflow = make_workflow(studio, emails=[dict(trigger=Trigger.SALE_START),
+                                             dict(trigger=Trigger.REGISTRATION)])
+    assign(school.gallery, workflow)
+    factories.make_client(studio, email="SOMEONE.else@example.com", gallery=school.gallery,
+                          registered_at=SALE_START - timedelta(seconds=30))
+    run_tick(SALE_START)
+    assert sorted(message.recipient for message in queued()) == [
+        "parent0@example.com", "parent2@example.com"]
+
+
 def test_another_studios_workflow_never_reaches_this_gallery(school, other_owner):
     theirs = make_workflow(other_owner.studio, emails=[dict(trigger=Trigger.SALE_START)])
     assert theirs.id

@@ -404,9 +404,14 @@ def _ordered_pairs(client_ids, now):
                Order.placed_at <= now).distinct()).all())
 
 
-def _suppressed(studio_ids):
+def _suppressed(studio_ids, clients):
+    """{(studio id, address)} of these clients that get no more campaign mail: read for the
+    tick's recipients only, not every address the studios ever suppressed."""
+    addresses = {client.email.lower() for client in clients}
+    if not studio_ids or not addresses:
+        return set()
     return set(db.session.execute(sa.select(Suppression.studio_id, Suppression.email).where(
-        Suppression.studio_id.in_(list(studio_ids)))).all()) if studio_ids else set()
+        Suppression.studio_id.in_(list(studio_ids)), among(Suppression.email, addresses))))
 
 
 def _passes_filter(recipient_filter, client_id, gallery_id, ordered):
@@ -471,7 +476,7 @@ def _load_context(due, now):
     senders = studio_senders(studios.values())
     return _Context(emails, galleries, studios, promotions, orders, registrants, clients,
                     _ordered_pairs(_filtered_clients(due, emails, registrants), now),
-                    _suppressed(set(studios)), senders)
+                    _suppressed(set(studios), _all_clients(clients, registrants)), senders)
 
 
 def _filtered_clients(due, emails, registrants):
@@ -485,6 +490,13 @@ def _filtered_clients(due, emails, registrants):
     return found
 
 
+def _all_clients(clients, registrants):
+    yield from clients.values()
+    for registered in registrants.values():
+        for client, _registered_at in registered:
+            yield client
+
+
 def _recipients(occurrence, email, context, manual=False):
     """The clients this occurrence goes to now, after the filter and suppressions: the
     gallery's clients registered by the due time (or, sent on purpose later, registered now)."""
@@ -495,9 +507,11 @@ def _recipients(occurrence, email, context, manual=False):
                       if manual or registered_at <= occurrence.due_at]
     else:
         candidates = [context.clients[occurrence.client_id]]
+    recipient_filter, suppressed = email.recipient_filter, context.suppressed
     return [client for client in candidates
-            if _passes_filter(email.recipient_filter, client.id, gallery.id, context.ordered)
-            and (gallery.studio_id, client.email.lower()) not in context.suppressed]
+            if (recipient_filter == RecipientFilter.ALL
+                or _passes_filter(recipient_filter, client.id, gallery.id, context.ordered))
+            and not (suppressed and (gallery.studio_id, client.email.lower()) in suppressed)]
 
 
 def dedup_key(email_id, kind, occurrence_id, client_id):
