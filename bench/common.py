@@ -3,6 +3,7 @@ PostgreSQL cluster, migrated with the project's migrations."""
 
 import argparse
 import contextlib
+import gc
 import os
 import socket
 import sys
@@ -64,6 +65,11 @@ def bench_app(database, **config):
 
 @contextlib.contextmanager
 def timed(label, results):
+    """Time the block into ``results[label]``, starting from a collected heap: a full garbage
+    collection of the benchmark's own objects (130-170 ms here) otherwise lands in whichever
+    block happens to cross the collector's threshold, and one floor took 0.55 s or 0.72 s
+    depending on it."""
+    gc.collect()
     start = time.perf_counter()
     yield
     results[label] = time.perf_counter() - start
