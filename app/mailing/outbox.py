@@ -28,6 +28,7 @@ def address_of(mailbox):
     return parseaddr(mailbox)[1]
 
 
+@lru_cache(maxsize=1024)
 def _domain_of(sender):
     return address_of(sender).rpartition("@")[2] or "proofsheet.local"
 
@@ -74,12 +75,10 @@ def message_row(base, *, recipient, subject, html, text, recipient_name="", head
         for name, value in (headers or {}).items():
             _single_line(name, name)
             _single_line(name, value)
-    row = dict(base)
-    row.update(recipient=recipient.strip(), recipient_name=recipient_name or "",
-               subject=subject, html=html, text=text, headers=dict(headers or {}),
-               message_id=new_message_id(base["sender"]), expires_at=expires_at,
-               dedup_key=dedup_key, gallery_id=gallery_id)
-    return row
+    return {**base, "recipient": recipient.strip(), "recipient_name": recipient_name or "",
+            "subject": subject, "html": html, "text": text, "headers": dict(headers or {}),
+            "message_id": new_message_id(base["sender"]), "expires_at": expires_at,
+            "dedup_key": dedup_key, "gallery_id": gallery_id}
 
 
 def queue_message(**values):
