@@ -438,6 +438,9 @@ def test_sqlite_reads_each_branchs_occurrences_before_joining_their_emails(schoo
     read_first = [step for step in plan
                   if step.startswith(("MATERIALIZE occurrence_", "CO-ROUTINE occurrence_"))]
     assert branches == 3 and len(read_first) == branches, plan
+    # ... then their gallery's workflow emails of the branch's schedule, from the index alone.
+    emails_read = [step for step in plan if step.startswith("SEARCH workflow_email ")]
+    assert emails_read and all("ix_workflow_email_schedule" in step for step in emails_read), plan
 
 
 def test_a_window_of_several_days_finds_every_occurrence_in_it(school):

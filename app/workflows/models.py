@@ -58,8 +58,7 @@ class Workflow(db.Model):
 
 class WorkflowEmail(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    workflow_id: Mapped[int] = mapped_column(sa.ForeignKey("workflow.id", ondelete="CASCADE"),
-                                             index=True)
+    workflow_id: Mapped[int] = mapped_column(sa.ForeignKey("workflow.id", ondelete="CASCADE"))
     trigger: Mapped[str] = mapped_column(sa.String(24))
     rule: Mapped[str] = mapped_column(sa.String(16))
     days: Mapped[int] = mapped_column(default=0)
@@ -76,6 +75,12 @@ class WorkflowEmail(db.Model):
     __table_args__ = (
         sa.CheckConstraint("days >= 0 AND days <= 365", name="days_in_range"),
         sa.Index("ix_workflow_email_trigger", "trigger", "rule", "days"),
+        # A workflow's emails of one schedule, read from the index alone: the tick joins each
+        # due occurrence to its gallery's workflow emails this way (SQLite otherwise read every
+        # email row of the workflow, bodies and all: 84 ms against 43 for 10,000 due rows).
+        # Also the foreign key's index.
+        sa.Index("ix_workflow_email_schedule", "workflow_id", "trigger", "rule", "days",
+                 "send_time"),
     )
 
 

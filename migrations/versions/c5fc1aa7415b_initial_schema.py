@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e827ef694a5c
+Revision ID: c5fc1aa7415b
 Revises: 
-Create Date: 2026-12-02 00:06:38.921996
+Create Date: 2026-12-02 03:27:19.004195
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'e827ef694a5c'
+revision = 'c5fc1aa7415b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -404,8 +404,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_workflow_email'))
     )
     with op.batch_alter_table('workflow_email', schema=None) as batch_op:
+        batch_op.create_index('ix_workflow_email_schedule', ['workflow_id', 'trigger', 'rule', 'days', 'send_time'], unique=False)
         batch_op.create_index('ix_workflow_email_trigger', ['trigger', 'rule', 'days'], unique=False)
-        batch_op.create_index(batch_op.f('ix_workflow_email_workflow_id'), ['workflow_id'], unique=False)
 
     op.create_table('campaign_occurrence',
     sa.Column('workflow_email_id', sa.Integer(), nullable=False),
@@ -590,8 +590,8 @@ def downgrade():
 
     op.drop_table('campaign_occurrence')
     with op.batch_alter_table('workflow_email', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_workflow_email_workflow_id'))
         batch_op.drop_index('ix_workflow_email_trigger')
+        batch_op.drop_index('ix_workflow_email_schedule')
 
     op.drop_table('workflow_email')
     with op.batch_alter_table('registration', schema=None) as batch_op:
