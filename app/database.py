@@ -139,9 +139,11 @@ def among(column, values):
     return column.in_(sa.select(sa.column("value")).select_from(listed))
 
 
-def insert_ignoring_conflicts(table):
-    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
-    module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+def insert_ignoring_conflicts(table, dialect=None):
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike (for ``dialect``, or
+    the session's)."""
+    name = (dialect or db.session.get_bind().dialect).name
+    module = postgresql if name == "postgresql" else sqlite
     return module.insert(table).on_conflict_do_nothing()
 
 
@@ -174,8 +176,7 @@ class _CompiledInsert:
                    if column.name not in columns and column.default is not None]
         if missing:
             raise ValueError(f"{table.name}: give {', '.join(missing)} (Python-side defaults)")
-        module = postgresql if dialect.name == "postgresql" else sqlite
-        compiled = module.insert(table).on_conflict_do_nothing().values(
+        compiled = insert_ignoring_conflicts(table, dialect).values(
             {name: sa.bindparam(name) for name in columns}).compile(dialect=dialect)
         self.statement = compiled.string
         order = compiled.positiontup if dialect.positional else columns

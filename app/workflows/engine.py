@@ -536,7 +536,6 @@ class _EmailPlan:
 
     prepared: object
     whole: _Part  # every variable per recipient
-    studio: Studio
     row_base: dict  # outbox.message_base: what every row of this email shares
     unsubscribe_mailto: str
     catch_up: timedelta
@@ -553,7 +552,7 @@ def _plan(email, studio, language, context, now):
         whole = _Part(None, prepared.variables,
                       bool(LOCALE_VARIABLES.intersection(prepared.variables)))
         plan = context.plans[key] = _EmailPlan(
-            prepared, whole, studio, row_base,
+            prepared, whole, row_base,
             f"<mailto:{unsubscribe_mailbox()}?subject=unsubscribe>", catch_up_window())
     return plan
 

@@ -28,12 +28,9 @@ def promotion_discount_text(promotion, studio, language):
     return format_money(promotion.discount_value, studio.currency, language)
 
 
-def unsubscribe_url(studio_id, email):
-    return unsubscribe_url_maker()(studio_id, email)
-
-
 def unsubscribe_url_maker():
-    """``unsubscribe_url`` with its signer and URL looked up once (see ``Links``)."""
+    """A function (studio id, address) -> the one-click unsubscribe link, with its signer and
+    URL looked up once (see ``Links``)."""
     from app.mailing.unsubscribe import unsubscribe_signer, unsubscribe_token
 
     signer = unsubscribe_signer()
