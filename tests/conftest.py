@@ -184,6 +184,7 @@ def make_test_app(database_url, instance_path, smtp_port, **overrides):
         "RATELIMIT_ENABLED": False,
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
+        "SMTP_ALLOW_PRIVATE_HOSTS": ["127.0.0.1"],  # local test servers stand in for studios'
     }
     config.update(overrides)
     return create_app(config, instance_path=str(instance_path))

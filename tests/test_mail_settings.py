@@ -47,10 +47,13 @@ def test_bad_settings_name_the_problem_and_save_nothing(client, logged_in, overr
 
 
 def _settings(port, **overrides):
+    """A studio's server settings, checked against the test app's host policy (which allows
+    127.0.0.1): the connection goes through the pinned client, as a studio's does."""
+    from app.mailing.studio_settings import host_policy
     from app.mailing.transport import SmtpSettings
 
     values = dict(host="127.0.0.1", port=port, security="starttls", username=USER,
-                  password=PASSWORD, allow_self_signed=True, timeout=2)
+                  password=PASSWORD, allow_self_signed=True, timeout=2, policy=host_policy())
     values.update(overrides)
     return SmtpSettings(**values)
 

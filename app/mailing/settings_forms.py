@@ -7,7 +7,7 @@ from wtforms import BooleanField, IntegerField, PasswordField, SelectField, Stri
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from app.mailing.studio_settings import cc_list
+from app.mailing.studio_settings import cc_list, refused_host_error
 
 
 def _valid_address(value):
@@ -54,6 +54,14 @@ class MailSettingsForm(FlaskForm):
 
     def validate_default_cc(self, field):
         field.data = "; ".join(_valid_address(address) for address in cc_list(field.data))
+
+    def validate_smtp_host(self, field):
+        """Refuse a server on a private or local network now, not at the first dispatch."""
+        host = (field.data or "").strip()
+        if host:
+            refusal = refused_host_error(host, self.smtp_port.data or 587)
+            if refusal:
+                raise ValidationError(refusal)
 
     def validate_smtp_port(self, field):
         if self.smtp_host.data and not field.data:

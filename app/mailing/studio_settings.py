@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
+from app.mailing.addresses import HostNotAllowed, HostPolicy
 from app.mailing.crypto import decrypt, encrypt
 from app.mailing.models import MailState, OutboxMessage, StudioMailSettings, StudioMailState
 from app.mailing.transport import SendFailure, SmtpConnection, SmtpSettings
@@ -26,7 +27,25 @@ def smtp_settings(row):
                         username=row.username or None,
                         password=decrypt(row.password_encrypted) if row.password_encrypted else None,
                         allow_self_signed=row.allow_self_signed,
-                        timeout=float(current_app.config["MAIL_TIMEOUT"]))
+                        timeout=float(current_app.config["MAIL_TIMEOUT"]),
+                        policy=host_policy())
+
+
+def host_policy():
+    """Where studios' own servers may be, from the platform's config (addresses.py)."""
+    return HostPolicy.from_config(current_app.config)
+
+
+def refused_host_error(host, port):
+    """Why ``host`` may not be a studio's server, or None. A name that does not resolve is not
+    refused here: "Test connection" explains it, and DNS may come back."""
+    try:
+        host_policy().check(host, port)
+    except HostNotAllowed as refusal:
+        return str(refusal)
+    except OSError:
+        return None
+    return None
 
 
 def sender_for(row, fallback):
@@ -82,9 +101,13 @@ def _timed_out(error):
 
 
 def explain(failure):
-    """What went wrong with an SMTP server, in plain words."""
+    """What went wrong with an SMTP server, in plain words of ours: never the server's own text
+    (its banner or replies), or "Test connection" would read any service's banner for whoever
+    types its address."""
     cause = failure.__cause__
     settings_hint = "Check the server name, port and security in your settings."
+    if isinstance(cause, HostNotAllowed):
+        return str(cause)
     if isinstance(cause, socket.gaierror):
         return f"The server name was not found (DNS). {settings_hint}"
     if isinstance(cause, ConnectionRefusedError):
@@ -95,7 +118,7 @@ def explain(failure):
         return ("The server's TLS certificate is not trusted (self-signed or for another name). "
                 "Ask your provider, or allow self-signed certificates if you trust this server.")
     if isinstance(cause, ssl.SSLError):
-        return f"The secure (TLS) connection failed: {cause.reason or cause}. {settings_hint}"
+        return f"The secure (TLS) connection failed. {settings_hint}"
     if isinstance(cause, smtplib.SMTPNotSupportedError):
         return "The server does not offer STARTTLS: choose another security mode or port."
     if isinstance(cause, smtplib.SMTPAuthenticationError) or failure.code in (534, 535):
@@ -103,7 +126,10 @@ def explain(failure):
     if isinstance(cause, smtplib.SMTPServerDisconnected):
         return ("The server closed the connection. It may expect TLS from the start "
                 "(SSL/TLS, port 465) or STARTTLS (port 587).")
-    return f"The server answered: {failure}"
+    if isinstance(cause, OSError) and not isinstance(cause, smtplib.SMTPException):
+        return f"Could not connect to the server. {settings_hint}"
+    return ("The server did not accept the connection setup. It may not be an SMTP server, or "
+            f"expect another security mode. {settings_hint}")
 
 
 def check_connection(settings):

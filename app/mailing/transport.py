@@ -12,6 +12,7 @@ message's final dot (safe to retry) or after it (the server may have accepted it
 
 import re
 import smtplib
+import socket
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -20,6 +21,8 @@ from email.utils import format_datetime, formataddr, make_msgid
 
 from flask import current_app
 from flask_mail import Mail
+
+from app.mailing.addresses import HostNotAllowed, HostPolicy
 
 mail = Mail()
 
@@ -78,6 +81,9 @@ class SmtpSettings:
     password: str | None = None
     allow_self_signed: bool = False
     timeout: float = 30
+    # A studio's server: its addresses are checked before connecting (see addresses.py). None
+    # for the platform's own server, which the operator configured.
+    policy: HostPolicy | None = None
 
     @classmethod
     def from_config(cls, config):
@@ -108,6 +114,63 @@ def _tls_context(settings):
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
+
+
+class _PinnedSMTP(smtplib.SMTP):
+    """An SMTP client that connects to addresses checked beforehand instead of resolving the
+    host again: the name's DNS answer may change between the check and the connect. TLS
+    (STARTTLS here, implicit TLS in the subclass) still verifies the certificate against the
+    host name: smtplib wraps with ``server_hostname=self._host``, set to the typed name."""
+
+    pinned = ()
+
+    def _get_socket(self, host, port, timeout):
+        error = None
+        for resolved in self.pinned:  # in the resolver's order, like socket.create_connection
+            sock = socket.socket(resolved.family, socket.SOCK_STREAM)
+            try:
+                if timeout is not None:
+                    sock.settimeout(timeout)
+                if self.source_address:
+                    sock.bind(self.source_address)
+                sock.connect(resolved.sockaddr)
+                return sock
+            except OSError as failed:
+                sock.close()
+                error = failed
+        raise error or OSError(f"no address to connect to for {host}")
+
+
+class _PinnedSMTP_SSL(smtplib.SMTP_SSL, _PinnedSMTP):  # noqa: N801 (smtplib's naming)
+    """Implicit TLS over a pinned connection: SMTP_SSL wraps the socket _PinnedSMTP opens."""
+
+
+def _connect_pinned(settings, pinned):
+    """Open an SMTP client to ``pinned`` (checked addresses of ``settings.host``)."""
+    if settings.security == "ssl":
+        smtp = _PinnedSMTP_SSL(timeout=settings.timeout, context=_tls_context(settings))
+    else:
+        smtp = _PinnedSMTP(timeout=settings.timeout)
+    smtp.pinned = pinned
+    # smtplib keeps the name its constructor was given for TLS (server_hostname, SNI); ours was
+    # built without one so that the addresses could be set before connecting.
+    smtp._host = settings.host
+    # What smtplib.SMTP(host, port) does, once the addresses are set.
+    code, greeting = smtp.connect(settings.host, settings.port)
+    if code != 220:
+        smtp.close()
+        raise smtplib.SMTPConnectError(code, greeting)
+    return smtp
+
+
+def _connect(settings):
+    """An SMTP client connected to the settings' server (greeting read)."""
+    if settings.policy is not None:
+        return _connect_pinned(settings, settings.policy.check(settings.host, settings.port))
+    if settings.security == "ssl":
+        return smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
+                                context=_tls_context(settings))
+    return smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
 
 
 def _decode(reply):
@@ -141,11 +204,7 @@ class SmtpConnection:
         ("connect", "tls" or "auth")."""
         s, phase = self.settings, "connect"
         try:
-            if s.security == "ssl":
-                self.smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
-                                             context=_tls_context(s))
-            else:
-                self.smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            self.smtp = _connect(s)
             self.smtp.ehlo()
             if s.security == "starttls":
                 phase = "tls"
@@ -154,8 +213,15 @@ class SmtpConnection:
             if s.username:
                 phase = "auth"
                 _log_in(self.smtp, s.username, s.password or "")
+        except HostNotAllowed as error:
+            raise SendFailure(phase, None, str(error)) from error
         except smtplib.SMTPResponseException as error:
             self.close()
+            if error.smtp_code < 0:
+                # Not an SMTP reply at all: some other service's banner (SSH, Redis...). It is
+                # not repeated anywhere: the studio would read other servers' banners through us.
+                raise SendFailure(phase, None, "The server did not answer like an SMTP server."
+                                  ) from error
             raise SendFailure(phase, error.smtp_code, _decode(error.smtp_error)) from error
         except (OSError, smtplib.SMTPException) as error:
             self.close()
