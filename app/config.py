@@ -31,6 +31,12 @@ DEFAULTS = {
     "MAIL_PASSWORD": None,
     "MAIL_DEFAULT_SENDER": "Proofsheet <no-reply@proofsheet.local>",
     "MAIL_TIMEOUT": 30,
+    # A studio's own SMTP server must be on the public internet (loopback, private, link-local
+    # and metadata addresses are refused, so "Test connection" cannot probe our network). List
+    # here the IP addresses, CIDR networks or host names studios may use anyway, e.g.
+    # ["10.0.5.0/24", "mail.internal"] (comma-separated in PROOFSHEET_SMTP_ALLOW_PRIVATE_HOSTS).
+    # MAIL_SERVER:MAIL_PORT is always allowed; metadata addresses never are.
+    "SMTP_ALLOW_PRIVATE_HOSTS": [],
     # Per-studio send rate shared by every dispatcher process (messages per minute).
     "MAIL_STUDIO_RATE_PER_MINUTE": 1200,
     # True when the platform's mail goes to the local sink (the in-browser mailbox is shown).
