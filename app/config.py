@@ -52,12 +52,24 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    # Forms that email a link or a code (app/ratelimits.py). Per network address the limits are
+    # loose: a school's parents may all come through one address on the school's network.
+    "PASSWORD_RESET_RATE_LIMIT_PER_IP": "10 per minute;50 per hour",
+    "PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS": "3 per 15 minutes;10 per day",
+    "CLIENT_SIGN_IN_RATE_LIMIT_PER_IP": "30 per minute;300 per hour",
+    "CLIENT_SIGN_IN_RATE_LIMIT_PER_ADDRESS": "5 per 15 minutes;20 per day",
+    # Typing sign-in codes: each emailed code also dies after 5 wrong tries.
+    "CLIENT_SIGN_IN_CODE_RATE_LIMIT": "20 per minute;100 per hour",
     "BABEL_DEFAULT_LOCALE": "en",
     "BABEL_DEFAULT_TIMEZONE": "UTC",
     "LANGUAGES": {"en": "English"},
     "PASSWORD_RESET_MAX_AGE": 60 * 60 * 2,
     "INVITATION_MAX_AGE": 60 * 60 * 24 * 7,
     "CLIENT_LINK_MAX_AGE": 60 * 60 * 24 * 365,
+    # A client's one-time sign-in link and code (sent when registering or asking for a new link).
+    "CLIENT_SIGN_IN_CODE_MAX_AGE": 15 * 60,
+    # The private "my orders" link; an expired one offers to email a new one.
+    "MY_ORDERS_LINK_MAX_AGE": 60 * 60 * 24 * 90,
     # A workflow email whose due time is older than this is not sent by the tick: it is shown
     # to the photographer as missed, with a way to send it on purpose.
     "CAMPAIGN_CATCH_UP_HOURS": 24,

@@ -31,7 +31,7 @@ def shop(owner, client, frozen_now, app):
     photos = [factories.make_photo(gallery, position=i) for i in range(2)]
     buyer = factories.make_client(studio, email="parent@example.com", gallery=gallery)
     with client.session_transaction() as session:
-        session["clients"] = {str(studio.id): buyer.id}
+        session["clients"] = {str(studio.id): [buyer.id, 0]}  # signed in at the epoch
     return type("Shop", (), dict(studio=studio, gallery=gallery, products=price_list.products,
                                  photos=photos, buyer=buyer, client=client))
 

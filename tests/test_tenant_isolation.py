@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.galleries import cards as card_service
+from app.galleries.models import Client
 from app.mailing.models import MailKind, MailState
 from app.mailing.outbox import queue_message
 from app.shop.models import Order
@@ -53,7 +54,7 @@ def _their_objects(studio):
             "promotion_id": promotion.id, "coupon_id": coupon.id, "order_id": order.id,
             "message_id": message.id, "workflow_id": workflow.id,
             "email_id": workflow.emails[0].id, "invitation_id": 10**6,
-            "user_id": studio.users[0].id}
+            "user_id": studio.users[0].id, "client_id": client.id}
 
 
 def _admin_rules(app):
@@ -88,6 +89,7 @@ def test_every_admin_route_with_another_studios_ids_answers_404(app, client, aut
     assert (db.session.scalar(sa.select(sa.func.count(Order.id))),
             db.session.get(Order, theirs["order_id"]).status) == before
     assert db.session.get(type(db.session.get(Order, theirs["order_id"])), theirs["order_id"])
+    assert db.session.get(Client, theirs["client_id"]).links_revoked_at is None
 
 
 @pytest.mark.parametrize("path", ["/admin/galleries/", "/admin/shop/", "/admin/shop/orders",

@@ -52,12 +52,19 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(sa.String(16), default=Role.OPERATOR)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's and remember cookie's identity (``get_id``): raising it on log-out,
+    # password change or reset, or "sign out everywhere", ends every session made before.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     studio: Mapped[Studio] = relationship(back_populates="users")
 
     @property
     def is_owner(self):
         return self.role == Role.OWNER
+
+    def get_id(self):
+        """Flask-Login's identity of this user's sessions: "<id>:<session version>"."""
+        return f"{self.id}:{self.session_version}"
 
 
 class Invitation(db.Model):

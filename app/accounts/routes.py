@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.security import check_password_hash
 
-from app import timeutil
+from app import ratelimits, timeutil
 from app.accounts import bp, services
 from app.accounts.access import owner_required
 from app.accounts.forms import (
@@ -25,7 +25,7 @@ from app.accounts.forms import (
     StudioSettingsForm,
 )
 from app.accounts.models import Invitation, Role, User
-from app.database import get_owned_or_404
+from app.database import begin_write, get_owned_or_404
 from app.extensions import db, limiter, login_manager
 from app.mailing.services import send_email
 from app.urls import external_url
@@ -36,8 +36,9 @@ login_manager.login_message_category = "warning"
 
 
 @login_manager.user_loader
-def load_user(user_id):
-    return db.session.get(User, int(user_id))
+def load_user(identity):
+    """The user of this session, unless it was ended (log-out elsewhere, new password)."""
+    return services.user_for_session(identity)
 
 
 def _start_session(user, remember=False):
@@ -128,14 +129,33 @@ def forbidden(_error):
 
 @bp.post("/logout")
 def logout():
-    """Log out and forget the session."""
+    """Log out: this session and every other session of the user end (a copied cookie too)."""
+    if current_user.is_authenticated:
+        begin_write()
+        services.end_all_sessions(current_user)
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are logged out."), "success")
     return redirect(url_for("accounts.login"))
 
 
+@bp.post("/profile/sessions/end")
+@login_required
+def sign_out_everywhere():
+    """End every session of the current user, on every device, this one included."""
+    begin_write()
+    services.end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You are signed out on every device. Log in again to continue."), "success")
+    return redirect(url_for("accounts.login"))
+
+
 @bp.route("/forgot-password", methods=["GET", "POST"])
+@ratelimits.per_ip("PASSWORD_RESET_RATE_LIMIT_PER_IP", "password-reset")
+@ratelimits.per_address("PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS", "password-reset")
 def forgot_password():
     """Send a reset link; the answer is the same whether the account exists or not."""
     form = ForgotPasswordForm()
@@ -146,7 +166,8 @@ def forgot_password():
                                 token=services.password_reset_token(user))
             send_email(to=user.email, subject=_("Reset your Proofsheet password"),
                        template="password_reset", studio_id=user.studio_id, user=user, link=link,
-                       hours=current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600)
+                       hours=current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600,
+                       sensitive=True)
         flash(_("If an account uses this email, a reset link is on its way. It works for "
                 "%(hours)d hours.", hours=current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600),
               "success")
@@ -241,7 +262,8 @@ def change_password():
         return _profile_page(password_form=form)
     services.set_password(current_user, form.password.data)
     db.session.commit()
-    flash(_("Your password was changed."), "success")
+    _start_session(current_user._get_current_object())  # this session goes on; the others end
+    flash(_("Your password was changed. You were signed out on your other devices."), "success")
     return redirect(url_for(".profile"))
 
 
@@ -262,7 +284,7 @@ def invite():
                studio=studio, inviter=current_user,
                link=external_url("accounts.accept_invitation",
                                  token=services.invitation_token(invitation)),
-               days=current_app.config["INVITATION_MAX_AGE"] // 86400)
+               days=current_app.config["INVITATION_MAX_AGE"] // 86400, sensitive=True)
     flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
     return redirect(url_for(".profile"))
 

@@ -1,7 +1,9 @@
 """Studio accounts: creating studios and staff, authentication. Services flush, never commit."""
 
 import re
+import secrets
 import unicodedata
+from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app
@@ -46,17 +48,46 @@ def find_user_by_email(email):
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
 
+@lru_cache(maxsize=1)
+def _unknown_account_hash():
+    """A hash to check the password of an unknown account against, so that a log-in for an
+    address with no account costs the same time as one for an account (no enumeration)."""
+    return generate_password_hash(secrets.token_hex(16))
+
+
 def authenticate(email, password, now):
     """The user with these credentials, or None. Records the login time on success."""
     user = find_user_by_email(email)
-    if user is None or not check_password_hash(user.password_hash, password):
+    if user is None:
+        check_password_hash(_unknown_account_hash(), password)
+        return None
+    if not check_password_hash(user.password_hash, password):
         return None
     user.last_login_at = now
     return user
 
 
 def set_password(user, password):
+    """A new password ends every session of ``user`` (the caller starts a new one)."""
     user.password_hash = generate_password_hash(password)
+    end_all_sessions(user)
+
+
+def end_all_sessions(user):
+    """Every session and remember cookie of ``user`` stops working (see ``User.get_id``)."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def user_for_session(identity):
+    """The user of a session identity "<id>:<session version>", or None when that session was
+    ended (or is of the old form without a version)."""
+    user_id, _, version = str(identity).partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
 
 
 # ------------------------------------------------------------------ signed links

@@ -5,4 +5,10 @@ from flask import Blueprint
 admin_bp = Blueprint("galleries_admin", __name__, url_prefix="/admin/galleries")
 public_bp = Blueprint("galleries_public", __name__)
 
-from app.galleries import admin_routes, card_routes, public_routes  # noqa: E402,F401
+from app.galleries import (  # noqa: E402,F401
+    admin_routes,
+    card_routes,
+    client_admin_routes,
+    public_routes,
+    signin_routes,
+)

@@ -1,11 +1,15 @@
 """Clients of a studio: registration, the signed-cookie session, private sign-in links, and what
 each client may see.
 
-A client is known per studio by email. Registering again with the same email signs the client
-back in (and adds the new gallery or card); it is never an error. The browser remembers, per
-studio, which client it is (Flask's signed session); a private link in the "your gallery link"
-email does the same on another device.
+A client is known per studio by email. Typing an address proves nothing: a visitor becomes a
+client only by a one-time link or code sent to that address (``signin.py``), unless this
+browser is already signed in as that very client (a parent adding a second child's card). The
+browser remembers, per studio, which client it is and since when (Flask's signed session); a
+private link in an email does the same on another device. The studio can revoke both: links
+and sessions older than ``Client.links_revoked_at`` stop working.
 """
+
+from datetime import datetime
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -56,13 +60,13 @@ def register_client(studio_id, gallery, *, name, email, language, marketing_cons
     if marketing_consent and not client.marketing_consent:
         client.marketing_consent, client.consent_text, client.consent_at = True, consent_text, now
     db.session.flush()
-    _ensure_registration(client, gallery, now)
+    ensure_registration(client, gallery, now)
     if card is not None:
         claim_card(client, card, now)
     return client, created
 
 
-def _ensure_registration(client, gallery, now):
+def ensure_registration(client, gallery, now):
     exists = db.session.scalar(sa.select(Registration.id).where(
         Registration.client_id == client.id, Registration.gallery_id == gallery.id))
     if exists is None:
@@ -75,16 +79,16 @@ def claim_card(client, card, now):
     if db.session.get(CardClaim, (client.id, card.id)) is None:
         db.session.add(CardClaim(client_id=client.id, card_id=card.id, claimed_at=now))
         db.session.flush()
-    _ensure_registration(client, card.gallery, now)
+    ensure_registration(client, card.gallery, now)
 
 
 # ------------------------------------------------------------------ the browser's session
 
 
-def sign_in(client):
-    """Remember in this browser that it is ``client`` for the client's studio."""
+def sign_in(client, now):
+    """Remember in this browser that it is ``client`` for the client's studio, since ``now``."""
     known = dict(session.get(_SESSION_KEY, {}))
-    known[str(client.studio_id)] = client.id
+    known[str(client.studio_id)] = [client.id, int(now.timestamp())]
     session[_SESSION_KEY] = known
     session["client_language"] = client.language
     session.permanent = True
@@ -97,12 +101,28 @@ def sign_out(studio_id):
 
 
 def current_client(studio_id):
-    """The client this browser is signed in as for ``studio_id``, or None."""
-    client_id = session.get(_SESSION_KEY, {}).get(str(studio_id))
-    if client_id is None:
+    """The client this browser is signed in as for ``studio_id``, or None (also once the studio
+    revoked the client's links after this browser signed in)."""
+    known = session.get(_SESSION_KEY, {}).get(str(studio_id))
+    if not isinstance(known, list) or len(known) != 2:
         return None
+    client_id, signed_in_at = known
     client = db.session.get(Client, client_id)
-    return client if client is not None and client.studio_id == studio_id else None
+    if client is None or client.studio_id != studio_id:
+        return None
+    return None if revoked_since(client, signed_in_at) else client
+
+
+def revoked_since(client, issued_at):
+    """Whether the studio revoked ``client``'s links at or after ``issued_at`` (epoch seconds,
+    the resolution of a signed link's timestamp)."""
+    revoked = client.links_revoked_at
+    return revoked is not None and issued_at <= revoked.timestamp()
+
+
+def revoke_links(client, now):
+    """Every private link and signed-in browser of ``client`` stops working from ``now``."""
+    client.links_revoked_at = now
 
 
 # ------------------------------------------------------------------ private links
@@ -124,21 +144,42 @@ def sign_in_token(client, signer=None):
 
 
 def _read_compact(token):
-    value = _signer().unsign(token, max_age=current_app.config["CLIENT_LINK_MAX_AGE"])
+    value, issued = _signer().unsign(token, max_age=current_app.config["CLIENT_LINK_MAX_AGE"],
+                                     return_timestamp=True)
     studio_id, client_id = value.decode("ascii").split("-")
-    return int(studio_id), int(client_id)
+    return int(studio_id), int(client_id), issued
+
+
+def read_sign_in_link(token):
+    """(studio_id, client_id, issued_at) from a private link, or None when forged or expired;
+    ``issued_at`` is an aware UTC datetime."""
+    try:
+        if token[:1].isdigit():  # a compact token; older ones are base64 JSON ("W...")
+            return _read_compact(token)
+        (studio_id, client_id), issued = _serializer().loads(
+            token, max_age=current_app.config["CLIENT_LINK_MAX_AGE"], return_timestamp=True)
+    except (BadSignature, SignatureExpired, ValueError, TypeError, UnicodeDecodeError):
+        return None
+    return int(studio_id), int(client_id), issued
 
 
 def read_sign_in_token(token):
     """(studio_id, client_id) from a private link, or None when forged or expired."""
-    try:
-        if token[:1].isdigit():  # a compact token; older ones are base64 JSON ("W...")
-            return _read_compact(token)
-        studio_id, client_id = _serializer().loads(
-            token, max_age=current_app.config["CLIENT_LINK_MAX_AGE"])
-    except (BadSignature, SignatureExpired, ValueError, TypeError, UnicodeDecodeError):
+    found = read_sign_in_link(token)
+    return found and found[:2]
+
+
+def client_for_link(token):
+    """The client a private link signs in, or None when forged, expired or revoked."""
+    found = read_sign_in_link(token)
+    client = found and db.session.get(Client, found[1])
+    if not client or client.studio_id != found[0]:
         return None
-    return int(studio_id), int(client_id)
+    return None if revoked_since(client, _epoch(found[2])) else client
+
+
+def _epoch(issued):
+    return issued.timestamp() if isinstance(issued, datetime) else float(issued)
 
 
 def sign_in_url(client, gallery, next_page=None):

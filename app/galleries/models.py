@@ -129,6 +129,9 @@ class Client(db.Model):
     consent_text: Mapped[str | None] = mapped_column(sa.Text)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Private links (sign-in, my orders) made before this instant no longer work, and browsers
+    # signed in before it are signed out: the studio's "revoke links".
+    links_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     registrations: Mapped[list["Registration"]] = relationship(back_populates="client")
     cards: Mapped[list[AccessCard]] = relationship(secondary="card_claim", viewonly=True)
@@ -163,3 +166,38 @@ class CardClaim(db.Model):
     card_id: Mapped[int] = mapped_column(sa.ForeignKey("access_card.id", ondelete="CASCADE"),
                                          primary_key=True, index=True)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ClientSignInRequest(db.Model):
+    """A registration (or a "send me a new link") waiting for proof that the visitor reads the
+    address: a one-time link and a 6-digit code are emailed; either completes it once.
+
+    Nothing of the client changes before that proof: whoever types someone else's address gets no
+    session, no registration and no card claim on that person's account.
+    """
+
+    __tablename__ = "client_sign_in_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
+                                           index=True)
+    email: Mapped[str] = mapped_column(sa.String(254))  # normalized like Client.email
+    name: Mapped[str] = mapped_column(sa.String(200))
+    language: Mapped[str] = mapped_column(sa.String(8))
+    marketing_consent: Mapped[bool] = mapped_column(default=False)
+    consent_text: Mapped[str | None] = mapped_column(sa.Text)
+    gallery_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"))
+    card_id: Mapped[int | None] = mapped_column(sa.ForeignKey("access_card.id",
+                                                              ondelete="CASCADE"))
+    # Where to go once done: "gallery" (default) or "orders".
+    next_page: Mapped[str] = mapped_column(sa.String(16), default="gallery")
+    # Only hashes are stored: a copy of the database does not sign anybody in.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    gallery: Mapped[Gallery | None] = relationship()
+    card: Mapped[AccessCard | None] = relationship()

@@ -6,12 +6,12 @@ from flask import abort, flash, g, redirect, render_template, request, send_file
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash
 
-from app import timeutil
+from app import ratelimits, timeutil
 from app.accounts.models import Studio
 from app.database import begin_write
 from app.extensions import db
 from app.galleries import cards as card_service
-from app.galleries import clients, public_bp
+from app.galleries import clients, public_bp, signin, signin_routes
 from app.galleries.models import Gallery, GalleryAccess, GalleryStatus, Photo, card_photo
 from app.galleries.public_forms import CardCodeForm, GalleryPasswordForm, RegistrationForm
 from app.galleries.storage import photo_file
@@ -106,33 +106,45 @@ def _default_language():
 
 
 def _register(studio, gallery, form, card, now):
-    """Register from ``form``; sign in; send the private link. Returns the client."""
-    client, created = clients.register_client(
-        studio.id, gallery, name=form.name.data, email=form.email.data,
-        language=form.language.data, marketing_consent=form.marketing_consent.data,
-        consent_text=form.consent_text, now=now, card=card)
-    db.session.commit()
-    clients.sign_in(client)
-    send_gallery_link(studio, gallery, client)
-    if created:
-        flash(_("Welcome, %(name)s! We also emailed you a private link to come back from any "
-                "device.", name=client.name), "success")
-    else:
+    """Register from ``form``. This browser's own client adds the gallery or card at once;
+    anybody else gets a one-time link and code by email, whether the address is known or not.
+    Returns the response."""
+    gallery_url = url_for(".gallery", studio_slug=studio.slug, gallery_slug=gallery.slug)
+    client = clients.current_client(studio.id)
+    if client is not None and client.email == form.email.data:
+        newly = not clients.is_registered(client, gallery)
+        clients.register_client(
+            studio.id, gallery, name=form.name.data, email=form.email.data,
+            language=form.language.data, marketing_consent=form.marketing_consent.data,
+            consent_text=form.consent_text, now=now, card=card)
+        db.session.commit()
+        if newly:
+            send_gallery_link(studio, gallery, client)
         flash(_("Welcome back, %(name)s.", name=client.name), "success")
-    return client
+        return redirect(gallery_url)
+    request_, token, code = signin.request_sign_in(
+        studio.id, email=form.email.data, name=form.name.data, language=form.language.data,
+        gallery=gallery, card=card, marketing_consent=form.marketing_consent.data,
+        consent_text=form.consent_text, now=now)
+    db.session.commit()
+    signin_routes.remember_pending(request_)
+    signin_routes.send_sign_in_email(studio, request_, token, code)
+    return redirect(url_for(".check_email"))
 
 
 def send_gallery_link(studio, gallery, client):
-    """The "your gallery link" email, with a private sign-in link."""
+    """The "your gallery link" email, with a private sign-in link (a secret: sensitive)."""
     send_email(to=client.email, subject=_("Your link to %(gallery)s", gallery=gallery.title),
                template="gallery_link", studio_id=studio.id, sender_name=studio.name,
                reply_to=studio.email, gallery_id=gallery.id, studio=studio, gallery=gallery,
-               client=client, link=clients.sign_in_url(client, gallery))
+               client=client, link=clients.sign_in_url(client, gallery), sensitive=True)
 
 
 @public_bp.post("/g/<studio_slug>/<gallery_slug>/register")
+@ratelimits.per_ip("CLIENT_SIGN_IN_RATE_LIMIT_PER_IP", "client-sign-in")
+@ratelimits.per_address("CLIENT_SIGN_IN_RATE_LIMIT_PER_ADDRESS", "client-sign-in")
 def register(studio_slug, gallery_slug):
-    """Register to a (non-QR) gallery; registering again signs the client back in."""
+    """Register to a (non-QR) gallery: a sign-in link and code go to the address."""
     begin_write()
     studio, gallery = _find_gallery(studio_slug, gallery_slug)
     now = timeutil.now()
@@ -148,8 +160,7 @@ def register(studio_slug, gallery_slug):
         return render_template("galleries/public/register.html", studio=studio, gallery=gallery,
                                client=None, phase=phase, registered=False, form=form,
                                code_form=CardCodeForm(), card=None), 422
-    _register(studio, gallery, form, None, now)
-    return redirect(url_for(".gallery", studio_slug=studio.slug, gallery_slug=gallery.slug))
+    return _register(studio, gallery, form, None, now)
 
 
 @public_bp.route("/c", methods=["GET", "POST"])
@@ -166,8 +177,11 @@ def enter_code():
 
 
 @public_bp.route("/c/<code>", methods=["GET", "POST"])
+@ratelimits.per_ip("CLIENT_SIGN_IN_RATE_LIMIT_PER_IP", "client-sign-in")
+@ratelimits.per_address("CLIENT_SIGN_IN_RATE_LIMIT_PER_ADDRESS", "client-sign-in")
 def card(code):
-    """What a QR card opens: register (or sign back in) and see that card's photos."""
+    """What a QR card opens: register (a sign-in link and code go to the address) and see that
+    card's photos."""
     if request.method == "POST":
         begin_write()
     found = card_service.find_card(code)
@@ -190,8 +204,7 @@ def card(code):
                             data=None if request.method == "POST" else
                             {"name": client.name, "email": client.email} if client else None)
     if request.method == "POST" and form.validate():
-        _register(studio, gallery, form, found, now)
-        return redirect(gallery_url)
+        return _register(studio, gallery, form, found, now)
     db.session.rollback()
     status = 422 if request.method == "POST" else 200
     return render_template("galleries/public/register.html", studio=studio, gallery=gallery,
@@ -203,11 +216,10 @@ def card(code):
 def sign_in(token):
     """The private link from an email: sign in on this device and open the gallery (or the
     client's cart or orders)."""
-    found = clients.read_sign_in_token(token)
-    client = found and db.session.get(clients.Client, found[1])
-    if client is None or client.studio_id != found[0]:
+    client = clients.client_for_link(token)
+    if client is None:
         return render_template("galleries/public/link_expired.html"), 404
-    clients.sign_in(client)
+    clients.sign_in(client, timeutil.now())
     studio = db.session.get(Studio, client.studio_id)
     target = request.args.get("next")
     if target == "cart":

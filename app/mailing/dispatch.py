@@ -91,7 +91,9 @@ def _claimable(now):
     abandoned = sa.and_(OutboxMessage.state == MailState.SENDING, OutboxMessage.lease_until < now)
     paused = sa.exists().where(StudioMailState.studio_id == OutboxMessage.studio_id,
                                StudioMailState.paused_at.is_not(None))
-    return sa.and_(sa.or_(due, abandoned), ~paused)
+    # A studio paused by its own server's refusal still gets its sign-in codes and resets out:
+    # those go through the platform's server.
+    return sa.and_(sa.or_(due, abandoned), sa.or_(~paused, OutboxMessage.is_sensitive))
 
 
 def claim(now, worker, limit=200, ids=None):
@@ -212,7 +214,7 @@ def _record_failure(row, failure, now, result):
         _record_retry_or_fail(row, failure, now, result)
         return "stop" if failure.code is None else "continue"
     status = failure.enhanced_status or ""
-    if status.startswith("5.7."):
+    if status.startswith("5.7.") and not row.is_sensitive:  # the studio's server refuses us
         reason = f"The mail server refused to send for this studio: {failure}"
         if row.studio_id is not None:
             pause_studio(row.studio_id, reason, now)
@@ -250,17 +252,18 @@ def _envelope_sender(row):
     return address_of(row.sender)
 
 
-def settings_for_studio(studio_id):
+def settings_for_studio(studio_id, sensitive=False):
     """The SMTP server a studio's mail goes through: its own when configured, else the
-    platform's."""
-    own = smtp_settings(settings_of(studio_id)) if studio_id is not None else None
+    platform's. Messages carrying a secret always take the platform's: a studio's server (and
+    whoever runs it) never sees another person's sign-in link or reset token."""
+    own = smtp_settings(settings_of(studio_id)) if studio_id is not None and not sensitive else None
     return own or SmtpSettings.from_config(current_app.config)
 
 
-def _send_batch(studio_id, rows, now, result):
+def _send_batch(studio_id, rows, now, result, sensitive=False):
     """Send one studio's rows over one connection, committing each outcome as it comes."""
     try:
-        connection = SmtpConnection(settings_for_studio(studio_id)).open()
+        connection = SmtpConnection(settings_for_studio(studio_id, sensitive)).open()
     except SendFailure as failure:
         for row in rows:
             _record_retry_or_fail(row, failure, now, result)
@@ -342,10 +345,10 @@ def _dispatch(now, worker, limit, ids):
                               .execution_options(populate_existing=True)).all()
     by_studio = defaultdict(list)
     for row in rows:
-        by_studio[row.studio_id].append(row)
+        by_studio[row.studio_id, row.is_sensitive].append(row)
     per_minute = current_app.config["MAIL_STUDIO_RATE_PER_MINUTE"]
-    for studio_id, studio_rows in by_studio.items():
-        if studio_id is not None:
+    for (studio_id, sensitive), studio_rows in by_studio.items():
+        if studio_id is not None and not sensitive:  # the rate protects the studio's server
             granted, paused = reserve_send_slots(studio_id, len(studio_rows), now, per_minute)
             if granted < len(studio_rows):
                 later = studio_rows[granted:]
@@ -355,6 +358,6 @@ def _dispatch(now, worker, limit, ids):
                 db.session.commit()
                 studio_rows = studio_rows[:granted]
         if studio_rows:
-            _send_batch(studio_id, studio_rows, now, result)
+            _send_batch(studio_id, studio_rows, now, result, sensitive)
     return result
 

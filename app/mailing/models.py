@@ -69,6 +69,9 @@ class OutboxMessage(db.Model):
     # What the activity pages group by; plain ids, no foreign keys into feature packages.
     gallery_id: Mapped[int | None]
     source: Mapped[str | None] = mapped_column(sa.String(64))  # e.g. "workflow_email:12"
+    # Carries a secret (password reset, sign-in link or code, invitation): its body is never shown
+    # in the admin, and it goes through the platform's server, never a studio's own.
+    is_sensitive: Mapped[bool] = mapped_column(default=False)
 
     attachments: Mapped[list["OutboxAttachment"]] = relationship(
         order_by="OutboxAttachment.id", cascade="all, delete-orphan", passive_deletes=True)

@@ -40,17 +40,19 @@ def new_message_id(sender):
 
 def message_values(*, kind, studio_id, sender, recipient, subject, html, text, now, due_at=None,
                    recipient_name="", reply_to=None, cc=(), headers=None, expires_at=None,
-                   dedup_key=None, gallery_id=None, source=None, state=MailState.QUEUED):
+                   dedup_key=None, gallery_id=None, source=None, state=MailState.QUEUED,
+                   is_sensitive=False):
     """The column values of one outbox row, checked for header injection."""
     base = message_base(kind=kind, studio_id=studio_id, sender=sender, now=now, due_at=due_at,
-                        reply_to=reply_to, cc=cc, source=source, state=state)
+                        reply_to=reply_to, cc=cc, source=source, state=state,
+                        is_sensitive=is_sensitive)
     return message_row(base, recipient=recipient, recipient_name=recipient_name,
                        subject=subject, html=html, text=text, headers=headers,
                        expires_at=expires_at, dedup_key=dedup_key, gallery_id=gallery_id)
 
 
 def message_base(*, kind, studio_id, sender, now, due_at=None, reply_to=None, cc=(),
-                 source=None, state=MailState.QUEUED):
+                 source=None, state=MailState.QUEUED, is_sensitive=False):
     """What many messages share (one campaign email's sender, times, source), checked once:
     ``message_row`` adds each recipient's part. The tick queues 10,000 messages at a time."""
     _single_line("sender", sender)
@@ -58,7 +60,8 @@ def message_base(*, kind, studio_id, sender, now, due_at=None, reply_to=None, cc
     return dict(
         studio_id=studio_id, kind=MailKind(kind), state=MailState(state), sender=sender,
         reply_to=reply_to, cc=", ".join(address.strip() for address in cc),
-        created_at=now, due_at=due_at or now, attempts=0, source=source)
+        created_at=now, due_at=due_at or now, attempts=0, source=source,
+        is_sensitive=is_sensitive)
 
 
 def message_row(base, *, recipient, subject, html, text, recipient_name="", headers=None,

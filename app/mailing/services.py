@@ -57,19 +57,26 @@ def render_email(template, **context):
 
 
 def send_email(*, to, subject, template, studio_id=None, sender_name=None, reply_to=None,
-               kind=MailKind.TRANSACTIONAL, gallery_id=None, source=None, **context):
+               kind=MailKind.TRANSACTIONAL, gallery_id=None, source=None, sensitive=False,
+               **context):
     """Render, queue and send one message now; returns its outbox row.
 
     ``studio_id`` tags the message (header X-Proofsheet-Studio) so a studio's mailbox and
-    activity pages show only its own mail.
+    activity pages show only its own mail. A ``sensitive`` message carries a secret (a reset
+    link, a sign-in link or code, an invitation): it goes from the platform's address through the
+    platform's server, is left out of the studio's mailbox, and the activity pages show that it
+    was sent, never its body.
     """
     context.setdefault("subject", subject)
     html, text = render_email(template, **context)
     now = clock_now()
-    headers = {"X-Proofsheet-Studio": str(studio_id)} if studio_id is not None else {}
-    row = queue_message(kind=kind, studio_id=studio_id, sender=studio_sender(studio_id, sender_name),
-                        recipient=to, subject=subject, html=html, text=text, now=now,
-                        reply_to=reply_to, headers=headers, gallery_id=gallery_id, source=source)
+    tagged = studio_id is not None and not sensitive
+    headers = {"X-Proofsheet-Studio": str(studio_id)} if tagged else {}
+    sender = platform_sender(sender_name) if sensitive else studio_sender(studio_id, sender_name)
+    row = queue_message(kind=kind, studio_id=studio_id, sender=sender, recipient=to,
+                        subject=subject, html=html, text=text, now=now, reply_to=reply_to,
+                        headers=headers, gallery_id=gallery_id, source=source,
+                        is_sensitive=sensitive)
     db.session.commit()
     dispatch(now, worker="request", ids=[row.id])
     return row

@@ -10,10 +10,12 @@ import sqlalchemy as sa
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from app import timeutil
+from app import ratelimits, timeutil
 from app.accounts.models import Studio
 from app.database import begin_write
 from app.extensions import db
+from app.galleries import signin, signin_routes
+from app.galleries.signin_forms import NewLinkForm
 from app.galleries.storage import photo_file
 from app.shop import cart as carts
 from app.shop import client_bp, notifications
@@ -21,12 +23,13 @@ from app.shop.checkout import CheckoutError, Contact, Delivery, find_coupon, pla
 from app.shop.client_forms import AddToCartForm, CheckoutForm, QuantityForm
 from app.shop.client_services import (
     DownloadRefused,
+    OrdersLinkRefused,
+    client_for_orders_link,
     client_orders,
     download_token,
     downloadable_photos,
     my_orders_token,
     read_download_token,
-    read_my_orders_token,
 )
 from app.shop.models import Order
 from app.shop.orders import STATUS_LABELS, tracking_url
@@ -265,12 +268,16 @@ def thanks(studio_slug, number):
 @client_bp.get("/my-orders/<token>")
 def my_orders(token):
     """Every order of the client with this studio: status, tracking, history and downloads."""
-    found = read_my_orders_token(token)
-    if found is None:
-        abort(404)
-    studio = db.session.get(Studio, found[0]) or abort(404)
+    try:
+        client = client_for_orders_link(token)
+    except OrdersLinkRefused as refusal:
+        studio = db.session.get(Studio, refusal.studio_id) if refusal.studio_id else None
+        g.studio = studio
+        return render_template("shop/client/orders_link_refused.html", studio=studio,
+                               reason=refusal.reason), 410 if studio else 404
+    studio = db.session.get(Studio, client.studio_id) or abort(404)
     g.studio = studio
-    orders = client_orders(*found)
+    orders = client_orders(studio.id, client.id)
     downloads = {order.id: [(photo, url_for("shop.download", token=download_token(order.id, photo.id)))
                             for photo in downloadable_photos(order)] for order in orders}
     return render_template("shop/client/my_orders.html", studio=studio, orders=orders,
@@ -290,3 +297,24 @@ def download(token):
         return render_template("shop/client/download_refused.html", reason="not_paid"), 403
     return send_file(photo_file(photo, "original"), as_attachment=True,
                      download_name=photo.original_filename, max_age=0)
+
+
+@client_bp.route("/s/<studio_slug>/my-orders/new-link", methods=["GET", "POST"])
+@ratelimits.per_ip("CLIENT_SIGN_IN_RATE_LIMIT_PER_IP", "client-sign-in")
+@ratelimits.per_address("CLIENT_SIGN_IN_RATE_LIMIT_PER_ADDRESS", "client-sign-in")
+def new_orders_link(studio_slug):
+    """Ask for a new private link to one's orders: a one-time link and code go to the address,
+    with the same answer whether it is a client of the studio or not."""
+    studio = _studio_or_404(studio_slug)
+    form = NewLinkForm()
+    if form.validate_on_submit():
+        begin_write()
+        pending, token, code = signin.request_sign_in(
+            studio.id, email=form.email.data, name="", language=studio.language,
+            next_page="orders", now=timeutil.now())
+        db.session.commit()
+        signin_routes.remember_pending(pending)
+        signin_routes.send_sign_in_email(studio, pending, token, code)
+        return redirect(url_for("galleries_public.check_email"))
+    return render_template("shop/client/new_orders_link.html", studio=studio, form=form), (
+        422 if form.errors else 200)

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.extensions import db
 from app.galleries.models import CardClaim, Photo, card_photo
@@ -13,19 +13,58 @@ _ORDERS_SALT = "proofsheet-my-orders"
 _DOWNLOAD_SALT = "proofsheet-download"
 
 
+def _orders_serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_ORDERS_SALT)
+
+
 def my_orders_token(studio_id, client_id):
-    """The private "my orders" link's token: it does not expire, like a receipt."""
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_ORDERS_SALT).dumps(
-        [studio_id, client_id])
+    """The private "my orders" link's token; it works for MY_ORDERS_LINK_MAX_AGE (90 days by
+    default) and until the studio revokes the client's links; the client can ask for a new one."""
+    return _orders_serializer().dumps([studio_id, client_id])
+
+
+class OrdersLinkRefused(Exception):  # noqa: N818
+    """An expired, revoked or forged "my orders" link; ``studio_id`` when it can be told."""
+
+    def __init__(self, reason, studio_id=None):
+        super().__init__(reason)
+        self.reason, self.studio_id = reason, studio_id
+
+
+def _studio_of_expired(error):
+    """The studio of a link whose signature is right but too old (to offer a new link)."""
+    try:
+        return int(_orders_serializer().load_payload(error.payload)[0])
+    except (BadSignature, TypeError, ValueError, IndexError, KeyError):
+        return None
+
+
+def client_for_orders_link(token):
+    """The client a "my orders" link shows, or raise ``OrdersLinkRefused``."""
+    from app.galleries.clients import Client, revoked_since
+
+    try:
+        (studio_id, client_id), issued = _orders_serializer().loads(
+            token, max_age=current_app.config["MY_ORDERS_LINK_MAX_AGE"], return_timestamp=True)
+    except SignatureExpired as error:
+        raise OrdersLinkRefused("expired", _studio_of_expired(error)) from None
+    except (BadSignature, ValueError, TypeError):
+        raise OrdersLinkRefused("invalid") from None
+    client = db.session.get(Client, int(client_id))
+    if client is None or client.studio_id != int(studio_id):
+        raise OrdersLinkRefused("invalid")
+    if revoked_since(client, issued.timestamp()):
+        raise OrdersLinkRefused("expired", client.studio_id)
+    return client
 
 
 def read_my_orders_token(token):
+    """(studio_id, client_id) of a valid "my orders" link, or None."""
     try:
-        studio_id, client_id = URLSafeSerializer(current_app.config["SECRET_KEY"],
-                                                 salt=_ORDERS_SALT).loads(token)
-    except (BadSignature, ValueError, TypeError):
+        client = client_for_orders_link(token)
+    except OrdersLinkRefused:
         return None
-    return int(studio_id), int(client_id)
+    return client.studio_id, client.id
 
 
 def client_orders(studio_id, client_id):

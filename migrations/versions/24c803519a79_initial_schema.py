@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: c5fc1aa7415b
+Revision ID: 24c803519a79
 Revises: 
-Create Date: 2026-12-02 03:27:19.004195
+Create Date: 2026-12-02 16:07:41.863532
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'c5fc1aa7415b'
+revision = '24c803519a79'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -47,6 +47,7 @@ def upgrade():
     sa.Column('consent_text', sa.Text(), nullable=True),
     sa.Column('consent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('links_revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_client_studio_id_studio'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_client')),
     sa.UniqueConstraint('studio_id', 'email', name=op.f('uq_client_studio_id_email'))
@@ -136,6 +137,7 @@ def upgrade():
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('gallery_id', sa.Integer(), nullable=True),
     sa.Column('source', sa.String(length=64), nullable=True),
+    sa.Column('is_sensitive', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_outbox_message_studio_id_studio'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message')),
     sa.UniqueConstraint('dedup_key', name=op.f('uq_outbox_message_dedup_key'))
@@ -167,6 +169,7 @@ def upgrade():
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('session_version', sa.Integer(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_staff_user_studio_id_studio'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_user')),
     sa.UniqueConstraint('email', name=op.f('uq_staff_user_email'))
@@ -466,6 +469,32 @@ def upgrade():
     with op.batch_alter_table('cart_item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cart_item_cart_id'), ['cart_id'], unique=False)
 
+    op.create_table('client_sign_in_request',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('studio_id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('marketing_consent', sa.Boolean(), nullable=False),
+    sa.Column('consent_text', sa.Text(), nullable=True),
+    sa.Column('gallery_id', sa.Integer(), nullable=True),
+    sa.Column('card_id', sa.Integer(), nullable=True),
+    sa.Column('next_page', sa.String(length=16), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('failed_attempts', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['card_id'], ['access_card.id'], name=op.f('fk_client_sign_in_request_card_id_access_card'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['gallery_id'], ['gallery.id'], name=op.f('fk_client_sign_in_request_gallery_id_gallery'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_client_sign_in_request_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_client_sign_in_request')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_client_sign_in_request_token_hash'))
+    )
+    with op.batch_alter_table('client_sign_in_request', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_client_sign_in_request_studio_id'), ['studio_id'], unique=False)
+
     op.create_table('shop_order',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('studio_id', sa.Integer(), nullable=False),
@@ -572,6 +601,10 @@ def downgrade():
         batch_op.drop_index('ix_order_placed_at')
 
     op.drop_table('shop_order')
+    with op.batch_alter_table('client_sign_in_request', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_client_sign_in_request_studio_id'))
+
+    op.drop_table('client_sign_in_request')
     with op.batch_alter_table('cart_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cart_item_cart_id'))
 
