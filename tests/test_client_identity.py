@@ -283,3 +283,13 @@ def test_the_studio_revokes_a_clients_links_and_browsers(app, client, auth, owne
     assert thumb_status(parent, photo) == 404  # the browser is signed out
     assert app.test_client().get(old_link).status_code == 404
     assert app.test_client().get(orders).status_code == 410
+
+
+def test_the_server_operator_prints_a_private_message_from_the_shell(app, runner, victim_setup):
+    studio, _, second, _, _ = victim_setup
+    post_registration(app.test_client(), second, studio, "victim@example.com")
+    result = runner.invoke(args=["emails", "show-private", "--to", "Victim@example.com"])
+    assert result.exit_code == 0, result.output
+    assert latest_sign_in_code("victim@example.com") in result.output
+    missing = runner.invoke(args=["emails", "show-private", "--to", "nobody@example.com"])
+    assert missing.exit_code == 1 and "no message with a private link" in missing.output

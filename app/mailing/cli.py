@@ -66,3 +66,19 @@ def tick_command(now_text, dry_run):
         return
     db.session.commit()
     click.echo(result.summary())
+
+
+@emails.command("show-private")
+@click.option("--to", "recipient", required=True, help="The recipient's email address.")
+def show_private_command(recipient):
+    """Print the newest message with a private link or code sent to an address (a sign-in code,
+    a password reset). Nobody in a studio can read these in the site; whoever runs the server
+    can, e.g. to try a client's registration on a local setup."""
+    row = db.session.scalar(sa.select(OutboxMessage).where(
+        OutboxMessage.is_sensitive.is_(True),
+        sa.func.lower(OutboxMessage.recipient) == recipient.strip().lower())
+        .order_by(OutboxMessage.id.desc()).limit(1))
+    if row is None:
+        raise click.ClickException(f"no message with a private link or code was sent to "
+                                   f"{recipient}")
+    click.echo(f"Subject: {row.subject}\n\n{row.text}")
