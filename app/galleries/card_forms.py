@@ -6,6 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.forms_common import single_line
 from app.galleries.cards import MAX_CARDS_AT_ONCE
 
 
@@ -14,7 +15,8 @@ class CreateCardsForm(FlaskForm):
         InputRequired(_l("Say how many cards to create.")),
         NumberRange(1, MAX_CARDS_AT_ONCE, _l("Between 1 and %(max)d cards at once.",
                                              max=MAX_CARDS_AT_ONCE))])
-    prefix = StringField(_l("Label (optional)"), validators=[Optional(), Length(max=150)],
+    prefix = StringField(_l("Label (optional)"),
+                         validators=[Optional(), Length(max=150), single_line("label")],
                          description=_l("For example a class: “Class 3B” gives “Class 3B – 1”, "
                                         "“Class 3B – 2”…"))
 

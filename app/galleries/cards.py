@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.forms_common import single_line_problem
 from app.galleries.models import AccessCard, Photo
 
 # No 0/O, 1/I/L: a code is read from paper and typed by a parent.
@@ -92,6 +93,9 @@ def labels_from_csv(data):
         if len(label) > MAX_LABEL_LENGTH:
             raise CardImportError(_l("Row %(row)d: the label is longer than %(max)d characters.",
                                      row=number, max=MAX_LABEL_LENGTH))
+        if single_line_problem(label, "label"):  # a quoted cell may hold a line break
+            raise CardImportError(_l("Row %(row)d: a label cannot contain line breaks or control "
+                                     "characters.", row=number))
         labels.append(label)
     if not labels:
         raise CardImportError(_l("The file has no labels."))

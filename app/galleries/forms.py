@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from app.forms_common import sane_date, single_line
 from app.galleries import services
 from app.galleries.models import GalleryAccess, GalleryStatus
 from app.timeutil import from_local, to_local
@@ -31,18 +32,22 @@ class GalleryForm(FlaskForm):
     """
 
     title = StringField(_l("Title"), validators=[DataRequired(_l("Give the gallery a title.")),
-                                                 Length(max=200)])
+                                                 Length(max=200), single_line("title")])
     slug = StringField(
         _l("Web address"), validators=[Optional(), Length(max=services.SLUG_MAX_LENGTH)],
         description=_l("The end of the gallery's link: lowercase letters, digits and hyphens. "
                        "Leave empty to make one from the title."))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)],
                                 description=_l("Shown to your clients above the photos."))
-    shoot_date = DateField(_l("Shoot date"), validators=[Optional()])
-    sale_starts_at = DateTimeLocalField(_l("Sale starts"), format=DATETIME_FORMAT, validators=[Optional()])
-    sale_ends_at = DateTimeLocalField(_l("Sale ends"), format=DATETIME_FORMAT, validators=[Optional()])
+    # A shoot date is never converted between timezones, and a gallery of scanned older
+    # photos may carry one from before 2000.
+    shoot_date = DateField(_l("Shoot date"), validators=[Optional(), sane_date(min_year=1900)])
+    sale_starts_at = DateTimeLocalField(_l("Sale starts"), format=DATETIME_FORMAT,
+                                        validators=[Optional(), sane_date()])
+    sale_ends_at = DateTimeLocalField(_l("Sale ends"), format=DATETIME_FORMAT,
+                                      validators=[Optional(), sane_date()])
     archives_at = DateTimeLocalField(
-        _l("Archive on"), format=DATETIME_FORMAT, validators=[Optional()],
+        _l("Archive on"), format=DATETIME_FORMAT, validators=[Optional(), sane_date()],
         description=_l("The gallery closes to clients at this time."))
     status = SelectField(_l("Status"), choices=[
         SelectChoice(GalleryStatus.DRAFT, _l("Draft: only you can see it")),

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from app.forms_common import single_line
 from app.galleries.clients import InvalidEmail, normalize_email
 
 CONSENT_TEXT = _l("Yes, %(studio)s may email me news and offers. I can unsubscribe at any time.")
@@ -15,7 +16,7 @@ class RegistrationForm(FlaskForm):
     """Name, email, language and an explicit, unticked marketing consent."""
 
     name = StringField(_l("Your name"), validators=[DataRequired(_l("Please enter your name.")),
-                                                    Length(max=200)])
+                                                    Length(max=200), single_line()])
     email = StringField(_l("Your email"), validators=[DataRequired(_l("Please enter your email.")),
                                                       Length(max=254)])
     language = SelectField(_l("Language"))

@@ -7,6 +7,7 @@ from wtforms import BooleanField, IntegerField, PasswordField, SelectField, Stri
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from app.forms_common import single_line
 from app.mailing.studio_settings import cc_list, refused_host_error
 
 
@@ -21,13 +22,15 @@ def _valid_address(value):
 class MailSettingsForm(FlaskForm):
     sender_email = StringField(_l("Send from (email address)"), validators=[
         DataRequired(_l("Please enter the address your emails come from."))])
-    sender_name = StringField(_l("“From” name"), validators=[Optional(), Length(max=120)])
+    sender_name = StringField(_l("“From” name"),
+                              validators=[Optional(), Length(max=120), single_line()])
     reply_to = StringField(_l("Replies go to (optional)"), validators=[Optional()])
     default_cc = StringField(_l("Always copy (CC)"), validators=[Optional(), Length(max=1000)],
                              description=_l("Several addresses separated by semicolons."))
     allow_operator_cc = BooleanField(_l("Operators may add CC addresses"))
     allow_operator_attachments = BooleanField(_l("Operators may attach files"))
-    smtp_host = StringField(_l("SMTP server"), validators=[Optional(), Length(max=255)],
+    smtp_host = StringField(_l("SMTP server"),
+                            validators=[Optional(), Length(max=255), single_line("text")],
                             description=_l("Leave empty to send through Proofsheet's server."))
     security = SelectField(_l("Security"), choices=[
         SelectChoice("starttls", _l("STARTTLS (port 587)")),
@@ -37,7 +40,7 @@ class MailSettingsForm(FlaskForm):
         Optional(), NumberRange(1, 65535, _l("A port is a number from 1 to 65535."))])
     allow_self_signed = BooleanField(_l("Allow a self-signed certificate"))
     username = StringField(_l("Username (leave empty for no login)"),
-                           validators=[Optional(), Length(max=255)])
+                           validators=[Optional(), Length(max=255), single_line("text")])
     password = PasswordField(_l("Password"), validators=[Length(max=255)],
                              description=_l("Stored encrypted. Leave empty to keep the current one."))
 

@@ -22,6 +22,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from app.forms_common import sane_date, single_line, year_in_range
 from app.shop import admin_services as services
 from app.shop.models import DigitalScope, DiscountKind, OrderStatus, ProductKind
 from app.shop.money import decimal_to_minor, minor_to_decimal
@@ -125,7 +126,7 @@ class StudioForm(FlaskForm):
 
 class PriceListForm(StudioForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Give the price list a name.")),
-                                               Length(max=120)],
+                                               Length(max=120), single_line()],
                        description=_l("For you only, for example “School 2026” or “Weddings”."))
     shipping = MoneyField(_l("Shipping cost"), description=_l(
         "Charged once per order with prints or packages. Leave empty for free shipping."))
@@ -154,11 +155,12 @@ SCOPE_LABELS = {DigitalScope.PHOTO: _l("The photo it is ordered for"),
 
 class ProductForm(StudioForm):
     kind = SelectField(_l("Kind"), choices=[SelectChoice(kind, label) for kind, label in KIND_LABELS.items()])
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Give the product a name.")), Length(max=120)],
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Give the product a name.")), Length(max=120),
+                                               single_line()],
                        description=_l("What clients see, for example “Print 13 × 18 cm”."))
     price = MoneyField(_l("Price"), required=True)
-    print_size = StringField(_l("Print size"), validators=[Length(max=40)])
-    paper = StringField(_l("Paper"), validators=[Length(max=40)],
+    print_size = StringField(_l("Print size"), validators=[Length(max=40), single_line("text")])
+    paper = StringField(_l("Paper"), validators=[Length(max=40), single_line("text")],
                         description=_l("For example lustre, matte or glossy."))
     digital_scope = SelectField(_l("The download contains"), choices=[
         SelectChoice(scope, label) for scope, label in SCOPE_LABELS.items()])
@@ -250,13 +252,14 @@ class DiscountForm(StudioForm):
 
 class PromotionForm(DiscountForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Give the promotion a name.")),
-                                               Length(max=120)],
+                                               Length(max=120), single_line()],
                        description=_l("Shown to clients in the gallery's banner, for example “Early bird”."))
     starts_at = DateTimeLocalField(_l("Starts"), format=DATETIME_FORMAT,
-                                   validators=[DataRequired(_l("Enter when the promotion starts."))])
+                                   validators=[DataRequired(_l("Enter when the promotion starts.")),
+                                               sane_date()])
     ends_at = DateTimeLocalField(
         _l("Ends"), format=DATETIME_FORMAT,
-        validators=[DataRequired(_l("Every promotion needs an end: enter when it ends."))],
+        validators=[DataRequired(_l("Every promotion needs an end: enter when it ends.")), sane_date()],
         description=_l("Clients on your email workflows are reminded before it ends."))
 
     def __init__(self, studio, promotion=None, now=None, **kwargs):
@@ -280,13 +283,15 @@ class PromotionForm(DiscountForm):
 
 class CouponForm(DiscountForm):
     code = StringField(_l("Code"), validators=[
-        DataRequired(_l("Enter the code clients will type.")), Length(max=40),
+        DataRequired(_l("Enter the code clients will type.")), Length(max=40), single_line("text"),
         Regexp(r"^\s*[A-Za-z0-9_-]+\s*$",
                message=_l("Use only letters, digits, hyphens and underscores (for example SPRING-10)."))],
         description=_l("Clients type it at checkout; upper and lower case are the same."))
-    valid_from = DateTimeLocalField(_l("Valid from"), format=DATETIME_FORMAT, validators=[Optional()],
+    valid_from = DateTimeLocalField(_l("Valid from"), format=DATETIME_FORMAT,
+                                    validators=[Optional(), sane_date()],
                                     description=_l("Leave empty: valid at once."))
-    valid_until = DateTimeLocalField(_l("Valid until"), format=DATETIME_FORMAT, validators=[Optional()],
+    valid_until = DateTimeLocalField(_l("Valid until"), format=DATETIME_FORMAT,
+                                     validators=[Optional(), sane_date()],
                                      description=_l("Leave empty: no end date."))
     usage_limit = IntegerField(_l("Usage limit"), validators=[
         Optional(), NumberRange(min=1, message=_l("The limit must be at least 1."))],
@@ -335,8 +340,8 @@ class OrderFilterForm(FlaskForm):
     gallery = SelectField(_l("Gallery"), coerce=int, validate_choice=False)
     status = SelectField(_l("Status"), validate_choice=False)
     client = SelectField(_l("Client"), coerce=int, validate_choice=False)
-    placed_from = DateField(_l("Placed from"), validators=[Optional()])
-    placed_to = DateField(_l("Placed until"), validators=[Optional()])
+    placed_from = DateField(_l("Placed from"), validators=[Optional(), sane_date()])
+    placed_to = DateField(_l("Placed until"), validators=[Optional(), sane_date()])
 
     def __init__(self, galleries, clients, **kwargs):
         super().__init__(**kwargs)
@@ -355,8 +360,10 @@ class OrderFilterForm(FlaskForm):
 
     def filters(self, timezone):
         """The filters, with the placed dates as UTC instants of the studio's local days."""
-        # A date that does not parse arrives as None and simply filters nothing.
-        placed_from, placed_to = self.placed_from.data, self.placed_to.data
+        # A date that does not parse arrives as None and simply filters nothing; so does one out
+        # of the sane years (this GET form is not validated; converting year 1 would overflow).
+        placed_from, placed_to = (field.data if year_in_range(field.data) else None
+                                  for field in (self.placed_from, self.placed_to))
         status = self.status.data if self.status.data in set(OrderStatus) else None
         return services.OrderFilters(
             search=(self.q.data or "").strip()[:200], gallery_id=self._int(self.gallery), status=status,
@@ -372,10 +379,11 @@ class StatusChangeForm(FlaskForm):
     carrier = SelectField(_l("Carrier"), choices=[
         SelectChoice("", _l("Choose a carrier")), *(SelectChoice(name, name) for name in TRACKING_URLS),
         SelectChoice(OTHER_CARRIER, _l("Other"))], default="")
-    other_carrier = StringField(_l("Carrier name"), validators=[Length(max=60)])
-    tracking_number = StringField(_l("Tracking number"), validators=[Length(max=80)])
+    other_carrier = StringField(_l("Carrier name"), validators=[Length(max=60), single_line()])
+    tracking_number = StringField(_l("Tracking number"), validators=[Length(max=80), single_line("text")])
     reason = TextAreaField(_l("Reason for the cancellation"), validators=[Length(max=2000)])
-    note = StringField(_l("Note for the history (optional)"), validators=[Length(max=500)])
+    note = StringField(_l("Note for the history (optional)"),
+                       validators=[Length(max=500), single_line("text")])
 
     def __init__(self, order, **kwargs):
         super().__init__(**kwargs)
@@ -392,7 +400,7 @@ class StatusChangeForm(FlaskForm):
 
 
 class ExpectedDeliveryForm(FlaskForm):
-    expected_delivery_on = DateField(_l("Expected delivery"), validators=[Optional()],
+    expected_delivery_on = DateField(_l("Expected delivery"), validators=[Optional(), sane_date()],
                                      description=_l("Shown to the client. Leave empty to clear it."))
 
 

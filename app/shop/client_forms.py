@@ -7,6 +7,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from app.forms_common import single_line
 from app.shop.cart import MAX_QUANTITY
 
 
@@ -32,16 +33,19 @@ class CouponForm(FlaskForm):
 
 class CheckoutForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(_l("Please enter your name.")),
-                                                    Length(max=200)])
+                                                    Length(max=200), single_line()])
     email = StringField(_l("Email"), validators=[DataRequired(_l("Please enter your email."))])
-    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=40)])
+    phone = StringField(_l("Phone (optional)"),
+                        validators=[Optional(), Length(max=40), single_line("text")])
     delivery_method = RadioField(_l("Delivery"), choices=[
         SelectChoice("shipping", _l("Ship to my address")),
         SelectChoice("pickup", _l("Pick up at the studio"))], default="shipping")
-    address_line1 = StringField(_l("Address"), validators=[Length(max=200)])
-    address_line2 = StringField(_l("Address line 2"), validators=[Optional(), Length(max=200)])
-    postal_code = StringField(_l("Postal code"), validators=[Length(max=20)])
-    city = StringField(_l("City"), validators=[Length(max=120)])
+    # Address lines are printed one per line on invoices and labels.
+    address_line1 = StringField(_l("Address"), validators=[Length(max=200), single_line("text")])
+    address_line2 = StringField(_l("Address line 2"),
+                                validators=[Optional(), Length(max=200), single_line("text")])
+    postal_code = StringField(_l("Postal code"), validators=[Length(max=20), single_line("text")])
+    city = StringField(_l("City"), validators=[Length(max=120), single_line("text")])
     country = SelectField(_l("Country"), validators=[Optional()])
     coupon_code = StringField(_l("Coupon code"), validators=[Optional(), Length(max=40)])
     notify_status_changes = BooleanField(_l("Email me when my order status changes"))

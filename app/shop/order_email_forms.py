@@ -8,16 +8,12 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from app.forms_common import single_line
 from app.mailing.placeholders import PLACEHOLDER
 from app.shop.order_email_content import ATTACHMENT_LABELS, EVENTS, MODE_LABELS, VARIABLES
 from app.workflows.sanitize import sanitize
 
 EMPTY_BODIES = {"", "<p><br></p>", "<p></p>"}
-
-
-def _one_line(form, field):
-    if "\n" in (field.data or "") or "\r" in (field.data or ""):
-        raise ValidationError(_l("The subject must be one line of text."))
 
 
 def _known_variables(form, field):
@@ -73,7 +69,7 @@ class OrderEmailTemplateForm(FlaskForm):
     """The studio's wording of one order email."""
 
     subject = StringField(_l("Subject"), validators=[
-        DataRequired(_l("Please write a subject.")), Length(max=200), _one_line,
+        DataRequired(_l("Please write a subject.")), Length(max=200), single_line("subject"),
         _known_variables])
     body_html = HiddenField(_l("Message"), validators=[_rich_body, _known_variables])
 
@@ -94,7 +90,7 @@ class ReviewForm(FlaskForm):
     """A held order email, as the operator sends it."""
 
     subject = StringField(_l("Subject"), validators=[
-        DataRequired(_l("Please write a subject.")), Length(max=998), _one_line])
+        DataRequired(_l("Please write a subject.")), Length(max=998), single_line("subject")])
     body_html = HiddenField(_l("Message"), validators=[_rich_body])
     cc = StringField(_l("CC"), description=_l("Separate several addresses with ;"))
     attachments = MultipleFileField(_l("Attach files"),

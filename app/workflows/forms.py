@@ -8,13 +8,15 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField, TimeFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from app.forms_common import single_line
 from app.workflows.describe import FILTER_LABELS, RULE_LABELS, TRIGGER_LABELS
 from app.workflows.services import email_settings_problems
 
 
 class TitleForm(FlaskForm):
     title = StringField(_l("Title"), validators=[
-        DataRequired(_l("Please give the workflow a title.")), Length(max=120)])
+        DataRequired(_l("Please give the workflow a title.")), Length(max=120),
+        single_line("title")])
 
 
 class EmailForm(FlaskForm):
@@ -29,7 +31,7 @@ class EmailForm(FlaskForm):
                           description=_l("In your studio's timezone."))
     recipient_filter = SelectField(_l("To"), choices=[SelectChoice(k.value, v)
                                                       for k, v in FILTER_LABELS.items()])
-    subject = StringField(_l("Subject"), validators=[Length(max=200)])
+    subject = StringField(_l("Subject"), validators=[Length(max=200), single_line("subject")])
     body_html = HiddenField(_l("Message"))
 
     def validate(self, extra_validators=None):
