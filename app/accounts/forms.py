@@ -1,19 +1,28 @@
 """Forms of sign-up, log-in, password reset, the studio profile and invitations."""
 
+import gzip
+from functools import lru_cache
+from pathlib import Path
+
 from babel.numbers import get_currency_name, list_currencies
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from app.accounts.services import find_user_by_email
+from app.forms_common import single_line
 from app.timeutil import timezone_names
 
 COMMON_CURRENCIES = ["EUR", "USD", "GBP", "CHF", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN", "CZK",
                      "NZD", "JPY"]
 MIN_PASSWORD = 10
+# Django's list of 20,000 common passwords, lower-cased (BSD licence: common-passwords-LICENSE.txt
+# beside it).
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt.gz")
 
 
 def currency_choices():
@@ -31,11 +40,54 @@ def _normalized_email(field):
         raise ValidationError(str(error)) from None
 
 
+@lru_cache(maxsize=1)
+def common_passwords():
+    """The shipped list of common passwords, read once per process."""
+    with gzip.open(COMMON_PASSWORDS_FILE, "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip() for line in lines)
+
+
+def password_problem(password, email=None):
+    """Why ``password`` is refused (a message), or None. Long enough is checked by the field.
+
+    Compared lower-cased and stripped, as Django does: its list is lower-cased.
+    """
+    folded = password.strip().lower()
+    if folded in common_passwords():
+        return _l("This password is too common: choose one that is harder to guess.")
+    if email and folded in {email.lower(), email.lower().rpartition("@")[0]}:
+        return _l("Your password cannot be your email address, nor the part before the @.")
+    return None
+
+
+def _password_policy(form, field):
+    if len(field.data or "") < MIN_PASSWORD:
+        return  # Length already says so: one message at a time
+    problem = password_problem(field.data, form.password_email())
+    if problem:
+        raise ValidationError(problem)
+
+
 def _password_field(label=None):
     return PasswordField(label or _l("Password"), validators=[
         DataRequired(_l("Please choose a password.")),
         Length(min=MIN_PASSWORD, max=200,
-               message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD))])
+               message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD)),
+        _password_policy])
+
+
+class NewPasswordMixin:
+    """A form choosing a password for the account of ``email`` (passed when building the form,
+    or the logged-in user's); the password may not be that address nor its local part."""
+
+    def __init__(self, *args, email=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._account_email = email
+
+    def password_email(self):
+        if self._account_email:
+            return self._account_email
+        return current_user.email if current_user.is_authenticated else None
 
 
 class StudioFieldsMixin:
@@ -51,9 +103,9 @@ class StudioFieldsMixin:
 
 class SignupForm(StudioFieldsMixin, FlaskForm):
     studio_name = StringField(_l("Studio name"), validators=[
-        DataRequired(_l("Please enter your studio's name.")), Length(max=120)])
+        DataRequired(_l("Please enter your studio's name.")), Length(max=120), single_line()])
     name = StringField(_l("Your name"), validators=[DataRequired(_l("Please enter your name.")),
-                                                    Length(max=120)])
+                                                    Length(max=120), single_line()])
     email = StringField(_l("Email"), validators=[DataRequired(_l("Please enter your email."))])
     password = _password_field()
     confirm = PasswordField(_l("Password again"), validators=[
@@ -73,6 +125,10 @@ class SignupForm(StudioFieldsMixin, FlaskForm):
             raise ValidationError(_l("An account already uses this email. Log in instead, or "
                                      "reset your password."))
 
+    def password_email(self):
+        # The email field comes first, so it is already validated (and normalized) here.
+        return self.email.data
+
 
 class LoginForm(FlaskForm):
     email = StringField(_l("Email"), validators=[DataRequired(_l("Please enter your email."))])
@@ -86,7 +142,7 @@ class ForgotPasswordForm(FlaskForm):
     email = StringField(_l("Email"), validators=[DataRequired(_l("Please enter your email."))])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
     password = _password_field(_l("New password"))
     confirm = PasswordField(_l("New password again"), validators=[
         EqualTo("password", _l("The two passwords are not the same."))])
@@ -94,15 +150,15 @@ class ResetPasswordForm(FlaskForm):
 
 class StudioSettingsForm(StudioFieldsMixin, FlaskForm):
     name = StringField(_l("Studio name"), validators=[
-        DataRequired(_l("Please enter your studio's name.")), Length(max=120)])
+        DataRequired(_l("Please enter your studio's name.")), Length(max=120), single_line()])
     email = StringField(_l("Contact email"), validators=[
         DataRequired(_l("Please enter the studio's email."))],
         description=_l("Clients' replies go here."))
     timezone = SelectField(_l("Timezone"))
     currency = SelectField(_l("Currency"))
     language = SelectField(_l("Language"))
-    watermark_text = StringField(_l("Watermark on previews"), validators=[Optional(),
-                                                                         Length(max=80)],
+    watermark_text = StringField(_l("Watermark on previews"),
+                                 validators=[Optional(), Length(max=80), single_line("text")],
                                  description=_l("Leave empty to use the studio's name. New "
                                                 "uploads use it."))
 
@@ -116,10 +172,10 @@ class StudioSettingsForm(StudioFieldsMixin, FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(_l("Please enter your name.")),
-                                                    Length(max=120)])
+                                                    Length(max=120), single_line()])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
     current = PasswordField(_l("Current password"), validators=[
         DataRequired(_l("Please enter your current password."))])
     password = _password_field(_l("New password"))
@@ -137,9 +193,9 @@ class InviteForm(FlaskForm):
             raise ValidationError(_l("This person already has a Proofsheet account."))
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(_l("Please enter your name.")),
-                                                    Length(max=120)])
+                                                    Length(max=120), single_line()])
     password = _password_field()
     confirm = PasswordField(_l("Password again"), validators=[
         EqualTo("password", _l("The two passwords are not the same."))])
