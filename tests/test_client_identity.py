@@ -293,3 +293,19 @@ def test_the_server_operator_prints_a_private_message_from_the_shell(app, runner
     assert latest_sign_in_code("victim@example.com") in result.output
     missing = runner.invoke(args=["emails", "show-private", "--to", "nobody@example.com"])
     assert missing.exit_code == 1 and "no message with a private link" in missing.output
+
+
+def test_the_order_page_offers_to_revoke_the_clients_links(client, logged_in):
+    from tests.shop_factories import fill_cart, make_price_list, order_now, sell_gallery
+
+    studio = logged_in.studio
+    gallery = factories.make_gallery(studio)
+    photo = factories.make_photo(gallery)
+    price_list = make_price_list(studio)
+    sell_gallery(gallery, price_list)
+    buyer = factories.make_client(studio, email="buyer@example.com", gallery=gallery)
+    fill_cart(buyer, gallery, photo, price_list.products[0])
+    order = order_now(studio, buyer)
+    page = client.get(f"/admin/shop/orders/{order.id}").data.decode()
+    assert "Revoke the client’s private links" in page
+    assert f'action="/admin/galleries/clients/{buyer.id}/revoke-links"' in page
