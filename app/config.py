@@ -65,6 +65,11 @@ DEFAULTS = {
     "LANGUAGES": {"en": "English"},
     "PASSWORD_RESET_MAX_AGE": 60 * 60 * 2,
     "INVITATION_MAX_AGE": 60 * 60 * 24 * 7,
+    # Sign-ups wait for the link emailed to the address (so the page never tells whether an
+    # address has an account): None = whenever mail really goes out (not with the embedded sink,
+    # whose mail nobody could read before having an account), True / False to force it.
+    "SIGNUP_EMAIL_CONFIRMATION": None,
+    "SIGNUP_LINK_MAX_AGE": 60 * 60 * 24,
     "CLIENT_LINK_MAX_AGE": 60 * 60 * 24 * 365,
     # A client's one-time sign-in link and code (sent when registering or asking for a new link).
     "CLIENT_SIGN_IN_CODE_MAX_AGE": 15 * 60,

@@ -5,6 +5,7 @@ import statistics
 import time
 
 import pytest
+import sqlalchemy as sa
 
 from app.extensions import db
 from app.galleries.models import GalleryAccess
@@ -173,3 +174,62 @@ def test_login_costs_the_same_for_unknown_accounts(app, owner):
     median_login("nobody@example.com")
     known, unknown = median_login(owner.email), median_login("nobody@example.com")
     assert 0.5 < unknown / known < 2.0, (known, unknown)
+
+
+# ------------------------------------------------------------------ confirmed sign-ups
+
+
+class TestSignupByEmail:
+    """Where mail really goes out, a sign-up waits for its emailed link, and the page answers
+    the same for an address with an account and one without."""
+
+    @pytest.fixture
+    def app_config(self):
+        return {"SIGNUP_EMAIL_CONFIRMATION": True}
+
+    @staticmethod
+    def _form(email, studio="Lumen Studio"):
+        return {"studio_name": studio, "name": "Ana Silva", "email": email,
+                "password": "a much longer secret", "confirm": "a much longer secret",
+                "timezone": "Europe/Paris", "currency": "EUR", "language": "en"}
+
+    def test_known_and_unknown_addresses_get_the_same_answer(self, app, mail_outbox):
+        owner = factories.make_owner(email="owner@example.com")  # sign-up refuses .test
+        answers = []
+        for email in (owner.email, "ana@example.com"):
+            browser = app.test_client()
+            response = browser.post("/signup", data=self._form(email))
+            page = browser.get(response.location)
+            answers.append((response.status_code, response.location,
+                            page.data.replace(email.encode(), b"ADDRESS")))
+        assert answers[0] == answers[1] and answers[0][0] == 302
+        from app.accounts.models import Studio
+
+        assert db.session.scalar(sa.select(sa.func.count(Studio.id))) == 1  # nothing made yet
+        mails = {mail.rcpt_tos[0]: mail for mail in mail_outbox.wait_for(2)}
+        assert "already has an account" in mails[owner.email].text()
+        assert "/signup/confirm/" in mails["ana@example.com"].text()
+
+    def test_the_emailed_link_creates_the_studio_once(self, app, mail_outbox):
+        app.test_client().post("/signup", data=self._form("ana@example.com"))
+        text = mail_outbox.wait_for(1)[0].text()
+        path = "/" + next(w for w in text.split() if "/signup/confirm/" in w).split("/", 3)[3]
+        browser = app.test_client()
+        assert b"Create Lumen Studio" in browser.get(path).data  # a GET creates nothing
+        from app.accounts.models import Studio, User
+
+        assert db.session.scalar(sa.select(sa.func.count(Studio.id))) == 0
+        created = browser.post(path)
+        assert created.status_code == 302 and created.location.endswith("/admin/galleries/")
+        assert is_logged_in(browser)
+        user = db.session.scalar(sa.select(User).where(User.email == "ana@example.com"))
+        assert user.studio.name == "Lumen Studio" and user.is_owner
+        again = app.test_client().post(path)
+        assert again.status_code == 400 and b"This link cannot be used" in again.data
+        assert db.session.scalar(sa.select(sa.func.count(Studio.id))) == 1
+
+    def test_the_embedded_default_signs_up_at_once(self, app):
+        app.config.update(SIGNUP_EMAIL_CONFIRMATION=None, MAIL_SINK_ENABLED=True)
+        browser = app.test_client()
+        response = browser.post("/signup", data=self._form("ana@example.com"))
+        assert response.location.endswith("/admin/galleries/") and is_logged_in(browser)

@@ -115,13 +115,16 @@ class SignupForm(StudioFieldsMixin, FlaskForm):
     currency = SelectField(_l("Currency"), default="EUR")
     language = SelectField(_l("Language"), default="en")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, reveal_taken_email=True, **kwargs):
         super().__init__(*args, **kwargs)
         self._fill_studio_choices()
+        # False when sign-ups are confirmed by email: the page then never says whether an
+        # address has an account (the email to that address does).
+        self.reveal_taken_email = reveal_taken_email
 
     def validate_email(self, field):
         _normalized_email(field)
-        if find_user_by_email(field.data) is not None:
+        if self.reveal_taken_email and find_user_by_email(field.data) is not None:
             raise ValidationError(_l("An account already uses this email. Log in instead, or "
                                      "reset your password."))
 
@@ -199,3 +202,7 @@ class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
     password = _password_field()
     confirm = PasswordField(_l("Password again"), validators=[
         EqualTo("password", _l("The two passwords are not the same."))])
+
+
+class ConfirmSignupForm(FlaskForm):
+    """Only a button: the emailed sign-up link creates the studio when a person presses it."""

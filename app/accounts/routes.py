@@ -1,5 +1,6 @@
 """Sign-up, log-in and log-out, password reset, the studio profile and operator invitations."""
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from app.accounts.access import owner_required
 from app.accounts.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
+    ConfirmSignupForm,
     ForgotPasswordForm,
     InviteForm,
     LoginForm,
@@ -69,22 +71,97 @@ def home():
     return redirect(url_for("accounts.login"))
 
 
+def signups_confirmed_by_email():
+    """Whether a sign-up waits for its emailed link (SIGNUP_EMAIL_CONFIRMATION; by default
+    whenever mail really goes out: with the embedded sink nobody could read the link)."""
+    setting = current_app.config["SIGNUP_EMAIL_CONFIRMATION"]
+    if setting is None or setting == "":
+        return not current_app.config["MAIL_SINK_ENABLED"]
+    if isinstance(setting, str):  # from PROOFSHEET_SIGNUP_EMAIL_CONFIRMATION
+        return setting.strip().lower() in ("1", "true", "yes", "on")
+    return bool(setting)
+
+
 @bp.route("/signup", methods=["GET", "POST"])
+@ratelimits.per_ip("PASSWORD_RESET_RATE_LIMIT_PER_IP", "signup")
+@ratelimits.per_address("PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS", "signup")
 def signup():
-    """Create a studio and its owner, then start on the galleries."""
-    form = SignupForm()
-    if form.validate_on_submit():
-        owner = services.create_studio(
-            name=form.studio_name.data.strip(), email=form.email.data,
-            password=form.password.data, timezone=form.timezone.data,
-            currency=form.currency.data, language=form.language.data,
-            owner_name=form.name.data.strip(), now=timeutil.now())
+    """Create a studio and its owner: at once on the embedded default, else from the link
+    emailed to the address (the same answer whether it has an account or not)."""
+    confirmed_by_email = signups_confirmed_by_email()
+    form = SignupForm(reveal_taken_email=not confirmed_by_email)
+    if not form.validate_on_submit():
+        return render_template("accounts/signup.html", form=form)
+    if confirmed_by_email:
+        return _email_signup_link(form)
+    owner = services.create_studio(
+        name=form.studio_name.data.strip(), email=form.email.data,
+        password=form.password.data, timezone=form.timezone.data,
+        currency=form.currency.data, language=form.language.data,
+        owner_name=form.name.data.strip(), now=timeutil.now())
+    db.session.commit()
+    _start_session(owner)
+    flash(_("Welcome to Proofsheet, %(name)s! Create your first gallery.", name=owner.name),
+          "success")
+    return redirect(url_for("galleries_admin.index"))
+
+
+def _email_signup_link(form):
+    """Email the link that creates the studio, or tell an existing account's owner so."""
+    email = form.email.data
+    hours = current_app.config["SIGNUP_LINK_MAX_AGE"] // 3600
+    if services.find_user_by_email(email) is not None:
+        services.same_work_as_a_signup(form.password.data)
+        send_email(to=email, subject=_("You already have a Proofsheet account"),
+                   template="signup_existing", link=external_url("accounts.login"),
+                   reset_link=external_url("accounts.forgot_password"), sensitive=True)
+    else:
+        _pending, token = services.request_signup(
+            studio_name=form.studio_name.data.strip(), owner_name=form.name.data.strip(),
+            email=email, password=form.password.data, timezone=form.timezone.data,
+            currency=form.currency.data, language=form.language.data, now=timeutil.now(),
+            lifetime=timedelta(seconds=current_app.config["SIGNUP_LINK_MAX_AGE"]))
         db.session.commit()
-        _start_session(owner)
-        flash(_("Welcome to Proofsheet, %(name)s! Create your first gallery.", name=owner.name),
-              "success")
-        return redirect(url_for("galleries_admin.index"))
-    return render_template("accounts/signup.html", form=form)
+        send_email(to=email, subject=_("Confirm your email to create %(studio)s",
+                                       studio=form.studio_name.data.strip()),
+                   template="signup_confirm", studio_name=form.studio_name.data.strip(),
+                   link=external_url("accounts.confirm_signup", token=token), hours=hours,
+                   sensitive=True)
+    session["signup_email"] = email
+    return redirect(url_for("accounts.signup_sent"))
+
+
+@bp.get("/signup/sent")
+def signup_sent():
+    """"Check your email": the same page for every address."""
+    return render_template("accounts/signup_sent.html", email=session.get("signup_email", ""),
+                           hours=current_app.config["SIGNUP_LINK_MAX_AGE"] // 3600)
+
+
+@bp.route("/signup/confirm/<token>", methods=["GET", "POST"])
+def confirm_signup(token):
+    """The emailed sign-up link: a button (mail scanners follow links), then the studio."""
+    try:
+        pending = services.pending_signup_for(token, timeutil.now())
+    except services.LinkProblem as problem:
+        return render_template("accounts/link_problem.html", reason=problem.reason,
+                               kind="signup"), 400
+    form = ConfirmSignupForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/signup_confirm.html", pending=pending, form=form)
+    begin_write()
+    try:
+        owner = services.complete_signup(services.pending_signup_for(token, timeutil.now()),
+                                         timeutil.now())
+    except services.LinkProblem as problem:
+        db.session.rollback()
+        return render_template("accounts/link_problem.html", reason=problem.reason,
+                               kind="signup"), 400
+    db.session.commit()
+    _start_session(owner)
+    flash(_("Welcome to Proofsheet, %(name)s! Create your first gallery.", name=owner.name),
+          "success")
+    return redirect(url_for("galleries_admin.index"))
 
 
 def _login_key():

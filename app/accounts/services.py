@@ -1,5 +1,6 @@
 """Studio accounts: creating studios and staff, authentication. Services flush, never commit."""
 
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -10,7 +11,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.accounts.models import Invitation, Role, Studio, User
+from app.accounts.models import Invitation, PendingSignup, Role, Studio, User
 from app.extensions import db
 
 
@@ -33,12 +34,15 @@ def _studio_slug_taken(slug):
     return db.session.scalar(sa.select(Studio.id).where(Studio.slug == slug)) is not None
 
 
-def create_studio(*, name, email, password, timezone, currency, language, now, owner_name=None):
-    """Create a studio and its owner. Returns the owner user."""
+def create_studio(*, name, email, timezone, currency, language, now, owner_name=None,
+                  password=None, password_hash=None):
+    """Create a studio and its owner (from a password, or the hash a sign-up kept). Returns the
+    owner user."""
     studio = Studio(name=name, slug=unique_slug(slugify(name), _studio_slug_taken), email=email,
                     timezone=timezone, currency=currency, language=language, created_at=now)
     owner = User(studio=studio, email=email.lower(), name=owner_name or name,
-                 password_hash=generate_password_hash(password), role=Role.OWNER, created_at=now)
+                 password_hash=password_hash or generate_password_hash(password),
+                 role=Role.OWNER, created_at=now)
     db.session.add_all([studio, owner])
     db.session.flush()
     return owner
@@ -171,3 +175,58 @@ def pending_invitations(studio_id):
     return db.session.scalars(sa.select(Invitation).where(
         Invitation.studio_id == studio_id, Invitation.accepted_at.is_(None))
         .order_by(Invitation.created_at.desc())).all()
+
+
+# ------------------------------------------------------------------ confirmed sign-ups
+
+
+def _signup_token_hash(token):
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def request_signup(*, studio_name, owner_name, email, password, timezone, currency, language,
+                   now, lifetime):
+    """Keep a sign-up until its emailed link is used; returns (pending, token). The password is
+    kept hashed, as an account's would be."""
+    token = secrets.token_urlsafe(32)
+    pending = PendingSignup(
+        email=email.lower(), studio_name=studio_name, owner_name=owner_name,
+        password_hash=generate_password_hash(password), timezone=timezone, currency=currency,
+        language=language, token_hash=_signup_token_hash(token), created_at=now,
+        expires_at=now + lifetime)
+    db.session.add(pending)
+    db.session.flush()
+    return pending, token
+
+
+def same_work_as_a_signup(password):
+    """What ``request_signup`` costs, for an address that has an account already: the answer
+    must not come faster for it."""
+    generate_password_hash(password)
+
+
+def pending_signup_for(token, now):
+    """The sign-up of an emailed link, or raise ``LinkProblem``."""
+    pending = db.session.scalar(sa.select(PendingSignup).where(
+        PendingSignup.token_hash == _signup_token_hash(token)))
+    if pending is None:
+        raise LinkProblem("invalid")
+    if pending.used_at is not None:
+        raise LinkProblem("used")
+    if now >= pending.expires_at:
+        raise LinkProblem("expired")
+    return pending
+
+
+def complete_signup(pending, now):
+    """Create the studio of a confirmed sign-up; returns its owner. An address that got an
+    account meanwhile (two sign-ups, one confirmed) raises ``LinkProblem("used")``."""
+    if find_user_by_email(pending.email) is not None:
+        raise LinkProblem("used")
+    owner = create_studio(name=pending.studio_name, email=pending.email,
+                          password_hash=pending.password_hash, timezone=pending.timezone,
+                          currency=pending.currency, language=pending.language,
+                          owner_name=pending.owner_name, now=now)
+    pending.used_at = now
+    db.session.flush()
+    return owner

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 24c803519a79
+Revision ID: 14a593df18a8
 Revises: 
-Create Date: 2026-12-02 16:07:41.863532
+Create Date: 2026-12-02 16:25:42.541461
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '24c803519a79'
+revision = '14a593df18a8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -22,6 +22,22 @@ def upgrade():
     sa.Column('key', sa.String(length=40), nullable=False),
     sa.Column('value', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_engine_state'))
+    )
+    op.create_table('pending_signup',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('studio_name', sa.String(length=120), nullable=False),
+    sa.Column('owner_name', sa.String(length=120), nullable=False),
+    sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pending_signup')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_pending_signup_token_hash'))
     )
     op.create_table('studio',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -701,5 +717,6 @@ def downgrade():
     op.drop_table('coupon')
     op.drop_table('client')
     op.drop_table('studio')
+    op.drop_table('pending_signup')
     op.drop_table('engine_state')
     # ### end Alembic commands ###
