@@ -63,6 +63,7 @@ def _init_extensions(app):
 
     database.register_sqlite_pragmas()
     db.init_app(app)
+    database.init_app(app)  # SQLite: writing requests take the write lock first; 503 when busy
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -6,7 +6,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, current_app, g, jsonify, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,8 @@ _pragmas_registered = False
 # file while it inserts.
 SQLITE_CACHE_KIB = -65536
 _sqlite_writer = contextvars.ContextVar("sqlite_writer", default=False)
+# Set on a connection when its current SQLite transaction began as a writer (BEGIN IMMEDIATE).
+_WRITER_INFO = "proofsheet_sqlite_writer"
 
 
 def register_sqlite_pragmas():
@@ -53,6 +56,7 @@ def register_sqlite_pragmas():
             mode = options.get(
                 "sqlite_begin", "IMMEDIATE" if _sqlite_writer.get() else "DEFERRED")
             connection.exec_driver_sql(f"BEGIN {mode}")
+            connection.info[_WRITER_INFO] = mode != "DEFERRED"
 
 
 def _is_sqlite(dbapi_connection):
@@ -65,11 +69,14 @@ def begin_write():
     On SQLite a deferred transaction that reads, then writes, fails at once ("database is
     locked") when another writer committed in between; BEGIN IMMEDIATE takes the write lock
     first and waits for it instead. PostgreSQL needs nothing: it locks rows as they are updated.
+    A transaction that already began as a writer (a writing request, an earlier call) is kept.
     """
     if db.session.get_bind().dialect.name != "sqlite":
         return
     session = db.session()
     if session.in_transaction():
+        if session.connection().info.get(_WRITER_INFO):
+            return
         # Something already read (the logged-in user, a test's own query): end that read-only
         # transaction first. One that wrote must never be committed half-way from here.
         if session.new or session.dirty or session.deleted or session.info.get("flushed"):
@@ -107,6 +114,99 @@ def writer_transactions():
         yield
     finally:
         _sqlite_writer.reset(token)
+
+
+# ------------------------------------------------------------------ requests that write
+
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# GET routes that write. None does today: each GET route was probed on SQLite while the route
+# tests ran (a write in a GET request that had not taken the lock was recorded). A GET route that
+# starts writing (a sign-in link that records its use, a download counter) is listed here.
+WRITING_GET_ENDPOINTS = frozenset()
+# Routes that work for seconds before they write and take the write lock themselves, later
+# (``begin_write``): holding SQLite's one write lock through image processing would make every
+# other writer of the site wait, or give up after the busy timeout.
+SELF_LOCKING_ENDPOINTS = frozenset({"galleries_admin.upload"})
+# POST routes that never write, and are slow: a gallery's password form checks a password hash
+# (about 0.1 s) and only remembers the unlocked gallery in the cookie. Holding the write lock
+# through it would let anyone stall every writer of the site by posting passwords.
+READ_ONLY_ENDPOINTS = frozenset({"galleries_public.gallery"})
+_TOKEN = "_sqlite_writer_token"
+
+
+def init_app(app):
+    """On SQLite, requests that may write are writers from their first query; a transaction
+    still refused after the busy timeout answers 503 "busy" instead of a 500."""
+    # First of the app's hooks: another hook's query (a session check) is then a writer's too.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start_writer_request)
+    app.teardown_request(_end_writer_request)
+    app.register_error_handler(sa.exc.OperationalError, _database_busy)
+
+
+def request_may_write(method, endpoint):
+    """Whether a request to ``endpoint`` should take SQLite's write lock before its first query."""
+    if endpoint in SELF_LOCKING_ENDPOINTS or endpoint in READ_ONLY_ENDPOINTS:
+        return False
+    return method in _WRITE_METHODS or endpoint in WRITING_GET_ENDPOINTS
+
+
+def _start_writer_request():
+    """Make every transaction of this request BEGIN IMMEDIATE (SQLite only), this one at once.
+
+    Not just the first: a route that commits, then writes again (``send_email`` queues, commits
+    and dispatches) would otherwise read then write in a deferred transaction and could fail.
+    """
+    if not request_may_write(request.method, request.endpoint):
+        return
+    if db.session.get_bind().dialect.name != "sqlite":
+        return  # PostgreSQL locks rows as they are updated
+    # Read the body first (within the route's size limit): a slow client must not hold the lock.
+    request.form  # noqa: B018
+    g.setdefault(_TOKEN, _sqlite_writer.set(True))
+    session = db.session()
+    if session.in_transaction():
+        # Only a test's own work can be open here (tests share one app context, hence one
+        # session, with their requests): the request would see it anyway.
+        session.commit()
+    begin_write()
+
+
+def _end_writer_request(_error=None):
+    """Release the write lock as soon as the request is over (the app context's teardown would
+    roll back too, but tests keep theirs open across requests)."""
+    token = g.pop(_TOKEN, None)
+    if token is None:
+        return
+    try:
+        _sqlite_writer.reset(token)
+    except ValueError:  # the token came from another context: just stop being a writer
+        _sqlite_writer.set(False)
+    db.session.rollback()
+
+
+def is_database_busy(error):
+    """Whether ``error`` is SQLite refusing a lock ("database is locked", "database table is
+    locked") after its busy timeout."""
+    return "is locked" in str(getattr(error, "orig", error))
+
+
+def _database_busy(error):
+    """A transaction that could not get SQLite's lock within the busy timeout: ask the visitor
+    to try again (503 with Retry-After) instead of failing with a 500. Other database errors
+    are left to Flask's usual 500 handling."""
+    if not is_database_busy(error):
+        raise error
+    current_app.logger.warning("Database busy on %s %s: %s", request.method, request.path, error)
+    _end_writer_request()  # the page below only reads, as a reader: it must not wait again
+    db.session.rollback()
+    message = _("The site is busy, please try again in a few seconds.")
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        response = jsonify(error=message, results=[{"ok": False, "filename": "", "message": message}])
+    else:
+        response = current_app.make_response(render_template("errors/busy.html", message=message))
+    response.status_code = 503
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def get_owned_or_404(model, object_id, studio_id):
