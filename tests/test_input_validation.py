@@ -248,6 +248,15 @@ def test_mail_settings_refuse_line_breaks(client, logged_in, field, message):
     assert count(StudioMailSettings) == 0
 
 
+def test_the_sender_name_is_stored_stripped(client, logged_in):
+    data = {"sender_email": "hello@northlight.example.com", "sender_name": "  Northlight Studio ",
+            "reply_to": "", "default_cc": "", "smtp_host": "", "smtp_port": "",
+            "security": "starttls", "username": "", "password": ""}
+    assert client.post("/admin/mail/settings", data=data).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(StudioMailSettings, logged_in.studio_id).sender_name == "Northlight Studio"
+
+
 # ------------------------------------------------------------------ shop admin
 
 

@@ -80,7 +80,7 @@ class MailSettingsForm(FlaskForm):
             "allow_operator_attachments", "smtp_host", "security", "smtp_port",
             "allow_self_signed", "username", "password")} | {
             "smtp_host": (self.smtp_host.data or "").strip() or None,
-            "smtp_port": self.smtp_port.data or 587, "sender_name": self.sender_name.data or "",
+            "smtp_port": self.smtp_port.data or 587, "sender_name": (self.sender_name.data or "").strip(),
             "reply_to": self.reply_to.data or None}
 
 
