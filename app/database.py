@@ -126,7 +126,9 @@ WRITING_GET_ENDPOINTS = frozenset()
 # Routes that work for seconds before they write and take the write lock themselves, later
 # (``begin_write``): holding SQLite's one write lock through image processing would make every
 # other writer of the site wait, or give up after the busy timeout.
-SELF_LOCKING_ENDPOINTS = frozenset({"galleries_admin.upload"})
+# Log-in checks a password hash (about 0.1 s) before it writes the login time: holding the lock
+# through it would let anyone stall every writer by posting log-ins.
+SELF_LOCKING_ENDPOINTS = frozenset({"galleries_admin.upload", "accounts.login"})
 # POST routes that never write, and are slow: a gallery's password form checks a password hash
 # (about 0.1 s) and only remembers the unlocked gallery in the cookie. Holding the write lock
 # through it would let anyone stall every writer of the site by posting passwords.

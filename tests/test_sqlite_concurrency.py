@@ -43,7 +43,8 @@ LOGIN_PAUSE = 0.4  # seconds between two logins of one worker
 
 
 @pytest.mark.parametrize(("method", "endpoint", "writes"), [
-    ("POST", "accounts.login", True), ("DELETE", None, True), ("GET", "shop.cart", False),
+    ("POST", "accounts.logout", True), ("POST", "accounts.login", False), ("DELETE", None, True),
+    ("GET", "shop.cart", False),
     ("HEAD", "shop.cart", False), ("POST", "galleries_admin.upload", False),
     ("POST", "galleries_public.gallery", False)])
 def test_which_requests_take_the_write_lock(method, endpoint, writes):
@@ -53,7 +54,7 @@ def test_which_requests_take_the_write_lock(method, endpoint, writes):
 def test_a_writing_request_is_a_writer_on_sqlite_only(app):
     """On SQLite every transaction of a POST begins IMMEDIATE; on PostgreSQL nothing changes."""
     sqlite = db.session.get_bind().dialect.name == "sqlite"
-    with app.test_request_context("/login", method="POST"):
+    with app.test_request_context("/logout", method="POST"):
         database._start_writer_request()
         assert database._sqlite_writer.get() is sqlite
         connection = db.session.connection()
@@ -72,7 +73,7 @@ def test_a_writing_request_is_a_writer_on_sqlite_only(app):
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_after_a_commit_the_request_writes_as_a_writer_again(app, owner):
     """send_email commits, then dispatches: the next transaction must take the lock too."""
-    with app.test_request_context("/login", method="POST"):
+    with app.test_request_context("/logout", method="POST"):
         database._start_writer_request()
         db.session.commit()
         db.session.scalar(sa.select(sa.literal(1)))

@@ -178,8 +178,11 @@ def login():
         return redirect(url_for("galleries_admin.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data, timeutil.now())
+        user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
+            # The password hash is checked before the write lock is taken (app/database.py).
+            begin_write()
+            services.record_login(db.session.get(User, user.id), timeutil.now())
             db.session.commit()
             _start_session(user, remember=form.remember.data)
             return redirect(_safe_next(form.next.data) or url_for("galleries_admin.index"))

@@ -59,16 +59,19 @@ def _unknown_account_hash():
     return generate_password_hash(secrets.token_hex(16))
 
 
-def authenticate(email, password, now):
-    """The user with these credentials, or None. Records the login time on success."""
+def authenticate(email, password):
+    """The user with these credentials, or None; reads only (the caller records the login)."""
     user = find_user_by_email(email)
     if user is None:
         check_password_hash(_unknown_account_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password):
         return None
-    user.last_login_at = now
     return user
+
+
+def record_login(user, now):
+    user.last_login_at = now
 
 
 def set_password(user, password):
