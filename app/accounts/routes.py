@@ -263,7 +263,7 @@ def reset_password(token):
     except services.LinkProblem as problem:
         return render_template("accounts/link_problem.html", reason=problem.reason,
                                kind="reset"), 400
-    form = ResetPasswordForm()
+    form = ResetPasswordForm(email=user.email)
     if form.validate_on_submit():
         services.set_password(user, form.password.data)
         db.session.commit()
@@ -409,7 +409,7 @@ def accept_invitation(token):
     if services.find_user_by_email(invitation.email) is not None:
         return render_template("accounts/link_problem.html", reason="used",
                                kind="invitation"), 400
-    form = AcceptInvitationForm()
+    form = AcceptInvitationForm(email=invitation.email)
     if form.validate_on_submit():
         user = services.accept_invitation(invitation, form.name.data, form.password.data,
                                           timeutil.now())
