@@ -38,7 +38,8 @@ def _outbox_row(studio_id, index, created_at, due_at, expires_at=None):
                 reply_to=None, cc="", subject=f"Hello {index}", html="<p>%</p>",
                 text="100 %", headers={"X-Index": str(index), "X-Accent": "é"},
                 message_id=f"<m{index}@example.com>", created_at=created_at, due_at=due_at,
-                expires_at=expires_at, attempts=0, gallery_id=None, source="test")
+                expires_at=expires_at, attempts=0, gallery_id=None, source="test",
+                is_sensitive=False)
 
 
 def _stored(model, order_by):

@@ -56,6 +56,15 @@ class Workflow(db.Model):
         cascade="all, delete-orphan", passive_deletes=True)
 
 
+class Purpose(StrEnum):
+    """Why a client gets a workflow email: a *service* email (the gallery is ready, it will be
+    archived) goes to every registered client; a *marketing* one (promotions, reminders) only to
+    clients who ticked "news and offers"."""
+
+    SERVICE = "service"
+    MARKETING = "marketing"
+
+
 class WorkflowEmail(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     workflow_id: Mapped[int] = mapped_column(sa.ForeignKey("workflow.id", ondelete="CASCADE"))
@@ -64,6 +73,9 @@ class WorkflowEmail(db.Model):
     days: Mapped[int] = mapped_column(default=0)
     send_time: Mapped[time | None] = mapped_column(sa.Time)  # studio-local wall clock
     recipient_filter: Mapped[str] = mapped_column(sa.String(16), default=RecipientFilter.ALL)
+    # Marketing unless said otherwise: without consent, a client gets nothing by mistake.
+    purpose: Mapped[str] = mapped_column(sa.String(16), default=Purpose.MARKETING,
+                                         server_default=Purpose.MARKETING.value)
     subject: Mapped[str] = mapped_column(sa.String(200))
     body_html: Mapped[str] = mapped_column(sa.Text)  # sanitized on save, and again on render
     position: Mapped[int] = mapped_column(default=0)
@@ -123,6 +135,11 @@ class CampaignOccurrence(db.Model):
     manual: Mapped[bool] = mapped_column(default=False)  # sent with "send now" after being missed
     # Due while its gallery took no campaign mail: not sent, shown as missed with "send now".
     missed: Mapped[bool] = mapped_column(default=False)
+    # Not sent on purpose, and why ("sale_closed", "ordered", "cart_gone", ...): shown on the
+    # timeline as skipped. Server defaults: the tick's bulk insert may leave both out.
+    skip_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    # Recipients left out of a marketing email because they did not consent to news and offers.
+    without_consent: Mapped[int] = mapped_column(server_default="0")
 
     __table_args__ = (
         # How the tick looks up what it dealt with: by the occurrence (see engine._no_record).

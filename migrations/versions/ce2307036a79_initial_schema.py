@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 14a593df18a8
+Revision ID: ce2307036a79
 Revises: 
-Create Date: 2026-12-02 16:25:42.541461
+Create Date: 2026-12-02 16:33:02.768326
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '14a593df18a8'
+revision = 'ce2307036a79'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -413,6 +413,7 @@ def upgrade():
     sa.Column('days', sa.Integer(), nullable=False),
     sa.Column('send_time', sa.Time(), nullable=True),
     sa.Column('recipient_filter', sa.String(length=16), nullable=False),
+    sa.Column('purpose', sa.String(length=16), server_default='marketing', nullable=False),
     sa.Column('subject', sa.String(length=200), nullable=False),
     sa.Column('body_html', sa.Text(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
@@ -436,6 +437,8 @@ def upgrade():
     sa.Column('recipients', sa.Integer(), nullable=False),
     sa.Column('manual', sa.Boolean(), nullable=False),
     sa.Column('missed', sa.Boolean(), nullable=False),
+    sa.Column('skip_reason', sa.String(length=32), nullable=True),
+    sa.Column('without_consent', sa.Integer(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['gallery_id'], ['gallery.id'], name=op.f('fk_campaign_occurrence_gallery_id_gallery'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['workflow_email_id'], ['workflow_email.id'], name=op.f('fk_campaign_occurrence_workflow_email_id_workflow_email'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('workflow_email_id', 'occurrence_kind', 'occurrence_id', name=op.f('pk_campaign_occurrence'))
