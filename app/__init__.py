@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from app import config as config_module
-from app import security_headers
+from app import request_limits, security_headers
 
 
 def create_app(test_config=None, instance_path=None):
@@ -31,6 +31,7 @@ def create_app(test_config=None, instance_path=None):
     _register_cli(app)
     _register_template_helpers(app)
     security_headers.init_app(app)
+    request_limits.init_app(app)
     return app
 
 

@@ -34,6 +34,13 @@ def seed_demo(now_text):
     click.echo(f"Demo studio created. Log in at /login with {DEMO_EMAIL} / {DEMO_PASSWORD}.")
 
 
+def _clean_at_start(app):
+    from app.galleries.storage import clean_at_start
+    from app.timeutil import now
+
+    clean_at_start(app, now())
+
+
 @click.group("scheduler")
 def scheduler():
     """Run the periodic jobs (campaign tick and mail dispatch)."""
@@ -44,6 +51,7 @@ def scheduler_run():
     """Run the scheduler in this process until stopped (production: its own process)."""
     from app.jobs import run_blocking_scheduler
 
+    _clean_at_start(current_app)
     click.echo("Scheduler running: mail cycle every minute. Ctrl+C to stop.")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         run_blocking_scheduler(current_app._get_current_object())
@@ -60,6 +68,7 @@ def serve(host, port, sink, with_scheduler):
     """Upgrade the database, start the local mail sink and the scheduler, and serve the site."""
     app = current_app._get_current_object()
     upgrade()
+    _clean_at_start(app)
     controller = background = None
     if sink and app.config["MAIL_SINK_ENABLED"]:
         from app.mailing.sink import start_sink

@@ -14,11 +14,25 @@ DEFAULTS = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "UPLOAD_FOLDER": None,  # defaults to <instance>/uploads
     "MAIL_SINK_FOLDER": None,  # defaults to <instance>/mail-sink
-    # Upload limits: one request carries one photo from the browser uploader; the form fallback
-    # may carry several, so the request limit is larger than the per-file limit.
-    "MAX_CONTENT_LENGTH": 512 * 1024 * 1024,
+    # Request size limits (app/request_limits.py). Every route accepts MAX_CONTENT_LENGTH: forms,
+    # log-ins and rich-text saves (MAX_RICH_TEXT_BYTES of HTML, about three times that once
+    # URL-encoded, fits). Only the routes that receive files accept more: the photo upload (one
+    # photo per request from the browser uploader, several from the form fallback) and the
+    # other file forms (a CSV of labels, an image for a message, review attachments).
+    # Flask's MAX_FORM_MEMORY_SIZE (500 kB per text field of a multipart form) and MAX_FORM_PARTS
+    # (1,000) keep their defaults: no form of ours comes near them.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_UPLOAD_REQUEST_BYTES": 512 * 1024 * 1024,
+    "MAX_FILE_REQUEST_BYTES": 64 * 1024 * 1024,
+    "MAX_RICH_TEXT_BYTES": 200_000,  # the HTML of an email body, as submitted
     "MAX_PHOTO_BYTES": 50 * 1024 * 1024,
     "MAX_PHOTO_PIXELS": 100_000_000,
+    # Memory one photo may take while it is processed (bench/photo_memory.py). A JPEG is decoded
+    # straight at 1/2 to 1/8 scale (100 megapixels: under 100 MB); PNG and WebP are decoded
+    # whole, so the largest accepted depends on the colour mode (PNG: about 53 megapixels in
+    # RGB, 29 with transparency; a 100-megapixel RGBA PNG took 1.6 GB); so does a progressive
+    # JPEG (about 80), whose decoder keeps every coefficient. Refused with a message saying so.
+    "MAX_PHOTO_DECODE_BYTES": 256 * 1024 * 1024,
     "THUMBNAIL_SIZE": 480,
     "PREVIEW_SIZE": 1600,
     # Mail: the platform's default server. The embedded default is the local sink started by

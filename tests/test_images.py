@@ -60,6 +60,7 @@ def test_exif_orientation_is_applied_and_dimensions_are_stored_upright(app, gall
 def test_original_is_kept_byte_for_byte(app, gallery):
     content = png_bytes()
     photo = images.add_photo(gallery, content, "logo.png", factories.NOW)
+    db.session.commit()
     assert photo_file(photo, "original").read_bytes() == content
     assert photo_file(photo, "original").suffix == ".png"
     assert photo.content_type == "image/png" and photo.byte_size == len(content)
@@ -68,6 +69,7 @@ def test_original_is_kept_byte_for_byte(app, gallery):
 def test_variants_are_bounded_by_configured_sizes(app, gallery):
     app.config.update(THUMBNAIL_SIZE=100, PREVIEW_SIZE=300)
     photo = images.add_photo(gallery, jpeg_bytes(size=(1200, 600)), "wide.jpg", factories.NOW)
+    db.session.commit()
     with Image.open(photo_file(photo, "thumb")) as thumb, Image.open(photo_file(photo, "preview")) as preview:
         assert thumb.size == (100, 50)
         assert preview.size == (300, 150)
@@ -91,6 +93,7 @@ def test_studio_watermark_is_used_by_default(app, gallery, owner):
     owner.studio.watermark_text = "PROOF"
     db.session.commit()
     photo = images.add_photo(gallery, jpeg_bytes(color=(90, 90, 90)), "a.jpg", factories.NOW)
+    db.session.commit()
     with Image.open(photo_file(photo, "preview")) as preview:
         assert max(preview.convert("L").get_flattened_data()) > 130  # white letters over the grey
 
@@ -184,7 +187,7 @@ def test_upload_without_files_says_so(client, logged_in, gallery):
     assert "Choose at least one photo" in response.get_json()["results"][0]["message"]
 
 
-@pytest.mark.parametrize("app_config", [{"MAX_CONTENT_LENGTH": 20_000}])
+@pytest.mark.parametrize("app_config", [{"MAX_UPLOAD_REQUEST_BYTES": 20_000}])
 def test_request_over_the_limit_gets_a_friendly_413(client, logged_in, gallery):
     body = Image.effect_noise((300, 300), 100).convert("RGB")
     buffer = io.BytesIO()
@@ -266,3 +269,212 @@ def test_files_are_removed_when_the_commit_fails(client, logged_in, gallery, mon
     monkeypatch.undo()
     db.session.rollback()
     assert gallery_files(gallery) == [] and photos_of(gallery) == []
+
+
+# ------------------------------------------------------------------ memory
+
+
+MEASURE_PEAK = """
+import json, resource, sys
+from app import create_app
+from app.galleries import images
+
+app = create_app({"SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": "sqlite://"}, instance_path=sys.argv[2])
+limits = images.Limits(max_bytes=200_000_000, max_pixels=100_000_000, thumbnail_size=480,
+                       preview_size=1600)
+with app.app_context(), open(sys.argv[1], "rb") as handle:
+    data = handle.read()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    prepared = images.prepare_photo(data, "big.jpg", "Northlight Studio", limits)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"delta_mb": (after - before) / 1024, "size": [prepared.width, prepared.height]}))
+"""
+MAKE_BIG_JPEG = """
+import sys
+from PIL import Image
+base = Image.linear_gradient("L").resize((10_000, 10_000))
+Image.merge("RGB", (base, base.transpose(Image.Transpose.ROTATE_90), base)).save(sys.argv[1], quality=90)
+"""
+
+
+def test_a_100_megapixel_jpeg_is_processed_within_300_mb(tmp_path):
+    """Decoded whole, its pixels alone are 400 MB (the pipeline took 840 MB more than its start)."""
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "big.jpg"
+    subprocess.run([sys.executable, "-c", MAKE_BIG_JPEG, str(path)], check=True)
+    answer = subprocess.run([sys.executable, "-c", MEASURE_PEAK, str(path), str(tmp_path / "instance")],
+                            check=True, capture_output=True, text=True, timeout=120)
+    figures = json.loads(answer.stdout)
+    assert figures["size"] == [10_000, 10_000]
+    assert figures["delta_mb"] < 300
+
+
+def test_large_jpeg_is_decoded_reduced_yet_upright_with_its_full_size(app):
+    limits = images.Limits(max_bytes=5_000_000, max_pixels=50_000_000, thumbnail_size=50,
+                           preview_size=400)
+    prepared = images.prepare_photo(jpeg_bytes(size=(4000, 2000), orientation=6), "tall.jpg", "", limits)
+    assert (prepared.width, prepared.height) == (2000, 4000)  # the file's own pixels, turned
+    with Image.open(io.BytesIO(prepared.preview)) as preview:
+        assert preview.size == (200, 400)
+        assert preview.convert("L").getpixel((100, 5)) > 200  # the bright left band, now on top
+    with Image.open(io.BytesIO(prepared.thumb)) as thumb:
+        assert thumb.size == (25, 50)
+
+
+def test_png_over_the_memory_budget_is_refused_before_decoding(app):
+    # A header claiming 8000 x 8000 RGB pixels (within MAX_PHOTO_PIXELS) over a few bytes of data:
+    # judged from the header, before 256 MB of pixels are allocated for it.
+    limits = images.Limits(max_bytes=5_000_000, max_pixels=100_000_000, thumbnail_size=480,
+                           preview_size=1600, max_decoded_bytes=256 * 1024 * 1024)
+    with pytest.raises(images.PhotoRejected) as refused:
+        images.prepare_photo(png_bomb(8000, 8000), "scan.png", "", limits)
+    assert refused.value.message == (
+        "scan.png is too large to process as a PNG file: PNG photos like this one may be up to "
+        "53.7 megapixels. Save it as a JPEG, or smaller.")
+
+
+def progressive_jpeg(size):
+    buffer = io.BytesIO()
+    Image.effect_noise(size, 60).convert("RGB").save(buffer, "JPEG", quality=80, progressive=True)
+    return buffer.getvalue()
+
+
+def test_progressive_jpeg_counts_its_full_size_coefficients(app):
+    limits = images.Limits(max_bytes=5_000_000, max_pixels=100_000_000, thumbnail_size=50,
+                           preview_size=250, max_decoded_bytes=5_000_000)
+    # Baseline, the same size: drafted to 1/8, it needs a few hundred kB.
+    assert images.prepare_photo(jpeg_bytes(size=(2000, 2000)), "plain.jpg", "", limits).width == 2000
+    with pytest.raises(images.PhotoRejected) as refused:
+        images.prepare_photo(progressive_jpeg((2000, 2000)), "web.jpg", "", limits)
+    assert "web.jpg is too large to process as a progressive JPEG" in refused.value.message
+    assert "standard (baseline) JPEG" in refused.value.message
+    assert images.prepare_photo(progressive_jpeg((800, 800)), "small.jpg", "", limits).width == 800
+
+
+def test_large_palette_and_transparent_pngs_keep_their_colours(app):
+    limits = images.Limits(max_bytes=5_000_000, max_pixels=50_000_000, thumbnail_size=50,
+                           preview_size=100)
+    palette = Image.new("P", (1000, 500))
+    palette.putpalette([200, 30, 30] + [0, 0, 0] * 255)
+    transparent = Image.new("RGBA", (1000, 500), (0, 0, 255, 0))
+    for image, expected in ((palette, (200, 30, 30)), (transparent, (255, 255, 255))):
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        prepared = images.prepare_photo(buffer.getvalue(), "flat.png", "", limits)
+        with Image.open(io.BytesIO(prepared.thumb)) as thumb:
+            assert thumb.size == (50, 25)
+            assert all(abs(a - b) < 8 for a, b in zip(thumb.getpixel((25, 12)), expected, strict=True))
+
+
+# ------------------------------------------------------------------ no orphan files
+
+
+def all_files(app):
+    from pathlib import Path
+
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
+
+
+def test_files_take_their_names_only_when_the_row_commits(app, gallery):
+    photo = images.add_photo(gallery, jpeg_bytes(), "a.jpg", factories.NOW)
+    final = photo_file(photo, "original")
+    assert not final.exists() and final.with_name(f".{final.name}.part").exists()
+    db.session.commit()
+    assert final.exists() and not any(name.endswith(".part") for name in all_files(app))
+    images.add_photo(gallery, jpeg_bytes(), "b.jpg", factories.NOW)
+    db.session.rollback()
+    assert len(all_files(app)) == 3  # a.jpg's three files; nothing of b.jpg
+
+
+def test_an_upload_failing_half_way_leaves_no_file(app, client, logged_in, gallery, monkeypatch):
+    real_stage = images.stage_file
+    calls = []
+
+    def stage_then_fail(session, path, data):
+        calls.append(path)
+        if len(calls) == 3:  # the preview, once the original and the thumbnail are written
+            real_stage(session, path, data[: len(data) // 2])
+            raise OSError("No space left on device")
+        real_stage(session, path, data)
+
+    monkeypatch.setattr(images, "stage_file", stage_then_fail)
+    with pytest.raises(OSError):
+        upload(client, gallery, ("a.jpg", jpeg_bytes()))
+    db.session.rollback()
+    assert len(calls) == 3
+    assert all_files(app) == [] and photos_of(gallery) == []
+
+
+def test_a_photo_failing_half_way_removes_its_files_even_if_the_transaction_goes_on(
+        app, gallery, monkeypatch):
+    kept = images.add_photo(gallery, jpeg_bytes(), "kept.jpg", factories.NOW)
+    real_stage = images.stage_file
+
+    def fail_on_preview(session, path, data):
+        if "preview" in path.parts:
+            raise OSError("No space left on device")
+        real_stage(session, path, data)
+
+    monkeypatch.setattr(images, "stage_file", fail_on_preview)
+    with pytest.raises(OSError):
+        images.add_photo(gallery, jpeg_bytes(), "failed.jpg", factories.NOW)
+    monkeypatch.undo()
+    db.session.commit()
+    assert all_files(app) == sorted(
+        photo_file(kept, variant).relative_to(app.config["UPLOAD_FOLDER"]).as_posix()
+        for variant in ("original", "thumb", "preview"))
+
+
+def test_stale_part_files_are_removed_and_fresh_ones_kept(app, tmp_path):
+    import os
+    from datetime import timedelta
+
+    from app.galleries import storage
+
+    folder = tmp_path / "uploads" / "1" / "2" / "original"
+    folder.mkdir(parents=True)
+    now = factories.NOW
+    files = {name: folder / name for name in
+             (".old.jpg.part", ".fresh.jpg.part", "old.jpg", ".old-hidden.jpg")}
+    for name, path in files.items():
+        path.write_bytes(b"x")
+        written = now - (timedelta(minutes=5) if "fresh" in name else timedelta(hours=2))
+        os.utime(path, (written.timestamp(), written.timestamp()))
+    assert storage.remove_stale_parts(tmp_path / "uploads", now) == 1
+    assert sorted(path.name for path in folder.iterdir()) == [".fresh.jpg.part", ".old-hidden.jpg",
+                                                               "old.jpg"]
+
+
+def test_wsgi_start_cleans_stale_part_files(tmp_path, monkeypatch):
+    import os
+    import runpy
+    from pathlib import Path
+
+    stale = tmp_path / "uploads" / "1" / "1" / "thumb" / ".abc.jpg.part"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"half")
+    os.utime(stale, (0, 0))
+    monkeypatch.setenv("PROOFSHEET_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("PROOFSHEET_SECRET_KEY", "t")
+    runpy.run_path(str(Path(__file__).parent.parent / "wsgi.py"))
+    assert not stale.exists()
+
+
+def test_scheduler_start_cleans_stale_part_files(app, runner, monkeypatch):
+    import os
+    from pathlib import Path
+
+    from app import jobs
+
+    stale = Path(app.config["UPLOAD_FOLDER"]) / "1" / "1" / "thumb" / ".abc.jpg.part"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"half")
+    os.utime(stale, (0, 0))
+    monkeypatch.setattr(jobs, "run_blocking_scheduler", lambda _app: None)
+    result = runner.invoke(args=["scheduler", "run"])
+    assert result.exit_code == 0, result.output
+    assert not stale.exists()

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BuildError
 
+from app import request_limits
 from app.database import begin_write, get_owned_or_404
 from app.extensions import db
 from app.galleries import admin_bp, images, services, storage
@@ -86,7 +87,9 @@ def detail(gallery_id):
         reorder_form=ReorderForm(), counts=services.deletion_summary(gallery),
         cards_url=_optional_url(".cards", gallery_id=gallery.id),
         max_photo_bytes=current_app.config["MAX_PHOTO_BYTES"],
-        max_photo_size=images.human_size(current_app.config["MAX_PHOTO_BYTES"]))
+        max_photo_size=images.human_size(current_app.config["MAX_PHOTO_BYTES"]),
+        max_request_bytes=current_app.config["MAX_UPLOAD_REQUEST_BYTES"],
+        max_request_size=request_limits.megabytes(current_app.config["MAX_UPLOAD_REQUEST_BYTES"]))
 
 
 @admin_bp.route("/<int:gallery_id>/edit", methods=["GET", "POST"])
@@ -185,10 +188,9 @@ def _store_committed(gallery_id, prepared):
     gallery = _gallery_or_404(gallery_id)
     photo = images.store_photo(gallery, prepared, now())
     try:
-        db.session.commit()
+        db.session.commit()  # the photo's files take their names here (storage.stage_file)
     except BaseException:
-        db.session.rollback()
-        images.remove_files(images.photo_paths(photo, gallery.studio_id))
+        db.session.rollback()  # and are removed here
         raise
     return photo
 
@@ -202,14 +204,15 @@ def _upload_answer(gallery_id, results, status):
 
 
 @admin_bp.errorhandler(RequestEntityTooLarge)
-def too_large(_error):
-    """An upload over MAX_CONTENT_LENGTH: say so plainly instead of a bare 413."""
-    limit = images.human_size(current_app.config["MAX_CONTENT_LENGTH"])
+def too_large(error):
+    """A request over its route's limit: the uploader gets its JSON, pages the site's 413 page."""
+    if request.endpoint != "galleries_admin.upload":
+        return request_limits.too_large(error)
     message = _("This upload is too large (more than %(limit)s at once). Upload fewer photos at a time.",
-                limit=limit)
+                limit=request_limits.megabytes(request.max_content_length))
     if _wants_json():
         return jsonify(results=[{"ok": False, "filename": "", "message": message}]), 413
-    return render_template("galleries/admin/too_large.html", message=message), 413
+    return request_limits.too_large(error, message)
 
 
 @admin_bp.post("/<int:gallery_id>/reorder")

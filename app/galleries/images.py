@@ -2,13 +2,16 @@
 
 An upload is judged by what Pillow reads, never by its name or declared type. Each rejection is a
 ``PhotoRejected`` whose message names the file, so a batch upload can report every file and carry
-on with the others. Files are written under a temporary name and renamed into place (a reader
-never sees half a file), and removed again when the database step fails.
+on with the others. Files are written under a temporary name and renamed into place when the
+photo's row commits (a reader never sees half a file), and removed when it does not.
+
+Memory: a 100-megapixel photo is 400 MB of pixels once decoded. JPEG is decoded straight at the
+smallest scale (1/2, 1/4 or 1/8) that still gives a sharp preview (``Image.draft``); PNG and WebP
+cannot be, so they are decoded whole and refused when their pixels would take more than
+``MAX_PHOTO_DECODE_BYTES`` (bench/photo_memory.py measures it).
 """
 
 import io
-import math
-import os
 import struct
 import uuid
 import warnings
@@ -18,17 +21,30 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.accounts.models import Studio
 from app.extensions import db
 from app.galleries.models import Photo
-from app.galleries.storage import photo_file
+from app.galleries.storage import photo_file, stage_file, unstage
+from app.galleries.watermark import apply_watermark
 
 # What Pillow calls the formats we accept. MPO is the multi-picture JPEG some phones write.
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 THUMBNAIL_QUALITY = 82
 PREVIEW_QUALITY = 86
+# Reduce by a whole factor down to twice the preview's size, then resample (Image.thumbnail's
+# default): quick, and as sharp as resampling from full size.
+REDUCING_GAP = 2.0
+# Bytes per pixel of the full size while an image that cannot be drafted is decoded and scaled
+# down: Pillow keeps RGB in 4 bytes; scaling premultiplies alpha into a copy (RGBA, LA: 4 + 4);
+# palette and 16-bit images are converted to a copy first (P: 1 + 4, + 4 with transparency;
+# I;16: 2 + 4); reducing by 2 (the worst case) adds a quarter of the scaled mode.
+DECODE_BYTES_PER_PIXEL = {"1": 3, "L": 1.5, "P": 10, "PA": 10, "LA": 9, "RGB": 5, "RGBA": 9,
+                          "CMYK": 5, "I;16": 7, "I;16B": 7, "I;16L": 7, "I": 5, "F": 5}
+# WebP's decoder keeps a canvas of its own (RGBA or RGBX) and hands its pixels over in a buffer.
+EXTRA_BYTES_PER_PIXEL = {"WEBP": 9}
+DEFAULT_DECODE_BYTES = 256 * 1024 * 1024
 
 
 class PhotoRejected(Exception):  # noqa: N818  (a verdict, not a crash)
@@ -45,12 +61,13 @@ class Limits:
     max_pixels: int
     thumbnail_size: int
     preview_size: int
+    max_decoded_bytes: int = DEFAULT_DECODE_BYTES
 
     @classmethod
     def from_config(cls, config=None):
         config = config or current_app.config
         return cls(config["MAX_PHOTO_BYTES"], config["MAX_PHOTO_PIXELS"], config["THUMBNAIL_SIZE"],
-                   config["PREVIEW_SIZE"])
+                   config["PREVIEW_SIZE"], config["MAX_PHOTO_DECODE_BYTES"])
 
 
 @dataclass
@@ -86,44 +103,48 @@ def prepare_photo(file_storage_or_bytes, filename, watermark, limits):
     """Verify an upload and render its thumbnail and preview in memory (no database, no disk)."""
     filename = display_name(filename)
     data = _read_limited(file_storage_or_bytes, filename, limits.max_bytes)
-    image, content_type = _open_verified(data, filename, limits.max_pixels)
+    image, content_type = _open_verified(data, filename, limits)
+    width, height = image.info["original_size"]
+    # Keep the colour profile (Adobe RGB, Display P3...) or previews look washed out; a CMYK
+    # profile no longer applies once the pixels are converted to RGB.
+    icc_profile = image.info.get("icc_profile") if image.mode == "RGB" else None
+    # Scale down first: every later step (turning, converting, marking) copies the image.
+    small = _shrunk(image, limits.preview_size)
     try:
-        # Keep the colour profile (Adobe RGB, Display P3...) or previews look washed out; a CMYK
-        # profile no longer applies once the pixels are converted to RGB.
-        icc_profile = image.info.get("icc_profile") if image.mode == "RGB" else None
-        upright = _upright_rgb(image)
+        preview = _upright_rgb(small)
+        if preview.size != small.size:  # turned a quarter by its EXIF orientation
+            width, height = height, width
     finally:
-        image.close()
-    # Scale the full image down once; the thumbnail comes from the (unmarked) preview size.
-    preview = _fitted(upright, limits.preview_size)
+        small.close()
+    # The thumbnail comes from the (unmarked) preview.
     thumb = _fitted(preview, limits.thumbnail_size)
     return PreparedPhoto(
         filename=filename, content_type=content_type, original=data,
         thumb=_jpeg(thumb, THUMBNAIL_QUALITY, icc_profile),
         preview=_jpeg(apply_watermark(preview, watermark), PREVIEW_QUALITY, icc_profile),
-        width=upright.width, height=upright.height)
+        width=width, height=height)
 
 
 def store_photo(gallery, prepared, now):
-    """Write a prepared photo's three files and add its row at the end of the gallery; flushes.
+    """Add a prepared photo's row at the end of the gallery and write its three files; flushes.
 
-    When the flush fails the files are removed again, so no file outlives its row.
+    The files are written under temporary names and take their own when the transaction
+    commits; a rollback removes them (``storage.stage_file``). If this photo fails half-way its
+    files are removed at once, so a caller going on with the transaction keeps no orphan.
     """
     photo = Photo(gallery_id=gallery.id, storage_key=uuid.uuid4().hex,
                   original_filename=prepared.filename[:255], content_type=prepared.content_type,
                   width=prepared.width, height=prepared.height, byte_size=len(prepared.original),
                   position=_next_position(gallery), created_at=now)
     contents = {"original": prepared.original, "thumb": prepared.thumb, "preview": prepared.preview}
-    written = []
+    paths = [photo_file(photo, variant, studio_id=gallery.studio_id) for variant in contents]
     try:
-        for variant, data in contents.items():
-            path = photo_file(photo, variant, studio_id=gallery.studio_id)
-            write_atomically(path, data)
-            written.append(path)
+        for path, data in zip(paths, contents.values(), strict=True):
+            stage_file(db.session, path, data)
         db.session.add(photo)
         db.session.flush()
     except BaseException:
-        remove_files(written)
+        unstage(db.session, paths)
         raise
     return photo
 
@@ -137,22 +158,6 @@ def remove_files(paths):
     """Remove files, ignoring those already gone (a retried delete must not fail)."""
     for path in paths:
         Path(path).unlink(missing_ok=True)
-
-
-def write_atomically(path, data):
-    """Write ``data`` to a temporary file beside ``path`` and rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def display_name(filename):
@@ -179,29 +184,24 @@ def _read_limited(source, filename, max_bytes):
     return data
 
 
-def _open_verified(data, filename, max_pixels):
-    """Open ``data`` as an accepted image, fully decoded, or raise ``PhotoRejected``.
+def _open_verified(data, filename, limits):
+    """Open ``data`` as an accepted image, decoded, or raise ``PhotoRejected``.
 
     ``verify()`` checks the file's structure but leaves the image unusable, so we open it again and
-    decode every pixel: a truncated JPEG only shows itself then.
+    decode every pixel: a truncated JPEG only shows itself then. A JPEG is decoded at a reduced
+    scale; ``info["original_size"]`` keeps the size of the file's own pixels. Sizes are checked
+    from the header, before anything is decoded.
     """
     with warnings.catch_warnings():
         # Pillow's own bomb limit warns below ours; we enforce MAX_PHOTO_PIXELS ourselves.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            with Image.open(io.BytesIO(data)) as probe:
-                content_type = ACCEPTED_FORMATS.get(probe.format)
-                if content_type is None:
-                    raise PhotoRejected(_("%(name)s is a %(format)s file: upload JPEG, PNG or WebP photos.",
-                                          name=filename, format=probe.format))
-                _check_pixels(probe.size, filename, max_pixels)
-                probe.verify()
-            image = Image.open(io.BytesIO(data))
-            image.load()
+            content_type = _probed(data, filename, limits.max_pixels)
+            image = _decoded(data, filename, limits)
         except PhotoRejected:
             raise
         except Image.DecompressionBombError:
-            raise PhotoRejected(_too_many_pixels(filename, max_pixels)) from None
+            raise PhotoRejected(_too_many_pixels(filename, limits.max_pixels)) from None
         except UnidentifiedImageError:
             raise PhotoRejected(_("%(name)s is not an image we can read: upload JPEG, PNG or WebP photos.",
                                   name=filename)) from None
@@ -209,6 +209,72 @@ def _open_verified(data, filename, max_pixels):
             raise PhotoRejected(_("%(name)s is damaged or incomplete and cannot be read. Export it again "
                                   "and retry.", name=filename)) from None
     return image, content_type
+
+
+def _probed(data, filename, max_pixels):
+    """The content type of ``data`` once its format, pixel count and structure are checked.
+
+    A function of its own so the probe is gone before the image is decoded again (WebP's
+    decoder allocates its whole canvas when the file is opened, and keeps it while it lives).
+    """
+    with Image.open(io.BytesIO(data)) as probe:
+        content_type = ACCEPTED_FORMATS.get(probe.format)
+        if content_type is None:
+            raise PhotoRejected(_("%(name)s is a %(format)s file: upload JPEG, PNG or WebP photos.",
+                                  name=filename, format=probe.format))
+        _check_pixels(probe.size, filename, max_pixels)
+        probe.verify()
+    return content_type
+
+
+def _decoded(data, filename, limits):
+    """The image in ``data`` decoded (JPEG at a reduced scale), within the memory budget."""
+    image = Image.open(io.BytesIO(data))
+    try:
+        image.info["original_size"] = image.size
+        # JPEG only (other formats ignore it): DCT scaling to the smallest size that still
+        # covers the preview. A 100-megapixel JPEG is then decoded as 6 instead of 100.
+        image.draft("RGB", _fitted_size(image.size, limits.preview_size))
+        _check_decode_budget(image, filename, limits.max_decoded_bytes)
+        image.load()
+    except BaseException:
+        image.close()
+        raise
+    return image
+
+
+def _check_decode_budget(image, filename, max_decoded_bytes):
+    """Refuse an image whose decoding (at the size ``draft`` left it) would take too much memory."""
+    width, height = image.info["original_size"]
+    per_pixel = _decode_bytes(image) / (width * height)  # of the file's own pixels
+    if per_pixel * width * height <= max_decoded_bytes:
+        return
+    most = f"{max_decoded_bytes / per_pixel / 1_000_000:.3g}"
+    if image.format in ("JPEG", "MPO"):
+        raise PhotoRejected(_(
+            "%(name)s is too large to process as a progressive JPEG: those may be up to "
+            "%(megapixels)s megapixels. Save it as a standard (baseline) JPEG, or smaller.",
+            name=filename, megapixels=most))
+    raise PhotoRejected(_(
+        "%(name)s is too large to process as a %(format)s file: %(format)s photos like this one "
+        "may be up to %(megapixels)s megapixels. Save it as a JPEG, or smaller.",
+        name=filename, format=image.format, megapixels=most))
+
+
+def _decode_bytes(image):
+    """About the most memory decoding ``image`` at its (drafted) size and scaling it down takes."""
+    pixels = image.width * image.height
+    total = pixels * (DECODE_BYTES_PER_PIXEL.get(image.mode, 10)
+                      + EXTRA_BYTES_PER_PIXEL.get(image.format, 0))
+    if image.format in ("JPEG", "MPO") and image.info.get("progressive"):
+        # libjpeg keeps every DCT coefficient of a progressive file until its last scan, at full
+        # size whatever the draft: 2 bytes a sample, chroma as subsampled (4:2:0 gives 3 a pixel).
+        width, height = image.info["original_size"]
+        most_h = max(h for _id, h, _v, _table in image.layer)
+        most_v = max(v for _id, _h, v, _table in image.layer)
+        samples = sum(h * v for _id, h, v, _table in image.layer) / (most_h * most_v)
+        total += width * height * samples * 2
+    return total
 
 
 def _check_pixels(size, filename, max_pixels):
@@ -232,6 +298,33 @@ def human_size(byte_count):
 
 
 # ------------------------------------------------------------------ rendering
+
+
+def _fitted_size(size, box):
+    """``size`` scaled to fit a ``box`` x ``box`` square (never enlarged)."""
+    scale = min(1, box / max(size))
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def _shrunk(image, box):
+    """``image`` scaled in place to fit a ``box`` x ``box`` square (``Image.thumbnail``: reduce by
+    a whole factor, then Lanczos), which frees its full-size pixels at once.
+
+    Palette and 16-bit images are converted first (to a copy: the original is closed), as
+    Pillow would scale palette indices with "nearest" and cannot reduce 16 bits.
+    """
+    if max(image.size) <= box:
+        return image
+    scalable = image
+    if image.mode in ("P", "PA"):
+        transparent = image.mode == "PA" or "transparency" in image.info
+        scalable = image.convert("RGBA" if transparent else "RGB")
+    elif image.mode == "1" or image.mode.startswith("I;16"):
+        scalable = image.convert("L" if image.mode == "1" else "I")
+    if scalable is not image:
+        image.close()
+    scalable.thumbnail((box, box), Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+    return scalable
 
 
 def _upright_rgb(image):
@@ -259,45 +352,6 @@ def _jpeg(image, quality, icc_profile=None):
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=quality, progressive=True, icc_profile=icc_profile)
     return buffer.getvalue()
-
-
-def apply_watermark(image, text):
-    """``image`` with ``text`` tiled diagonally across it, light enough to keep the photo readable.
-
-    White letters with a thin dark outline stay visible on both light and dark photos.
-    """
-    text = (text or "").strip()
-    if not text:
-        return image
-    width, height = image.size
-    font = ImageFont.load_default(size=max(14, round(min(width, height) / 14)))
-    tile = _watermark_tile(text, font)
-    # Tile a square covering the image at any angle, rotate it, then keep the centre.
-    side = math.ceil(math.hypot(width, height))
-    layer = Image.new("RGBA", (side, side), (0, 0, 0, 0))
-    for top in range(0, side, tile.height):
-        offset = (top // tile.height % 2) * tile.width // 2  # brick pattern: rows shifted by half
-        for left in range(-offset, side, tile.width):
-            layer.alpha_composite(tile, (max(left, 0), top), (max(-left, 0), 0))
-    layer = layer.rotate(30, resample=Image.Resampling.BICUBIC)
-    left, top = (side - width) // 2, (side - height) // 2
-    layer = layer.crop((left, top, left + width, top + height))
-    marked = image.convert("RGBA")
-    marked.alpha_composite(layer)
-    return marked.convert("RGB")
-
-
-def _watermark_tile(text, font):
-    """One repetition of the watermark: the text with generous space around it."""
-    measure = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
-    stroke = max(1, round(font.size / 24))
-    left, top, right, bottom = measure.textbbox((0, 0), text, font=font, stroke_width=stroke)
-    text_width, text_height = right - left, bottom - top
-    tile = Image.new("RGBA", (text_width + font.size * 3, text_height + font.size * 3), (0, 0, 0, 0))
-    ImageDraw.Draw(tile).text(
-        (font.size * 1.5 - left, font.size * 1.5 - top), text, font=font,
-        fill=(255, 255, 255, 96), stroke_width=stroke, stroke_fill=(0, 0, 0, 48))
-    return tile
 
 
 # ------------------------------------------------------------------ helpers

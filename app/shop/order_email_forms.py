@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.forms_common import single_line
 from app.mailing.placeholders import PLACEHOLDER
+from app.request_limits import rich_text_within_limit
 from app.shop.order_email_content import ATTACHMENT_LABELS, EVENTS, MODE_LABELS, VARIABLES
 from app.workflows.sanitize import sanitize
 
@@ -71,7 +72,8 @@ class OrderEmailTemplateForm(FlaskForm):
     subject = StringField(_l("Subject"), validators=[
         DataRequired(_l("Please write a subject.")), Length(max=200), single_line("subject"),
         _known_variables])
-    body_html = HiddenField(_l("Message"), validators=[_rich_body, _known_variables])
+    body_html = HiddenField(_l("Message"), validators=[rich_text_within_limit, _rich_body,
+                                                       _known_variables])
 
 
 def parse_addresses(text):
@@ -91,7 +93,7 @@ class ReviewForm(FlaskForm):
 
     subject = StringField(_l("Subject"), validators=[
         DataRequired(_l("Please write a subject.")), Length(max=998), single_line("subject")])
-    body_html = HiddenField(_l("Message"), validators=[_rich_body])
+    body_html = HiddenField(_l("Message"), validators=[rich_text_within_limit, _rich_body])
     cc = StringField(_l("CC"), description=_l("Separate several addresses with ;"))
     attachments = MultipleFileField(_l("Attach files"),
                                     description=_l("PDF, JPEG or PNG, up to 10 MB each."))

@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.forms_common import single_line
+from app.request_limits import rich_text_within_limit
 from app.workflows.describe import FILTER_LABELS, RULE_LABELS, TRIGGER_LABELS
 from app.workflows.services import email_settings_problems
 
@@ -32,7 +33,7 @@ class EmailForm(FlaskForm):
     recipient_filter = SelectField(_l("To"), choices=[SelectChoice(k.value, v)
                                                       for k, v in FILTER_LABELS.items()])
     subject = StringField(_l("Subject"), validators=[Length(max=200), single_line("subject")])
-    body_html = HiddenField(_l("Message"))
+    body_html = HiddenField(_l("Message"), validators=[rich_text_within_limit])
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)

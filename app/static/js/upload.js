@@ -12,6 +12,7 @@
   var list = form.querySelector("[data-upload-list]");
   var grid = document.querySelector("[data-photo-grid]");
   var maxBytes = parseInt(form.dataset.maxBytes, 10);
+  var maxRequestBytes = parseInt(form.dataset.maxRequestBytes, 10);
   var queue = [], running = 0, okCount = 0, failedCount = 0;
 
   function text(template, values) {
@@ -71,6 +72,11 @@
       if (event.lengthComputable) job.view.bar.value = Math.round(event.loaded / event.total * 100);
     };
     xhr.onload = function () {
+      if (xhr.status === 413) {
+        // Over the request limit (ours, or a proxy's answering with its own page): name the file.
+        finish(job.view, false, text(form.dataset.requestTooLarge, {NAME: job.file.name}));
+        return;
+      }
       var result;
       try { result = JSON.parse(xhr.responseText).results[0]; } catch (err) { result = null; }
       if (!result) {
@@ -105,9 +111,12 @@
     form.dataset.state = "uploading";
     Array.prototype.forEach.call(files, function (file) {
       var view = row(file);
-      if (file.size > maxBytes) { // no point sending what the server will refuse
+      // No point sending what the server will refuse.
+      var refusal = file.size > maxBytes ? form.dataset.tooLarge
+        : file.size > maxRequestBytes ? form.dataset.requestTooLarge : null;
+      if (refusal) {
         running += 1;
-        finish(view, false, text(form.dataset.tooLarge, {NAME: file.name}));
+        finish(view, false, text(refusal, {NAME: file.name}));
         return;
       }
       queue.push({file: file, view: view});
