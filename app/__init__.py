@@ -75,6 +75,7 @@ def _init_extensions(app):
 
 def _register_blueprints(app):
     from app.accounts import bp as accounts_bp
+    from app.clients import bp as clients_bp
     from app.galleries import admin_bp as galleries_admin_bp
     from app.galleries import public_bp as galleries_public_bp
     from app.mailing import bp as mailing_bp
@@ -94,6 +95,7 @@ def _register_blueprints(app):
     app.register_blueprint(shop_client_bp)
     app.register_blueprint(activity_bp)
     app.register_blueprint(workflows_bp)
+    app.register_blueprint(clients_bp)
     app.register_blueprint(media_bp)
 
 
