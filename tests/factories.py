@@ -89,3 +89,24 @@ def make_photo(gallery, name="photo.jpg", color=(120, 140, 160), size=(1200, 800
     db.session.add(photo)
     db.session.commit()
     return photo
+
+
+def make_studio_on_sale(password, title="Spring portraits", photos=2, now=None,
+                        email="owner@example.com", access=GalleryAccess.REGISTRATION):
+    """What the browser journeys start from: a studio (its owner logs in with ``email`` and
+    ``password``) with a published gallery whose sale runs around ``now`` and ``photos``
+    photos. Returns (owner, gallery)."""
+    from app import timeutil
+
+    now = now or timeutil.now()
+    owner = accounts.create_studio(name="Northlight", email=email, password=password,
+                                   timezone="Europe/Paris", currency="EUR", language="en",
+                                   now=now)
+    db.session.commit()
+    gallery = make_gallery(owner.studio, title=title, access=access,
+                           sale_starts_at=now - timedelta(days=1),
+                           sale_ends_at=now + timedelta(days=10),
+                           archives_at=now + timedelta(days=40))
+    for position in range(photos):
+        make_photo(gallery, position=position)
+    return owner, gallery

@@ -1,15 +1,10 @@
 """Issue 14.1 in a real Chromium, with two browsers: a parent, and someone who knows the
 parent's email. The second one never becomes the parent."""
 
-from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from app import timeutil
-from app.accounts import services as accounts
-from app.extensions import db
-from app.galleries.models import GalleryAccess
 from tests import factories
 from tests.client_helpers import SIGN_IN_SUBJECT, type_emailed_code, wait_for_mail
 
@@ -17,20 +12,8 @@ pytestmark = pytest.mark.browser
 
 
 def _studio_with_gallery(app):
-    now = timeutil.now()
     with app.app_context():
-        owner = accounts.create_studio(name="Northlight", email="owner@example.com",
-                                       password="correct horse battery",
-                                       timezone="Europe/Paris", currency="EUR", language="en",
-                                       now=now)
-        db.session.commit()
-        gallery = factories.make_gallery(owner.studio, title="Spring portraits",
-                                         access=GalleryAccess.REGISTRATION,
-                                         sale_starts_at=now - timedelta(days=1),
-                                         sale_ends_at=now + timedelta(days=10),
-                                         archives_at=now + timedelta(days=40))
-        for position in range(2):
-            factories.make_photo(gallery, position=position)
+        owner, gallery = factories.make_studio_on_sale("correct horse battery")
         return f"/g/{owner.studio.slug}/{gallery.slug}"
 
 

@@ -5,7 +5,6 @@ import pytest
 from playwright.sync_api import expect
 
 from app import timeutil
-from app.accounts import services as accounts
 from app.extensions import db
 from app.mailing.models import MailKind, MailState
 from app.mailing.outbox import queue_message
@@ -19,11 +18,8 @@ PASSWORD = "correct horse battery"
 def _studio_with_a_client(app):
     now = timeutil.now()
     with app.app_context():
-        owner = accounts.create_studio(name="Northlight", email="owner@example.com",
-                                       password=PASSWORD, timezone="Europe/Paris",
-                                       currency="EUR", language="en", now=now)
-        db.session.commit()
-        gallery = factories.make_gallery(owner.studio, title="Maple class")
+        owner, gallery = factories.make_studio_on_sale(PASSWORD, title="Maple class", photos=0,
+                                                       now=now)
         parent = factories.make_client(owner.studio, email="julie@example.com",
                                        name="Julie Moreau", gallery=gallery)
         factories.make_client(owner.studio, email="paul@example.com", name="Paul Martin")

@@ -9,9 +9,8 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app import timeutil
-from app.accounts import services as accounts
 from app.extensions import db
-from app.galleries.models import AccessCard, GalleryAccess
+from app.galleries.models import AccessCard
 from app.shop.models import DiscountKind, Order
 from tests import factories
 from tests.browser_fixtures import log_in as browser_log_in
@@ -145,17 +144,7 @@ def prepare_shop(app):
     """A studio with a published registration gallery, a price list, a promotion, a coupon."""
     now = timeutil.now()
     with app.app_context():
-        owner = accounts.create_studio(name="Northlight", email="owner@example.com",
-                                       password=PASSWORD, timezone="Europe/Paris",
-                                       currency="EUR", language="en", now=now)
-        db.session.commit()
-        gallery = factories.make_gallery(owner.studio, title="Spring portraits",
-                                         access=GalleryAccess.REGISTRATION,
-                                         sale_starts_at=now - timedelta(days=1),
-                                         sale_ends_at=now + timedelta(days=10),
-                                         archives_at=now + timedelta(days=40))
-        for position in range(2):
-            factories.make_photo(gallery, position=position)
+        owner, gallery = factories.make_studio_on_sale(PASSWORD, now=now)
         sell_gallery(gallery, make_price_list(owner.studio, allows_pickup=False))
         make_promotion(gallery, name="Early bird", value=1000, starts_at=now - timedelta(days=1),
                        ends_at=now + timedelta(days=5))

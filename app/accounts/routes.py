@@ -207,30 +207,29 @@ def forbidden(_error):
     return render_template("accounts/forbidden.html"), 403
 
 
-@bp.post("/logout")
-def logout():
-    """Log out: this session and every other session of the user end (a copied cookie too)."""
+def _end_every_session(message):
+    """End every session of the current user (a copied cookie too), this one included."""
     if current_user.is_authenticated:
         begin_write()
         services.end_all_sessions(current_user)
         db.session.commit()
     logout_user()
     session.clear()
-    flash(_("You are logged out."), "success")
+    flash(message, "success")
     return redirect(url_for("accounts.login"))
+
+
+@bp.post("/logout")
+def logout():
+    """Log out: this session and every other session of the user end."""
+    return _end_every_session(_("You are logged out."))
 
 
 @bp.post("/profile/sessions/end")
 @login_required
 def sign_out_everywhere():
     """End every session of the current user, on every device, this one included."""
-    begin_write()
-    services.end_all_sessions(current_user)
-    db.session.commit()
-    logout_user()
-    session.clear()
-    flash(_("You are signed out on every device. Log in again to continue."), "success")
-    return redirect(url_for("accounts.login"))
+    return _end_every_session(_("You are signed out on every device. Log in again to continue."))
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
