@@ -336,12 +336,14 @@ def test_photos_of_a_gallery_are_reached_through_that_gallery_only(client, logge
     response.close()
 
 
-def test_qr_gallery_page_links_to_its_cards_once_that_page_exists(client, logged_in, app):
-    gallery = factories.make_gallery(logged_in.studio, is_qr=True)
-    page = client.get(f"/admin/galleries/{gallery.id}").get_data(as_text=True)
-    has_cards_page = "galleries_admin.cards" in app.view_functions
-    assert (f"/admin/galleries/{gallery.id}/cards" in page or "QR cards</a>" in page) == has_cards_page
-    assert "QR gallery" in page
+def test_a_qr_gallery_page_links_to_its_cards_and_a_plain_one_does_not(client, logged_in):
+    qr = factories.make_gallery(logged_in.studio, title="Maple class", is_qr=True)
+    plain = factories.make_gallery(logged_in.studio, title="Wedding")
+    page = client.get(f"/admin/galleries/{qr.id}").get_data(as_text=True)
+    assert f'href="/admin/galleries/{qr.id}/cards"' in page and "QR gallery" in page
+    assert client.get(f"/admin/galleries/{qr.id}/cards").status_code == 200
+    plain_page = client.get(f"/admin/galleries/{plain.id}").get_data(as_text=True)
+    assert f"/admin/galleries/{plain.id}/cards" not in plain_page
 
 
 def test_gallery_page_links_to_its_sales_and_email_pages(client, logged_in):
