@@ -39,6 +39,10 @@ def client_studio(client):
 def test_a_sale_from_the_command_line(runner, mail_outbox):
     assert runner.invoke(args=["seed-demo", "--now", T0.isoformat()]).exit_code == 0
     school = db.session.scalar(sa.select(Gallery).where(Gallery.is_qr.is_(False)))
+    # The school template's reminders are marketing: these parents ticked "news and offers"
+    # (consent itself is tested in test_campaign_relevance.py).
+    db.session.execute(sa.update(Client).values(marketing_consent=True))
+    db.session.commit()
     seen = []
     now = T0
     while now <= T0 + timedelta(days=62):

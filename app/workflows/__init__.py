@@ -5,4 +5,5 @@ from flask import Blueprint
 
 bp = Blueprint("workflows", __name__, url_prefix="/admin/workflows")
 
-from app.workflows import gallery_routes, image_routes, routes  # noqa: E402,F401
+# relevance connects to the shop's order_placed signal (the shop knows nothing of workflows).
+from app.workflows import gallery_routes, image_routes, relevance, routes  # noqa: E402,F401

@@ -43,19 +43,23 @@ from app.workflows.models import (
     EngineState,
     GalleryWorkflow,
     OccurrenceKind,
+    Purpose,
     RecipientFilter,
     Rule,
     Trigger,
     Workflow,
     WorkflowEmail,
 )
+from app.workflows.relevance import skip_reason
 from app.workflows.rendering import personalize, prepare, share
 from app.workflows.schedule import due_at, merge_ranges, occurrence_ranges
-from app.workflows.values import (
+from app.workflows.values import Links, cart_states, running_promotions
+from app.workflows.variables import (
     LOCALE_VARIABLES,
+    PROMOTION_VARIABLES,
     RECIPIENT_VARIABLES,
-    Links,
     recipient_values,
+    variables_in,
 )
 
 K = OccurrenceKind
@@ -71,26 +75,33 @@ class Source:
     gallery_id: sa.ColumnElement
     client_id: sa.ColumnElement | None = None
     still_valid: tuple = ()
+    # When the row last changed: a date moved into the recent past is read over the whole
+    # catch-up window (see ``_occurrences``).
+    changed_at: sa.ColumnElement | None = None
 
 
 SOURCES = {
-    Trigger.SALE_START: Source(K.GALLERY, Gallery.id, Gallery.sale_starts_at, Gallery.id),
-    Trigger.SALE_END: Source(K.GALLERY, Gallery.id, Gallery.sale_ends_at, Gallery.id),
-    Trigger.ARCHIVE: Source(K.GALLERY, Gallery.id, Gallery.archives_at, Gallery.id),
+    Trigger.SALE_START: Source(K.GALLERY, Gallery.id, Gallery.sale_starts_at, Gallery.id,
+                               changed_at=Gallery.updated_at),
+    Trigger.SALE_END: Source(K.GALLERY, Gallery.id, Gallery.sale_ends_at, Gallery.id,
+                             changed_at=Gallery.updated_at),
+    Trigger.ARCHIVE: Source(K.GALLERY, Gallery.id, Gallery.archives_at, Gallery.id,
+                            changed_at=Gallery.updated_at),
     Trigger.PROMOTION_EXPIRY: Source(K.PROMOTION, Promotion.id, Promotion.ends_at,
                                      Promotion.gallery_id, None, (Promotion.removed_at.is_(None),)),
     Trigger.REGISTRATION: Source(K.REGISTRATION, Registration.id, Registration.registered_at,
                                  Registration.gallery_id, Registration.client_id),
     Trigger.ORDER: Source(K.ORDER, Order.id, Order.placed_at, Order.gallery_id, Order.client_id,
                           (Order.status != OrderStatus.CANCELLED,)),
-    Trigger.CART: Source(K.CART, Cart.id, Cart.first_item_at, Cart.gallery_id, Cart.client_id,
-                         (Cart.closed_at.is_(None),)),
+    # Closed carts too: their emails are recorded as skipped ("ordered", "cart_gone").
+    Trigger.CART: Source(K.CART, Cart.id, Cart.first_item_at, Cart.gallery_id, Cart.client_id),
 }
 
 
 # What a message needs of a client or a gallery, as plain rows: loading thousands of ORM objects
 # would cost more than rendering their messages.
-CLIENT_COLUMNS = (Client.id, Client.studio_id, Client.email, Client.name, Client.language)
+CLIENT_COLUMNS = (Client.id, Client.studio_id, Client.email, Client.name, Client.language,
+                  Client.marketing_consent)
 
 
 GALLERY_COLUMNS = (Gallery.id, Gallery.studio_id, Gallery.title, Gallery.status,
@@ -115,6 +126,7 @@ class ClientRow(NamedTuple):
     email: str
     name: str
     language: str | None
+    marketing_consent: bool
 
 
 class DueOccurrence(NamedTuple):
@@ -172,9 +184,20 @@ def _combinations(gallery_id=None):
     return grouped
 
 
-def _occurrences(index, source, rule, range_count, by_gallery, skip_processed):
+def _in_ranges(column, index, prefix, count):
+    """``column`` inside one of ``count`` ranges (parameters ``c{index}_{prefix}low_N`` /
+    ``high_N``): one term each, so that an OR of them is read as index ranges."""
+    return [sa.and_(column >= sa.bindparam(f"c{index}_{prefix}low_{number}", type_=column.type),
+                    column < sa.bindparam(f"c{index}_{prefix}high_{number}", type_=column.type))
+            for number in range(count)]
+
+
+def _occurrences(index, source, rule, range_count, by_gallery, skip_processed, changed_count=0):
     """The ``index``-th branch's occurrences in the window (ranges ``c{index}_low_N`` /
-    ``_high_N``), a subquery read first: an index range read on the occurrence instant."""
+    ``_high_N``), a subquery read first: an index range read on the occurrence instant. With
+    ``changed_count``, also those of rows changed since ``c{index}_changed`` in the ranges of the
+    whole catch-up window (``c{index}_wlow_N`` / ``_whigh_N``): a date moved into the recent
+    past. Each term is an AND with a range of the instant, so the OR stays index ranges."""
     # A typed NULL: PostgreSQL would otherwise take a gallery-wide branch's NULL for text and
     # refuse the union with a per-client branch's integer.
     client_column = (source.client_id if source.client_id is not None
@@ -183,11 +206,13 @@ def _occurrences(index, source, rule, range_count, by_gallery, skip_processed):
         source.id.label("id"), source.at.label("at"), source.gallery_id.label("gallery_id"),
         client_column.label("client_id")).where(source.at.is_not(None), *source.still_valid)
     if range_count:
-        at_type = source.at.type
-        query = query.where(sa.or_(*[
-            sa.and_(source.at >= sa.bindparam(f"c{index}_low_{number}", type_=at_type),
-                    source.at < sa.bindparam(f"c{index}_high_{number}", type_=at_type))
-            for number in range(range_count)]))
+        terms = _in_ranges(source.at, index, "", range_count)
+        if changed_count:
+            changed = source.changed_at >= sa.bindparam(f"c{index}_changed",
+                                                        type_=source.changed_at.type)
+            terms += [sa.and_(changed, term)
+                      for term in _in_ranges(source.at, index, "w", changed_count)]
+        query = query.where(sa.or_(*terms))
     if by_gallery:
         query = query.where(source.gallery_id == sa.bindparam("gallery_id"))
     if skip_processed and rule == Rule.INSTANT and source.client_id is not None:
@@ -223,15 +248,16 @@ def _not_dealt_with_at_its_instant(source):
         CampaignOccurrence.manual.is_(False))
 
 
-def _candidate_query(index, trigger, rule, days, send_time, range_count, by_gallery,
-                     skip_processed):
+def _candidate_query(index, trigger, rule, days, send_time, range_count, changed_count,
+                     by_gallery, skip_processed):
     """The occurrences of one (trigger, rule, days, send time), the ``index``-th branch of its
     query, with their workflow, the window's ranges and the gallery as parameters. Joined in
     the order written: occurrences in the window first, then their gallery's workflow emails,
     then whether the tick dealt with that (email, occurrence) already. The workflow's studio
     (its timezone) is read afterwards for the rows found: two joins less for every row."""
     source = SOURCES[Trigger(trigger)]
-    occurrence = _occurrences(index, source, rule, range_count, by_gallery, skip_processed)
+    occurrence = _occurrences(index, source, rule, range_count, by_gallery, skip_processed,
+                              changed_count)
     query = (
         sa.select(sa.literal_column(str(index), sa.Integer), WorkflowEmail.id, occurrence.c.id,
                   occurrence.c.at, occurrence.c.gallery_id, GalleryWorkflow.workflow_id,
@@ -253,12 +279,14 @@ def _candidate_query(index, trigger, rule, days, send_time, range_count, by_gall
 
 @lru_cache(maxsize=256)
 def _candidates_query(shapes, by_gallery, skip_processed):
-    """One UNION ALL over the combinations' queries (``shapes``: (combination, range count)):
+    """One UNION ALL over the combinations' queries (``shapes``: (combination, range count,
+    changed range count)):
     one round trip for a tick. Built once per shape, so that a tick with nothing due costs the
     query's execution, not its construction."""
     return sa.union_all(*[
-        _candidate_query(index, *combination, range_count, by_gallery, skip_processed)
-        for index, (combination, range_count) in enumerate(shapes)])
+        _candidate_query(index, *combination, range_count, changed_count, by_gallery,
+                         skip_processed)
+        for index, (combination, range_count, changed_count) in enumerate(shapes)])
 
 
 COMBINATIONS_PER_QUERY = 100  # SQLite allows 500 terms in a compound SELECT
@@ -293,18 +321,24 @@ def _in_written_order():
         db.session.execute(sa.text("SET LOCAL join_collapse_limit TO DEFAULT"))
 
 
-def _candidates(combination_ranges, gallery_id, skip_processed):
-    """Yield (combination, row) for every occurrence of these (combination, ranges); a row is
-    (branch, email id, occurrence id, occurrence instant, gallery id, workflow id, client id)."""
-    padded = [(combination, _range_slots(ranges)) for combination, ranges in combination_ranges]
+def _candidates(combination_ranges, gallery_id, skip_processed, changed_since=None):
+    """Yield (combination, row) for every occurrence of these (combination, ranges, ranges for
+    rows changed since ``changed_since``); a row is (branch, email id, occurrence id,
+    occurrence instant, gallery id, workflow id, client id)."""
+    padded = [(combination, _range_slots(ranges), _range_slots(changed))
+              for combination, ranges, changed in combination_ranges]
     for start in range(0, len(padded), COMBINATIONS_PER_QUERY):
         chunk = padded[start:start + COMBINATIONS_PER_QUERY]
-        shapes = tuple((tuple(combination), len(ranges)) for combination, ranges in chunk)
+        shapes = tuple((tuple(combination), len(ranges), len(changed))
+                       for combination, ranges, changed in chunk)
         parameters = {"gallery_id": gallery_id} if gallery_id is not None else {}
-        for index, (_combination, ranges) in enumerate(chunk):
-            for number, (low, high) in enumerate(ranges):
-                parameters[f"c{index}_low_{number}"] = low
-                parameters[f"c{index}_high_{number}"] = high
+        for index, (_combination, ranges, changed) in enumerate(chunk):
+            for prefix, some in (("", ranges), ("w", changed)):
+                for number, (low, high) in enumerate(some):
+                    parameters[f"c{index}_{prefix}low_{number}"] = low
+                    parameters[f"c{index}_{prefix}high_{number}"] = high
+            if changed:
+                parameters[f"c{index}_changed"] = changed_since
         query = _candidates_query(shapes, gallery_id is not None, skip_processed)
         with _in_written_order():
             rows = db.session.execute(query, parameters).all()
@@ -331,31 +365,73 @@ def _workflow_timezones(workflow_ids):
         .where(among(Workflow.id, workflow_ids))).all())
 
 
+def _starts(window_start, client_window_start, changed_window_start):
+    """{trigger: where its due times are read from}. A promotion has no ``updated_at``: its end
+    (a few per day) is read over the whole catch-up window every tick, so an end moved into the
+    recent past is seen; what was dealt with is excluded by its record."""
+    starts = {}
+    for trigger, source in SOURCES.items():
+        if source.client_id is not None:
+            starts[trigger] = client_window_start or window_start
+        elif trigger == Trigger.PROMOTION_EXPIRY:
+            starts[trigger] = changed_window_start or window_start
+        else:
+            starts[trigger] = window_start
+    return starts
+
+
+def _changed_ranges(combination, timezones, starts, changed_window_start, window_end):
+    """The whole catch-up window's ranges for a gallery date (read for galleries changed since
+    the tick's own start), or None."""
+    trigger = Trigger(combination[0])
+    start = starts[trigger]
+    if (changed_window_start is None or SOURCES[trigger].changed_at is None
+            or not changed_window_start < start):
+        return None
+    return _window_ranges(*combination[1:], timezones, changed_window_start, window_end)
+
+
+def _changed_since(gallery_ids, since):
+    """The galleries among these changed (``updated_at``) since ``since``."""
+    if not gallery_ids:
+        return set()
+    return set(db.session.scalars(sa.select(Gallery.id).where(
+        among(Gallery.id, gallery_ids), Gallery.updated_at >= since)))
+
+
 def due_occurrences(window_start=None, window_end=None, gallery_id=None, skip_processed=True,
-                    client_window_start=None):
+                    client_window_start=None, changed_window_start=None):
     """Every (email, occurrence) due in (window_start, window_end] (or at any time when no
     window is given), for all galleries or one; for registrations, orders and carts from
-    ``client_window_start`` when given."""
-    starts = {trigger: (client_window_start or window_start)
-              if source.client_id is not None else window_start
-              for trigger, source in SOURCES.items()}
+    ``client_window_start`` when given. With ``changed_window_start`` (the start of the
+    catch-up window), gallery dates of galleries changed since ``window_start`` and promotion
+    ends are read from there: a date moved into the recent past still sends what fell due."""
+    starts = _starts(window_start, client_window_start, changed_window_start)
     combination_ranges = [
-        (combination, _window_ranges(*combination[1:], timezones,
-                                     starts[Trigger(combination[0])], window_end))
+        (combination,
+         _window_ranges(*combination[1:], timezones, starts[Trigger(combination[0])],
+                        window_end),
+         _changed_ranges(combination, timezones, starts, changed_window_start, window_end))
         for combination, timezones in _combinations(gallery_id).items()]
-    found = []
     kinds = {trigger: source.kind for trigger, source in SOURCES.items()}
-    candidates = list(_candidates(combination_ranges, gallery_id, skip_processed))
+    candidates = list(_candidates(combination_ranges, gallery_id, skip_processed, window_start))
     timezones = _workflow_timezones({row[5] for _combination, row in candidates})
+    found, if_changed = [], []
     for combination, (_branch, email_id, occurrence_id, at, gallery, workflow_id,
                       client) in candidates:
         trigger, rule, days, send_time = combination
         due = due_at(rule, days, send_time, at, timezones[workflow_id])
         start = starts[trigger]
-        if start is not None and not start < due <= window_end:
-            continue
-        found.append(DueOccurrence(email_id, trigger, kinds[trigger], occurrence_id, at,
-                                   gallery, client, due))
+        occurrence = DueOccurrence(email_id, trigger, kinds[trigger], occurrence_id, at,
+                                   gallery, client, due)
+        if start is None or start < due <= window_end:
+            found.append(occurrence)
+        elif (SOURCES[Trigger(trigger)].changed_at is not None
+              and changed_window_start is not None and changed_window_start < due <= start):
+            if_changed.append(occurrence)
+    if if_changed:
+        changed = _changed_since({o.gallery_id for o in if_changed}, window_start)
+        found += [o for o in if_changed if o.gallery_id in changed]
     return sorted(found, key=lambda item: (item.due_at, item.email_id, item.occurrence_id))
 
 
@@ -430,14 +506,19 @@ class TickResult:
     queued: Counter = field(default_factory=Counter)       # messages, per trigger
     occurrences: Counter = field(default_factory=Counter)  # (email, occurrence) pairs, per trigger
     waiting: int = 0  # due, but the gallery is not taking campaign mail right now
+    skipped: Counter = field(default_factory=Counter)  # occurrences, per skip reason
+    without_consent: int = 0  # recipients left out of marketing emails
     planned: list = field(default_factory=list)  # dry run: (due occurrence, recipient emails)
 
     def summary(self):
         per_trigger = ", ".join(f"{trigger} {count}" for trigger, count in
                                 sorted(self.queued.items())) or "nothing due"
+        skipped = ", ".join(f"{reason} {count}" for reason, count in sorted(self.skipped.items()))
         return (f"queued {sum(self.queued.values())} emails for "
                 f"{sum(self.occurrences.values())} occurrences ({per_trigger}); "
-                f"{self.waiting} waiting on their gallery")
+                f"{self.waiting} waiting on their gallery"
+                + (f"; skipped {skipped}" if skipped else "")
+                + (f"; {self.without_consent} without consent" if self.without_consent else ""))
 
 
 @dataclass
@@ -452,6 +533,8 @@ class _Context:
     ordered: set
     suppressed: set
     senders: dict
+    running: dict  # (gallery id, due time): the promotion running then
+    carts: dict  # cart id: values.CartState
     plans: dict = field(default_factory=dict)  # (email id, language): _EmailPlan
     gallery_parts: dict = field(default_factory=dict)  # see _gallery_part
     links: Links = field(default_factory=Links)
@@ -474,9 +557,28 @@ def _load_context(due, now):
     registrants = _gallery_registrants(wide)
     clients = _clients({d.client_id for d in due if d.client_id is not None})
     senders = studio_senders(studios.values())
+    carts = cart_states({d.occurrence_id for d in due if d.kind == K.CART})
     return _Context(emails, galleries, studios, promotions, orders, registrants, clients,
                     _ordered_pairs(_filtered_clients(due, emails, registrants), now),
-                    _suppressed(set(studios), _all_clients(clients, registrants)), senders)
+                    _suppressed(set(studios), _all_clients(clients, registrants)), senders,
+                    running_promotions(_promotion_moments(due, emails)), carts)
+
+
+def _promotion_moments(due, emails):
+    """The (gallery, due time) pairs whose running promotion an email names; a promotion's own
+    expiry email names the promotion ending instead."""
+    naming = {email_id for email_id, email in emails.items()
+              if email.trigger != Trigger.PROMOTION_EXPIRY
+              and PROMOTION_VARIABLES.intersection(variables_in(email.subject + email.body_html))}
+    return {(d.gallery_id, d.due_at) for d in due if d.email_id in naming}
+
+
+def occurrence_promotion(occurrence, context):
+    """The promotion an occurrence's %promotion_...% variables name: the one ending (promotion
+    expiry) or the one running in its gallery at its due time."""
+    if occurrence.kind == K.PROMOTION:
+        return context.promotions.get(occurrence.occurrence_id)
+    return context.running.get((occurrence.gallery_id, occurrence.due_at))
 
 
 def _filtered_clients(due, emails, registrants):
@@ -498,8 +600,15 @@ def _all_clients(clients, registrants):
 
 
 def _recipients(occurrence, email, context, manual=False):
-    """The clients this occurrence goes to now, after the filter and suppressions: the
-    gallery's clients registered by the due time (or, sent on purpose later, registered now)."""
+    """The clients this occurrence goes to now (see ``_audience``)."""
+    return _audience(occurrence, email, context, manual)[0]
+
+
+def _audience(occurrence, email, context, manual=False):
+    """(The clients this occurrence goes to now, how many were left out for want of consent):
+    the gallery's clients registered by the due time (or, sent on purpose later, registered
+    now), after the filter and suppressions; a marketing email only to those who consented to
+    news and offers. The filter is read now, when the message is queued."""
     gallery = context.galleries[occurrence.gallery_id]
     if occurrence.client_id is None:
         candidates = [client for client, registered_at in
@@ -508,10 +617,14 @@ def _recipients(occurrence, email, context, manual=False):
     else:
         candidates = [context.clients[occurrence.client_id]]
     recipient_filter, suppressed = email.recipient_filter, context.suppressed
-    return [client for client in candidates
-            if (recipient_filter == RecipientFilter.ALL
-                or _passes_filter(recipient_filter, client.id, gallery.id, context.ordered))
-            and not (suppressed and (gallery.studio_id, client.email.lower()) in suppressed)]
+    chosen = [client for client in candidates
+              if (recipient_filter == RecipientFilter.ALL
+                  or _passes_filter(recipient_filter, client.id, gallery.id, context.ordered))
+              and not (suppressed and (gallery.studio_id, client.email.lower()) in suppressed)]
+    if email.purpose == Purpose.SERVICE:
+        return chosen, 0
+    consenting = [client for client in chosen if client.marketing_consent]
+    return consenting, len(chosen) - len(consenting)
 
 
 def dedup_key(email_id, kind, occurrence_id, client_id):
@@ -582,8 +695,7 @@ def _message_row(occurrence, email, client, context, now):
     studio = context.studios[gallery.studio_id]
     language = client.language or studio.language
     plan = _plan(email, studio, language, context, now)
-    promotion = (context.promotions.get(occurrence.occurrence_id)
-                 if occurrence.kind == K.PROMOTION else None)
+    promotion = occurrence_promotion(occurrence, context)
     part = (plan.whole if occurrence.client_id is not None
             else _gallery_part(plan, email, gallery, studio, language, promotion, context))
     # Switching the locale costs more than the rest of a message: only values that show a date
@@ -593,7 +705,8 @@ def _message_row(occurrence, email, client, context, now):
             part.own_variables, studio=studio, gallery=gallery, client=client,
             language=language, promotion=promotion,
             order=context.orders.get(occurrence.occurrence_id)
-            if occurrence.kind == K.ORDER else None, links=context.links)
+            if occurrence.kind == K.ORDER else None,
+            cart_total_minor=_cart_total(occurrence, context), links=context.links)
     subject, html, text = personalize(plan.prepared, values, part.templates)
     unsubscribe = (values.get("unsubscribe_link")
                    or context.links.unsubscribe(studio.id, client.email))
@@ -609,18 +722,26 @@ def _message_row(occurrence, email, client, context, now):
         gallery_id=gallery.id, expires_at=occurrence.due_at + plan.catch_up)
 
 
+def _cart_total(occurrence, context):
+    cart = context.carts.get(occurrence.occurrence_id) if occurrence.kind == K.CART else None
+    return cart.total_minor if cart is not None else None
+
+
 def unsubscribe_mailbox():
     return address_of(current_app.config["MAIL_DEFAULT_SENDER"])
 
 
 RECORD_COLUMNS = ("workflow_email_id", "occurrence_kind", "occurrence_id", "gallery_id",
-                  "due_at", "processed_at", "recipients", "manual", "missed")
+                  "due_at", "processed_at", "recipients", "manual", "missed", "skip_reason",
+                  "without_consent")
 
 
-def _occurrence_record(occurrence, recipients, now, manual=False, missed=False):
+def _occurrence_record(occurrence, recipients, now, manual=False, missed=False,
+                       skip_reason=None, without_consent=0):
     """A ``campaign_occurrence`` row, in ``RECORD_COLUMNS`` order."""
     return (occurrence.email_id, occurrence.kind, occurrence.occurrence_id,
-            occurrence.gallery_id, occurrence.due_at, now, recipients, manual, missed)
+            occurrence.gallery_id, occurrence.due_at, now, recipients, manual, missed,
+            skip_reason, without_consent)
 
 
 # Rows are built and inserted this many at a time: memory already touched is reused for the
@@ -652,19 +773,29 @@ def _message_rows(due, context, result, records, now, dry_run, manual):
     """Yield the outbox rows of these occurrences; append their records to ``records``."""
     for occurrence in due:
         gallery = context.galleries[occurrence.gallery_id]
+        email = context.emails[occurrence.email_id]
+        reason = skip_reason(email, gallery, now, context.carts.get(occurrence.occurrence_id)
+                             if occurrence.kind == K.CART else None)
+        if reason:  # no longer makes sense (the sale closed, the cart is gone): never sent
+            result.skipped[reason] += 1
+            if not dry_run:
+                records.append(_occurrence_record(occurrence, 0, now, manual,
+                                                  skip_reason=reason))
+            continue
         if not manual and not gallery_takes_campaigns(gallery, occurrence.trigger, now):
             result.waiting += 1
             if not dry_run:
                 records.append(_occurrence_record(occurrence, 0, now, missed=True))
             continue
-        email = context.emails[occurrence.email_id]
-        recipients = _recipients(occurrence, email, context, manual)
+        recipients, without_consent = _audience(occurrence, email, context, manual)
+        result.without_consent += without_consent
         if dry_run:
             result.planned.append((occurrence, [client.email for client in recipients]))
         else:
             for client in recipients:
                 yield _message_row(occurrence, email, client, context, now)
-            records.append(_occurrence_record(occurrence, len(recipients), now, manual))
+            records.append(_occurrence_record(occurrence, len(recipients), now, manual,
+                                              without_consent=without_consent))
         result.queued[occurrence.trigger] += len(recipients)
         result.occurrences[occurrence.trigger] += 1
 
@@ -728,7 +859,8 @@ def tick(now, dry_run=False):
         if not dry_run:
             _refresh_statistics_hourly(now)
         start, client_start = window_starts(now)
-        due = due_occurrences(start, now, client_window_start=client_start)
+        due = due_occurrences(start, now, client_window_start=client_start,
+                              changed_window_start=now - catch_up_window())
         result = queue_occurrences(due, now, dry_run=dry_run)
         if not dry_run:
             _advance_watermark(now)

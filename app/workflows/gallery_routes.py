@@ -18,8 +18,7 @@ from app.workflows.forms import GalleryWorkflowForm
 from app.workflows.models import Trigger, Workflow
 from app.workflows.templates import TEMPLATES
 from app.workflows.timeline import gallery_timeline, send_missed
-from app.workflows.values import recipient_values
-from app.workflows.variables import substitute
+from app.workflows.variables import recipient_values, substitute
 
 
 @bp.route("/galleries/<int:gallery_id>", methods=["GET", "POST"])

@@ -1,5 +1,15 @@
 """Preview and test sends: the email as a client will receive it, through the real rendering and
-(for a test) the real outbox path."""
+(for a test) the real outbox path.
+
+The values come from the same registry (``variables.REGISTRY``) and the same loaders
+(``values.running_promotions``, ``values.cart_states``) as the tick's, for the occurrence a real
+send to the previewed client would have: their registration, latest order or cart in the
+gallery, the gallery's dates, its latest promotion; a promotion variable names the promotion
+running at that occurrence's due time (the one ending, for promotion expiry). A variable the
+email's trigger does not offer (an order number in a sale-start email) renders empty in real
+mail: the preview shows its sample and lists it in ``sampled`` and ``not_offered`` (the
+builder warns about it).
+"""
 
 from dataclasses import dataclass, field
 
@@ -11,16 +21,21 @@ from app.galleries.models import Client, Gallery, Registration
 from app.mailing.models import MailKind
 from app.mailing.outbox import queue_message
 from app.mailing.services import studio_sender
-from app.shop.models import Order, Promotion
-from app.workflows.models import GalleryWorkflow
+from app.shop.models import Cart, Order, OrderStatus, Promotion
+from app.workflows.models import GalleryWorkflow, Trigger
 from app.workflows.rendering import personalize, prepare
-from app.workflows.values import recipient_values
-from app.workflows.variables import sample_values
+from app.workflows.schedule import due_at
+from app.workflows.values import cart_states, running_promotions
+from app.workflows.variables import (
+    REGISTRY,
+    is_offered,
+    recipient_values,
+    sample_values,
+)
 
 # Variables computed from the gallery alone, usable when it has no registered client yet.
-GALLERY_VARIABLES = ("gallery_title", "sale_start_date", "sale_end_date", "archive_date",
-                     "promotion_name", "promotion_discount", "promotion_end_date",
-                     "studio_name", "studio_email")
+GALLERY_VARIABLES = frozenset(name for name, variable in REGISTRY.items()
+                              if not variable.per_recipient)
 
 
 @dataclass
@@ -33,6 +48,7 @@ class Preview:
     gallery: Gallery | None = None
     client: Client | None = None
     sampled: list = field(default_factory=list)  # variables the email uses, filled with samples
+    not_offered: list = field(default_factory=list)  # used, but empty in real mail (trigger)
 
     @property
     def real(self):
@@ -55,23 +71,70 @@ def sample_recipient(workflow, gallery=None):
     return gallery, client
 
 
-def _latest(model, *conditions, order_by):
-    return db.session.scalar(sa.select(model).where(*conditions).order_by(order_by.desc())
-                             .limit(1))
+def _latest(query, order_by):
+    return db.session.scalar(query.order_by(order_by.desc()).limit(1))
 
 
-def _real_values(needed, studio, gallery, client, language):
-    """The values a real recipient would get; the gallery's latest promotion and the client's
-    latest order stand in for the occurrence that a real send would have."""
-    promotion = _latest(Promotion, Promotion.gallery_id == gallery.id,
-                        order_by=Promotion.ends_at)
-    order = client and _latest(Order, Order.client_id == client.id,
-                               Order.studio_id == studio.id, order_by=Order.placed_at)
+@dataclass
+class _Occurrence:
+    """What a real send of the email to this client would be about."""
+
+    at: object = None  # its instant (None: the gallery or client has none yet)
+    promotion: Promotion | None = None  # promotion expiry: the one ending
+    order: Order | None = None
+    cart_id: int | None = None
+
+
+def _gallery_date(trigger, gallery):
+    return {Trigger.SALE_START: gallery.sale_starts_at, Trigger.SALE_END: gallery.sale_ends_at,
+            Trigger.ARCHIVE: gallery.archives_at}[trigger]
+
+
+def _occurrence(trigger, gallery, client):
+    """The occurrence the engine would send this email for (its latest one)."""
+    trigger = Trigger(trigger)
+    if trigger.is_date and trigger != Trigger.PROMOTION_EXPIRY:
+        return _Occurrence(_gallery_date(trigger, gallery))
+    if trigger == Trigger.PROMOTION_EXPIRY:
+        promotion = _latest(sa.select(Promotion).where(
+            Promotion.gallery_id == gallery.id, Promotion.removed_at.is_(None)), Promotion.ends_at)
+        return _Occurrence(promotion.ends_at if promotion else None, promotion=promotion)
+    if client is None:
+        return _Occurrence()
+    if trigger == Trigger.REGISTRATION:
+        return _Occurrence(db.session.scalar(sa.select(Registration.registered_at).where(
+            Registration.gallery_id == gallery.id, Registration.client_id == client.id)))
+    if trigger == Trigger.ORDER:
+        order = _latest(sa.select(Order).where(
+            Order.gallery_id == gallery.id, Order.client_id == client.id,
+            Order.status != OrderStatus.CANCELLED), Order.placed_at)
+        return _Occurrence(order.placed_at if order else None, order=order)
+    cart = _latest(sa.select(Cart).where(Cart.gallery_id == gallery.id,
+                                         Cart.client_id == client.id,
+                                         Cart.first_item_at.is_not(None)), Cart.first_item_at)
+    return _Occurrence(cart.first_item_at if cart else None, cart_id=cart.id if cart else None)
+
+
+def _occurrence_promotion(email, gallery, occurrence, timezone):
+    """As the tick: the promotion ending, or the one running at the due time."""
+    if email.trigger == Trigger.PROMOTION_EXPIRY or occurrence.at is None:
+        return occurrence.promotion
+    moment = due_at(email.rule, email.days, email.send_time, occurrence.at, timezone)
+    return running_promotions({(gallery.id, moment)}).get((gallery.id, moment))
+
+
+def _real_values(email, needed, studio, gallery, client, language):
+    """The values a real recipient would get for the occurrence a real send would have; the
+    variables the data cannot give yet (no order, no promotion) are left out."""
+    occurrence = _occurrence(email.trigger, gallery, client)
+    cart = cart_states({occurrence.cart_id}).get(occurrence.cart_id) if occurrence.cart_id else None
     if client is None:
         needed = [name for name in needed if name in GALLERY_VARIABLES]
     with force_locale(language):
-        values = recipient_values(needed, studio=studio, gallery=gallery, client=client,
-                                  language=language, promotion=promotion, order=order or None)
+        values = recipient_values(
+            needed, studio=studio, gallery=gallery, client=client, language=language,
+            promotion=_occurrence_promotion(email, gallery, occurrence, studio.timezone),
+            order=occurrence.order, cart_total_minor=cart.total_minor if cart else None)
     return {name: value for name, value in values.items() if value not in ("", None)}
 
 
@@ -82,12 +145,14 @@ def render_for_preview(email, studio, gallery=None):
     gallery, client = sample_recipient(email.workflow, gallery)
     language = (client.language if client else None) or studio.language
     prepared = prepare(email.subject, email.body_html, language)
-    real = _real_values(prepared.variables, studio, gallery, client, language) if gallery else {}
+    offered = [name for name in prepared.variables if is_offered(name, email.trigger)]
+    not_offered = sorted({name for name in prepared.variables if name in REGISTRY} - set(offered))
+    real = _real_values(email, offered, studio, gallery, client, language) if gallery else {}
     values = sample_values() | {"studio_name": studio.name, "studio_email": studio.email} | real
     subject, html, text = personalize(prepared, values)
     sampled = [name for name in prepared.variables
                if name not in real and name not in ("studio_name", "studio_email")]
-    return Preview(subject, html, text, gallery, client, sorted(set(sampled)))
+    return Preview(subject, html, text, gallery, client, sorted(set(sampled)), not_offered)
 
 
 def queue_test(email, studio, to, now, gallery=None):

@@ -1,20 +1,21 @@
-"""Computing the %variables% for one recipient: only those the email uses."""
+"""What the %variables% are computed from (see ``variables.REGISTRY`` for the variables
+themselves): formatting, the signed links, and the set-based loaders of the data an email's
+due time decides (the promotion running then, a cart's total), shared by the tick and the
+preview so that both read exactly the same values."""
 
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from flask_babel import format_date
 
-from app.shop.models import DiscountKind
+from app.database import among
+from app.extensions import db
+from app.shop.models import Cart, CartItem, DiscountKind, Product, Promotion
 from app.shop.money import format_money
 from app.urls import external_url_around
 
-# The variables written differently per language (dates, amounts).
-LOCALE_VARIABLES = frozenset({"sale_start_date", "sale_end_date", "archive_date",
-                              "promotion_discount", "promotion_end_date", "cart_total",
-                              "order_total"})
 
-
-def _local_date(moment, studio, language=None):
+def local_date(moment, studio):
     """A date in the studio's timezone, in the current locale (the caller forces the client's)."""
     if moment is None:
         return ""
@@ -56,60 +57,71 @@ class Links:
         self.unsubscribe = unsubscribe_url_maker()  # (studio_id, email)
 
 
-class _For:
+class VariableData:
     """Everything a variable may be computed from, for one recipient."""
 
     __slots__ = ("studio", "gallery", "client", "language", "promotion", "order",
                  "cart_total_minor", "links")
 
-    def __init__(self, studio, gallery, client, language, promotion, order, cart_total_minor,
-                 links):
+    def __init__(self, studio, gallery, client, language, promotion=None, order=None,
+                 cart_total_minor=None, links=None):
         self.studio, self.gallery, self.client, self.language = studio, gallery, client, language
         self.promotion, self.order, self.cart_total_minor = promotion, order, cart_total_minor
-        self.links = links
+        self.links = links if links is not None else Links()
 
 
-def _date(moment, r):
-    return _local_date(moment, r.studio, r.language)
+# ------------------------------------------------------------------ set-based loaders
 
 
-# Made once, not per recipient: the tick computes these for thousands of messages.
-PRODUCERS = {
-    "client_name": lambda r: r.client.name,
-    "client_email": lambda r: r.client.email,
-    "gallery_title": lambda r: r.gallery.title,
-    "gallery_link": lambda r: r.links.sign_in(r.client, r.gallery),
-    "sale_start_date": lambda r: _date(r.gallery.sale_starts_at, r),
-    "sale_end_date": lambda r: _date(r.gallery.sale_ends_at, r),
-    "archive_date": lambda r: _date(r.gallery.archives_at, r),
-    "promotion_name": lambda r: r.promotion.name if r.promotion else "",
-    "promotion_discount": lambda r: (promotion_discount_text(r.promotion, r.studio, r.language)
-                                     if r.promotion else ""),
-    "promotion_end_date": lambda r: _date(r.promotion.ends_at if r.promotion else None, r),
-    "cart_link": lambda r: r.links.sign_in(r.client, r.gallery, "cart"),
-    "cart_total": lambda r: (format_money(r.cart_total_minor, r.studio.currency, r.language)
-                             if r.cart_total_minor is not None else ""),
-    "order_number": lambda r: r.order.number if r.order else "",
-    "order_total": lambda r: (format_money(r.order.total_minor, r.order.currency, r.language)
-                              if r.order else ""),
-    "order_link": lambda r: r.links.sign_in(r.client, r.gallery, "orders"),
-    "studio_name": lambda r: r.studio.name,
-    "studio_email": lambda r: r.studio.email,
-    "unsubscribe_link": lambda r: r.links.unsubscribe(r.studio.id, r.client.email),
-}
+def _running_at(promotions, moment):
+    """The promotion running at ``moment`` (the one ending first when several are), or None."""
+    running = [p for p in promotions if p.starts_at <= moment < p.ends_at]
+    return min(running, key=lambda p: (p.ends_at, p.id)) if running else None
 
 
-# The variables that differ from one recipient to the next (their own name, links and order);
-# the others are the same for every recipient of a gallery's email, so the tick fills them once.
-RECIPIENT_VARIABLES = frozenset({"client_name", "client_email", "gallery_link", "cart_link",
-                                 "cart_total", "order_number", "order_total", "order_link",
-                                 "unsubscribe_link"})
+def running_promotions(gallery_moments):
+    """{(gallery id, moment): the promotion running in that gallery at that moment} for a set
+    of (gallery id, moment) pairs, in one query; pairs with none are left out. Removed
+    promotions never run."""
+    pairs = set(gallery_moments)
+    if not pairs:
+        return {}
+    moments = [moment for _gallery, moment in pairs]
+    rows = db.session.scalars(sa.select(Promotion).where(
+        among(Promotion.gallery_id, {gallery for gallery, _moment in pairs}),
+        Promotion.removed_at.is_(None), Promotion.starts_at <= max(moments),
+        Promotion.ends_at > min(moments)))
+    by_gallery = {}
+    for promotion in rows:
+        by_gallery.setdefault(promotion.gallery_id, []).append(promotion)
+    found = {}
+    for gallery_id, moment in pairs:
+        promotion = _running_at(by_gallery.get(gallery_id, ()), moment)
+        if promotion is not None:
+            found[(gallery_id, moment)] = promotion
+    return found
 
 
-def recipient_values(needed, *, studio, gallery, client, language, promotion=None, order=None,
-                     cart_total_minor=None, links=None):
-    """The values of the variables in ``needed`` for this recipient (``links``: a ``Links``
-    shared by many messages)."""
-    recipient = _For(studio, gallery, client, language, promotion, order, cart_total_minor,
-                     links if links is not None else Links())
-    return {name: PRODUCERS[name](recipient) for name in needed if name in PRODUCERS}
+class CartState:
+    """What the tick needs of a cart: whether it is still open, and its total."""
+
+    __slots__ = ("id", "closed_at", "closed_reason", "total_minor")
+
+    def __init__(self, id, closed_at, closed_reason, total_minor):  # noqa: A002
+        self.id, self.closed_at, self.closed_reason = id, closed_at, closed_reason
+        self.total_minor = total_minor
+
+
+def cart_states(cart_ids):
+    """{cart id: CartState} in one query. The total is the sum of the items at their products'
+    prices (before promotions, coupons and shipping: what the cart holds); None when it holds
+    nothing."""
+    if not cart_ids:
+        return {}
+    total = sa.func.sum(Product.price_minor * CartItem.quantity)
+    rows = db.session.execute(
+        sa.select(Cart.id, Cart.closed_at, Cart.closed_reason, total)
+        .outerjoin(CartItem, CartItem.cart_id == Cart.id)
+        .outerjoin(Product, Product.id == CartItem.product_id)
+        .where(among(Cart.id, set(cart_ids))).group_by(Cart.id, Cart.closed_at, Cart.closed_reason))
+    return {row[0]: CartState(*row) for row in rows}
