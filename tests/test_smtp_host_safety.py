@@ -193,7 +193,8 @@ def test_the_dispatcher_holds_mail_for_a_refused_server_with_the_reason(
     result = dispatch(timeutil.now() + dt.timedelta(hours=2))  # once the backoff has passed
     assert result.retried == 1 and result.sent == 0
     db.session.refresh(row)
-    assert row.state == "queued" and row.attempts == 2
+    # Refused before connecting: a setup failure, never counted towards the 4xx attempts
+    assert row.state == "queued" and row.attempts == 0
     assert not _was_contacted(listener)
     activity = client.get("/admin/activity/?state=queued").get_data(as_text=True)
     assert f"127.0.0.1 {REFUSED}" in activity

@@ -182,27 +182,61 @@ def _record_sent(outcomes, row, now):
     set_committed_value(row, "sent_at", now)
 
 
+def _is_setup_failure(failure):
+    """A server we could not reach, talk TLS with or log in to (DNS, refused, timeout, a
+    dropped connection: ``code`` None), as opposed to its reply about this message."""
+    return failure.code is None or failure.phase in SETUP_PHASES
+
+
+def setup_backoff(row, now, rng=random):
+    """The wait after a setup failure. Those are not counted in ``attempts`` (which is the
+    4xx budget), so the wait grows with how long the message has waited instead: as long
+    again (1, 2, 4 ... minutes for a server down since it was queued), at most an hour."""
+    waited = max(now - row.created_at, timedelta(0))
+    return min(max(waited, BACKOFF_BASE), BACKOFF_CAP) * rng.uniform(0.8, 1.2)
+
+
 def _record_retry_or_fail(row, failure, now, result):
-    """Retry later, or give up: a server's 4xx reply counts towards ``MAX_ATTEMPTS``; a server
-    we cannot reach or log in to (``code`` None: DNS, refused, TLS, timeout) never does, so a
-    misconfigured studio loses nothing: the row waits, with the error shown, until the settings
-    are fixed, it expires (campaign mail) or someone cancels it."""
-    row.attempts += 1
+    """Retry later, or give up: a server's 4xx reply about the message counts towards
+    ``MAX_ATTEMPTS``; a server we cannot reach or log in to never does (not even in
+    ``attempts``), so a misconfigured or unreachable server loses nothing, however long it lasts:
+    the row waits, with the error shown, until the server answers, it expires (campaign mail)
+    or someone cancels it."""
     row.lease_until = None
     row.last_error = str(failure)
     out_of_time = row.expires_at is not None and row.expires_at <= now
-    setting_up = failure.code is None or failure.phase in SETUP_PHASES
+    setting_up = _is_setup_failure(failure)
+    if not setting_up:
+        row.attempts += 1
     gave_up = not setting_up and row.attempts >= MAX_ATTEMPTS
     if gave_up or out_of_time:
         row.state = MailState.FAILED
         result.failed += 1
-    else:
-        row.state, row.due_at = MailState.QUEUED, now + backoff_delay(row.attempts)
-        result.retried += 1
+        return
+    delay = setup_backoff(row, now) if setting_up else backoff_delay(row.attempts)
+    row.state, row.due_at = MailState.QUEUED, now + delay
+    result.retried += 1
+
+
+# A refusal at these stages is about the studio (its server, login or sender), not a recipient.
+STUDIO_PHASES = (*SETUP_PHASES, "mail")
+HARD_BOUNCE_CODES = (550, 551, 553)  # without an enhanced code: no such mailbox, or similar
+
+
+def is_hard_bounce(failure):
+    """The address does not exist or cannot take mail (RFC 3463 5.1.x, 5.2.1 "mailbox
+    disabled"; 550/551/553 from a server that gives no enhanced code): suppress it."""
+    status = failure.enhanced_status
+    if status is None:
+        return failure.code in HARD_BOUNCE_CODES
+    return status.startswith("5.1.") or status == "5.2.1"
 
 
 def _record_failure(row, failure, now, result):
-    """Sort a refusal into retry, failure, bounce, pause or unknown."""
+    """Sort a refusal into retry, failure, bounce, pause or unknown, by the SMTP stage it came
+    at: a policy refusal (5.7.x) of the connection, login or sender pauses the studio; a refusal
+    of a recipient or of the message fails that one message (pausing there would pause again
+    at once after "Resume": the same message is sent first)."""
     if failure.after_final_dot:
         row.state, row.lease_until, row.last_error = MailState.UNKNOWN, None, (
             "The server did not answer after receiving the message; it may have been "
@@ -210,25 +244,51 @@ def _record_failure(row, failure, now, result):
         row.attempts += 1
         result.unknown += 1
         return "continue"
+    if failure.permanent:
+        _record_failed(row, str(failure), result)
+        return "continue"
     if failure.code is None or 400 <= failure.code < 500:
         _record_retry_or_fail(row, failure, now, result)
         return "stop" if failure.code is None else "continue"
-    status = failure.enhanced_status or ""
-    if status.startswith("5.7.") and not row.is_sensitive:  # the studio's server refuses us
-        reason = f"The mail server refused to send for this studio: {failure}"
-        if row.studio_id is not None:
-            pause_studio(row.studio_id, reason, now)
-        _release([row], now, reason)
-        result.deferred += 1
+    if _pauses_studio(row, failure):
+        _pause_for(row, failure, now, result)
         return "pause"
-    row.state, row.lease_until, row.last_error = MailState.FAILED, None, str(failure)
     row.attempts += 1
-    result.failed += 1
-    if status.startswith("5.1.") and row.studio_id is not None:
-        db.session.execute(insert_ignoring_conflicts(Suppression.__table__).values(
-            studio_id=row.studio_id, email=row.recipient.lower(), reason="bounced",
-            detail=str(failure), created_at=now))
+    _record_failed(row, str(failure), result)
+    if failure.phase not in STUDIO_PHASES and is_hard_bounce(failure):
+        _suppress_bounced(row, failure, now)
     return "continue"
+
+
+def _pauses_studio(row, failure):
+    """A studio's server refusing the studio itself (5.7.x at connect, TLS, login or MAIL
+    FROM). Sensitive mail goes through the platform's server: it never pauses a studio."""
+    status = failure.enhanced_status or ""
+    return (status.startswith("5.7.") and failure.phase in STUDIO_PHASES
+            and not row.is_sensitive and row.studio_id is not None)
+
+
+def _pause_for(row, failure, now, result):
+    reason = f"The mail server refused to send for this studio: {failure}"
+    pause_studio(row.studio_id, reason, now)
+    _release([row], now, reason)
+    result.deferred += 1
+
+
+def _record_failed(row, reason, result):
+    row.state, row.lease_until, row.last_error = MailState.FAILED, None, reason
+    result.failed += 1
+
+
+def _suppress_bounced(row, failure, now):
+    """No more campaign mail to a bounced address from this studio (the refused one: a RCPT
+    refusal may be about a Cc)."""
+    if row.studio_id is None:
+        return
+    address = failure.recipient if failure.phase == "rcpt" and failure.recipient else row.recipient
+    db.session.execute(insert_ignoring_conflicts(Suppression.__table__).values(
+        studio_id=row.studio_id, email=address.lower(), reason="bounced",
+        detail=str(failure), created_at=now))
 
 
 # ------------------------------------------------------------------ sending
@@ -265,8 +325,7 @@ def _send_batch(studio_id, rows, now, result, sensitive=False):
     try:
         connection = SmtpConnection(settings_for_studio(studio_id, sensitive)).open()
     except SendFailure as failure:
-        for row in rows:
-            _record_retry_or_fail(row, failure, now, result)
+        _record_setup_failure(rows, failure, now, result)
         result.errors.append(str(failure))
         db.session.commit()
         return
@@ -276,16 +335,49 @@ def _send_batch(studio_id, rows, now, result, sensitive=False):
         _send_rows(connection, outcomes, rows, now, result)
 
 
+def _record_setup_failure(rows, failure, now, result):
+    """The connection, TLS or login failed: a policy refusal (5.7.x: "authentication
+    failed", "must use TLS") pauses the studio with every row kept; anything else is retried."""
+    if rows and _pauses_studio(rows[0], failure):
+        _pause_for(rows[0], failure, now, result)
+        _release(rows[1:], now, rows[0].last_error)
+        result.deferred += len(rows) - 1
+        return
+    for row in rows:
+        _record_retry_or_fail(row, failure, now, result)
+
+
+class _Unbuildable:
+    """A row whose bytes could not be made (a line break in stored data, a bad address...)."""
+
+    def __init__(self, error):
+        self.reason = f"Not sent: the message could not be built. {error}"
+
+
+def _build(row, now):
+    """The row's bytes, or an ``_Unbuildable``: one message that cannot be built fails alone
+    and never stops its batch (this also runs while the server takes in the previous one)."""
+    try:
+        return message_bytes(row, now)
+    except Exception as error:  # noqa: BLE001 (any data problem of one message is its own)
+        current_app.logger.warning("outbox message %s cannot be built: %r", row.id, error)
+        return _Unbuildable(error)
+
+
 def _send_rows(connection, outcomes, rows, now, result):
     upcoming = {}  # row id: its bytes, built while the server was busy with the previous one
 
     def build(row):
-        upcoming[row.id] = message_bytes(row, now)
+        upcoming[row.id] = _build(row, now)
 
     try:
         for index, row in enumerate(rows):
             following = rows[index + 1] if index + 1 < len(rows) else None
-            data = upcoming.pop(row.id, None) or message_bytes(row, now)
+            data = upcoming.pop(row.id, None) or _build(row, now)
+            if isinstance(data, _Unbuildable):
+                _record_failed(row, data.reason, result)
+                db.session.commit()
+                continue
             try:
                 connection.send(_envelope_sender(row), _recipients(row), data,
                                 meanwhile=(lambda row=following: build(row)) if following else None)
@@ -300,8 +392,9 @@ def _send_rows(connection, outcomes, rows, now, result):
                 if connection.smtp is None:
                     connection.open()
                 continue
-            if following is not None:  # overlap: the server reads MAIL FROM while we commit
-                connection.announce(_envelope_sender(following))
+            if following is not None and not isinstance(upcoming.get(following.id), _Unbuildable):
+                # overlap: the server reads MAIL FROM while we commit
+                connection.announce(_envelope_sender(following), _recipients(following))
             _record_sent(outcomes, row, now)
             result.sent += 1
     except SendFailure as failure:  # reconnecting failed
@@ -358,6 +451,17 @@ def _dispatch(now, worker, limit, ids):
                 db.session.commit()
                 studio_rows = studio_rows[:granted]
         if studio_rows:
-            _send_batch(studio_id, studio_rows, now, result, sensitive)
+            _send_batch_alone(studio_id, studio_rows, now, result, sensitive)
     return result
+
+
+def _send_batch_alone(studio_id, rows, now, result, sensitive):
+    """``_send_batch``, where a fault nobody foresaw stops this batch only, never the other
+    studios' mail: its rows stay leased and are tried again when the lease runs out."""
+    try:
+        _send_batch(studio_id, rows, now, result, sensitive)
+    except Exception as error:  # noqa: BLE001 (logged; the other studios must still be served)
+        current_app.logger.exception("dispatching studio %s's mail failed", studio_id)
+        db.session.rollback()
+        result.errors.append(f"{type(error).__name__}: {error}")
 

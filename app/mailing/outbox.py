@@ -7,18 +7,31 @@ from functools import lru_cache
 from app.database import insert_many_ignoring_conflicts
 from app.extensions import db
 from app.mailing.models import MailKind, MailState, OutboxMessage
-from app.mailing.transport import HeaderInjectionError
 
 
-def _single_line(name, value):
-    if value is not None and ("\r" in value or "\n" in value):
-        raise HeaderInjectionError(f"line break in {name}: {value!r}")
-    return value
+def _has_line_break(value):
+    return value is not None and ("\r" in value or "\n" in value)
 
 
 def _all_single_line(texts):
     joined = "".join(texts)
     return "\r" not in joined and "\n" not in joined
+
+
+def _line_break_refusal(fields):
+    """Why a message with a line break in one of ``fields`` ({description: value}) is not
+    sent, or None. Such a value comes from stored data (a client's name, a subject): the
+    message fails alone, visible in Email activity, instead of raising in a tick or a request
+    that would then stop every other message with it. Never folded into a header."""
+    for description, value in fields.items():
+        if _has_line_break(value):
+            return (f"Not sent: the {description} contains a line break ({value!r}). Correct "
+                    "it, then retry.")
+    return None
+
+
+def _failed(values, reason):
+    return {**values, "state": MailState.FAILED, "last_error": reason}
 
 
 @lru_cache(maxsize=1024)
@@ -54,34 +67,37 @@ def message_values(*, kind, studio_id, sender, recipient, subject, html, text, n
 def message_base(*, kind, studio_id, sender, now, due_at=None, reply_to=None, cc=(),
                  source=None, state=MailState.QUEUED, is_sensitive=False):
     """What many messages share (one campaign email's sender, times, source), checked once:
-    ``message_row`` adds each recipient's part. The tick queues 10,000 messages at a time."""
-    _single_line("sender", sender)
-    _single_line("reply_to", reply_to)
-    return dict(
+    ``message_row`` adds each recipient's part. The tick queues 10,000 messages at a time.
+    A sender or reply-to with a line break makes every row of the base a failed one."""
+    base = dict(
         studio_id=studio_id, kind=MailKind(kind), state=MailState(state), sender=sender,
         reply_to=reply_to, cc=", ".join(address.strip() for address in cc),
         created_at=now, due_at=due_at or now, attempts=0, source=source,
-        is_sensitive=is_sensitive)
+        is_sensitive=is_sensitive, last_error=None)
+    refusal = _line_break_refusal({"sender": sender, "reply-to address": reply_to,
+                                   "copy address": base["cc"]})
+    return _failed(base, refusal) if refusal else base
 
 
 def message_row(base, *, recipient, subject, html, text, recipient_name="", headers=None,
                 expires_at=None, dedup_key=None, gallery_id=None):
     """One outbox row: ``base`` (from ``message_base``) and this recipient's values, checked
-    for header injection."""
+    for header injection: a line break makes it a failed row saying which value has it (it
+    never raises: the tick inserts thousands of rows at once)."""
     header_texts = [recipient, subject, recipient_name or ""]
     if headers:
         header_texts += [*headers, *headers.values()]
-    if not _all_single_line(header_texts):  # one check for the common case, then say which
-        for name, value in (("recipient", recipient), ("subject", subject),
-                            ("recipient_name", recipient_name)):
-            _single_line(name, value)
-        for name, value in (headers or {}).items():
-            _single_line(name, name)
-            _single_line(name, value)
-    return {**base, "recipient": recipient.strip(), "recipient_name": recipient_name or "",
-            "subject": subject, "html": html, "text": text, "headers": dict(headers or {}),
-            "message_id": new_message_id(base["sender"]), "expires_at": expires_at,
-            "dedup_key": dedup_key, "gallery_id": gallery_id}
+    row = {**base, "recipient": recipient.strip(), "recipient_name": recipient_name or "",
+           "subject": subject, "html": html, "text": text, "headers": dict(headers or {}),
+           "message_id": new_message_id(base["sender"]), "expires_at": expires_at,
+           "dedup_key": dedup_key, "gallery_id": gallery_id}
+    if _all_single_line(header_texts):  # one check for the common case, then say which
+        return row
+    fields = {"recipient's address": recipient, "recipient's name": recipient_name,
+              "subject": subject}
+    for name, value in (headers or {}).items():
+        fields[f"header {name!r}"] = name + value
+    return _failed(row, _line_break_refusal(fields))
 
 
 def queue_message(**values):

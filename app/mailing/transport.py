@@ -94,18 +94,33 @@ class SmtpSettings:
 
 
 class SendFailure(Exception):
-    """A message was not accepted. ``phase`` says how far it got; ``code`` is the SMTP reply."""
+    """A message was not accepted. ``phase`` says how far it got ("connect", "tls", "auth",
+    "mail", "rcpt", "data", "reply"...); ``code`` is the SMTP reply. ``recipient``: the address
+    a RCPT refusal was about (a message may have Cc recipients). ``permanent``: this message can
+    never go through this server, whatever the reply code says (none was sent)."""
 
-    def __init__(self, phase, code=None, reply="", after_final_dot=False):
+    def __init__(self, phase, code=None, reply="", after_final_dot=False, recipient=None,
+                 permanent=False):
         super().__init__(f"{code or ''} {reply}".strip() or phase)
         self.phase, self.code, self.reply = phase, code, reply
-        self.after_final_dot = after_final_dot
+        self.after_final_dot, self.recipient, self.permanent = after_final_dot, recipient, permanent
 
     @property
     def enhanced_status(self):
         """The RFC 3463 enhanced status code (e.g. "5.1.1") at the start of the reply, if any."""
         match = re.match(r"\s*([245]\.\d{1,3}\.\d{1,3})", self.reply or "")
         return match.group(1) if match else None
+
+
+INTERNATIONAL_ADDRESS_REFUSED = (
+    "The mail server cannot deliver to internationalised addresses (it does not offer "
+    "SMTPUTF8).")
+
+
+def needs_smtputf8(sender, recipients):
+    """Whether an envelope address is not ASCII (``ёлка@пример.рф``): only a server that
+    offers SMTPUTF8 may be given it."""
+    return not sender.isascii() or not all(recipient.isascii() for recipient in recipients)
 
 
 def _tls_context(settings):
@@ -242,10 +257,11 @@ class SmtpConnection:
     def __exit__(self, *exc):
         self.close()
 
-    def announce(self, sender):
+    def announce(self, sender, recipients=()):
         """Send the next message's MAIL FROM now and read its reply in ``send``: the caller
-        records the previous outcome in its database while the server answers."""
-        if self.smtp is None or not sender.isascii():
+        records the previous outcome in its database while the server answers. A message to
+        or from an internationalised address is not announced: its MAIL FROM needs SMTPUTF8."""
+        if self.smtp is None or needs_smtputf8(sender, recipients):
             return
         try:
             self.smtp.putcmd("mail", f"FROM:{quote_address(sender)}")
@@ -261,18 +277,21 @@ class SmtpConnection:
         before its reply is read: the dispatcher builds the next message then."""
         smtp = self.smtp
         announced, self._announced = self._announced, None
+        utf8 = needs_smtputf8(sender, recipients)
         try:
-            if announced == sender:
+            if announced is not None and (announced != sender or utf8):
+                smtp.getreply()  # announced another transaction: drop it
+                smtp.rset()
+                announced = None
+            if utf8 and not smtp.has_extn("smtputf8"):
+                raise SendFailure("mail", None, INTERNATIONAL_ADDRESS_REFUSED, permanent=True)
+            if announced is not None:
                 self._expect(smtp.getreply(), (250,), "mail")
             else:
-                if announced is not None:  # announced another sender: drop that transaction
-                    smtp.getreply()
-                    smtp.rset()
-                self._expect(smtp.docmd("mail", f"FROM:{quote_address(sender)}"), (250,),
-                             "mail")
+                self._mail_from(sender, utf8)
             for recipient in recipients:
                 self._expect(smtp.docmd("rcpt", f"TO:{quote_address(recipient)}"), (250, 251),
-                             "rcpt")
+                             "rcpt", recipient)
             self._expect(smtp.docmd("data"), (354,), "data")
         except SendFailure:
             self._reset()
@@ -304,11 +323,20 @@ class SmtpConnection:
         if code != 250:
             raise SendFailure("reply", code, _decode(reply))
 
+    def _mail_from(self, sender, utf8):
+        """MAIL FROM, with SMTPUTF8 (RFC 6531) when an address is not ASCII: the commands and
+        the message's headers then carry UTF-8 (smtplib's rset() switches back to ASCII)."""
+        option = ""
+        if utf8:
+            self.smtp.command_encoding, option = "utf-8", " SMTPUTF8"
+        self._expect(self.smtp.docmd("mail", f"FROM:{quote_address(sender)}{option}"), (250,),
+                     "mail")
+
     @staticmethod
-    def _expect(answer, accepted, phase):
+    def _expect(answer, accepted, phase, recipient=None):
         code, reply = answer
         if code not in accepted:
-            raise SendFailure(phase, code, _decode(reply))
+            raise SendFailure(phase, code, _decode(reply), recipient=recipient)
 
     def _reset(self):
         try:

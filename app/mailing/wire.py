@@ -32,9 +32,27 @@ def _fold_ascii(name, value):
     return "\r\n".join(lines) + "\r\n"
 
 
+class HeaderLineBreak(ValueError):
+    """A header value carried a line break: refused, never folded into the header."""
+
+
 def _single_line(name, value):
     if "\r" in value or "\n" in value:
-        raise ValueError(f"line break in header {name}")
+        raise HeaderLineBreak(f"The {name} header would contain a line break ({value!r}): "
+                              "correct the data it comes from, then retry.")
+
+
+def _mailbox(display_name, address):
+    """``Name <address>``; the display name as RFC 2047 words when it is not ASCII. An address
+    that is not ASCII stays UTF-8 (RFC 6532): the transport sends such a message only with
+    SMTPUTF8 (``formataddr`` refuses it)."""
+    if address.isascii():
+        return formataddr((display_name, address), charset="utf-8")
+    if not display_name:
+        return address
+    placeholder = "x@x.invalid"  # formataddr quotes or encodes the name as it should
+    quoted_name = formataddr((display_name, placeholder), charset="utf-8")
+    return quoted_name[:-len(placeholder) - 2] + f"<{address}>"
 
 
 def encode_text_header(name, value):
@@ -52,8 +70,7 @@ def encode_address_header(name, value):
 
     Cached: a batch repeats the same From and Reply-To, and parsing addresses is costly."""
     _single_line(name, value)
-    addresses = [formataddr((display, address), charset="utf-8")
-                 for display, address in getaddresses([value])]
+    addresses = [_mailbox(display, address) for display, address in getaddresses([value])]
     return f"{name}: " + ",\r\n ".join(addresses) + "\r\n"
 
 
@@ -70,7 +87,7 @@ ADDRESS_HEADERS = {"from", "to", "cc", "reply-to", "sender"}
 def encode_mailbox_header(name, display_name, address):
     """``To: Name <address>`` for one known mailbox: formatted, not parsed again."""
     _single_line(name, display_name + address)
-    return f"{name}: {formataddr((display_name, address), charset='utf-8')}\r\n"
+    return f"{name}: {_mailbox(display_name, address)}\r\n"
 
 
 def _address_header(name, value):
@@ -150,7 +167,8 @@ def _alternative(*, sender, to, subject, html, text, message_id, sent_at, reply_
     part_head = ('--{b}\r\nContent-Type: text/{kind}; charset="utf-8"\r\n'
                  "Content-Transfer-Encoding: quoted-printable\r\n\r\n")
     return b"".join([
-        "".join(head).encode("ascii"),
+        # ASCII but for an internationalised address (SMTPUTF8; every other header is encoded)
+        "".join(head).encode("utf-8"),
         part_head.format(b=boundary, kind="plain").encode("ascii"), _qp(text), b"\r\n",
         part_head.format(b=boundary, kind="html").encode("ascii"), _qp(html), b"\r\n",
         f"--{boundary}--\r\n".encode("ascii"),

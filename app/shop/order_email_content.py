@@ -8,15 +8,14 @@ edited with the same editor as workflow emails and sanitized the same way.
 from dataclasses import dataclass
 
 import css_inline
-import inscriptis
 from flask import render_template
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from inscriptis.model.config import ParserConfig
 from markupsafe import Markup, escape
 
 from app.mailing.placeholders import substitute
+from app.mailing.plain_text import html_to_text
 from app.shop.client_services import my_orders_token
 from app.shop.models import OrderStatus
 from app.shop.money import format_money
@@ -197,8 +196,6 @@ def sample_values(studio):
 
 # ------------------------------------------------------------------ rendering
 
-_TEXT_CONFIG = ParserConfig(display_links=True)
-
 
 @dataclass(frozen=True)
 class RenderedOrderEmail:
@@ -223,7 +220,7 @@ def lay_out(subject, body, studio):
         html = render_template("email/plain_html.html", body=Markup(body), subject=subject,
                                studio=studio)
     html = css_inline.inline(html)
-    return html, inscriptis.get_text(html, _TEXT_CONFIG).strip() + "\n"
+    return html, html_to_text(html)
 
 
 def render_order_email(subject_template, body_template, values, studio):

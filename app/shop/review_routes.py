@@ -119,6 +119,9 @@ def _send_now(row):
     db.session.refresh(row)
     if row.state == MailState.SENT:
         flash(_("The email was sent to %(to)s.", to=row.recipient), "success")
+    elif row.state == MailState.FAILED:  # a permanent refusal: nothing will retry it
+        flash(_("The email to %(to)s failed: %(error)s. It is shown in Email activity.",
+                to=row.recipient, error=row.last_error), "error")
     else:
         flash(_("The email is queued but not sent yet: %(error)s. It is retried and shown in "
                 "Email activity.", error=row.last_error or row.state), "warning")

@@ -9,17 +9,14 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 import css_inline
-import inscriptis
 from flask import render_template
 from flask_babel import force_locale
-from inscriptis.model.config import ParserConfig
 from markupsafe import Markup
 
 from app.mailing.placeholders import Template
+from app.mailing.plain_text import html_to_text
 from app.workflows.sanitize import sanitize
 from app.workflows.variables import variables_in
-
-_TEXT_CONFIG = ParserConfig(display_links=True)
 
 
 @dataclass(frozen=True)
@@ -46,7 +43,7 @@ def _prepare(subject, body_html, language):
         html = render_template("email/campaign.html", body=Markup(body), subject=subject,
                                studio_name=_STUDIO_NAME, language=language)
     html = css_inline.inline(html)
-    text = inscriptis.get_text(html, _TEXT_CONFIG).strip() + "\n"
+    text = html_to_text(html)
     return PreparedEmail(subject, html, text, tuple(variables_in(subject + html + text)))
 
 

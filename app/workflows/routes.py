@@ -290,6 +290,9 @@ def test_send(workflow_id, email_id):
     db.session.refresh(row)
     if row.state == MailState.SENT:
         flash(_("Test email sent to %(to)s.", to=form.to.data), "success")
+    elif row.state == MailState.FAILED:  # a permanent refusal: nothing will retry it
+        flash(_("The test email failed: %(error)s. It is shown in Email activity.",
+                error=row.last_error), "error")
     else:
         flash(_("The test email could not be sent yet: %(error)s. It stays in Email "
                 "activity and will be retried.", error=row.last_error or row.state), "error")
