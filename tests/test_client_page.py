@@ -14,6 +14,7 @@ from app.workflows.models import (
     OccurrenceKind,
     Purpose,
     RecipientFilter,
+    Rule,
     Workflow,
     WorkflowEmail,
 )
@@ -23,7 +24,7 @@ from tests.factories import NOW
 
 def _workflow(studio, gallery, **email):
     workflow = Workflow(studio_id=studio.id, title="School", created_at=NOW, updated_at=NOW)
-    fields = dict(trigger="sale_end", rule="days_before", days=2, send_time=None,
+    fields = dict(trigger="sale_end", rule=Rule.DAYS_BEFORE, days=2, send_time=None,
                   recipient_filter=RecipientFilter.NOT_ORDERED, subject="Last days to order",
                   body_html="<p>Hurry</p>", purpose=Purpose.MARKETING, created_at=NOW,
                   updated_at=NOW)
@@ -58,7 +59,8 @@ def test_the_client_page_shows_mail_in_every_state_and_what_is_coming(client, lo
     _mail(studio, parent.email, "Order reminder", MailState.QUEUED)
     _mail(studio, parent.email, "Bounced one", MailState.FAILED, "550 5.1.1 no such user")
     _mail(studio, "someone.else@example.com", "Not theirs", MailState.SENT)
-    reminder = WorkflowEmail(workflow_id=email.workflow_id, trigger="sale_start", rule="days_after",
+    reminder = WorkflowEmail(workflow_id=email.workflow_id, trigger="sale_start",
+                             rule=Rule.DAYS_AFTER,
                              days=3, recipient_filter=RecipientFilter.NOT_ORDERED,
                              subject="Still time to order", body_html="<p>x</p>",
                              created_at=NOW, updated_at=NOW)
@@ -97,3 +99,28 @@ def test_the_client_list_finds_clients_by_name_or_email_and_only_the_studios(
     assert client.get(f"/admin/clients/{theirs.id}").status_code == 404
     assert db.session.scalar(sa.select(sa.func.count()).select_from(
         sa.text("client"))) == 3
+
+
+def test_a_cart_email_is_not_coming_once_the_cart_is_emptied(client, logged_in, monkeypatch):
+    from tests.shop_factories import fill_cart, make_price_list, sell_gallery
+
+    monkeypatch.setattr("app.timeutil.now", lambda: NOW)
+    studio = logged_in.studio
+    gallery = factories.make_gallery(studio, title="Maple class")
+    photo = factories.make_photo(gallery)
+    price_list = make_price_list(studio)
+    sell_gallery(gallery, price_list)
+    _workflow(studio, gallery, trigger="cart", rule=Rule.DAYS_AFTER, days=2,
+              recipient_filter=RecipientFilter.ALL, subject="Your cart is waiting",
+              purpose=Purpose.SERVICE)
+    parent = factories.make_client(studio, email="parent@example.com", gallery=gallery)
+    cart = fill_cart(parent, gallery, photo, price_list.products[0])
+
+    def coming():
+        page = client.get(f"/admin/clients/{parent.id}").data.decode()
+        return page[page.index('data-testid="client-upcoming"'):].split("</section>")[0]
+
+    assert "Your cart is waiting" in coming()
+    cart.closed_at, cart.closed_reason = NOW, "emptied"
+    db.session.commit()
+    assert "Your cart is waiting" not in coming()

@@ -17,10 +17,14 @@ from app.workflows.models import (
     RecipientFilter,
     WorkflowEmail,
 )
+from app.workflows.relevance import skip_reason
+from app.workflows.values import cart_states
 
 # Why the engine did not send an email (CampaignOccurrence.skip_reason), in the studio's words.
 SKIP_REASONS = {
     "sale_closed": _l("the sale had closed"),
+    "archived": _l("the gallery was archived"),
+    "unpublished": _l("the gallery was not published"),
     "ordered": _l("the client had ordered meanwhile"),
     "cart_gone": _l("the cart was emptied or ordered"),
     "no_consent": _l("no consent to news and offers"),
@@ -103,8 +107,14 @@ def _upcoming(client, galleries, now):
         emails = {email.id: email for email in db.session.scalars(
             sa.select(WorkflowEmail).where(WorkflowEmail.id.in_(
                 {o.email_id for o in occurrences})))} if occurrences else {}
+        carts = cart_states([o.occurrence_id for o in occurrences
+                             if o.kind == OccurrenceKind.CART])
         for occurrence in occurrences:
             email = emails[occurrence.email_id]
+            # What the tick will skip at the due time, as things stand (a closed cart, a sale
+            # over by then) is not coming.
+            if skip_reason(email, gallery, occurrence.due_at, carts.get(occurrence.occurrence_id)):
+                continue
             found.append(Upcoming(email, gallery, occurrence.due_at, _conditions(email, client)))
     return sorted(found, key=lambda item: item.due_at)
 
