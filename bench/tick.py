@@ -180,7 +180,8 @@ def floor_insert(count, tag="floor"):
                  reply_to=sample.reply_to, cc="", subject=sample.subject, html=sample.html,
                  text=sample.text, headers=sample.headers, message_id=f"<floor{index}@x>",
                  created_at=NOW, due_at=NOW, attempts=0, gallery_id=sample.gallery_id,
-                 source=sample.source) for index in range(count)]
+                 source=sample.source, is_sensitive=False, last_error=None)
+            for index in range(count)]
     db.session.execute(sa.insert(OutboxMessage.__table__), rows)
     db.session.commit()
 
