@@ -92,6 +92,11 @@ DEFAULTS = {
     # A workflow email whose due time is older than this is not sent by the tick: it is shown
     # to the photographer as missed, with a way to send it on purpose.
     "CAMPAIGN_CATCH_UP_HOURS": 24,
+    # Card payments (app/shop/stripe_checkout.py): Stripe's API address, changed only by tests
+    # (a local server playing Stripe); how long a Checkout Session stays open (Stripe allows 30
+    # minutes to 24 hours): an abandoned one then cancels its order and frees its coupon use.
+    "STRIPE_API_BASE": "https://api.stripe.com",
+    "STRIPE_CHECKOUT_EXPIRY_MINUTES": 60,
 }
 
 _BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True,

@@ -10,7 +10,9 @@ from app.shop import (  # noqa: E402,F401
     client_routes,
     notifications,
     order_email_routes,
+    payment_routes,
     review_routes,
+    stripe_webhooks,
 )
 
 

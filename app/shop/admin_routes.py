@@ -246,7 +246,10 @@ def gallery_pricing(gallery_id):
         db.session.commit()
         flash(_("Pricing of “%(title)s” saved.", title=gallery.title), "success")
         return redirect(url_for(".gallery_pricing", gallery_id=gallery.id))
-    return render_template("shop/admin/gallery_pricing.html", gallery=gallery, form=form, rows=rows)
+    from app.shop.payment_routes import gallery_methods_form
+
+    return render_template("shop/admin/gallery_pricing.html", gallery=gallery, form=form, rows=rows,
+                           methods_form=gallery_methods_form(gallery, formdata=None))
 
 
 # ------------------------------------------------------------------ promotions

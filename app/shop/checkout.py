@@ -28,6 +28,8 @@ from app.shop.models import (
     StudioCounter,
 )
 from app.shop.orders import order_placed
+from app.shop.payment_bank import creditor_reference
+from app.shop.payment_settings import BANK_TRANSFER, offered_methods
 from app.shop.payments import PROVIDERS
 
 
@@ -128,6 +130,15 @@ def _claim_coupon(coupon):
         raise CheckoutError(_l("The coupon %(code)s has been used up.", code=coupon.code))
 
 
+def release_coupon(order):
+    """Give back the coupon use an order claimed (an abandoned card payment), atomically."""
+    if order.coupon_id is None:
+        return
+    db.session.execute(
+        sa.update(Coupon).where(Coupon.id == order.coupon_id, Coupon.times_used > 0)
+        .values(times_used=Coupon.times_used - 1).execution_options(synchronize_session=False))
+
+
 def next_order_number(studio, now):
     """``<year>-<sequence>``: the sequence is the studio's, taken by one atomic UPDATE."""
     db.session.execute(insert_ignoring_conflicts(StudioCounter.__table__).values(
@@ -177,13 +188,16 @@ def place_order(*, studio, client, cart, contact, delivery, payment_method, now,
         raise CheckoutError(_l("The coupon %(code)s needs a larger order.", code=coupon.code))
     delivery = _validated_delivery(quote, delivery)
     provider = PROVIDERS.get(payment_method)
-    if provider is None or not provider.available_for(quote):
+    offered = offered_methods(studio.id, [item.gallery_id for item in cart.items])
+    if provider is None or provider.key not in offered or not provider.available_for(quote):
         raise CheckoutError(_l("Please choose a payment method."))
     if coupon is not None:
         _claim_coupon(coupon)
+    number = next_order_number(studio, now)
     order = Order(
         studio_id=studio.id, client_id=client.id, gallery_id=cart.items[0].gallery_id,
-        number=next_order_number(studio, now),
+        number=number,
+        payment_reference=creditor_reference(number) if provider.key == BANK_TRANSFER else None,
         status=OrderStatus.NEW, placed_at=now, currency=studio.currency,
         subtotal_minor=quote.subtotal_minor, promotion_discount_minor=quote.promotion_discount_minor,
         promotion_id=quote.applied_promotions[0].id if quote.applied_promotions else None,
@@ -204,4 +218,5 @@ def place_order(*, studio, client, cart, contact, delivery, payment_method, now,
     return order
 
 
-__all__ = ["CartError", "CheckoutError", "Contact", "Delivery", "place_order", "quote_cart"]
+__all__ = ["CartError", "CheckoutError", "Contact", "Delivery", "place_order", "quote_cart",
+           "release_coupon"]

@@ -31,9 +31,12 @@ from app.shop.client_services import (
     my_orders_token,
     read_download_token,
 )
-from app.shop.models import Order
+from app.shop.models import Order, OrderStatus
 from app.shop.orders import STATUS_LABELS, tracking_url
+from app.shop.payment_bank import epc_qr_data_uri
+from app.shop.payment_settings import CARD, offered_methods
 from app.shop.payments import PROVIDERS, providers_for
+from app.shop.stripe_checkout import CardPaymentError, create_checkout_session, open_payment
 
 COUNTRIES = ["FR", "BE", "CH", "DE", "NL", "LU", "ES", "IT", "PT", "AT", "GB", "IE", "US", "CA"]
 
@@ -172,13 +175,14 @@ def remove_item(studio_slug, item_id):
     return redirect(url_for("shop.cart", studio_slug=studio.slug))
 
 
-def _checkout_form(client, quote):
+def _checkout_form(client, quote, methods):
     form = CheckoutForm(data=None if request.method == "POST" else {
         "name": client.name, "email": client.email,
         "coupon_code": request.args.get("coupon", "")})
     form.country.choices = [("", _("Choose a country"))] + [(code, code) for code in COUNTRIES]
-    form.payment_method.choices = [(p.key, p.label) for p in providers_for(quote)] or [
-        (p.key, p.label) for p in PROVIDERS.values()]
+    # ``methods``: what the studio and every gallery of the cart offer (Shop → Payments).
+    form.payment_method.choices = [(p.key, p.label) for p in providers_for(quote, methods)] or [
+        (PROVIDERS[key].key, PROVIDERS[key].label) for key in methods]
     if not form.payment_method.data and len(form.payment_method.choices) == 1:
         form.payment_method.data = form.payment_method.choices[0][0]
     form._needs_address = quote.needs_shipping
@@ -211,12 +215,16 @@ def checkout(studio_slug):
     if cart_row is None or not cart_row.items:
         flash(_("Your cart is empty."), "warning")
         return redirect(url_for("shop.cart", studio_slug=studio.slug))
-    form = _checkout_form(client, quote_cart(cart_row, now))
+    methods = offered_methods(studio.id, [item.gallery_id for item in cart_row.items])
+    form = _checkout_form(client, quote_cart(cart_row, now), methods)
     quote, coupon_error = _quote_for_form(studio, cart_row, form, now)
     form._needs_address = quote.needs_shipping
     if request.method == "POST" and "place_order" in request.form:
         if form.validate() and not coupon_error:
             order = _place(studio, client, cart_row, form, now)
+            if order is not None and order.payment_method == CARD:
+                _start_card_payment(order, studio, now)
+                return redirect(url_for("shop.pay", studio_slug=studio.slug, number=order.number))
             if order is not None:
                 return redirect(url_for("shop.thanks", studio_slug=studio.slug,
                                         number=order.number))
@@ -250,19 +258,60 @@ def _place(studio, client, cart_row, form, now):
     return order
 
 
-@client_bp.get("/s/<studio_slug>/orders/<number>/thanks")
-def thanks(studio_slug, number):
-    """The confirmation page right after ordering, for the client who placed the order."""
-    studio = _studio_or_404(studio_slug)
+def _start_card_payment(order, studio, now):
+    """Open the Stripe Checkout Session of a card order; on failure say so (the pay page offers
+    to try again)."""
+    try:
+        create_checkout_session(order, studio, now)
+    except CardPaymentError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return
+    db.session.commit()
+
+
+def _client_order_or_404(studio, number):
     client = current_client(studio)
     order = db.session.scalar(sa.select(Order).where(Order.studio_id == studio.id,
                                                      Order.number == number))
     if order is None or client is None or order.client_id != client.id:
         abort(404)
+    return client, order
+
+
+@client_bp.get("/s/<studio_slug>/orders/<number>/thanks")
+def thanks(studio_slug, number):
+    """The confirmation page right after ordering, for the client who placed the order. A card
+    order shows "paid" only once Stripe's webhook said so, never because of this return URL."""
+    studio = _studio_or_404(studio_slug)
+    client, order = _client_order_or_404(studio, number)
+    payment = PROVIDERS[order.payment_method].start(order)
+    awaiting_card = order.payment_method == CARD and order.status == OrderStatus.NEW
     return render_template("shop/client/thanks.html", studio=studio, order=order,
-                           payment=PROVIDERS[order.payment_method].start(order),
+                           payment=payment, awaiting_card=awaiting_card,
+                           returned_from_card=bool(request.args.get("session_id")),
+                           epc_qr=epc_qr_data_uri(payment.transfer) if payment.transfer else None,
                            orders_url=url_for("shop.my_orders",
                                               token=my_orders_token(studio.id, client.id)))
+
+
+@client_bp.route("/s/<studio_slug>/orders/<number>/pay", methods=["GET", "POST"])
+def pay(studio_slug, number):
+    """A card order's way to Stripe's payment page: a link to its open Checkout Session (a
+    link, not a form: the page is on another site), or a button opening a new session."""
+    if request.method == "POST":
+        begin_write()
+    studio = _studio_or_404(studio_slug)
+    _client, order = _client_order_or_404(studio, number)
+    if order.payment_method != CARD or order.status != OrderStatus.NEW:
+        return redirect(url_for("shop.thanks", studio_slug=studio.slug, number=order.number))
+    now = timeutil.now()
+    payment = open_payment(order, now)
+    if request.method == "POST":
+        if payment is None:
+            _start_card_payment(order, studio, now)
+        return redirect(url_for("shop.pay", studio_slug=studio.slug, number=order.number))
+    return render_template("shop/client/pay.html", studio=studio, order=order, payment=payment)
 
 
 @client_bp.get("/my-orders/<token>")

@@ -107,6 +107,9 @@ class GalleryPricing(db.Model):
 
     price_list: Mapped[PriceList | None] = relationship(foreign_keys=[price_list_id])
     group_price_list: Mapped[PriceList | None] = relationship(foreign_keys=[group_price_list_id])
+    # Payment method keys this gallery offers, comma-separated; None: every method the studio
+    # has enabled (Shop → Payments).
+    payment_methods: Mapped[str | None] = mapped_column(sa.String(120))
 
 
 class Promotion(db.Model):
@@ -249,6 +252,10 @@ class Order(db.Model):
     # "Email me when my order status changes": notifications "when requested" rely on it.
     notify_status_changes: Mapped[bool] = mapped_column(default=False)
     payment_method: Mapped[str] = mapped_column(sa.String(32))
+    # The bank transfer's reference (an ISO 11649 "RF" creditor reference), set at checkout.
+    payment_reference: Mapped[str | None] = mapped_column(sa.String(40))
+    # What was refunded so far through the card provider, in minor units.
+    refunded_minor: Mapped[int] = mapped_column(default=0, server_default="0")
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     carrier: Mapped[str | None] = mapped_column(sa.String(60))
     tracking_number: Mapped[str | None] = mapped_column(sa.String(80))
@@ -322,3 +329,90 @@ class OrderEmailSetting(db.Model):
     attachment: Mapped[str] = mapped_column(sa.String(16), default="")  # "", confirmation, invoice
     subject: Mapped[str | None] = mapped_column(sa.String(200))
     body_html: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class StudioPaymentSettings(db.Model):
+    """Shop → Payments: the studio's Stripe keys (secrets Fernet-encrypted from SECRET_KEY, never
+    shown back), its bank account for transfers, and whether pickups may be paid on the spot."""
+
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    card_enabled: Mapped[bool] = mapped_column(default=False)
+    stripe_publishable_key: Mapped[str] = mapped_column(sa.String(255), default="")
+    stripe_secret_key_encrypted: Mapped[str | None] = mapped_column(sa.Text)
+    stripe_webhook_secret_encrypted: Mapped[str | None] = mapped_column(sa.Text)
+    # Kept in clear to show "test mode" without decrypting: sk_test_ / sk_live_ / rk_...
+    stripe_key_prefix: Mapped[str] = mapped_column(sa.String(16), default="")
+    bank_transfer_enabled: Mapped[bool] = mapped_column(default=True)
+    bank_account_holder: Mapped[str] = mapped_column(sa.String(140), default="")
+    bank_iban: Mapped[str] = mapped_column(sa.String(34), default="")  # compact, upper-case
+    bank_bic: Mapped[str] = mapped_column(sa.String(11), default="")
+    # National details instead of (or besides) an IBAN, e.g. "Bankgiro 5050-1055".
+    bank_other_details: Mapped[str] = mapped_column(sa.Text, default="")
+    pay_at_pickup_enabled: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_test_mode(self):
+        return self.stripe_key_prefix.endswith("_test_")
+
+
+class PaymentStatus(StrEnum):
+    OPEN = "open"        # a Checkout Session waits for the client
+    PAID = "paid"        # confirmed by a verified webhook
+    EXPIRED = "expired"  # abandoned: the session expired unpaid
+
+
+class Payment(db.Model):
+    """A card payment attempt of an order: one Stripe Checkout Session, for the order's exact
+    total in its currency (minor units)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id", ondelete="CASCADE"),
+                                          index=True)
+    provider: Mapped[str] = mapped_column(sa.String(16), default="stripe")
+    session_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    session_url: Mapped[str] = mapped_column(sa.Text, default="")
+    payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255))
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    status: Mapped[str] = mapped_column(sa.String(16), default=PaymentStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    order: Mapped[Order] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("amount_minor > 0", name="amount_positive"),)
+
+
+class Refund(db.Model):
+    """Money sent back to the client through the provider (full or partial)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id", ondelete="CASCADE"),
+                                          index=True)
+    payment_id: Mapped[int] = mapped_column(sa.ForeignKey("payment.id", ondelete="CASCADE"))
+    provider_refund_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    status: Mapped[str] = mapped_column(sa.String(24))  # the provider's: succeeded, pending...
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
+
+    __table_args__ = (sa.CheckConstraint("amount_minor > 0", name="amount_positive"),)
+
+
+class ProcessedWebhookEvent(db.Model):
+    """A provider event already handled: a redelivered event id is acknowledged and skipped.
+    Keyed per studio too: a studio signs its own events, so it must not shadow another's ids."""
+
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    event_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    event_type: Mapped[str] = mapped_column(sa.String(80))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

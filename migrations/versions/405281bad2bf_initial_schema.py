@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: ce2307036a79
+Revision ID: 405281bad2bf
 Revises: 
-Create Date: 2026-12-02 16:33:02.768326
+Create Date: 2026-12-02 16:43:52.553091
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'ce2307036a79'
+revision = '405281bad2bf'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -176,6 +176,14 @@ def upgrade():
     with op.batch_alter_table('price_list', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_price_list_studio_id'), ['studio_id'], unique=False)
 
+    op.create_table('processed_webhook_event',
+    sa.Column('studio_id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.String(length=255), nullable=False),
+    sa.Column('event_type', sa.String(length=80), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_processed_webhook_event_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('studio_id', 'event_id', name=op.f('pk_processed_webhook_event'))
+    )
     op.create_table('staff_user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('studio_id', sa.Integer(), nullable=False),
@@ -226,6 +234,23 @@ def upgrade():
     sa.Column('pause_reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_studio_mail_state_studio_id_studio'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('studio_id', name=op.f('pk_studio_mail_state'))
+    )
+    op.create_table('studio_payment_settings',
+    sa.Column('studio_id', sa.Integer(), nullable=False),
+    sa.Column('card_enabled', sa.Boolean(), nullable=False),
+    sa.Column('stripe_publishable_key', sa.String(length=255), nullable=False),
+    sa.Column('stripe_secret_key_encrypted', sa.Text(), nullable=True),
+    sa.Column('stripe_webhook_secret_encrypted', sa.Text(), nullable=True),
+    sa.Column('stripe_key_prefix', sa.String(length=16), nullable=False),
+    sa.Column('bank_transfer_enabled', sa.Boolean(), nullable=False),
+    sa.Column('bank_account_holder', sa.String(length=140), nullable=False),
+    sa.Column('bank_iban', sa.String(length=34), nullable=False),
+    sa.Column('bank_bic', sa.String(length=11), nullable=False),
+    sa.Column('bank_other_details', sa.Text(), nullable=False),
+    sa.Column('pay_at_pickup_enabled', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_studio_payment_settings_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('studio_id', name=op.f('pk_studio_payment_settings'))
     )
     op.create_table('suppression',
     sa.Column('studio_id', sa.Integer(), nullable=False),
@@ -285,6 +310,7 @@ def upgrade():
     sa.Column('gallery_id', sa.Integer(), nullable=False),
     sa.Column('price_list_id', sa.Integer(), nullable=True),
     sa.Column('group_price_list_id', sa.Integer(), nullable=True),
+    sa.Column('payment_methods', sa.String(length=120), nullable=True),
     sa.ForeignKeyConstraint(['gallery_id'], ['gallery.id'], name=op.f('fk_gallery_pricing_gallery_id_gallery'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['group_price_list_id'], ['price_list.id'], name=op.f('fk_gallery_pricing_group_price_list_id_price_list'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['price_list_id'], ['price_list.id'], name=op.f('fk_gallery_pricing_price_list_id_price_list'), ondelete='SET NULL'),
@@ -542,6 +568,8 @@ def upgrade():
     sa.Column('country', sa.String(length=2), nullable=False),
     sa.Column('notify_status_changes', sa.Boolean(), nullable=False),
     sa.Column('payment_method', sa.String(length=32), nullable=False),
+    sa.Column('payment_reference', sa.String(length=40), nullable=True),
+    sa.Column('refunded_minor', sa.Integer(), server_default='0', nullable=False),
     sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('carrier', sa.String(length=60), nullable=True),
     sa.Column('tracking_number', sa.String(length=80), nullable=True),
@@ -600,11 +628,65 @@ def upgrade():
     with op.batch_alter_table('order_status_change', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_order_status_change_order_id'), ['order_id'], unique=False)
 
+    op.create_table('payment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('studio_id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('provider', sa.String(length=16), nullable=False),
+    sa.Column('session_id', sa.String(length=255), nullable=False),
+    sa.Column('session_url', sa.Text(), nullable=False),
+    sa.Column('payment_intent_id', sa.String(length=255), nullable=True),
+    sa.Column('amount_minor', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('amount_minor > 0', name=op.f('ck_payment_amount_positive')),
+    sa.ForeignKeyConstraint(['order_id'], ['shop_order.id'], name=op.f('fk_payment_order_id_shop_order'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_payment_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment')),
+    sa.UniqueConstraint('session_id', name=op.f('uq_payment_session_id'))
+    )
+    with op.batch_alter_table('payment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_order_id'), ['order_id'], unique=False)
+
+    op.create_table('refund',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('studio_id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=False),
+    sa.Column('provider_refund_id', sa.String(length=255), nullable=False),
+    sa.Column('amount_minor', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('amount_minor > 0', name=op.f('ck_refund_amount_positive')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['staff_user.id'], name=op.f('fk_refund_created_by_id_staff_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['order_id'], ['shop_order.id'], name=op.f('fk_refund_order_id_shop_order'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['payment_id'], ['payment.id'], name=op.f('fk_refund_payment_id_payment'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_refund_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_refund')),
+    sa.UniqueConstraint('provider_refund_id', name=op.f('uq_refund_provider_refund_id'))
+    )
+    with op.batch_alter_table('refund', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_refund_order_id'), ['order_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('refund', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_refund_order_id'))
+
+    op.drop_table('refund')
+    with op.batch_alter_table('payment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payment_order_id'))
+
+    op.drop_table('payment')
     with op.batch_alter_table('order_status_change', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_status_change_order_id'))
 
@@ -693,6 +775,7 @@ def downgrade():
 
     op.drop_table('workflow')
     op.drop_table('suppression')
+    op.drop_table('studio_payment_settings')
     op.drop_table('studio_mail_state')
     op.drop_table('studio_mail_settings')
     op.drop_table('studio_counter')
@@ -700,6 +783,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_staff_user_studio_id'))
 
     op.drop_table('staff_user')
+    op.drop_table('processed_webhook_event')
     with op.batch_alter_table('price_list', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_price_list_studio_id'))
 
