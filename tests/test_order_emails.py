@@ -159,7 +159,7 @@ def test_unknown_event_and_operators(client, auth, owner):
     from app.accounts.models import Role, User
 
     auth.login(owner)
-    assert client.get("/admin/shop/order-emails/refunded").status_code == 404
+    assert client.get("/admin/shop/order-emails/teleported").status_code == 404
     operator = User(studio_id=owner.studio_id, email="op@example.com", name="Op",
                     password_hash="x", role=Role.OPERATOR, created_at=owner.created_at)
     db.session.add(operator)

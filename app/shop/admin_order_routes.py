@@ -4,7 +4,8 @@ move its status on and set the expected delivery date.
 Orders are reached with ``get_owned_or_404``: another studio's order id answers 404.
 """
 
-from flask import flash, redirect, render_template, request, url_for
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,9 +14,12 @@ from app.extensions import db
 from app.shop import admin_bp, notifications
 from app.shop import admin_forms as forms
 from app.shop import admin_services as services
-from app.shop.models import Order
+from app.shop.models import Order, Refund
 from app.shop.orders import TRACKING_URLS, TransitionRefused, allowed_next_statuses, tracking_url
+from app.shop.payment_forms import RefundForm
+from app.shop.payment_refunds import refund_order, refundable_minor
 from app.shop.payments import PROVIDERS
+from app.shop.stripe_checkout import CardPaymentError
 from app.timeutil import now
 
 ORDERS_PER_PAGE = 25
@@ -42,11 +46,15 @@ def _order_or_404(order_id):
     return get_owned_or_404(Order, order_id, current_user.studio_id)
 
 
-def _render_order(order, status_form=None, delivery_form=None, code=200):
+def _render_order(order, status_form=None, delivery_form=None, code=200, refund_form=None):
     delivery_form = delivery_form or forms.ExpectedDeliveryForm(obj=order)
     provider = PROVIDERS.get(order.payment_method)
+    refundable = refundable_minor(order)
     return render_template(
         "shop/admin/order.html", order=order, studio=current_user.studio,
+        refundable=refundable, refund_form=refund_form or RefundForm(order, refundable),
+        refunds=db.session.scalars(sa.select(Refund).where(Refund.order_id == order.id)
+                                   .order_by(Refund.id)).all(),
         status_form=status_form or forms.StatusChangeForm(order), delivery_form=delivery_form,
         next_statuses=allowed_next_statuses(order), tracking_link=tracking_url(order),
         payment_label=provider.label if provider else order.payment_method,
@@ -100,3 +108,28 @@ def expected_delivery(order_id):
     flash(_("Expected delivery date saved.") if order.expected_delivery_on
           else _("Expected delivery date cleared."), "success")
     return redirect(url_for(".order", order_id=order.id))
+
+
+@admin_bp.post("/orders/<int:order_id>/refund")
+@login_required
+def refund(order_id):
+    """Refund all or part of the order's card payment through Stripe (owner only: money leaves
+    the studio's account). A refusal (ours or Stripe's) shows why and records nothing."""
+    if not current_user.is_owner:
+        abort(403)
+    order = _order_or_404(order_id)
+    form = RefundForm(order, refundable_minor(order))
+    if not form.validate_on_submit():
+        return _render_order(order, refund_form=form, code=400)
+    try:
+        done = refund_order(order, form.amount.minor, reason=(form.reason.data or "").strip(),
+                            user=current_user, now=now())
+    except CardPaymentError as error:
+        db.session.rollback()
+        form.amount.errors = [str(error)]
+        return _render_order(_order_or_404(order_id), refund_form=form, code=400)
+    db.session.commit()
+    notifications.send_queued(now())
+    flash(_("Refunded %(amount)s.", amount=forms.amount_text(done.amount_minor, order.currency)),
+          "success")
+    return redirect(url_for(".order", order_id=order_id))

@@ -31,7 +31,12 @@ from app.shop.order_email_content import (
     standard_body,
     standard_subject,
 )
-from app.shop.orders import expected_delivery_changed, order_placed, order_status_changed
+from app.shop.orders import (
+    expected_delivery_changed,
+    order_placed,
+    order_refunded,
+    order_status_changed,
+)
 
 
 def setting_for(studio_id, event):
@@ -62,7 +67,7 @@ def _recipients(order, setting):
     return recipients
 
 
-def queue_order_emails(order, event, now, reason=None):
+def queue_order_emails(order, event, now, reason=None, refund_minor=None):
     """Queue (or hold for review) this event's emails for ``order``. Returns the rows."""
     if event not in DEFAULTS:
         return []
@@ -74,7 +79,7 @@ def queue_order_emails(order, event, now, reason=None):
     with force_locale(studio.language):
         subject_template, body_template = templates_of(setting)
         email = render_order_email(subject_template, body_template,
-                                   order_values(order, studio, reason), studio)
+                                   order_values(order, studio, reason, refund_minor), studio)
         attachment = order_pdf(order, studio, setting.attachment) if setting.attachment else None
     mail_settings = settings_of(studio.id)
     reply_to = (mail_settings.reply_to if mail_settings else None) or studio.email
@@ -119,6 +124,11 @@ def _on_placed(order):
 def _on_expected_delivery_changed(order, now):
     if order.expected_delivery_on is not None:
         queue_order_emails(order, "delivery_changed", now)
+
+
+@order_refunded.connect
+def _on_refunded(order, refund, now):
+    queue_order_emails(order, "refunded", now, refund_minor=refund.amount_minor)
 
 
 def send_queued(now):

@@ -72,6 +72,11 @@ DEFAULTS = {
         REQUESTED, False, _l("Order %order_number%: new expected delivery date"),
         _l("<p>Hello %client_name%,</p><p>Your order %order_number% is now expected on "
            "%expected_delivery%.</p><p><a href=\"%order_link%\">Follow my orders</a></p>")),
+    "refunded": Default(
+        ALWAYS, False, _l("Refund for order %order_number%"),
+        _l("<p>Hello %client_name%,</p><p>We refunded %refund_amount% of your order "
+           "%order_number% to your card. Depending on your bank, it shows on your account within "
+           "a few days.</p><p><a href=\"%order_link%\">Follow my orders</a></p>")),
     "download_ready": Default(
         ALWAYS, False, _l("Your photos from order %order_number% are ready to download"),
         _l("<p>Hello %client_name%,</p><p>Your digital photos from order %order_number% are "
@@ -83,6 +88,7 @@ EVENT_LABELS = {
     "placed": _l("Order placed"),
     **{status.value: STATUS_LABELS[status] for status in OrderStatus if status.value in DEFAULTS},
     "delivery_changed": _l("Expected delivery date changed"),
+    "refunded": _l("Refunded"),
     "download_ready": _l("Download ready"),
 }
 MODE_LABELS = {NEVER: _l("Never"), ALWAYS: _l("Always"),
@@ -120,6 +126,7 @@ VARIABLES = [
     OrderVariable("payment_instructions", _l("How to pay (for orders not paid yet)"),
                   "Please transfer the total with your order number as the reference."),
     OrderVariable("reason", _l("Why the order was cancelled"), "Requested by the client"),
+    OrderVariable("refund_amount", _l("The amount refunded (refund emails)"), "€12.00"),
     OrderVariable("studio_name", _l("Your studio's name"), "Northlight Studio"),
 ]
 LINK_VARIABLES = ("order_link", "tracking_link", "download_link")
@@ -158,7 +165,7 @@ def _items_table(order, locale):
                   f'style="border-collapse:collapse">{cells}{total}</table>')
 
 
-def order_values(order, studio, reason=None):
+def order_values(order, studio, reason=None, refund_minor=None):
     """Every variable's value for ``order``; call inside the studio's locale."""
     orders_link = external_url("shop.my_orders", token=my_orders_token(studio.id, order.client_id))
     locale = studio.language or "en"
@@ -179,6 +186,8 @@ def order_values(order, studio, reason=None):
         "order_link": orders_link, "download_link": orders_link,
         "payment_instructions": instructions,
         "reason": reason or order.cancel_reason or "", "studio_name": studio.name,
+        "refund_amount": format_money(refund_minor if refund_minor is not None
+                                      else order.refunded_minor, order.currency, locale),
     }
 
 

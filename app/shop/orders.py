@@ -19,6 +19,7 @@ signals = Namespace()
 order_status_changed = signals.signal("order-status-changed")
 order_placed = signals.signal("order-placed")
 expected_delivery_changed = signals.signal("expected-delivery-changed")  # sender: order; now=
+order_refunded = signals.signal("order-refunded")  # sender: order; refund=, now=
 
 S = OrderStatus
 TRANSITIONS = {

@@ -57,8 +57,8 @@ class BankTransfer(PaymentProvider):
             details.bic and f"BIC {details.bic}", details.other) if part)
         return PaymentStart(str(_l(
             "Please transfer the total (%(amount)s) to %(account)s with the reference "
-            "%(reference)s. We will start on your order as soon as it arrives.", amount=amount, account=account,
-            reference=details.reference_grouped)), details)
+            "%(reference)s. We will start on your order as soon as it arrives.", amount=amount,
+            account=account, reference=details.reference_grouped)), details)
 
 
 class PayAtPickup(PaymentProvider):
