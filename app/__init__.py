@@ -85,6 +85,7 @@ def _register_blueprints(app):
     from app.workflows import bp as workflows_bp
     from app.workflows.activity import bp as activity_bp
     from app.workflows.routes import media_bp
+    from app.workflows.test_link_routes import test_link_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(galleries_admin_bp)
@@ -97,6 +98,7 @@ def _register_blueprints(app):
     app.register_blueprint(workflows_bp)
     app.register_blueprint(clients_bp)
     app.register_blueprint(media_bp)
+    app.register_blueprint(test_link_bp)
 
 
 def _register_cli(app):

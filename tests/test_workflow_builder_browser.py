@@ -30,8 +30,10 @@ def prepare(app):
                                          sale_starts_at=now + timedelta(days=2),
                                          sale_ends_at=now + timedelta(days=20),
                                          archives_at=now + timedelta(days=60))
-        factories.make_client(owner.studio, email="nina@example.com", name="Nina Duval",
-                              gallery=gallery, registered_at=now)
+        nina = factories.make_client(owner.studio, email="nina@example.com", name="Nina Duval",
+                                     gallery=gallery, registered_at=now)
+        nina.marketing_consent = True  # she ticked "news and offers": reminders reach her
+        db.session.commit()
 
 
 def test_build_preview_test_and_assign_a_workflow(live_server, page, mail_outbox):
@@ -85,7 +87,8 @@ def test_build_preview_test_and_assign_a_workflow(live_server, page, mail_outbox
     expect(page.locator(".flash-success")).to_contain_text("Test email sent")
     test_mail = mail_outbox.wait_for(1)[0]
     assert test_mail.subject == "[Test] Don't miss your photos at Riverside Primary"
-    assert "See you soon, Nina Duval!" in test_mail.text()
+    assert "See you soon, Alex Martin!" in test_mail.text()  # a sample client, never Nina
+    assert "Nina" not in test_mail.text()
 
     page.get_by_role("link", name="Spring 2027 school").click()
     expect(lines.filter(has_text="2 days after the sale starts")).to_contain_text(
@@ -143,3 +146,55 @@ def test_the_email_form_guides_the_choices(live_server, page, tmp_path):
     expect(page.get_by_text("Days must be between 0 and 365.")).to_be_visible()
     expect(page.get_by_text("Unknown variable: %nickname%.")).to_be_visible()
     expect(page.locator(".ql-editor img")).to_have_count(1)  # the message is kept as written
+
+
+def test_the_purpose_choice_and_a_test_send_with_its_links(live_server, page, mail_outbox):
+    prepare(live_server.app)
+    page.goto(live_server.url + "/login")
+    page.fill("input[name=email]", "owner@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server.url + "/admin/workflows/")
+    page.fill("input[name=title][placeholder]", "Weddings")
+    page.get_by_role("button", name="Add a blank workflow").click()
+    page.get_by_role("link", name="Add an email").first.click()
+
+    service = page.get_by_label("Service: about the gallery itself", exact=False)
+    marketing = page.get_by_label("Marketing: promotions and reminders")
+    expect(page.get_by_text("Marketing emails go only to clients who ticked")).to_be_visible()
+    expect(service).to_be_checked()  # sale start, at once, to all: the gallery is ready
+    page.select_option("select[name=trigger]", "promotion_expiry")
+    expect(marketing).to_be_checked()  # follows the trigger until chosen
+    page.select_option("select[name=trigger]", "archive")
+    expect(service).to_be_checked()
+    page.select_option("select[name=recipient_filter]", "not_ordered")
+    expect(marketing).to_be_checked()  # a reminder to those who have not ordered
+    page.select_option("select[name=recipient_filter]", "all")
+    marketing.check()  # the photographer's choice wins from now on
+    page.select_option("select[name=trigger]", "sale_start")
+    expect(marketing).to_be_checked()
+
+    page.fill("input[name=subject]", "News for %client_name%")
+    page.locator(".ql-editor").click()
+    page.keyboard.type("Hello ")
+    page.get_by_role("button", name="%client_name%").click()
+    page.keyboard.type(", see your photos: ")
+    page.get_by_role("button", name="%gallery_link%").click()
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".flash-success")).to_have_text("Email saved.")
+    expect(marketing).to_be_checked()
+
+    page.fill("aside input[name=to]", "me@example.com")
+    page.get_by_role("button", name="Send test email").click()
+    expect(page.locator(".flash-success")).to_contain_text("Test email sent to me@example.com")
+    mail = mail_outbox.wait_for(1)[0]
+    assert mail.subject == "[Test] News for Alex Martin" and "Nina" not in mail.text()
+    link = re.search(r"http://\S+/email-test/gallery_link", mail.text()).group(0)
+    page.goto(link)
+    expect(page.locator("h1")).to_have_text(
+        "This is a test email: this link works in your clients' emails.")
+
+    page.go_back()
+    page.get_by_role("link", name="Weddings").click()
+    expect(page.locator(".email-line")).to_contain_text(
+        "to all clients (marketing: only those who accepted news and offers)")

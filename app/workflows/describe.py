@@ -1,12 +1,13 @@
 """Workflow emails in one line of plain language, for the workflow page and the timeline.
 
-"3 days after the sale starts, at 09:00, to clients who have not ordered"
+"3 days after the sale starts, at 09:00, to clients who have not ordered (marketing: only
+those who accepted news and offers)"
 """
 
 from flask_babel import format_time, ngettext
 from flask_babel import lazy_gettext as _l
 
-from app.workflows.models import RecipientFilter, Rule, Trigger
+from app.workflows.models import Purpose, RecipientFilter, Rule, Trigger
 
 MOMENTS = {
     Trigger.SALE_START: (_l("When the sale starts"), _l("the sale starts")),
@@ -34,6 +35,12 @@ TRIGGER_LABELS = {
     Trigger.PROMOTION_EXPIRY: _l("Promotion expiry"),
     Trigger.ARCHIVE: _l("Gallery archiving"),
 }
+PURPOSE_LABELS = {Purpose.SERVICE: _l("Service"), Purpose.MARKETING: _l("Marketing")}
+# How each purpose reads at the end of the plain-language line.
+PURPOSE_NOTES = {
+    Purpose.SERVICE: _l("service email"),
+    Purpose.MARKETING: _l("marketing: only those who accepted news and offers"),
+}
 RULE_LABELS = {Rule.INSTANT: _l("Instant"), Rule.DAYS_BEFORE: _l("Days before"),
                Rule.DAYS_AFTER: _l("Days after")}
 FILTER_LABELS = {RecipientFilter.ALL: _l("All clients"),
@@ -58,6 +65,12 @@ def when(email):
     return f"{text}, " + str(_l("at %(time)s", time=at))
 
 
+def purpose_of(email):
+    """The email's purpose; one not saved yet counts as marketing, as the column's default."""
+    return Purpose(email.purpose or Purpose.MARKETING)
+
+
 def describe(email):
-    """The whole line without the subject: when, then to whom."""
-    return f"{when(email)}, {AUDIENCES[RecipientFilter(email.recipient_filter)]}"
+    """The whole line without the subject: when, to whom, and whether consent is needed."""
+    audience = AUDIENCES[RecipientFilter(email.recipient_filter)]
+    return f"{when(email)}, {audience} ({PURPOSE_NOTES[purpose_of(email)]})"

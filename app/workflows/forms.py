@@ -4,14 +4,15 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TimeField
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.forms_common import single_line
 from app.request_limits import rich_text_within_limit
 from app.workflows.describe import FILTER_LABELS, RULE_LABELS, TRIGGER_LABELS
-from app.workflows.services import email_settings_problems
+from app.workflows.models import Purpose
+from app.workflows.services import default_purpose, email_settings_problems
 
 
 class TitleForm(FlaskForm):
@@ -32,10 +33,19 @@ class EmailForm(FlaskForm):
                           description=_l("In your studio's timezone."))
     recipient_filter = SelectField(_l("To"), choices=[SelectChoice(k.value, v)
                                                       for k, v in FILTER_LABELS.items()])
+    purpose = RadioField(_l("Kind of email"), choices=[
+        SelectChoice(Purpose.SERVICE.value, _l("Service: about the gallery itself (it is "
+                                               "ready, it will be archived), sent to every "
+                                               "client")),
+        SelectChoice(Purpose.MARKETING.value, _l("Marketing: promotions and reminders"))],
+        description=_l("Marketing emails go only to clients who ticked “news and offers”."))
     subject = StringField(_l("Subject"), validators=[Length(max=200), single_line("subject")])
     body_html = HiddenField(_l("Message"), validators=[rich_text_within_limit])
 
     def validate(self, extra_validators=None):
+        if self.purpose.data is None:  # not chosen (an older page): the likely one
+            self.purpose.data = default_purpose(self.trigger.data, self.rule.data,
+                                                self.recipient_filter.data)
         valid = super().validate(extra_validators)
         if self.rule.data == "instant":
             self.days.data, self.send_time.data = 0, None
@@ -51,8 +61,8 @@ class EmailForm(FlaskForm):
 
     def values(self):
         return {name: getattr(self, name).data for name in
-                ("trigger", "rule", "days", "send_time", "recipient_filter", "subject",
-                 "body_html")}
+                ("trigger", "rule", "days", "send_time", "recipient_filter", "purpose",
+                 "subject", "body_html")}
 
 
 class TestSendForm(FlaskForm):

@@ -23,8 +23,9 @@ from app.workflows.describe import describe
 from app.workflows.forms import EmailForm, TestSendForm, TitleForm
 from app.workflows.image_routes import media_bp  # noqa: F401  (registered by the app factory)
 from app.workflows.models import GalleryWorkflow, Trigger, Workflow, WorkflowEmail
-from app.workflows.preview import queue_test, render_for_preview
+from app.workflows.preview import render_for_preview
 from app.workflows.templates import TEMPLATES
+from app.workflows.test_send import queue_test
 from app.workflows.variables import REGISTRY
 
 
@@ -205,11 +206,22 @@ def _edit(found, email):
         flash(_("Email saved."), "success")
         target = ".preview" if request.form.get("then") == "preview" else ".edit_email"
         return redirect(url_for(target, workflow_id=found.id, email_id=saved.id))
+    if request.method == "GET" and email is None:
+        form.purpose.data = services.default_purpose(*map(_first_choice, (
+            form.trigger, form.rule, form.recipient_filter)))
     status = 422 if request.method == "POST" else 200
+    warnings = services.email_warnings(found, _first_choice(form.trigger),
+                                       form.subject.data, form.body_html.data, timeutil.now())
     return render_template("workflows/email.html", workflow=found, email=email, form=form,
-                           variables=REGISTRY.values(),
+                           variables=REGISTRY.values(), warnings=warnings,
                            date_triggers=[t.value for t in Trigger if t.is_date],
+                           service_defaults=services.service_defaults(),
                            test_form=TestSendForm(to=current_user.email)), status
+
+
+def _first_choice(select):
+    """What a select shows when nothing is chosen: its first option."""
+    return select.data or select.choices[0].value
 
 
 @bp.post("/<int:workflow_id>/emails/<int:email_id>/duplicate")
@@ -275,7 +287,8 @@ def _test_send_key():
                key_func=_test_send_key, error_message=_l(
                    "You have sent many test emails in a short time. Please wait a few minutes."))
 def test_send(workflow_id, email_id):
-    """Send the rendered email, marked [Test], through the real outbox and dispatcher."""
+    """Send the email, marked [Test] and filled for a sample client (never a real one), through
+    the real outbox and dispatcher."""
     found = _workflow_or_404(workflow_id)
     email = _email_or_404(found, email_id)
     form = TestSendForm()

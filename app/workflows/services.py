@@ -4,13 +4,16 @@ Services take ``now``, flush and never commit.
 """
 
 import sqlalchemy as sa
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.galleries.models import Gallery
+from app.shop.models import Promotion
+from app.workflows.describe import TRIGGER_LABELS
 from app.workflows.models import (
     GalleryWorkflow,
+    Purpose,
     RecipientFilter,
     Rule,
     Trigger,
@@ -19,9 +22,36 @@ from app.workflows.models import (
 )
 from app.workflows.sanitize import sanitize
 from app.workflows.templates import TEMPLATES, render_body
-from app.workflows.variables import unknown_variables
+from app.workflows.variables import (
+    PROMOTION_VARIABLES,
+    REGISTRY,
+    not_offered,
+    unknown_variables,
+    variables_in,
+)
 
-EMAIL_FIELDS = ("trigger", "rule", "days", "send_time", "recipient_filter", "subject", "body_html")
+EMAIL_FIELDS = ("trigger", "rule", "days", "send_time", "recipient_filter", "purpose", "subject",
+                "body_html")
+
+def default_purpose(trigger, rule, recipient_filter):
+    """The purpose a new email most likely has: the gallery is ready (sale start or
+    registration, at once) and the archive notice are service; a reminder to those who have
+    not ordered, a promotion, a cart nudge and everything else are marketing."""
+    if recipient_filter == RecipientFilter.NOT_ORDERED:
+        return Purpose.MARKETING
+    if trigger == Trigger.ARCHIVE:
+        return Purpose.SERVICE
+    if trigger in (Trigger.SALE_START, Trigger.REGISTRATION) and rule == Rule.INSTANT:
+        return Purpose.SERVICE
+    return Purpose.MARKETING
+
+
+def service_defaults():
+    """Every "trigger/rule/filter" whose default purpose is service, for the form's script (the
+    same rule as ``default_purpose``, not a copy of it)."""
+    return [f"{trigger}/{rule}/{audience}" for trigger in Trigger for rule in Rule
+            for audience in RecipientFilter
+            if default_purpose(trigger, rule, audience) == Purpose.SERVICE]
 
 
 def email_settings_problems(trigger, rule, days, send_time, recipient_filter, subject, body_html):
@@ -52,7 +82,8 @@ def email_settings_problems(trigger, rule, days, send_time, recipient_filter, su
 def _copy_email(source, position, now):
     return WorkflowEmail(trigger=source.trigger, rule=source.rule, days=source.days,
                          send_time=source.send_time, recipient_filter=source.recipient_filter,
-                         subject=str(source.subject), body_html=sanitize(source.body_html),
+                         purpose=source.purpose, subject=str(source.subject),
+                         body_html=sanitize(source.body_html),
                          position=position, created_at=now, updated_at=now)
 
 
@@ -66,7 +97,8 @@ def duplicate_template(studio, key, title, now):
             workflow.emails.append(WorkflowEmail(
                 trigger=email.trigger, rule=email.rule, days=email.days,
                 send_time=email.send_time, recipient_filter=email.recipient_filter,
-                subject=str(email.subject), body_html=sanitize(render_body(email.body_html)),
+                purpose=email.purpose, subject=str(email.subject),
+                body_html=sanitize(render_body(email.body_html)),
                 position=position, created_at=now, updated_at=now))
     db.session.add(workflow)
     db.session.flush()
@@ -159,3 +191,55 @@ def studio_workflows(studio_id):
     return db.session.execute(
         sa.select(Workflow, email_count, gallery_count).where(Workflow.studio_id == studio_id)
         .order_by(Workflow.updated_at.desc(), Workflow.id.desc())).all()
+
+
+# ------------------------------------------------------------------ warnings of the editor
+
+def _promotion_may_fill(workflow, now):
+    """Whether a gallery using ``workflow`` has a promotion running or still to come (one
+    query, whatever the number of galleries)."""
+    return db.session.scalar(sa.select(sa.exists().where(
+        Promotion.gallery_id == GalleryWorkflow.gallery_id,
+        GalleryWorkflow.workflow_id == workflow.id,
+        Promotion.studio_id == workflow.studio_id,
+        Promotion.removed_at.is_(None), Promotion.ends_at > now)))
+
+
+def email_warnings(workflow, trigger, subject, body_html, now):
+    """What the photographer should know before this email goes out, without refusing it:
+    variables that the trigger does not fill, promotion variables with no promotion to fill
+    them. A list of messages (empty when all is well)."""
+    used = variables_in(f"{subject or ''} {body_html or ''}")
+    warnings = []
+    for filled_by, names in _by_offering_triggers(not_offered(trigger, subject or "",
+                                                             body_html or "")).items():
+        warnings.append(lazy_ngettext(
+            "%(names)s would be empty in this email: only “%(triggers)s” emails fill it.",
+            "%(names)s would be empty in this email: only “%(triggers)s” emails fill them.",
+            len(names), names=_names(names),
+            triggers="”, “".join(str(TRIGGER_LABELS[t]) for t in filled_by)))
+    promotion = [name for name in used if name in PROMOTION_VARIABLES]
+    if promotion and trigger != Trigger.PROMOTION_EXPIRY and not _promotion_may_fill(workflow,
+                                                                                     now):
+        warnings.append(lazy_ngettext(
+            "%(names)s is filled only while a promotion runs, and no gallery using this "
+            "workflow has one running or planned: write the text so that it reads well "
+            "without it, or add a promotion.",
+            "%(names)s are filled only while a promotion runs, and no gallery using this "
+            "workflow has one running or planned: write the text so that it reads well "
+            "without them, or add a promotion.", len(promotion), names=_names(promotion)))
+    return warnings
+
+
+def _by_offering_triggers(names):
+    """{the triggers that offer them (in the builder's order): names}, names in order of use
+    and each once."""
+    grouped = {}
+    for name in dict.fromkeys(names):
+        offering = tuple(t for t in TRIGGER_LABELS if t in REGISTRY[name].triggers)
+        grouped.setdefault(offering, []).append(name)
+    return grouped
+
+
+def _names(names):
+    return ", ".join(f"%{name}%" for name in names)

@@ -2,6 +2,10 @@
 
 A studio duplicates one (``services.duplicate_template``) to use and edit it. The copy is
 written the way a careful photographer writes to parents and clients: short, warm, specific.
+Each email says whether it is a service email (the gallery is ready, it will be archived) or
+marketing (reminders, offers: only for clients who accepted news and offers). None thanks for
+an order at once (the order confirmation does), and none promises ordering on a date when the
+sale may already be closed.
 """
 
 from dataclasses import dataclass
@@ -9,6 +13,7 @@ from datetime import time
 
 from flask_babel import lazy_gettext as _l
 
+from app.workflows.models import Purpose as P
 from app.workflows.models import RecipientFilter as F
 from app.workflows.models import Rule as R
 from app.workflows.models import Trigger as T
@@ -23,6 +28,7 @@ class TemplateEmail:
     recipient_filter: str
     subject: object
     body_html: object
+    purpose: str = P.MARKETING  # every email below says which it is
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,7 @@ SCHOOL = TemplateWorkflow(
                 _button(_l("See the photos")),
                 _l("<p>Thank you for your trust,<br>%studio_name%</p>"),
             ),
+            purpose=P.SERVICE,
         ),
         TemplateEmail(
             T.SALE_START,
@@ -106,6 +113,7 @@ SCHOOL = TemplateWorkflow(
                 _button(_l("Choose my photos")),
                 _l("<p>See you soon,<br>%studio_name%</p>"),
             ),
+            purpose=P.MARKETING,
         ),
         TemplateEmail(
             T.SALE_END,
@@ -124,6 +132,7 @@ SCHOOL = TemplateWorkflow(
                 _button(_l("Order before it closes")),
                 _l("<p>%studio_name%</p>"),
             ),
+            purpose=P.MARKETING,
         ),
         TemplateEmail(
             T.PROMOTION_EXPIRY,
@@ -141,22 +150,28 @@ SCHOOL = TemplateWorkflow(
                 _button(_l("Enjoy the offer")),
                 _l("<p>%studio_name%</p>"),
             ),
+            purpose=P.MARKETING,
         ),
+        # Not at once: the order confirmation already thanks the client and lists the order.
         TemplateEmail(
             T.ORDER,
-            R.INSTANT,
-            0,
-            None,
+            R.DAYS_AFTER,
+            3,
+            time(10, 0),
             F.ALL,
-            _l("Thank you for your order %order_number%"),
+            _l("A little thank-you from %studio_name%"),
             _body(
                 _l(
-                    "<p>Hello %client_name%,</p><p>Thank you for your order "
-                    "%order_number%! We will prepare it carefully. You can follow its "
-                    'progress at any time on <a href="%order_link%">your orders page</a>.'
-                    "</p><p>Warmly,<br>%studio_name%</p>"
-                )
+                    "<p>Hello %client_name%,</p><p>Thank you again for your order "
+                    "%order_number%: we hope you will love your photos of %gallery_title%."
+                    "</p><p>A print for the grandparents, another size? As long as the "
+                    "sale is open, come back to the gallery and order in a minute. You can "
+                    'follow your orders on <a href="%order_link%">your orders page</a>.</p>'
+                ),
+                _button(_l("Order more photos")),
+                _l("<p>Warmly,<br>%studio_name%</p>"),
             ),
+            purpose=P.MARKETING,
         ),
         TemplateEmail(
             T.CART,
@@ -173,6 +188,7 @@ SCHOOL = TemplateWorkflow(
                     "<p>%studio_name%</p>"
                 )
             ),
+            purpose=P.MARKETING,
         ),
         TemplateEmail(
             T.ARCHIVE,
@@ -180,16 +196,20 @@ SCHOOL = TemplateWorkflow(
             7,
             time(9, 0),
             F.ALL,
-            _l("Last chance before %gallery_title% is archived"),
+            _l("%gallery_title% will be archived on %archive_date%"),
+            # A notice, true whatever the dates: the sale may have closed long before, so it
+            # promises no ordering.
             _body(
                 _l(
                     "<p>Hello %client_name%,</p><p>The gallery %gallery_title% will be "
-                    "archived on %archive_date%. Until then you can still view and order "
-                    "your photos; afterwards they are no longer online.</p>"
+                    "archived on %archive_date%: after that date its photos are no longer "
+                    "online. If you downloaded digital files, please keep a copy of them."
+                    "</p>"
                 ),
                 _button(_l("Open the gallery")),
                 _l("<p>%studio_name%</p>"),
             ),
+            purpose=P.SERVICE,
         ),
     ),
 )
@@ -215,6 +235,7 @@ EVENT = TemplateWorkflow(
                 _button(_l("Open the gallery")),
                 _l("<p>%studio_name%</p>"),
             ),
+            purpose=P.SERVICE,
         ),
         TemplateEmail(
             T.SALE_START,
@@ -231,6 +252,7 @@ EVENT = TemplateWorkflow(
                 _button(_l("See the photos")),
                 _l("<p>%studio_name%</p>"),
             ),
+            purpose=P.SERVICE,
         ),
         TemplateEmail(
             T.SALE_START,
@@ -248,21 +270,27 @@ EVENT = TemplateWorkflow(
                 _button(_l("Find my photos")),
                 _l("<p>%studio_name%</p>"),
             ),
+            purpose=P.MARKETING,
         ),
+        # Not at once: the order confirmation already thanks the client and lists the order.
         TemplateEmail(
             T.ORDER,
-            R.INSTANT,
-            0,
-            None,
+            R.DAYS_AFTER,
+            2,
+            time(10, 0),
             F.ALL,
-            _l("Thank you for your order %order_number%"),
+            _l("Thank you for sharing the moment"),
             _body(
                 _l(
-                    "<p>Hello %client_name%,</p><p>Your order %order_number% is confirmed. "
-                    'Follow it on <a href="%order_link%">your orders page</a>.</p>'
-                    "<p>%studio_name%</p>"
-                )
+                    "<p>Hello %client_name%,</p><p>Thank you again for your order "
+                    "%order_number%. Friends and family in the photos too? As long as the "
+                    "sale is open, you can come back and order theirs. Your orders are on "
+                    '<a href="%order_link%">your orders page</a>.</p>'
+                ),
+                _button(_l("Back to the photos")),
+                _l("<p>%studio_name%</p>"),
             ),
+            purpose=P.MARKETING,
         ),
         TemplateEmail(
             T.SALE_END,
@@ -279,6 +307,7 @@ EVENT = TemplateWorkflow(
                 _button(_l("Order my photos")),
                 _l("<p>%studio_name%</p>"),
             ),
+            purpose=P.MARKETING,
         ),
     ),
 )
@@ -304,6 +333,7 @@ PORTRAIT = TemplateWorkflow(
                 _button(_l("View my gallery")),
                 _l("<p>With warm wishes,<br>%studio_name%</p>"),
             ),
+            purpose=P.SERVICE,
         ),
         TemplateEmail(
             T.SALE_START,
@@ -321,6 +351,7 @@ PORTRAIT = TemplateWorkflow(
                 _button(_l("Back to my gallery")),
                 _l("<p>%studio_name%</p>"),
             ),
+            purpose=P.MARKETING,
         ),
         TemplateEmail(
             T.CART,
@@ -336,6 +367,7 @@ PORTRAIT = TemplateWorkflow(
                     "</p><p>%studio_name%</p>"
                 )
             ),
+            purpose=P.MARKETING,
         ),
         TemplateEmail(
             T.ORDER,
@@ -352,6 +384,7 @@ PORTRAIT = TemplateWorkflow(
                     "%studio_name%</p>"
                 )
             ),
+            purpose=P.MARKETING,
         ),
         TemplateEmail(
             T.ARCHIVE,
@@ -363,12 +396,14 @@ PORTRAIT = TemplateWorkflow(
             _body(
                 _l(
                     "<p>Dear %client_name%,</p><p>Your gallery will be archived on "
-                    "%archive_date%. If you would like digital files or prints, now is the "
-                    "time.</p>"
+                    "%archive_date%: after that date it is no longer online. Take a last "
+                    "look at your photos, and if you downloaded digital files, keep a copy "
+                    "of them safely.</p>"
                 ),
                 _button(_l("Open my gallery")),
                 _l("<p>%studio_name%</p>"),
             ),
+            purpose=P.SERVICE,
         ),
     ),
 )

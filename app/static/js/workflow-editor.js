@@ -114,6 +114,26 @@
     refreshRule();
   }
 
+  // A new email's kind (service or marketing) follows its trigger, rule and audience, as the
+  // server would default it (data-service-defaults), until the photographer picks one.
+  var serviceDefaults = (form.dataset.serviceDefaults || "").split(" ");
+  var purposeChosen = !form.hasAttribute("data-new-email");
+  form.querySelectorAll("input[name=purpose]").forEach(function (radio) {
+    radio.addEventListener("change", function () { purposeChosen = true; });
+  });
+  function refreshPurpose() {
+    if (purposeChosen) return;
+    var key = trigger.value + "/" + rule.value + "/" + audience.value;
+    var wanted = serviceDefaults.indexOf(key) >= 0 ? "service" : "marketing";
+    var radio = form.querySelector("input[name=purpose][value=" + wanted + "]");
+    if (radio) radio.checked = true;
+  }
+  if (rule && trigger && audience) {
+    [rule, trigger, audience].forEach(function (select) {
+      select.addEventListener("change", refreshPurpose);
+    });
+  }
+
   // The variable list can be filtered by name or description.
   var filter = document.querySelector("[data-variable-filter]");
   if (filter) {

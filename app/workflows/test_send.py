@@ -1,0 +1,95 @@
+"""Test sends: a workflow email as a client would receive it, filled for a made-up client.
+
+The test goes to the address the photographer types, but every client variable is the sample
+client's (from the variable registry) and every link leads to a page saying that this is a test
+(``test_link_routes``): a forwarded test can never sign anyone into a real client's gallery nor
+unsubscribe a real client. The gallery's own values (title, dates, promotion) are real when a
+gallery is chosen or uses the workflow, as in the preview.
+"""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+
+from app.extensions import db
+from app.galleries.models import Gallery
+from app.mailing.models import MailKind
+from app.mailing.outbox import queue_message
+from app.mailing.services import studio_sender
+from app.urls import external_url
+from app.workflows.models import GalleryWorkflow
+from app.workflows.rendering import personalize, prepare
+from app.workflows.values import running_promotions
+from app.workflows.variables import REGISTRY, is_offered, recipient_values, sample_values
+
+
+@dataclass(frozen=True)
+class RenderedTest:
+    subject: str
+    html: str
+    text: str
+    gallery: Gallery | None
+
+
+def link_for_test(name):
+    """Where the %name% link of a test email leads: the "this is a test" page."""
+    return external_url("email_test.link", name=name)
+
+
+def _gallery_for(workflow, gallery=None):
+    """``gallery``, else the first gallery using ``workflow``, else the studio's newest."""
+    return gallery or db.session.scalar(sa.select(Gallery).join(
+        GalleryWorkflow, GalleryWorkflow.gallery_id == Gallery.id).where(
+        GalleryWorkflow.workflow_id == workflow.id).order_by(Gallery.id).limit(1)) \
+        or db.session.scalar(sa.select(Gallery).where(Gallery.studio_id == workflow.studio_id)
+                             .order_by(Gallery.created_at.desc(), Gallery.id.desc()).limit(1))
+
+
+def _gallery_values(needed, studio, gallery, language, now):
+    """The real values of the gallery-wide variables in ``needed`` (never a client's), with the
+    promotion running ``now`` as a campaign email due now would have it."""
+    promotion = running_promotions({(gallery.id, now)}).get((gallery.id, now))
+    shared = [name for name in needed if not REGISTRY[name].per_recipient]
+    with force_locale(language):
+        values = recipient_values(shared, studio=studio, gallery=gallery, client=None,
+                                  language=language, promotion=promotion)
+    return {name: value for name, value in values.items() if value not in ("", None)}
+
+
+def sample_client_values(needed, trigger, studio, gallery, language, now):
+    """Every value of a test email: the sample client's, the studio's, the gallery's real ones,
+    test links in place of every link, and nothing for what ``trigger`` does not offer (empty
+    in real mail too)."""
+    values = sample_values() | {"studio_name": studio.name, "studio_email": studio.email}
+    if gallery is not None:
+        values |= _gallery_values([name for name in needed if name in REGISTRY], studio,
+                                  gallery, language, now)
+    values |= {name: link_for_test(name) for name, variable in REGISTRY.items()
+               if variable.is_link}
+    return values | {name: "" for name in needed if name in REGISTRY
+                     and not is_offered(name, trigger)}
+
+
+def render_test(email, studio, now, gallery=None):
+    """``email`` rendered exactly as campaign mail (``prepare`` then ``personalize``) for the
+    sample client, in the studio's language, as if it were due ``now``."""
+    gallery = _gallery_for(email.workflow, gallery)
+    prepared = prepare(email.subject, email.body_html, studio.language)
+    values = sample_client_values(prepared.variables, email.trigger, studio, gallery,
+                                  studio.language, now)
+    subject, html, text = personalize(prepared, values)
+    return RenderedTest(subject, html, text, gallery)
+
+
+def queue_test(email, studio, to, now, gallery=None):
+    """Queue ``email`` for the sample client to ``to``, its subject marked [Test], as an outbox
+    row like every real message (flushed; the route commits, then dispatches it)."""
+    rendered = render_test(email, studio, now, gallery)
+    return queue_message(kind=MailKind.TEST, studio_id=studio.id,
+                         sender=studio_sender(studio.id, studio.name), recipient=to,
+                         subject=f"[Test] {rendered.subject}", html=rendered.html,
+                         text=rendered.text, now=now, reply_to=studio.email,
+                         headers={"X-Proofsheet-Studio": str(studio.id)},
+                         gallery_id=rendered.gallery.id if rendered.gallery else None,
+                         source=f"workflow_email:{email.id}")
