@@ -5,6 +5,7 @@ licence) so that any client's or product's name prints as written: the PDF core 
 Latin-1 and would print "?" for "Łukasz" or "Ελένη".
 """
 
+import io
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,8 @@ from flask_babel import gettext as _
 from fpdf import FPDF
 
 from app.shop.money import format_money
+from app.shop.payment_bank import epc_qr_png, transfer_details
+from app.shop.payment_settings import BANK_TRANSFER, settings_of
 
 FONTS = Path(__file__).parent / "fonts"
 CONFIRMATION, INVOICE = "confirmation", "invoice"
@@ -84,6 +87,26 @@ def _payment(pdf, order, studio):
         pdf.text_line(_("Paid on %(date)s.", date=_local_date(order.paid_at, studio)), size=10)
     else:
         pdf.text_line(_("Not paid yet."), size=10)
+        if order.payment_method == BANK_TRANSFER and order.status == "new":
+            _bank_transfer(pdf, order)
+
+
+def _bank_transfer(pdf, order):
+    """The studio's account, the order's reference, and the EPC QR code for euro transfers."""
+    details = transfer_details(order, settings_of(order.studio_id))
+    pdf.ln(2)
+    pdf.text_line(_("Please pay by bank transfer:"), size=10, bold=True)
+    for label, value in ((_("Account holder"), details.holder),
+                         ("IBAN", details.iban_grouped), ("BIC", details.bic),
+                         (_("Account"), details.other),
+                         (_("Reference"), details.reference_grouped)):
+        if value:
+            pdf.text_line(f"{label}: {value}", size=10, height=6)
+    png = epc_qr_png(details)
+    if png is not None:
+        pdf.ln(2)
+        pdf.image(io.BytesIO(png), w=35, h=35)
+        pdf.text_line(_("Scan with your banking app to fill in the transfer."), size=8, height=5)
 
 
 def order_pdf(order, studio, kind=CONFIRMATION):
