@@ -207,6 +207,7 @@ def test_card_checkout_creates_a_session_for_the_exact_total_in_minor_units(shop
     assert payment.status == PaymentStatus.OPEN
     page = shop.client.get(f"/s/{shop.studio.slug}/orders/{order.number}/pay").data.decode()
     assert fake_stripe.sessions[payment.session_id]["url"] in page
+    assert "Test mode" in page  # sk_test_ keys
 
 
 def test_coming_back_to_the_success_url_does_not_make_the_order_paid(shop):

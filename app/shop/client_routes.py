@@ -34,7 +34,7 @@ from app.shop.client_services import (
 from app.shop.models import Order, OrderStatus
 from app.shop.orders import STATUS_LABELS, tracking_url
 from app.shop.payment_bank import epc_qr_data_uri
-from app.shop.payment_settings import CARD, offered_methods
+from app.shop.payment_settings import CARD, offered_methods, settings_of
 from app.shop.payments import PROVIDERS, providers_for
 from app.shop.stripe_checkout import CardPaymentError, create_checkout_session, open_payment
 
@@ -311,7 +311,8 @@ def pay(studio_slug, number):
         if payment is None:
             _start_card_payment(order, studio, now)
         return redirect(url_for("shop.pay", studio_slug=studio.slug, number=order.number))
-    return render_template("shop/client/pay.html", studio=studio, order=order, payment=payment)
+    return render_template("shop/client/pay.html", studio=studio, order=order, payment=payment,
+                           test_mode=settings_of(studio.id).is_test_mode)
 
 
 @client_bp.get("/my-orders/<token>")
