@@ -53,6 +53,15 @@ DEFAULTS = {
     "SMTP_ALLOW_PRIVATE_HOSTS": [],
     # Per-studio send rate shared by every dispatcher process (messages per minute).
     "MAIL_STUDIO_RATE_PER_MINUTE": 1200,
+    # Deliverability (README, "Deliverability"). The name given in EHLO: empty for BASE_URL's host.
+    "MAIL_EHLO_NAME": "",
+    # The platform's bounce domain: with the inbound receiver on, each message goes out with
+    # the envelope sender bounce+<signed id>@<domain> and a List-Unsubscribe mailto there.
+    "MAIL_BOUNCE_DOMAIN": "",
+    # The inbound SMTP receiver of bounces, complaints and unsubscribe mails, started with the
+    # scheduler (and `flask serve`) when MAIL_INBOUND_PORT is set; 0 = off.
+    "MAIL_INBOUND_HOST": "127.0.0.1",
+    "MAIL_INBOUND_PORT": 0,
     # True when the platform's mail goes to the local sink (the in-browser mailbox is shown).
     "MAIL_SINK_ENABLED": True,
     "BASE_URL": "http://127.0.0.1:5000",  # used in links inside emails and QR codes

@@ -24,7 +24,7 @@ from app.database import (
     writer_transactions,
 )
 from app.extensions import db
-from app.mailing import wire
+from app.mailing import deliverability, wire
 from app.mailing.models import MailKind, MailState, OutboxMessage, StudioMailState, Suppression
 from app.mailing.outbox import address_of
 from app.mailing.studio_settings import settings_of, smtp_settings
@@ -294,12 +294,15 @@ def _suppress_bounced(row, failure, now):
 # ------------------------------------------------------------------ sending
 
 
-def message_bytes(row, now):
-    """The row's message on the wire (see wire.py); ``now`` is its Date."""
+def message_bytes(row, now, context=None):
+    """The row's message on the wire (see wire.py); ``now`` is its Date. ``context``: the
+    dispatch's ``deliverability.SendContext`` (read for this row's studio when not given)."""
     to = (row.recipient_name or "", row.recipient)  # a mailbox: no need to parse it again
+    context = context or deliverability.send_context([row.studio_id])
     return wire.message_bytes(sender=row.sender, to=to, subject=row.subject, html=row.html,
                               text=row.text, message_id=row.message_id, sent_at=now,
-                              reply_to=row.reply_to, cc=row.cc or None, headers=row.headers,
+                              reply_to=row.reply_to, cc=row.cc or None,
+                              headers=deliverability.headers_for(row, context),
                               attachments=[(a.filename, a.content_type, a.data)
                                            for a in row.attachments])
 
@@ -320,7 +323,7 @@ def settings_for_studio(studio_id, sensitive=False):
     return own or SmtpSettings.from_config(current_app.config)
 
 
-def _send_batch(studio_id, rows, now, result, sensitive=False):
+def _send_batch(studio_id, rows, now, result, sensitive=False, context=None):
     """Send one studio's rows over one connection, committing each outcome as it comes."""
     try:
         connection = SmtpConnection(settings_for_studio(studio_id, sensitive)).open()
@@ -332,7 +335,7 @@ def _send_batch(studio_id, rows, now, result, sensitive=False):
     # The session must not hold SQLite's write lock while ``outcomes`` records each sending.
     db.session.commit()
     with autocommit_connection() as outcomes:
-        _send_rows(connection, outcomes, rows, now, result)
+        _send_rows(connection, outcomes, rows, now, result, context)
 
 
 def _record_setup_failure(rows, failure, now, result):
@@ -354,26 +357,27 @@ class _Unbuildable:
         self.reason = f"Not sent: the message could not be built. {error}"
 
 
-def _build(row, now):
+def _build(row, now, context):
     """The row's bytes, or an ``_Unbuildable``: one message that cannot be built fails alone
     and never stops its batch (this also runs while the server takes in the previous one)."""
     try:
-        return message_bytes(row, now)
+        return message_bytes(row, now, context)
     except Exception as error:  # noqa: BLE001 (any data problem of one message is its own)
         current_app.logger.warning("outbox message %s cannot be built: %r", row.id, error)
         return _Unbuildable(error)
 
 
-def _send_rows(connection, outcomes, rows, now, result):
+def _send_rows(connection, outcomes, rows, now, result, context=None):
     upcoming = {}  # row id: its bytes, built while the server was busy with the previous one
+    context = context or deliverability.send_context({row.studio_id for row in rows})
 
     def build(row):
-        upcoming[row.id] = _build(row, now)
+        upcoming[row.id] = _build(row, now, context)
 
     try:
         for index, row in enumerate(rows):
             following = rows[index + 1] if index + 1 < len(rows) else None
-            data = upcoming.pop(row.id, None) or _build(row, now)
+            data = upcoming.pop(row.id, None) or _build(row, now, context)
             if isinstance(data, _Unbuildable):
                 _record_failed(row, data.reason, result)
                 db.session.commit()
@@ -440,6 +444,7 @@ def _dispatch(now, worker, limit, ids):
     for row in rows:
         by_studio[row.studio_id, row.is_sensitive].append(row)
     per_minute = current_app.config["MAIL_STUDIO_RATE_PER_MINUTE"]
+    context = deliverability.send_context([studio_id for studio_id, _sensitive in by_studio])
     for (studio_id, sensitive), studio_rows in by_studio.items():
         if studio_id is not None and not sensitive:  # the rate protects the studio's server
             granted, paused = reserve_send_slots(studio_id, len(studio_rows), now, per_minute)
@@ -451,15 +456,15 @@ def _dispatch(now, worker, limit, ids):
                 db.session.commit()
                 studio_rows = studio_rows[:granted]
         if studio_rows:
-            _send_batch_alone(studio_id, studio_rows, now, result, sensitive)
+            _send_batch_alone(studio_id, studio_rows, now, result, sensitive, context)
     return result
 
 
-def _send_batch_alone(studio_id, rows, now, result, sensitive):
+def _send_batch_alone(studio_id, rows, now, result, sensitive, context):
     """``_send_batch``, where a fault nobody foresaw stops this batch only, never the other
     studios' mail: its rows stay leased and are tried again when the lease runs out."""
     try:
-        _send_batch(studio_id, rows, now, result, sensitive)
+        _send_batch(studio_id, rows, now, result, sensitive, context)
     except Exception as error:  # noqa: BLE001 (logged; the other studios must still be served)
         current_app.logger.exception("dispatching studio %s's mail failed", studio_id)
         db.session.rollback()

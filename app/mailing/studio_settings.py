@@ -11,6 +11,7 @@ from flask import current_app
 from app.extensions import db
 from app.mailing.addresses import HostNotAllowed, HostPolicy
 from app.mailing.crypto import decrypt, encrypt
+from app.mailing.deliverability import ehlo_name
 from app.mailing.models import MailState, OutboxMessage, StudioMailSettings, StudioMailState
 from app.mailing.transport import SendFailure, SmtpConnection, SmtpSettings
 
@@ -28,7 +29,7 @@ def smtp_settings(row):
                         password=decrypt(row.password_encrypted) if row.password_encrypted else None,
                         allow_self_signed=row.allow_self_signed,
                         timeout=float(current_app.config["MAIL_TIMEOUT"]),
-                        policy=host_policy())
+                        policy=host_policy(), ehlo_name=ehlo_name(current_app.config))
 
 
 def host_policy():

@@ -23,6 +23,7 @@ from flask import current_app
 from flask_mail import Mail
 
 from app.mailing.addresses import HostNotAllowed, HostPolicy
+from app.mailing.deliverability import ehlo_name
 
 mail = Mail()
 
@@ -84,13 +85,16 @@ class SmtpSettings:
     # A studio's server: its addresses are checked before connecting (see addresses.py). None
     # for the platform's own server, which the operator configured.
     policy: HostPolicy | None = None
+    # The name we give in EHLO (MAIL_EHLO_NAME, else BASE_URL's host); None: the machine's FQDN,
+    # which on a container is a random id that spam filters hold against us.
+    ehlo_name: str | None = None
 
     @classmethod
     def from_config(cls, config):
         security = "ssl" if config["MAIL_USE_SSL"] else "starttls" if config["MAIL_USE_TLS"] else "none"
         return cls(host=config["MAIL_SERVER"], port=int(config["MAIL_PORT"]), security=security,
                    username=config.get("MAIL_USERNAME"), password=config.get("MAIL_PASSWORD"),
-                   timeout=float(config.get("MAIL_TIMEOUT", 30)))
+                   timeout=float(config.get("MAIL_TIMEOUT", 30)), ehlo_name=ehlo_name(config))
 
 
 class SendFailure(Exception):
@@ -220,11 +224,13 @@ class SmtpConnection:
         s, phase = self.settings, "connect"
         try:
             self.smtp = _connect(s)
-            self.smtp.ehlo()
+            if s.ehlo_name:
+                self.smtp.local_hostname = s.ehlo_name  # also what smtplib's own HELO would say
+            self.smtp.ehlo(self.smtp.local_hostname)
             if s.security == "starttls":
                 phase = "tls"
                 self.smtp.starttls(context=_tls_context(s))
-                self.smtp.ehlo()
+                self.smtp.ehlo(self.smtp.local_hostname)
             if s.username:
                 phase = "auth"
                 _log_in(self.smtp, s.username, s.password or "")
