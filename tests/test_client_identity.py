@@ -114,6 +114,7 @@ def test_known_and_unknown_addresses_get_the_same_answer(app, victim_setup):
                         page.data.decode().replace(email, "ADDRESS")))
     assert answers[0] == answers[1]
     assert db.session.scalar(sa.select(sa.func.count(Client.id))) == 1  # nobody made yet
+    assert f'href="{url(second, studio)}">Use another address' in answers[0][3]
 
 
 def test_the_code_signs_in_once_only_in_the_browser_that_asked(app, victim_setup, clock):
