@@ -34,6 +34,17 @@ def seed_demo(now_text):
     click.echo(f"Demo studio created. Log in at /login with {DEMO_EMAIL} / {DEMO_PASSWORD}.")
 
 
+def _start_inbound(app):
+    """The inbound receiver of bounces and complaints, when MAIL_INBOUND_PORT is set."""
+    from app.mailing.inbound import start_inbound
+
+    controller = start_inbound(app)
+    if controller is not None:
+        click.echo(f"Inbound mail receiver on {app.config['MAIL_INBOUND_HOST']}:"
+                   f"{app.config['MAIL_INBOUND_PORT']} for {app.config['MAIL_BOUNCE_DOMAIN']}")
+    return controller
+
+
 def _clean_at_start(app):
     from app.galleries.storage import clean_at_start
     from app.timeutil import now
@@ -48,13 +59,20 @@ def scheduler():
 
 @scheduler.command("run")
 def scheduler_run():
-    """Run the scheduler in this process until stopped (production: its own process)."""
+    """Run the scheduler in this process until stopped (production: its own process), with
+    the inbound mail receiver when MAIL_INBOUND_PORT is set."""
     from app.jobs import run_blocking_scheduler
 
-    _clean_at_start(current_app)
+    app = current_app._get_current_object()
+    _clean_at_start(app)
+    inbound = _start_inbound(app)
     click.echo("Scheduler running: mail cycle every minute. Ctrl+C to stop.")
-    with contextlib.suppress(KeyboardInterrupt, SystemExit):
-        run_blocking_scheduler(current_app._get_current_object())
+    try:
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
+            run_blocking_scheduler(app)
+    finally:
+        if inbound:
+            inbound.stop()
 
 
 @click.command("serve")
@@ -65,11 +83,12 @@ def scheduler_run():
 @click.option("--scheduler/--no-scheduler", "with_scheduler", default=True, show_default=True,
               help="Run the campaign and mail jobs in this process.")
 def serve(host, port, sink, with_scheduler):
-    """Upgrade the database, start the local mail sink and the scheduler, and serve the site."""
+    """Upgrade the database, start the local mail sink, the scheduler (with the inbound mail
+    receiver when MAIL_INBOUND_PORT is set), and serve the site."""
     app = current_app._get_current_object()
     upgrade()
     _clean_at_start(app)
-    controller = background = None
+    controller = background = inbound = None
     if sink and app.config["MAIL_SINK_ENABLED"]:
         from app.mailing.sink import start_sink
 
@@ -80,6 +99,7 @@ def serve(host, port, sink, with_scheduler):
         from app.jobs import start_background_scheduler
 
         background = start_background_scheduler(app)
+        inbound = _start_inbound(app)
     try:
         # Werkzeug's server directly (app.run refuses to run inside a `flask` command), without
         # the reloader: it would start the sink and the scheduler twice.
@@ -88,5 +108,7 @@ def serve(host, port, sink, with_scheduler):
     finally:
         if background:
             background.shutdown(wait=False)
+        if inbound:
+            inbound.stop()
         if controller:
             controller.stop()

@@ -24,7 +24,7 @@ from app.database import (
     writer_transactions,
 )
 from app.extensions import db
-from app.mailing import deliverability, wire
+from app.mailing import deliverability, return_path, wire
 from app.mailing.models import MailKind, MailState, OutboxMessage, StudioMailState, Suppression
 from app.mailing.outbox import address_of
 from app.mailing.studio_settings import settings_of, smtp_settings
@@ -311,7 +311,11 @@ def _recipients(row):
     return [row.recipient] + [address.strip() for address in row.cc.split(",") if address.strip()]
 
 
-def _envelope_sender(row):
+def _envelope_sender(row, verp_domain=None):
+    """MAIL FROM: the message's own signed bounce address on the platform's bounce domain
+    (VERP: a bounce then says which message failed), else the From address."""
+    if verp_domain:
+        return return_path.address_for(return_path.BOUNCE, row.id, verp_domain)
     return address_of(row.sender)
 
 
@@ -325,8 +329,9 @@ def settings_for_studio(studio_id, sensitive=False):
 
 def _send_batch(studio_id, rows, now, result, sensitive=False, context=None):
     """Send one studio's rows over one connection, committing each outcome as it comes."""
+    settings = settings_for_studio(studio_id, sensitive)
     try:
-        connection = SmtpConnection(settings_for_studio(studio_id, sensitive)).open()
+        connection = SmtpConnection(settings).open()
     except SendFailure as failure:
         _record_setup_failure(rows, failure, now, result)
         result.errors.append(str(failure))
@@ -335,7 +340,17 @@ def _send_batch(studio_id, rows, now, result, sensitive=False, context=None):
     # The session must not hold SQLite's write lock while ``outcomes`` records each sending.
     db.session.commit()
     with autocommit_connection() as outcomes:
-        _send_rows(connection, outcomes, rows, now, result, context)
+        _send_rows(connection, outcomes, rows, now, result, context,
+                   verp_domain=_verp_domain(settings, context))
+
+
+def _verp_domain(settings, context):
+    """The bounce domain when the batch goes through the platform's server (a studio's own
+    server may refuse, or rewrite, an envelope sender outside its domains: its bounces go to
+    the studio's address as before)."""
+    if settings.policy is not None:  # a studio's own server (the platform's has no policy)
+        return None
+    return context.receiver if context is not None else return_path.receiver_domain()
 
 
 def _record_setup_failure(rows, failure, now, result):
@@ -367,7 +382,7 @@ def _build(row, now, context):
         return _Unbuildable(error)
 
 
-def _send_rows(connection, outcomes, rows, now, result, context=None):
+def _send_rows(connection, outcomes, rows, now, result, context=None, verp_domain=None):
     upcoming = {}  # row id: its bytes, built while the server was busy with the previous one
     context = context or deliverability.send_context({row.studio_id for row in rows})
 
@@ -383,7 +398,7 @@ def _send_rows(connection, outcomes, rows, now, result, context=None):
                 db.session.commit()
                 continue
             try:
-                connection.send(_envelope_sender(row), _recipients(row), data,
+                connection.send(_envelope_sender(row, verp_domain), _recipients(row), data,
                                 meanwhile=(lambda row=following: build(row)) if following else None)
             except SendFailure as failure:
                 verdict = _record_failure(row, failure, now, result)
@@ -398,7 +413,8 @@ def _send_rows(connection, outcomes, rows, now, result, context=None):
                 continue
             if following is not None and not isinstance(upcoming.get(following.id), _Unbuildable):
                 # overlap: the server reads MAIL FROM while we commit
-                connection.announce(_envelope_sender(following), _recipients(following))
+                connection.announce(_envelope_sender(following, verp_domain),
+                                    _recipients(following))
             _record_sent(outcomes, row, now)
             result.sent += 1
     except SendFailure as failure:  # reconnecting failed

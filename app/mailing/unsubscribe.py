@@ -8,6 +8,7 @@ CSRF (the token is the proof). Transactional mail still flows.
 import base64
 import binascii
 
+import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature
 
@@ -16,6 +17,7 @@ from app.extensions import db
 from app.mailing.models import Suppression
 from app.signing import serializer, signer
 
+UNSUBSCRIBED = "unsubscribed"
 _SALT = "proofsheet-unsubscribe"
 _COMPACT_SALT = "proofsheet-unsubscribe-2"
 
@@ -53,11 +55,27 @@ def read_unsubscribe_token(token):
     return int(studio_id), str(email)
 
 
+def record_detail(how, message_id=None, note=""):
+    """A suppression's detail: how it came (``one-click``, ``page``, ``mailto``, ``complaint``,
+    ``bounce``...), about which outbox message, and a note ("how, message 42: note")."""
+    detail = how if message_id is None else f"{how}, message {message_id}"
+    return f"{detail}: {note}" if note else detail
+
+
 def suppress(studio_id, email, reason, now, detail=""):
-    """Stop campaign mail from ``studio_id`` to ``email``; doing it twice changes nothing."""
+    """Stop campaign mail from ``studio_id`` to ``email``; doing it twice changes nothing. A
+    bounce or a complaint replaces an earlier unsubscribe: the client may re-subscribe from
+    an unsubscribe, never from those."""
+    email = email.strip().lower()
     db.session.execute(insert_ignoring_conflicts(Suppression.__table__).values(
-        studio_id=studio_id, email=email.strip().lower(), reason=reason, detail=detail,
-        created_at=now))
+        studio_id=studio_id, email=email, reason=reason, detail=detail, created_at=now))
+    if reason != UNSUBSCRIBED:
+        db.session.execute(
+            sa.update(Suppression).where(Suppression.studio_id == studio_id,
+                                         Suppression.email == email,
+                                         Suppression.reason == UNSUBSCRIBED)
+            .values(reason=reason, detail=detail, created_at=now)
+            .execution_options(synchronize_session=False))
 
 
 def is_suppressed(studio_id, email):
