@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.workflows.sanitize import sanitize
+from app.workflows.variables import sanitize_body as sanitize
 
 PAYLOADS = [line for line in (Path(__file__).parent / "xss_payloads.txt").read_text(
     encoding="utf-8").splitlines() if line.strip()]
@@ -110,3 +110,16 @@ def test_formatting_links_and_images_are_kept():
 def test_disallowed_css_properties_are_dropped_but_allowed_ones_stay():
     clean = sanitize('<p style="position: fixed; color: blue; z-index: 99">x</p>')
     assert "color: blue" in clean and "position" not in clean and "z-index" not in clean
+
+
+def test_each_kind_of_mail_allows_only_its_own_link_variables_at_the_start_of_a_url():
+    from app.sanitize import sanitize as bare
+    from app.shop.order_email_content import sanitize_order_body
+
+    order_link = '<a href="%tracking_link%">o</a>'
+    gallery_link = '<a href="%gallery_link%">g</a>'
+    assert 'href="%tracking_link%"' in sanitize_order_body(order_link)
+    assert 'href="%tracking_link%"' not in sanitize(order_link)  # not a workflow variable
+    assert 'href="%gallery_link%"' in sanitize(gallery_link)
+    assert 'href="%gallery_link%"' not in sanitize_order_body(gallery_link)
+    assert "href" not in bare(gallery_link)  # named by nobody: no variable starts a URL

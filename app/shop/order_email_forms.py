@@ -11,8 +11,13 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from app.forms_common import single_line
 from app.mailing.placeholders import PLACEHOLDER
 from app.request_limits import rich_text_within_limit
-from app.shop.order_email_content import ATTACHMENT_LABELS, EVENTS, MODE_LABELS, VARIABLES
-from app.workflows.sanitize import sanitize
+from app.shop.order_email_content import (
+    ATTACHMENT_LABELS,
+    EVENTS,
+    MODE_LABELS,
+    VARIABLES,
+    sanitize_order_body,
+)
 
 EMPTY_BODIES = {"", "<p><br></p>", "<p></p>"}
 
@@ -26,7 +31,7 @@ def _known_variables(form, field):
 
 
 def _rich_body(form, field):
-    if sanitize(field.data or "").strip() in EMPTY_BODIES:
+    if sanitize_order_body(field.data or "").strip() in EMPTY_BODIES:
         raise ValidationError(_l("Please write the message."))
 
 

@@ -99,10 +99,10 @@ def order_email_template(event):
             flash(_("The standard wording is back."), "success")
             return redirect(url_for(".order_email_template", event=event))
         if form.validate_on_submit():
-            from app.workflows.sanitize import sanitize
+            from app.shop.order_email_content import sanitize_order_body
 
             row = _stored_setting(studio.id, event)
-            row.subject, row.body_html = form.subject.data.strip(), sanitize(form.body_html.data)
+            row.subject, row.body_html = form.subject.data.strip(), sanitize_order_body(form.body_html.data)
             db.session.commit()
             flash(_("Email saved."), "success")
             anchor = "preview" if request.form.get("then") == "preview" else None

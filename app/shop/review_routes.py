@@ -13,9 +13,8 @@ from app.mailing.dispatch import dispatch
 from app.mailing.models import MailState, OutboxAttachment, OutboxMessage
 from app.mailing.studio_settings import settings_of
 from app.shop import admin_bp
-from app.shop.order_email_content import lay_out, one_line
+from app.shop.order_email_content import lay_out, one_line, sanitize_order_body
 from app.shop.order_email_forms import ReviewForm, parse_addresses
-from app.workflows.sanitize import sanitize
 
 ATTACHMENT_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -106,7 +105,7 @@ def review_message(message_id):
 
 def _apply_edits(row, form, attachments):
     subject = one_line(form.subject.data)
-    body = sanitize(form.body_html.data)
+    body = sanitize_order_body(form.body_html.data)
     html, text = lay_out(subject, body, current_user.studio)
     row.subject, row.body_html, row.html, row.text = subject, body, html, text
     row.cc = ", ".join(form.cc.addresses)

@@ -15,8 +15,7 @@ from markupsafe import Markup
 
 from app.mailing.placeholders import Template
 from app.mailing.plain_text import html_to_text
-from app.workflows.sanitize import sanitize
-from app.workflows.variables import variables_in
+from app.workflows.variables import sanitize_body, variables_in
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ _STUDIO_NAME = "%studio_name%"
 
 
 def _prepare(subject, body_html, language):
-    body = sanitize(body_html)
+    body = sanitize_body(body_html)
     with force_locale(language):
         html = render_template("email/campaign.html", body=Markup(body), subject=subject,
                                studio_name=_STUDIO_NAME, language=language)

@@ -20,12 +20,12 @@ from app.workflows.models import (
     Workflow,
     WorkflowEmail,
 )
-from app.workflows.sanitize import sanitize
 from app.workflows.templates import TEMPLATES, render_body
 from app.workflows.variables import (
     PROMOTION_VARIABLES,
     REGISTRY,
     not_offered,
+    sanitize_body,
     unknown_variables,
     variables_in,
 )
@@ -83,7 +83,7 @@ def _copy_email(source, position, now):
     return WorkflowEmail(trigger=source.trigger, rule=source.rule, days=source.days,
                          send_time=source.send_time, recipient_filter=source.recipient_filter,
                          purpose=source.purpose, subject=str(source.subject),
-                         body_html=sanitize(source.body_html),
+                         body_html=sanitize_body(source.body_html),
                          position=position, created_at=now, updated_at=now)
 
 
@@ -98,7 +98,7 @@ def duplicate_template(studio, key, title, now):
                 trigger=email.trigger, rule=email.rule, days=email.days,
                 send_time=email.send_time, recipient_filter=email.recipient_filter,
                 purpose=email.purpose, subject=str(email.subject),
-                body_html=sanitize(render_body(email.body_html)),
+                body_html=sanitize_body(render_body(email.body_html)),
                 position=position, created_at=now, updated_at=now))
     db.session.add(workflow)
     db.session.flush()
@@ -151,7 +151,7 @@ def save_email(workflow, email, values, now):
     if email.rule == Rule.INSTANT:
         email.days, email.send_time = 0, None
     email.subject = email.subject.strip()
-    email.body_html = sanitize(email.body_html)
+    email.body_html = sanitize_body(email.body_html)
     email.updated_at = workflow.updated_at = now
     db.session.flush()
     return email

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from app.mailing.placeholders import PLACEHOLDER, substitute  # noqa: F401  (used by rendering)
+from app.sanitize import sanitize
 from app.shop.money import format_money
 from app.workflows.models import Trigger
 from app.workflows.values import VariableData, local_date, promotion_discount_text
@@ -117,6 +118,12 @@ REGISTRY = {variable.name: variable for variable in [
 LOCALE_VARIABLES = frozenset(name for name, v in REGISTRY.items() if v.in_locale)
 RECIPIENT_VARIABLES = frozenset(name for name, v in REGISTRY.items() if v.per_recipient)
 PROMOTION_VARIABLES = frozenset(name for name, v in REGISTRY.items() if v.needs == "promotion")
+LINK_VARIABLES = frozenset(name for name, v in REGISTRY.items() if v.is_link)
+
+
+def sanitize_body(html):
+    """``app.sanitize.sanitize`` for a workflow email: its link variables may start a URL."""
+    return sanitize(html, LINK_VARIABLES)
 # Looked up per message by the tick: a plain dict of functions.
 _COMPUTE = {name: variable.compute for name, variable in REGISTRY.items()}
 

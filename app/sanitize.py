@@ -1,10 +1,14 @@
-"""The one ``sanitize()`` for rich-text email bodies: run on save and again on render.
+"""The one ``sanitize()`` for rich-text email bodies: run on save and again on render, by the
+workflow builder and the order emails alike (so it lives here, below both).
 
 bleach with an allowlist of tags, attributes, URL schemes and CSS properties. Everything else
-is removed (not escaped), so a pasted script or event handler simply disappears.
+is removed (not escaped), so a pasted script or event handler simply disappears. A link may
+start with a %variable% only when the caller names it among its ``link_variables`` (its own
+variables that are always https URLs).
 """
 
 import re
+from functools import lru_cache
 
 import bleach
 import tinycss2
@@ -70,33 +74,30 @@ class _ValueCheckingCSSSanitizer(CSSSanitizer):
 # A URL that starts with a %variable% has no scheme for bleach to check; it is only safe when
 # that variable is itself a link (always an https URL), not a name or an empty promotion.
 _LEADING_VARIABLE = re.compile(r"\s*%([a-z][a-z0-9_]*)%")
-_OTHER_LINK_VARIABLES = set()
 
 
-def allow_link_variables(*names):
-    """Other kinds of mail (order emails) declare their own variables that are always https
-    URLs, so a link may start with them."""
-    _OTHER_LINK_VARIABLES.update(names)
-
-
-def _allowed_attribute(tag, name, value):
-    if name not in ALLOWED_ATTRIBUTES.get(tag, ()) and name not in ALLOWED_ATTRIBUTES["*"]:
-        return False
-    if name in ("href", "src"):
-        from app.workflows.variables import REGISTRY
-
-        match = _LEADING_VARIABLE.match(value)
-        return (match is None or getattr(REGISTRY.get(match.group(1)), "is_link", False)
-                or match.group(1) in _OTHER_LINK_VARIABLES)
-    return True
+def _attribute_check(link_variables):
+    def allowed(tag, name, value):
+        if name not in ALLOWED_ATTRIBUTES.get(tag, ()) and name not in ALLOWED_ATTRIBUTES["*"]:
+            return False
+        if name in ("href", "src"):
+            match = _LEADING_VARIABLE.match(value)
+            return match is None or match.group(1) in link_variables
+        return True
+    return allowed
 
 
 _css = _ValueCheckingCSSSanitizer(allowed_css_properties=ALLOWED_CSS_PROPERTIES)
-_cleaner = bleach.Cleaner(tags=ALLOWED_TAGS, attributes=_allowed_attribute,
+
+
+@lru_cache(maxsize=8)
+def _cleaner(link_variables):
+    return bleach.Cleaner(tags=ALLOWED_TAGS, attributes=_attribute_check(link_variables),
                           protocols=ALLOWED_PROTOCOLS, strip=True, strip_comments=True,
                           css_sanitizer=_css)
 
 
-def sanitize(html):
-    """Clean rich-text HTML for an email body. Idempotent: sanitize(sanitize(x)) == sanitize(x)."""
-    return _cleaner.clean(_CODE_ELEMENTS.sub("", html or ""))
+def sanitize(html, link_variables=frozenset()):
+    """Clean rich-text HTML for an email body; a URL may start with one of ``link_variables``.
+    Idempotent: sanitize(sanitize(x)) == sanitize(x)."""
+    return _cleaner(frozenset(link_variables)).clean(_CODE_ELEMENTS.sub("", html or ""))
