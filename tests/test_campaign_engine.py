@@ -272,7 +272,7 @@ def test_campaign_messages_carry_one_click_unsubscribe_that_works_without_a_cook
     https_link = message["List-Unsubscribe"].split(",")[0].strip("<> ")
     # no mailto without the inbound receiver (tests/test_mailing_deliverability.py has both)
     assert https_link.startswith("http") and "mailto:" not in message["List-Unsubscribe"]
-    assert https_link in message.get_body(("html",)).get_content()
+    assert https_link.partition("?m=")[0] in message.get_body(("html",)).get_content()
     path = "/" + https_link.split("/", 3)[3]
     anonymous = app.test_client()
     app.config["WTF_CSRF_ENABLED"] = True

@@ -75,10 +75,10 @@ def test_campaign_mail_carries_list_id_and_feedback_id(app, owner, server):
 
 
 def test_without_a_receiver_the_unsubscribe_mailto_is_left_out(app, owner, server):
-    queue(owner.studio_id, MailKind.CAMPAIGN)
+    row = queue(owner.studio_id, MailKind.CAMPAIGN)
     dispatch(NOW)
     message = sent_message(server)
-    assert message["List-Unsubscribe"] == "<http://localhost/unsubscribe/1-abc.sig>"
+    assert message["List-Unsubscribe"] == f"<http://localhost/unsubscribe/1-abc.sig?m={row.id}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
@@ -87,7 +87,7 @@ def test_with_a_receiver_the_mailto_is_the_messages_signed_address(app, owner, s
     row = queue(owner.studio_id, MailKind.CAMPAIGN)
     dispatch(NOW)
     https, mailto = sent_message(server)["List-Unsubscribe"].split(", ")
-    assert https == "<http://localhost/unsubscribe/1-abc.sig>"
+    assert https == f"<http://localhost/unsubscribe/1-abc.sig?m={row.id}>"
     address = mailto.removeprefix("<mailto:").removesuffix("?subject=unsubscribe>")
     assert address.startswith(f"unsubscribe+{row.id}-")
     assert address.endswith("@bounces.proofsheet.test")

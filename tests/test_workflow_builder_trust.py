@@ -192,7 +192,8 @@ def test_a_test_send_uses_a_sample_client_and_test_links(client, logged_in, mail
     assert "Dear Alex Martin (alex.martin@example.com) of Riverside" in mail.text()
     links = set(re.findall(r'href="([^"]+)"', mail.html()))
     assert links == {f"http://localhost/email-test/{name}" for name in (
-        "gallery_link", "order_link", "cart_link", "unsubscribe_link")}  # the footer's too
+        "gallery_link", "order_link", "cart_link", "unsubscribe_link")} | {
+        "http://localhost/email-test/unsubscribe_link?page=preferences"}  # the footer's too
     for link in links:
         page = client.get(link.removeprefix("http://localhost"))
         assert page.status_code == 200 and TEST_PAGE in html.unescape(page.data.decode())

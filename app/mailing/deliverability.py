@@ -2,7 +2,8 @@
 
 - Campaign mail: ``List-Id`` (RFC 2919: "<studio slug>.<platform host>", shown with the studio's
   name: filters and Gmail's bulk-sender rules key on it), ``Feedback-ID`` (Gmail's feedback
-  loop: "<workflow email>:<studio>:campaign:proofsheet") and a ``List-Unsubscribe`` whose mailto
+  loop: "<workflow email>:<studio>:campaign:proofsheet") and a ``List-Unsubscribe`` whose link
+  names the message (``?m=<id>``, for the unsubscribe record) and whose mailto
   is the message's own signed address on the inbound receiver, or no mailto at all when no
   receiver is configured (the engine's rows name the platform's no-reply address, which nobody
   reads).
@@ -80,9 +81,18 @@ def send_context(studio_ids, config=None):
     return SendContext(list_ids, return_path.receiver_domain(config), config["SECRET_KEY"])
 
 
-def _unsubscribe_header(value, mailto):
-    """The engine's List-Unsubscribe with its mailto replaced by ``mailto`` (or dropped)."""
-    links = [part for part in value.split(", ") if not part.startswith("<mailto:")]
+def _naming_message(link, message_id):
+    """``<https://...>`` with ``m=<outbox id>``: the unsubscribe record then says which message
+    it came from (checked against the token's studio and address; the token is the proof)."""
+    url = link.strip("<>")
+    return f"<{url}{'&' if '?' in url else '?'}m={message_id}>"
+
+
+def _unsubscribe_header(value, mailto, message_id):
+    """The engine's List-Unsubscribe naming the message, with its mailto replaced by
+    ``mailto`` (or dropped)."""
+    links = [_naming_message(part, message_id) for part in value.split(", ")
+             if not part.startswith("<mailto:")]
     if mailto:
         links.append(f"<mailto:{mailto}?subject=unsubscribe>")
     return ", ".join(links)
@@ -98,7 +108,8 @@ def campaign_headers(row, context):
     if "List-Unsubscribe" in headers:
         mailto = (return_path.address_for(return_path.UNSUBSCRIBE, row.id, context.receiver,
                                           context.secret_key) if context.receiver else None)
-        headers["List-Unsubscribe"] = _unsubscribe_header(headers["List-Unsubscribe"], mailto)
+        headers["List-Unsubscribe"] = _unsubscribe_header(headers["List-Unsubscribe"], mailto,
+                                                          row.id)
     return headers
 
 

@@ -1,13 +1,25 @@
 """The in-browser mailbox of the local SMTP sink, for photographers on the embedded default."""
 
-from flask import abort, current_app, render_template
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import timeutil
 from app.extensions import csrf, db
 from app.mailing import bp, public_bp
+from app.mailing.forms import ResubscribeForm
 from app.mailing.sink import read_message, read_messages
-from app.mailing.unsubscribe import is_suppressed, read_unsubscribe_token, suppress
+from app.mailing.unsubscribe import (
+    ONE_CLICK,
+    PAGE,
+    ResubscribeRefused,
+    is_suppressed,
+    read_unsubscribe_token,
+    resubscribe,
+    studio_name,
+    suppression_of,
+)
+from app.mailing.unsubscribe import unsubscribe as unsubscribe_address
 
 
 def _sink_folder():
@@ -41,20 +53,52 @@ def message(message_id):
 
 @public_bp.get("/unsubscribe/<token>")
 def unsubscribe(token):
-    """Ask for confirmation: a GET never unsubscribes (mail scanners follow links)."""
+    """Ask for confirmation: a GET never unsubscribes (mail scanners follow links). The
+    footer's "Email preferences" link is this link with ``?page=preferences``."""
     studio_id, email = _token_or_404(token)
+    if request.args.get("page") == "preferences":
+        return redirect(url_for("mailing_public.preferences", token=token))
     return render_template("mailing/unsubscribe.html", token=token, email=email,
-                           done=is_suppressed(studio_id, email))
+                           claimed=_claimed_message(), done=is_suppressed(studio_id, email))
 
 
 @public_bp.post("/unsubscribe/<token>")
 @csrf.exempt
 def unsubscribe_confirm(token):
-    """One-click unsubscribe (RFC 8058 POST from the mail client, or the confirmation form)."""
+    """One-click unsubscribe (RFC 8058 POST from the mail client, or the confirmation form),
+    recorded with how and from which message (``?m=``: the message whose header it was)."""
     studio_id, email = _token_or_404(token)
-    suppress(studio_id, email, "unsubscribed", timeutil.now())
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    unsubscribe_address(studio_id, email, ONE_CLICK if one_click else PAGE, timeutil.now(),
+                        _claimed_message())
     db.session.commit()
-    return render_template("mailing/unsubscribe.html", token=token, email=email, done=True)
+    return render_template("mailing/unsubscribe.html", token=token, email=email, done=True,
+                           claimed=None)
+
+
+@public_bp.route("/unsubscribe/<token>/preferences", methods=["GET", "POST"])
+def preferences(token):
+    """The client's preferences: what they receive from the studio, and re-subscribing after
+    an unsubscribe (never after a bounce or a complaint)."""
+    studio_id, email = _token_or_404(token)
+    form = ResubscribeForm()
+    if form.validate_on_submit():
+        try:
+            resubscribe(studio_id, email)
+        except ResubscribeRefused as refusal:
+            flash(str(refusal), "error")
+        else:
+            db.session.commit()
+            flash(_("You are subscribed again."), "success")
+        return redirect(url_for("mailing_public.preferences", token=token))
+    return render_template("mailing/preferences.html", token=token, email=email, form=form,
+                           studio_name=studio_name(studio_id),
+                           suppression=suppression_of(studio_id, email))
+
+
+def _claimed_message():
+    value = request.args.get("m", "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
 
 
 def _token_or_404(token):

@@ -10,11 +10,12 @@ import binascii
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature
 
 from app.database import insert_ignoring_conflicts
 from app.extensions import db
-from app.mailing.models import Suppression
+from app.mailing.models import MailKind, MailState, OutboxMessage, Suppression
 from app.signing import serializer, signer
 
 UNSUBSCRIBED = "unsubscribed"
@@ -80,3 +81,72 @@ def suppress(studio_id, email, reason, now, detail=""):
 
 def is_suppressed(studio_id, email):
     return db.session.get(Suppression, (studio_id, email.strip().lower())) is not None
+
+
+# ------------------------------------------------------------------ records and preferences
+
+ONE_CLICK, PAGE = "one-click", "page"
+# Only these may be lifted by the client: a bounce or a complaint protects the studio's
+# reputation, and only the studio (or a new registration) should decide about those.
+RESUBSCRIBABLE = frozenset({UNSUBSCRIBED})
+
+
+def message_unsubscribed_from(studio_id, email, claimed_id=None):
+    """(outbox message id, note) for an unsubscribe record: the message the header link named
+    (``?m=``, kept only when it is the studio's message to that very address), else the latest
+    campaign message sent to the address, noted as such (the footer link names no message)."""
+    email = email.strip().lower()
+    ours = sa.and_(OutboxMessage.studio_id == studio_id, OutboxMessage.kind == MailKind.CAMPAIGN,
+                   sa.func.lower(OutboxMessage.recipient) == email)
+    if claimed_id is not None:
+        found = db.session.scalar(sa.select(OutboxMessage.id).where(
+            ours, OutboxMessage.id == claimed_id))
+        if found is not None:
+            return found, ""
+    latest = db.session.scalar(
+        sa.select(OutboxMessage.id).where(ours, OutboxMessage.state == MailState.SENT)
+        .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc()).limit(1))
+    return latest, "the latest sent to the address" if latest is not None else ""
+
+
+def unsubscribe(studio_id, email, how, now, claimed_id=None):
+    """Unsubscribe ``email`` from the studio's campaign mail, recording how and from which
+    message."""
+    message_id, note = message_unsubscribed_from(studio_id, email, claimed_id)
+    suppress(studio_id, email, UNSUBSCRIBED, now, detail=record_detail(how, message_id, note))
+
+
+def suppression_of(studio_id, email):
+    """The address's suppression by the studio, or None (it is subscribed)."""
+    return db.session.get(Suppression, (studio_id, email.strip().lower()))
+
+
+class ResubscribeRefused(ValueError):
+    """The address is suppressed for a reason the client cannot lift."""
+
+
+def resubscribe(studio_id, email):
+    """Let campaign mail reach ``email`` again: deletes an unsubscribe record, never a bounce
+    or a complaint (``ResubscribeRefused``, with what to do instead)."""
+    found = suppression_of(studio_id, email)
+    if found is None:
+        return
+    if found.reason not in RESUBSCRIBABLE:
+        raise ResubscribeRefused(_refusal(found.reason))
+    db.session.delete(found)
+    db.session.flush()
+
+
+def _refusal(reason):
+    if reason == "bounced":
+        return _("Our emails to this address were returned as undeliverable, so they were "
+                 "stopped. Please contact the studio to receive them again.")
+    return _("Emails to this address were stopped after they were reported as unwanted. "
+             "Please contact the studio to receive them again.")
+
+
+def studio_name(studio_id):
+    """The studio's name for the public pages (read by table: mailing imports no feature
+    package)."""
+    studio = db.metadata.tables["studio"]
+    return db.session.scalar(sa.select(studio.c.name).where(studio.c.id == studio_id)) or ""
