@@ -30,6 +30,7 @@ def create_app(test_config=None, instance_path=None):
     _register_blueprints(app)
     _register_cli(app)
     _register_template_helpers(app)
+    config_module.warn_if_insecure_base_url(app)
     security_headers.init_app(app)
     request_limits.init_app(app)
     return app

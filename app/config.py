@@ -7,9 +7,13 @@ Nothing here reads the environment at import time: ``load_environment`` is calle
 
 import json
 import os
+from urllib.parse import urlsplit
 
 DEFAULTS = {
     "SECRET_KEY": None,  # generated into instance/secret_key on first start when not configured
+    # Old keys, after a rotation: sessions (Flask 3.1) and our signed links (app/signing.py) made
+    # with them still verify; only SECRET_KEY signs. Comma-separated in the environment.
+    "SECRET_KEY_FALLBACKS": [],
     "SQLALCHEMY_DATABASE_URI": None,  # defaults to sqlite:///<instance>/proofsheet.db
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "UPLOAD_FOLDER": None,  # defaults to <instance>/uploads
@@ -126,7 +130,29 @@ def parse_env_value(name, raw):
             raise ValueError(f"PROOFSHEET_{name} must be a whole number, not {raw!r}") from None
     if isinstance(default, dict):
         return json.loads(raw)
+    if isinstance(default, list):
+        return [entry.strip() for entry in raw.split(",") if entry.strip()]
     return raw
+
+
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def insecure_base_url(config):
+    """Whether BASE_URL sends people's links in clear text to a public host (http://, not
+    localhost): sign-in links and session cookies could then be read on the way."""
+    url = urlsplit(config.get("BASE_URL") or "")
+    return url.scheme == "http" and (url.hostname or "") not in _LOCAL_HOSTS
+
+
+def warn_if_insecure_base_url(app):
+    """Log a warning at start-up, and show the owner a banner on the admin pages (base.html),
+    while ``insecure_base_url``."""
+    if insecure_base_url(app.config):
+        app.logger.warning("BASE_URL is %s: links in emails and QR codes go over plain http. "
+                           "Serve the site over HTTPS and set BASE_URL to https://...",
+                           app.config["BASE_URL"])
+    app.jinja_env.globals["insecure_base_url"] = lambda: insecure_base_url(app.config)
 
 
 def load_environment(config, environ=None):

@@ -4,6 +4,11 @@ itsdangerous does the signing; it derives its key from the secret on every call,
 campaign tick would do twice per message. These serializers are built once per (secret, salt)
 and keep the derived key.
 
+Keys rotate with SECRET_KEY_FALLBACKS (Flask 3.1's setting for sessions, read here for our
+tokens too): ``signing_keys()`` is the fallbacks then SECRET_KEY, and itsdangerous signs with
+the last key only and verifies with each, so links sent before a rotation keep working while
+new ones carry the new key.
+
 The tick's two links per message (sign-in and unsubscribe) use ``signer``/``timestamp_signer``
 on a short text value instead of a serializer: a serializer's JSON, zlib and base64 layers cost
 more than the signature itself, and the HMAC is computed by OpenSSL in one call.
@@ -13,6 +18,7 @@ import base64
 import hmac
 from functools import cached_property, lru_cache
 
+from flask import current_app
 from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 from itsdangerous.encoding import int_to_bytes
 from itsdangerous.signer import HMACAlgorithm, Signer
@@ -44,15 +50,28 @@ def _c_hmac(key, digest_method):
     return hmac.new(key, digestmod=digest_method().name)
 
 
+def signing_keys(config=None):
+    """(SECRET_KEY_FALLBACKS..., SECRET_KEY), the order Flask gives its session signer: pass it
+    as the secret key of a signer or serializer (a tuple, so the cached ones below take it)."""
+    config = config if config is not None else current_app.config
+    fallbacks = config.get("SECRET_KEY_FALLBACKS") or ()
+    if isinstance(fallbacks, str):  # PROOFSHEET_SECRET_KEY_FALLBACKS="old1,old2"
+        fallbacks = [key.strip() for key in fallbacks.split(",") if key.strip()]
+    return (*fallbacks, config["SECRET_KEY"])
+
+
 class _KeyCachingSigner(Signer):
     @cached_property
     def _derived_key(self):
-        return super().derive_key()
+        return super().derive_key()  # the newest key: the only one ever signed with
 
     def derive_key(self, secret_key=None):
-        if secret_key is not None:
-            return super().derive_key(secret_key)
-        return self._derived_key
+        if secret_key is None:
+            return self._derived_key
+        derived = self.__dict__.setdefault("_derived_keys", {})  # verifying tries each key
+        if secret_key not in derived:
+            derived[secret_key] = super().derive_key(secret_key)
+        return derived[secret_key]
 
 
 class _KeyCachingTimestampSigner(TimestampSigner, _KeyCachingSigner):

@@ -18,7 +18,7 @@ from itsdangerous import BadSignature, SignatureExpired
 
 from app.extensions import db
 from app.galleries.models import CardClaim, Client, Photo, Registration, card_photo
-from app.signing import timed_serializer, timestamp_signer
+from app.signing import signing_keys, timed_serializer, timestamp_signer
 from app.urls import external_url_around
 
 _SESSION_KEY = "clients"
@@ -130,11 +130,12 @@ def revoke_links(client, now):
 
 def _serializer():
     """Links sent before compact tokens (base64 JSON) still sign in until they expire."""
-    return timed_serializer(current_app.config["SECRET_KEY"], _LINK_SALT)
+    return timed_serializer(signing_keys(), _LINK_SALT)
 
 
 def _signer():
-    return timestamp_signer(current_app.config["SECRET_KEY"], _COMPACT_LINK_SALT)
+    """Signs with SECRET_KEY; verifies with it and SECRET_KEY_FALLBACKS."""
+    return timestamp_signer(signing_keys(), _COMPACT_LINK_SALT)
 
 
 def sign_in_token(client, signer=None):

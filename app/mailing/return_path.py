@@ -18,6 +18,8 @@ from hashlib import sha256
 
 from flask import current_app
 
+from app.signing import signing_keys
+
 BOUNCE, UNSUBSCRIBE = "bounce", "unsubscribe"
 _SIGNATURE_LENGTH = 20  # 80 bits: far beyond guessing over SMTP
 _LOCAL_PART = re.compile(r"(bounce|unsubscribe)\+(\d{1,18})-([0-9a-f]{20})", re.IGNORECASE)
@@ -50,8 +52,7 @@ def address_for(purpose, message_id, domain, secret_key=None):
 
 
 def _verification_keys():
-    config = current_app.config
-    return [config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or [])]
+    return reversed(signing_keys())  # SECRET_KEY first, then its fallbacks
 
 
 def read_address(address, domain=None):

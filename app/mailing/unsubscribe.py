@@ -9,14 +9,13 @@ import base64
 import binascii
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature
 
 from app.database import insert_ignoring_conflicts
 from app.extensions import db
 from app.mailing.models import MailKind, MailState, OutboxMessage, Suppression
-from app.signing import serializer, signer
+from app.signing import serializer, signer, signing_keys
 
 UNSUBSCRIBED = "unsubscribed"
 _SALT = "proofsheet-unsubscribe"
@@ -25,11 +24,12 @@ _COMPACT_SALT = "proofsheet-unsubscribe-2"
 
 def _serializer():
     """Tokens sent before compact ones (base64 JSON) keep working: unsubscribing never expires."""
-    return serializer(current_app.config["SECRET_KEY"], _SALT)
+    return serializer(signing_keys(), _SALT)
 
 
 def unsubscribe_signer():
-    return signer(current_app.config["SECRET_KEY"], _COMPACT_SALT)
+    """Signs with SECRET_KEY; verifies with it and SECRET_KEY_FALLBACKS."""
+    return signer(signing_keys(), _COMPACT_SALT)
 
 
 def unsubscribe_token(studio_id, email, signer=None):

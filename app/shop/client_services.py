@@ -7,6 +7,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from app.extensions import db
 from app.galleries.models import CardClaim, Photo, card_photo
 from app.shop.models import DigitalScope, Order, OrderStatus
+from app.signing import signing_keys
 
 DOWNLOAD_MAX_AGE = 60 * 60 * 24 * 7  # a download link works for a week; "my orders" makes new ones
 _ORDERS_SALT = "proofsheet-my-orders"
@@ -14,7 +15,8 @@ _DOWNLOAD_SALT = "proofsheet-download"
 
 
 def _orders_serializer():
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_ORDERS_SALT)
+    """Signs with SECRET_KEY; verifies with it and SECRET_KEY_FALLBACKS."""
+    return URLSafeTimedSerializer(signing_keys(), salt=_ORDERS_SALT)
 
 
 def my_orders_token(studio_id, client_id):
@@ -83,7 +85,7 @@ class DownloadRefused(Exception):
 
 
 def read_download_token(token):
-    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_DOWNLOAD_SALT)
+    serializer = URLSafeTimedSerializer(signing_keys(), salt=_DOWNLOAD_SALT)
     try:
         order_id, photo_id = serializer.loads(token, max_age=DOWNLOAD_MAX_AGE)
     except SignatureExpired:
