@@ -14,6 +14,7 @@ from flask import current_app, render_template
 
 from app.extensions import db
 from app.mailing.dispatch import dispatch
+from app.mailing.email_layout import studio_has_own_server
 from app.mailing.models import MailKind, StudioMailSettings
 from app.mailing.outbox import queue_message
 from app.timeutil import now as clock_now
@@ -68,6 +69,7 @@ def send_email(*, to, subject, template, studio_id=None, sender_name=None, reply
     was sent, never its body.
     """
     context.setdefault("subject", subject)
+    context.setdefault("sent_through_studio_server", not sensitive and studio_has_own_server(studio_id))
     html, text = render_email(template, **context)
     now = clock_now()
     tagged = studio_id is not None and not sensitive
