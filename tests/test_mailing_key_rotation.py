@@ -107,3 +107,26 @@ def test_the_owner_sees_a_banner_while_base_url_is_http(app, client, auth, owner
     assert banner in client.get("/admin/workflows/").data
     app.config["BASE_URL"] = "https://photos.example.com"
     assert banner not in client.get("/admin/workflows/").data
+
+
+def test_password_reset_and_invitation_links_survive_a_key_rotation(app, owner):
+    from app.accounts import services as accounts
+    from app.extensions import db
+
+    app.config["SECRET_KEY"] = OLD
+    reset = accounts.password_reset_token(owner)
+    invitation = accounts.invite_operator(owner.studio, "op@example.com", owner, factories.NOW)
+    db.session.commit()
+    invite = accounts.invitation_token(invitation)
+    app.config.update(SECRET_KEY=NEW, SECRET_KEY_FALLBACKS=[OLD])
+    assert accounts.user_for_reset_token(reset, 3600).id == owner.id
+    assert accounts.invitation_for_token(invite, 3600).id == invitation.id
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    for read, token in ((accounts.user_for_reset_token, reset),
+                        (accounts.invitation_for_token, invite)):
+        try:
+            read(token, 3600)
+        except accounts.LinkProblem as problem:
+            assert problem.reason == "invalid"
+        else:
+            raise AssertionError("a link signed with a dropped key still works")

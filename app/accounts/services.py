@@ -7,12 +7,12 @@ import unicodedata
 from functools import lru_cache
 
 import sqlalchemy as sa
-from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.models import Invitation, PendingSignup, Role, Studio, User
 from app.extensions import db
+from app.signing import signing_keys
 
 
 def slugify(text, max_length=60):
@@ -104,7 +104,9 @@ _INVITE_SALT = "proofsheet-invitation"
 
 
 def _serializer(salt):
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+    """Signs with SECRET_KEY; also verifies links signed with SECRET_KEY_FALLBACKS (a rotated
+    key), as itsdangerous does given a list of keys."""
+    return URLSafeTimedSerializer(list(signing_keys()), salt=salt)
 
 
 def password_reset_token(user):
