@@ -1,11 +1,14 @@
 """A client proving their address the way a person does: the code from the emailed message."""
 
+import re
+
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.mailing.models import OutboxMessage
 
-SIGN_IN_SUBJECT = " is your code for "
+SIGN_IN_SUBJECT = "Your sign-in code for "
+CODE = re.compile(r"^\s*(\d{6})\s*$", re.M)  # the code stands on a line of its own
 
 
 def latest_sign_in_message(email):
@@ -15,8 +18,13 @@ def latest_sign_in_message(email):
         OutboxMessage.subject.contains(SIGN_IN_SUBJECT)).order_by(OutboxMessage.id.desc()))
 
 
+def code_in(text):
+    """The 6-digit code of a sign-in message's text part."""
+    return CODE.search(text).group(1)
+
+
 def latest_sign_in_code(email):
-    return latest_sign_in_message(email).subject.split()[0]
+    return code_in(latest_sign_in_message(email).text)
 
 
 def latest_sign_in_link_path(email):
@@ -50,6 +58,6 @@ def type_emailed_code(page, mail_outbox, email):
     from playwright.sync_api import expect
 
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
-    code = wait_for_mail(mail_outbox, email, SIGN_IN_SUBJECT).subject.split()[0]
+    code = code_in(wait_for_mail(mail_outbox, email, SIGN_IN_SUBJECT).text())
     page.fill("input[name=code]", code)
     page.get_by_role("button", name="Continue").click()

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app.accounts.models import Studio
 from app.extensions import db
 from app.galleries.models import AccessCard, CardClaim, Client, Gallery, Registration
 from app.mailing.models import MailState, OutboxMessage
@@ -17,6 +18,7 @@ from app.workflows.models import (
     RecipientFilter,
     WorkflowEmail,
 )
+from app.workflows.preview import subject_for
 from app.workflows.relevance import skip_reason
 from app.workflows.values import cart_states
 
@@ -52,11 +54,13 @@ def find_clients(studio_id, query="", limit=200):
 
 @dataclass
 class Upcoming:
-    """A workflow email this client is due to get, and what may still stop it."""
+    """A workflow email this client is due to get (its subject as they will read it), and what
+    may still stop it."""
 
     email: WorkflowEmail
     gallery: Gallery
     due_at: object
+    subject: str
     conditions: list = field(default_factory=list)
 
 
@@ -101,6 +105,7 @@ def _upcoming(client, galleries, now):
     """The workflow emails still to come for ``client``, from the engine's own schedule (the
     timeline and the tick read the same ``due_occurrences``)."""
     found = []
+    studio = db.session.get(Studio, client.studio_id)
     for gallery in galleries:
         occurrences = [o for o in due_occurrences(gallery_id=gallery.id)
                        if o.due_at > now and o.client_id in (None, client.id)]
@@ -115,7 +120,9 @@ def _upcoming(client, galleries, now):
             # over by then) is not coming.
             if skip_reason(email, gallery, occurrence.due_at, carts.get(occurrence.occurrence_id)):
                 continue
-            found.append(Upcoming(email, gallery, occurrence.due_at, _conditions(email, client)))
+            subject = subject_for(email, studio, gallery, client)
+            found.append(Upcoming(email, gallery, occurrence.due_at, subject,
+                                  _conditions(email, client)))
     return sorted(found, key=lambda item: item.due_at)
 
 

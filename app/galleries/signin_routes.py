@@ -29,7 +29,9 @@ def send_sign_in_email(studio, request_, token, code):
     gallery = request_.card.gallery if request_.card is not None else request_.gallery
     where = gallery.title if gallery is not None else studio.name
     send_email(to=request_.email,
-               subject=_("%(code)s is your code for %(where)s", code=code, where=where),
+               # The code stays out of the subject: subjects show in lists (Email activity, the
+               # client page, a phone's lock screen); the body is hidden from staff.
+               subject=_("Your sign-in code for %(where)s", where=where),
                template="client_sign_in", studio_id=studio.id, sender_name=studio.name,
                reply_to=studio.email, gallery_id=gallery.id if gallery else None,
                studio=studio, where=where, code=code, minutes=minutes,

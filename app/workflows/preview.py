@@ -31,6 +31,8 @@ from app.workflows.variables import (
     is_offered,
     recipient_values,
     sample_values,
+    substitute,
+    variables_in,
 )
 
 # Variables computed from the gallery alone, usable when it has no registered client yet.
@@ -136,6 +138,16 @@ def _real_values(email, needed, studio, gallery, client, language):
             promotion=_occurrence_promotion(email, gallery, occurrence, studio.timezone),
             order=occurrence.order, cart_total_minor=cart.total_minor if cart else None)
     return {name: value for name, value in values.items() if value not in ("", None)}
+
+
+def subject_for(email, studio, gallery, client):
+    """``email``'s subject as ``client`` of ``gallery`` would read it (as far as the data can
+    tell now): for pages that list what a client will get."""
+    language = client.language or studio.language
+    needed = [name for name in variables_in(email.subject) if is_offered(name, email.trigger)]
+    values = {"studio_name": studio.name, "studio_email": studio.email}
+    values |= _real_values(email, needed, studio, gallery, client, language)
+    return substitute(email.subject, values, html=False)
 
 
 def render_for_preview(email, studio, gallery=None):
