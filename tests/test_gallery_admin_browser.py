@@ -52,7 +52,7 @@ def test_create_gallery_upload_three_photos_and_publish(live_server, page):
     ])
     items = page.locator(".upload-item")
     expect(items).to_have_count(4)
-    expect(page.locator(".upload-item.is-done")).to_have_count(3)
+    expect(page.locator(".upload-item.is-done")).to_have_count(3, timeout=30_000)  # slow CI
     expect(page.locator("[data-upload-summary]")).to_have_text("Done: 3 uploaded, 1 refused.")
     expect(page.locator(".upload-item.is-failed .upload-status")).to_have_text(
         "notes.jpg is not an image we can read: upload JPEG, PNG or WebP photos.")

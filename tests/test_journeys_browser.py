@@ -61,7 +61,9 @@ def create_gallery(page, title, access="registration", qr=False):
 
 def upload(page, files):
     page.set_input_files("[data-file-input]", files)
-    expect(page.locator(".upload-item.is-done")).to_have_count(len(files))
+    # Each photo is verified, rotated and previewed on the server: on a loaded 2-core CI
+    # machine three of them can take longer than expect()'s default 5 s.
+    expect(page.locator(".upload-item.is-done")).to_have_count(len(files), timeout=30_000)
     expect(page.locator("[data-photo-grid] figure img")).to_have_count(len(files))
 
 
