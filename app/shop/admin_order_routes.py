@@ -5,10 +5,11 @@ Orders are reached with ``get_owned_or_404``: another studio's order id answers 
 """
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.accounts.access import owner_required
 from app.database import get_owned_or_404
 from app.extensions import db
 from app.shop import admin_bp, notifications
@@ -112,11 +113,10 @@ def expected_delivery(order_id):
 
 @admin_bp.post("/orders/<int:order_id>/refund")
 @login_required
+@owner_required
 def refund(order_id):
     """Refund all or part of the order's card payment through Stripe (owner only: money leaves
     the studio's account). A refusal (ours or Stripe's) shows why and records nothing."""
-    if not current_user.is_owner:
-        abort(403)
     order = _order_or_404(order_id)
     form = RefundForm(order, refundable_minor(order))
     if not form.validate_on_submit():

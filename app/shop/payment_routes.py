@@ -1,11 +1,12 @@
 """Shop → Payments (owner only): Stripe keys, bank transfer details, pay at pickup; and the
 payment methods a gallery offers (on its pricing page)."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import timeutil
+from app.accounts.access import owner_required
 from app.database import get_owned_or_404
 from app.extensions import db
 from app.galleries.models import Gallery
@@ -22,11 +23,10 @@ def method_labels():
 
 @admin_bp.route("/payments", methods=["GET", "POST"])
 @login_required
+@owner_required
 def payment_settings():
     """The studio's payment methods: Stripe keys (secrets never shown back), bank account,
     pay at pickup. Owner only: the keys move the studio's money."""
-    if not current_user.is_owner:
-        abort(403)
     studio_id = current_user.studio_id
     row = settings_of(studio_id)
     form = PaymentSettingsForm(row)

@@ -18,9 +18,6 @@ from flask_babel import force_locale
 
 from app.extensions import db
 from app.galleries.models import Client, Gallery, Registration
-from app.mailing.models import MailKind
-from app.mailing.outbox import queue_message
-from app.mailing.services import studio_sender
 from app.shop.models import Cart, Order, OrderStatus, Promotion
 from app.workflows.models import GalleryWorkflow, Trigger
 from app.workflows.rendering import personalize, prepare
@@ -166,15 +163,3 @@ def render_for_preview(email, studio, gallery=None):
                if name not in real and name not in ("studio_name", "studio_email")]
     return Preview(subject, html, text, gallery, client, sorted(set(sampled)), not_offered)
 
-
-def queue_test(email, studio, to, now, gallery=None):
-    """Queue ``email`` rendered as in the preview to ``to``, its subject marked [Test], as an
-    outbox row like every real message (flushed; the route commits, then dispatches it)."""
-    preview = render_for_preview(email, studio, gallery)
-    return queue_message(kind=MailKind.TEST, studio_id=studio.id,
-                         sender=studio_sender(studio.id, studio.name), recipient=to,
-                         subject=f"[Test] {preview.subject}", html=preview.html,
-                         text=preview.text, now=now, reply_to=studio.email,
-                         headers={"X-Proofsheet-Studio": str(studio.id)},
-                         gallery_id=preview.gallery.id if preview.gallery else None,
-                         source=f"workflow_email:{email.id}")
