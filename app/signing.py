@@ -15,6 +15,7 @@ more than the signature itself, and the HMAC is computed by OpenSSL in one call.
 """
 
 import base64
+import hashlib
 import hmac
 from functools import cached_property, lru_cache
 
@@ -151,3 +152,9 @@ def timestamp_signer(secret_key, salt):
     """Signs a short text value with its time (``value.time.signature``), for links that
     expire."""
     return _OneStepTimestampSigner(secret_key, salt=salt, algorithm=_PreparedHMAC())
+
+
+def token_digest(token):
+    """What we store of a random one-time token (a sign-up or sign-in link): its SHA-256, so a
+    copy of the database opens nothing. A random token needs no key."""
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()

@@ -1,6 +1,5 @@
 """Studio accounts: creating studios and staff, authentication. Services flush, never commit."""
 
-import hashlib
 import re
 import secrets
 import unicodedata
@@ -12,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.models import Invitation, PendingSignup, Role, Studio, User
 from app.extensions import db
-from app.signing import signing_keys
+from app.signing import signing_keys, token_digest
 
 
 def slugify(text, max_length=60):
@@ -185,10 +184,6 @@ def pending_invitations(studio_id):
 # ------------------------------------------------------------------ confirmed sign-ups
 
 
-def _signup_token_hash(token):
-    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
-
-
 def request_signup(*, studio_name, owner_name, email, password, timezone, currency, language,
                    now, lifetime):
     """Keep a sign-up until its emailed link is used; returns (pending, token). The password is
@@ -197,7 +192,7 @@ def request_signup(*, studio_name, owner_name, email, password, timezone, curren
     pending = PendingSignup(
         email=email.lower(), studio_name=studio_name, owner_name=owner_name,
         password_hash=generate_password_hash(password), timezone=timezone, currency=currency,
-        language=language, token_hash=_signup_token_hash(token), created_at=now,
+        language=language, token_hash=token_digest(token), created_at=now,
         expires_at=now + lifetime)
     db.session.add(pending)
     db.session.flush()
@@ -213,7 +208,7 @@ def same_work_as_a_signup(password):
 def pending_signup_for(token, now):
     """The sign-up of an emailed link, or raise ``LinkProblem``."""
     pending = db.session.scalar(sa.select(PendingSignup).where(
-        PendingSignup.token_hash == _signup_token_hash(token)))
+        PendingSignup.token_hash == token_digest(token)))
     if pending is None:
         raise LinkProblem("invalid")
     if pending.used_at is not None:

@@ -21,6 +21,7 @@ from flask import current_app
 from app.extensions import db
 from app.galleries import clients
 from app.galleries.models import ClientSignInRequest
+from app.signing import token_digest
 
 CODE_DIGITS = 6
 MAX_CODE_ATTEMPTS = 5  # then the request is dead: 5 guesses in a million per emailed code
@@ -32,10 +33,6 @@ class SignInRefused(Exception):  # noqa: N818
     def __init__(self, reason):
         super().__init__(reason)
         self.reason = reason
-
-
-def _token_hash(token):
-    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
 def _code_hash(token_hash, code):
@@ -53,7 +50,7 @@ def request_sign_in(studio_id, *, email, name, language, now, gallery=None, card
     """
     token = secrets.token_urlsafe(32)
     code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
-    token_hash = _token_hash(token)
+    token_hash = token_digest(token)
     lifetime = timedelta(seconds=current_app.config["CLIENT_SIGN_IN_CODE_MAX_AGE"])
     request = ClientSignInRequest(
         studio_id=studio_id, email=email, name=name.strip(), language=language,
@@ -71,7 +68,7 @@ def request_sign_in(studio_id, *, email, name, language, now, gallery=None, card
 def find_by_token(token):
     """The request of an emailed link, or None for a link we never sent."""
     return db.session.scalar(sa.select(ClientSignInRequest).where(
-        ClientSignInRequest.token_hash == _token_hash(token)))
+        ClientSignInRequest.token_hash == token_digest(token)))
 
 
 def check_usable(request, now):
