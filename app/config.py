@@ -89,7 +89,13 @@ DEFAULTS = {
     "CLIENT_SIGN_IN_CODE_RATE_LIMIT": "20 per minute;100 per hour",
     "BABEL_DEFAULT_LOCALE": "en",
     "BABEL_DEFAULT_TIMEZONE": "UTC",
-    "LANGUAGES": {"en": "English"},
+    # The languages offered (issue 18), each named in itself; English is the source language.
+    # Their catalogues are app/translations/<code>/LC_MESSAGES/messages.po, compiled to .mo by
+    # make (the Makefile's messages, catalogues and compile-catalogues). A language without a
+    # compiled catalogue shows English.
+    "LANGUAGES": {"en": "English", "sv": "Svenska", "fr": "Français", "de": "Deutsch",
+                  "ru": "Русский"},
+    "BABEL_TRANSLATION_DIRECTORIES": "translations",  # relative to app/: app/translations
     "PASSWORD_RESET_MAX_AGE": 60 * 60 * 2,
     "INVITATION_MAX_AGE": 60 * 60 * 24 * 7,
     # Sign-ups wait for the link emailed to the address (so the page never tells whether an
