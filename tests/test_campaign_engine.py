@@ -14,7 +14,8 @@ from app.mailing.dispatch import dispatch
 from app.mailing.models import MailKind, MailState, OutboxMessage, Suppression
 from app.shop import cart as carts
 from app.shop.models import OrderStatus
-from app.workflows.engine import due_occurrences, tick
+from app.workflows.due import due_occurrences
+from app.workflows.engine import tick
 from app.workflows.models import GalleryWorkflow, RecipientFilter, Rule, Trigger
 from tests import factories
 from tests.shop_factories import fill_cart, make_price_list, make_promotion, order_now, sell_gallery
@@ -234,7 +235,7 @@ def test_unsubscribed_clients_are_left_out(school):
 
 
 def test_suppressions_are_read_for_the_recipients_only_and_in_any_case(school, other_owner):
-    from app.workflows.engine import _suppressed
+    from app.workflows.audience import _suppressed
 
     studio = school.studio
     for studio_id, address in [(studio.id, "parent1@example.com"),
@@ -458,7 +459,7 @@ def test_a_window_of_several_days_finds_every_occurrence_in_it(school):
 
 
 def test_range_slots_keep_the_query_shape_and_never_drop_a_range():
-    from app.workflows.engine import _range_slots
+    from app.workflows.due import _range_slots
 
     ranges = [(utc(2027, 1, day), utc(2027, 1, day, 12)) for day in range(1, 6)]
     assert _range_slots(None) == ()
@@ -581,7 +582,7 @@ def test_registrations_a_tick_dealt_with_are_dropped_before_their_emails_are_joi
     """The tick's first check, by the occurrence alone: a registration whose instant emails a
     tick dealt with is not read again by the next ticks (its record's due time is compared
     with the registration's own instant, which must match on both databases)."""
-    from app.workflows.engine import SOURCES, _occurrences
+    from app.workflows.due import SOURCES, _occurrences
 
     workflow = make_workflow(school.studio, emails=[
         dict(trigger=Trigger.REGISTRATION, subject="Welcome"),

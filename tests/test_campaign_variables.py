@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from app.extensions import db
 from app.mailing.models import OutboxMessage
-from app.workflows.engine import dedup_key, due_occurrences, queue_occurrences
+from app.workflows.due import due_occurrences
+from app.workflows.engine import queue_occurrences
+from app.workflows.messages import dedup_key
 from app.workflows.models import Rule, Trigger
 from app.workflows.preview import render_for_preview
 from app.workflows.variables import REGISTRY, not_offered, variables_offered

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.galleries.models import AccessCard, CardClaim, Client, Gallery, Registration
 from app.mailing.models import MailState, OutboxMessage
 from app.shop.models import Cart, Order
-from app.workflows.engine import due_occurrences
+from app.workflows.due import due_occurrences
 from app.workflows.models import (
     CampaignOccurrence,
     OccurrenceKind,
