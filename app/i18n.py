@@ -1,6 +1,8 @@
 """Locale and timezone selection for Flask-Babel."""
 
 from flask import current_app, g, has_request_context, request, session
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 
@@ -28,3 +30,48 @@ def select_timezone():
         return current_user.studio.timezone
     studio = g.get("studio")
     return studio.timezone if studio is not None else None
+
+
+# email-validator explains a refused address in English. Its usual explanations, in the words
+# it uses (so English is unchanged), for the catalogues; a rarer one is shown as it comes.
+_EMAIL_PROBLEMS = {
+    "An email address must have an @-sign.": _l("An email address must have an @-sign."),
+    "There must be something before the @-sign.":
+        _l("There must be something before the @-sign."),
+    "There must be something after the @-sign.": _l("There must be something after the @-sign."),
+    "An email address cannot have two periods in a row.":
+        _l("An email address cannot have two periods in a row."),
+    "An email address cannot end with a period.": _l("An email address cannot end with a period."),
+    "An email address cannot start with a period.":
+        _l("An email address cannot start with a period."),
+    "An email address cannot have a period immediately after the @-sign.":
+        _l("An email address cannot have a period immediately after the @-sign."),
+    "An email address cannot have a period immediately before the @-sign.":
+        _l("An email address cannot have a period immediately before the @-sign."),
+    "The part after the @-sign is not valid. It should have a period.":
+        _l("The part after the @-sign is not valid. It should have a period."),
+    "The part after the @-sign is not valid. It is not within a valid top-level domain.":
+        _l("The part after the @-sign is not valid. It is not within a valid top-level domain."),
+    "The email address contains invalid characters before the @-sign.":
+        _l("The email address contains invalid characters before the @-sign."),
+    "The part after the @-sign contains invalid characters.":
+        _l("The part after the @-sign contains invalid characters."),
+    "The email address contains an invalid character.":
+        _l("The email address contains an invalid character."),
+    "There can't be anything after the email address.":
+        _l("There can't be anything after the email address."),
+    "The email address is too long.": _l("The email address is too long."),
+}
+
+
+def email_problem(error):
+    """Why email-validator refused an address (``EmailNotValidError``), in the current language
+    when it is one of its usual explanations."""
+    text = str(error)
+    if text in _EMAIL_PROBLEMS:
+        return str(_EMAIL_PROBLEMS[text])
+    for english, translated in _EMAIL_PROBLEMS.items():
+        # With details: "... before the @-sign: SPACE.", "... too long (4 characters too many)."
+        if text.startswith((english[:-1] + ": ", english[:-1] + " (")):
+            return str(translated)[:-1] + text[len(english) - 1:]
+    return text if text else _("This is not a valid email address.")

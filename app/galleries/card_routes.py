@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -64,7 +65,7 @@ def _create(gallery, form):
     labels = card_service.numbered_labels(form.count.data, form.prefix.data)
     card_service.create_cards(gallery, labels, timeutil.now())
     db.session.commit()
-    flash(_("%(count)d cards created.", count=len(labels)), "success")
+    flash(ngettext("%(num)d card created.", "%(num)d cards created.", len(labels)), "success")
     return True
 
 
@@ -82,7 +83,8 @@ def _import(gallery, form):
         return False
     card_service.create_cards(gallery, labels, timeutil.now())
     db.session.commit()
-    flash(_("%(count)d cards imported.", count=len(labels)), "success")
+    flash(ngettext("%(num)d card imported.", "%(num)d cards imported.", len(labels)),
+          "success")
     return True
 
 
@@ -96,7 +98,8 @@ def card_detail(gallery_id, card_id):
         ids = [int(value) for value in request.form.getlist("photo_ids") if value.isdigit()]
         count = card_service.assign_photos(card, ids)
         db.session.commit()
-        flash(_("%(count)d photos on this card.", count=count), "success")
+        flash(ngettext("%(num)d photo on this card.", "%(num)d photos on this card.", count),
+              "success")
         return redirect(url_for(".card_detail", gallery_id=gallery.id, card_id=card.id))
     return render_template("galleries/cards/detail.html", gallery=gallery, card=card,
                            chosen={photo.id for photo in card.photos},

@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, SignatureExpired
 
 from app.extensions import db
 from app.galleries.models import CardClaim, Client, Photo, Registration, card_photo
+from app.i18n import email_problem
 from app.signing import signing_keys, timed_serializer, timestamp_signer
 from app.urls import external_url_around
 
@@ -35,7 +36,7 @@ def normalize_email(address):
     try:
         return validate_email((address or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
-        raise InvalidEmail(str(error)) from None
+        raise InvalidEmail(email_problem(error)) from None
 
 
 def find_client(studio_id, email):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -249,7 +250,7 @@ def _check_decode_budget(image, filename, max_decoded_bytes):
     per_pixel = _decode_bytes(image) / (width * height)  # of the file's own pixels
     if per_pixel * width * height <= max_decoded_bytes:
         return
-    most = f"{max_decoded_bytes / per_pixel / 1_000_000:.3g}"
+    most = _figure(max_decoded_bytes / per_pixel / 1_000_000)
     if image.format in ("JPEG", "MPO"):
         raise PhotoRejected(_(
             "%(name)s is too large to process as a progressive JPEG: those may be up to "
@@ -285,16 +286,22 @@ def _check_pixels(size, filename, max_pixels):
 
 def _too_many_pixels(filename, max_pixels):
     return _("%(name)s has too many pixels: photos may be up to %(megapixels)s megapixels.",
-             name=filename, megapixels=f"{max_pixels / 1_000_000:g}")
+             name=filename, megapixels=_figure(max_pixels / 1_000_000, digits=6))
 
 
 def human_size(byte_count):
     """A size for people: 50 MB, 900 KB, 12 bytes."""
     if byte_count >= 1024 * 1024:
-        return _("%(n)s MB", n=f"{byte_count / (1024 * 1024):.3g}")
+        return _("%(n)s MB", n=_figure(byte_count / (1024 * 1024)))
     if byte_count >= 1024:
-        return _("%(n)s KB", n=f"{byte_count / 1024:.3g}")
-    return _("%(n)s bytes", n=byte_count)
+        return _("%(n)s KB", n=_figure(byte_count / 1024))
+    return ngettext("%(num)s byte", "%(num)s bytes", byte_count)
+
+
+def _figure(value, digits=3):
+    """``value`` rounded to ``digits`` significant digits, written as in the current language
+    ("1.5" in English, "1,5" in Swedish)."""
+    return format_decimal(float(f"{value:.{digits}g}"))
 
 
 # ------------------------------------------------------------------ rendering

@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -317,8 +318,9 @@ class CouponForm(DiscountForm):
 
     def validate_usage_limit(self, field):
         if self.coupon is not None and field.data is not None and field.data < self.coupon.times_used:
-            raise ValidationError(_l("Already used %(count)d times: the limit cannot be lower.",
-                                     count=self.coupon.times_used))
+            raise ValidationError(lazy_ngettext(
+                "Already used %(num)d time: the limit cannot be lower.",
+                "Already used %(num)d times: the limit cannot be lower.", self.coupon.times_used))
 
     def to_data(self):
         return services.CouponData(

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -356,8 +357,10 @@ def update_coupon(coupon, data: CouponData):
     if coupon_code_taken(coupon.studio_id, data.code, exclude_id=coupon.id):
         raise ShopAdminError(_l("You already have a coupon %(code)s.", code=normalize_code(data.code)))
     if data.usage_limit is not None and data.usage_limit < coupon.times_used:
-        raise ShopAdminError(_l("This coupon was already used %(count)d times: the limit cannot be lower.",
-                                count=coupon.times_used))
+        raise ShopAdminError(lazy_ngettext(
+            "This coupon was already used %(num)d time: the limit cannot be lower.",
+            "This coupon was already used %(num)d times: the limit cannot be lower.",
+            coupon.times_used))
     _apply_coupon(coupon, data)
     db.session.flush()
 

@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.forms_common import single_line
+from app.i18n import email_problem
 from app.shop.cart import MAX_QUANTITY
 
 
@@ -56,7 +57,7 @@ class CheckoutForm(FlaskForm):
         try:
             field.data = validate_email(field.data, check_deliverability=False).normalized.lower()
         except EmailNotValidError as error:
-            raise ValidationError(str(error)) from None
+            raise ValidationError(email_problem(error)) from None
 
     def validate_address_line1(self, field):
         if self.delivery_method.data == "shipping" and self._needs_address and not field.data:

@@ -101,7 +101,7 @@ def _bank_transfer(pdf, order):
                          (_("Account"), details.other),
                          (_("Reference"), details.reference_grouped)):
         if value:
-            pdf.text_line(f"{label}: {value}", size=10, height=6)
+            pdf.text_line(_("%(label)s: %(value)s", label=label, value=value), size=10, height=6)
     png = epc_qr_png(details)
     if png is not None:
         pdf.ln(2)

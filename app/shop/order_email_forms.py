@@ -1,6 +1,7 @@
 """Forms of Settings → Order emails and of the review queue."""
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
@@ -9,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.forms_common import single_line
+from app.i18n import email_problem
 from app.mailing.placeholders import PLACEHOLDER
 from app.request_limits import rich_text_within_limit
 from app.shop.order_email_content import (
@@ -89,7 +91,8 @@ def parse_addresses(text):
         try:
             addresses.append(validate_email(address, check_deliverability=False).normalized)
         except EmailNotValidError as error:
-            problems.append(f"{address}: {error}")
+            problems.append(_("%(address)s: %(problem)s", address=address,
+                              problem=email_problem(error)))
     return addresses, problems
 
 

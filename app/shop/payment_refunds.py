@@ -10,6 +10,7 @@ refunding at once cannot give back more than was paid.
 import logging
 
 import stripe
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
@@ -63,7 +64,8 @@ def _record(order, payment_id, answer, amount_minor, reason, user, now):
     db.session.add(refund)
     order.refunded_minor += amount_minor
     amount = format_money(amount_minor, order.currency, "en")
-    note = f"Refunded {amount} by card" + (f": {reason}" if reason else "")
+    note = (_("Refunded %(amount)s by card: %(reason)s", amount=amount, reason=reason) if reason
+            else _("Refunded %(amount)s by card", amount=amount))
     order.history.append(OrderStatusChange(from_status=order.status, to_status=order.status,
                                            changed_at=now, changed_by_id=user.id if user else None,
                                            note=note))

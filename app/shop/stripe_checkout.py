@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 import stripe
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
@@ -67,7 +68,8 @@ def session_request(order, studio, now):
         "mode": "payment",
         "line_items": [{"quantity": 1, "price_data": {
             "currency": order.currency.lower(), "unit_amount": order.total_minor,
-            "product_data": {"name": f"{studio.name}: order {order.number}"}}}],
+            "product_data": {"name": _("%(studio)s: order %(number)s", studio=studio.name,
+                                       number=order.number)}}}],
         "client_reference_id": str(order.id),
         "customer_email": order.contact_email,
         "metadata": metadata,

@@ -12,13 +12,16 @@ import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
+from app.accounts.models import Studio
 from app.database import insert_ignoring_conflicts
 from app.extensions import db
 from app.shop.checkout import release_coupon
 from app.shop.models import Order, OrderStatus, OrderStatusChange, Payment, PaymentStatus
 from app.shop.models import ProcessedWebhookEvent as Processed
-from app.shop.orders import change_status
+from app.shop.orders import STATUS_LABELS, change_status
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +66,11 @@ def handle_event(studio_id, event, now):
     if payment is None:
         log.warning("Stripe event %s names no session of studio %s", event["id"], studio_id)
         return Outcome("unknown_session")
-    if event["type"] in PAID_EVENTS:
-        return _paid(payment, session, now)
-    return _ended(payment, now)
+    # The notes written in the order's history are in the studio's language.
+    with force_locale(db.session.get(Studio, studio_id).language):
+        if event["type"] in PAID_EVENTS:
+            return _paid(payment, session, now)
+        return _ended(payment, now)
 
 
 def _amount_matches(payment, order, session):
@@ -91,19 +96,21 @@ def _paid(payment, session, now):
         log.error("Stripe session %s: amount %s %s does not match order %s (%s %s)",
                   payment.session_id, session.get("amount_total"), session.get("currency"),
                   order.number, order.total_minor, order.currency)
-        _note(order, f"Card payment {payment.session_id} does not match the order's total: "
-                     "not marked paid. Check it in Stripe.", now)
+        _note(order, _("Card payment %(session)s does not match the order's total: not marked "
+                       "paid. Check it in Stripe.", session=payment.session_id), now)
         return Outcome("mismatch", order.id)
     payment.status, payment.paid_at = PaymentStatus.PAID, now
     intent = session.get("payment_intent")
     payment.payment_intent_id = intent.get("id") if isinstance(intent, dict) else intent
     if order.status != OrderStatus.NEW:
         # Cancelled meanwhile (or marked paid by hand): the money is there, say so.
-        _note(order, "Card payment received while the order was already "
-                     f"{order.status}: refund it if it is not wanted.", now)
+        # Translators: %(status)s is the order's status in lower case ("cancelled").
+        _note(order, _("Card payment received while the order was already %(status)s: refund "
+                       "it if it is not wanted.", status=STATUS_LABELS[order.status].lower()),
+              now)
         db.session.flush()
         return Outcome("late", order.id)
-    change_status(order, OrderStatus.PAID, now=now, note="Card payment (Stripe)")
+    change_status(order, OrderStatus.PAID, now=now, note=_("Card payment (Stripe)"))
     return Outcome("paid", order.id)
 
 
@@ -121,6 +128,6 @@ def _ended(payment, now):
         db.session.flush()
         return Outcome("expired", order.id)
     change_status(order, OrderStatus.CANCELLED, now=now,
-                  reason="The card payment was not completed.")
+                  reason=_("The card payment was not completed."))
     release_coupon(order)
     return Outcome("cancelled", order.id)

@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.forms_common import single_line
+from app.i18n import email_problem
 from app.request_limits import rich_text_within_limit
 from app.workflows.describe import FILTER_LABELS, RULE_LABELS, TRIGGER_LABELS
 from app.workflows.models import Purpose
@@ -74,7 +75,7 @@ class TestSendForm(FlaskForm):
             field.data = validate_email(field.data.strip(),
                                         check_deliverability=False).normalized
         except EmailNotValidError as error:
-            raise ValidationError(str(error)) from None
+            raise ValidationError(email_problem(error)) from None
 
 
 class ImageForm(FlaskForm):

@@ -3,7 +3,7 @@ what goes out when, and send a missed email on purpose."""
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -101,6 +101,6 @@ def send_missed_now(gallery_id):
         flash(_("This email is not waiting to be sent."), "error")
     else:
         db.session.commit()
-        flash(_("%(count)d emails queued: they go out within a minute.", count=queued),
-              "success")
+        flash(ngettext("%(num)d email queued: it goes out within a minute.",
+                       "%(num)d emails queued: they go out within a minute.", queued), "success")
     return redirect(url_for(".gallery", gallery_id=found.id))
