@@ -66,6 +66,19 @@ DEFAULTS = {
     # scheduler (and `flask serve`) when MAIL_INBOUND_PORT is set; 0 = off.
     "MAIL_INBOUND_HOST": "127.0.0.1",
     "MAIL_INBOUND_PORT": 0,
+    # The platform's own DKIM key, for mail from its address ("Studio via Proofsheet"): all
+    # three or none. Studios' own domains get their keys on Settings -> Email -> Sender domain.
+    "MAIL_DKIM_DOMAIN": "",
+    "MAIL_DKIM_SELECTOR": "",
+    "MAIL_DKIM_PRIVATE_KEY_FILE": "",
+    # What studios' SPF records must include for the platform's server; empty for
+    # "include:<BASE_URL's host>".
+    "MAIL_SPF_INCLUDE": "",
+    # DNS servers for checking studios' sender domains ("host" or "host:port", comma-separated);
+    # empty for the system's.
+    "DNS_NAMESERVERS": "",
+    # The platform's name in "Studio via <name>" senders and the footer of its mail.
+    "PLATFORM_NAME": "Proofsheet",
     # True when the platform's mail goes to the local sink (the in-browser mailbox is shown).
     "MAIL_SINK_ENABLED": True,
     "BASE_URL": "http://127.0.0.1:5000",  # used in links inside emails and QR codes

@@ -47,9 +47,25 @@ def queue_due_campaign_emails(now):
     return result
 
 
+def recheck_sender_domains(app):
+    """Check studios' sender domains again once a day: a DKIM or DMARC record removed since
+    takes the studio back to "via Proofsheet" before receivers start refusing its mail."""
+    from app.mailing.sender_domains import recheck_due
+
+    with app.app_context():
+        try:
+            checked = recheck_due(app.config, timeutil.now())
+            db.session.commit()
+            if checked:
+                log.info("sender domains: %s checked", checked)
+        finally:
+            db.session.remove()
+
+
 JOBS = [
     # (stable id, function, seconds between runs)
     ("mail-cycle", mail_cycle, 60),
+    ("sender-domains", recheck_sender_domains, 3600),
 ]
 
 

@@ -18,7 +18,7 @@ from app.extensions import db
 from tests import factories
 from tests.postgres import PostgresCluster, find_postgres_bin
 
-pytest_plugins = ["tests.browser_fixtures", "tests.secure_smtp"]
+pytest_plugins = ["tests.browser_fixtures", "tests.secure_smtp", "tests.dns_server"]
 
 
 def free_port():

@@ -532,21 +532,28 @@ def test_one_email_setting_in_two_timezones_goes_at_each_studios_local_time(scho
     assert sorted(m.recipient for m in queued()) == sorted([ours.email, other.email])
 
 
-def test_campaign_mail_comes_from_each_studios_own_sender_when_it_has_one(school, other_owner):
+def test_campaign_mail_comes_from_each_studios_own_sender_when_its_domain_is_verified(
+        school, other_owner):
+    """From is the studio's address once its domain is verified; otherwise the platform's,
+    shown as "<studio> via Proofsheet", with replies to the studio (mailing/identity.py)."""
+    from email.utils import parseaddr
+
+    from app.mailing import sender_domains
     from app.mailing.models import StudioMailSettings
 
     db.session.add(StudioMailSettings(studio_id=school.studio.id, sender_email="hello@north.example",
                                       sender_name="Northlight", updated_at=SALE_START))
+    sender_domains.set_domain(school.studio.id, "north.example", SALE_START).verified_at = SALE_START
     theirs = their_school(other_owner.studio, parent="their.parent@example.com")
     for studio, gallery in ((school.studio, school.gallery), (other_owner.studio, theirs)):
         assign(gallery, make_workflow(studio, emails=[dict(trigger=Trigger.SALE_START)]))
     run_tick(SALE_START)
-    senders = {message.studio_id: message.sender for message in queued()}
-    assert senders[school.studio.id] == "Northlight <hello@north.example>"
-    from email.utils import parseaddr
-
-    name, _address = parseaddr(senders[other_owner.studio.id])
-    assert name == other_owner.studio.name  # the platform's address, shown with their name
+    messages = {message.studio_id: message for message in queued()}
+    assert messages[school.studio.id].sender == "Northlight <hello@north.example>"
+    assert messages[school.studio.id].reply_to is None
+    name, _address = parseaddr(messages[other_owner.studio.id].sender)
+    assert name == f"{other_owner.studio.name} via Proofsheet"
+    assert messages[other_owner.studio.id].reply_to == other_owner.studio.email
 
 
 def test_a_registration_committed_just_after_a_tick_is_queued_by_the_next_one(school):

@@ -130,3 +130,19 @@ def test_password_reset_and_invitation_links_survive_a_key_rotation(app, owner):
             assert problem.reason == "invalid"
         else:
             raise AssertionError("a link signed with a dropped key still works")
+
+
+def test_secrets_at_rest_decrypt_with_an_old_key_after_rotating(app):
+    """SMTP passwords, Stripe keys and DKIM private keys survive a rotation through the
+    fallbacks, are encrypted with the new key from then on, and die with the old key."""
+    from app.mailing.crypto import decrypt, encrypt
+
+    with app.app_context():
+        app.config.update(SECRET_KEY=OLD, SECRET_KEY_FALLBACKS=[])
+        stored = encrypt("smtp-password")
+        app.config.update(SECRET_KEY=NEW, SECRET_KEY_FALLBACKS=[OLD])
+        assert decrypt(stored) == "smtp-password"
+        fresh = encrypt("new-secret-value")
+        app.config["SECRET_KEY_FALLBACKS"] = []
+        assert decrypt(stored) is None
+        assert decrypt(fresh) == "new-secret-value"

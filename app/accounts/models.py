@@ -29,6 +29,12 @@ class Studio(db.Model):
     language: Mapped[str] = mapped_column(sa.String(8))
     watermark_text: Mapped[str | None] = mapped_column(sa.String(80))
     invoice_details: Mapped[str | None] = mapped_column(sa.Text)  # address, tax number: on invoices
+    # The postal address in every campaign email's footer (CAN-SPAM, Gmail's bulk-sender rules):
+    # campaigns do not go out without it.
+    postal_address: Mapped[str | None] = mapped_column(sa.Text)
+    # The logo file under <uploads>/studios/<id>/, named by its content hash (a new logo is a
+    # new URL, so mail clients and browsers never show a stale one).
+    logo_filename: Mapped[str | None] = mapped_column(sa.String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     users: Mapped[list["User"]] = relationship(back_populates="studio", order_by="User.id")

@@ -359,7 +359,7 @@ def invite():
     db.session.commit()
     send_email(to=invitation.email, subject=_("%(name)s invites you to Proofsheet",
                                               name=studio.name),
-               template="invitation", studio_id=studio.id, sender_name=studio.name,
+               template="invitation", studio_id=studio.id,
                studio=studio, inviter=current_user,
                link=external_url("accounts.accept_invitation",
                                  token=services.invitation_token(invitation)),

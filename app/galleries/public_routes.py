@@ -135,9 +135,9 @@ def _register(studio, gallery, form, card, now):
 def send_gallery_link(studio, gallery, client):
     """The "your gallery link" email, with a private sign-in link (a secret: sensitive)."""
     send_email(to=client.email, subject=_("Your link to %(gallery)s", gallery=gallery.title),
-               template="gallery_link", studio_id=studio.id, sender_name=studio.name,
-               reply_to=studio.email, gallery_id=gallery.id, studio=studio, gallery=gallery,
-               client=client, link=clients.sign_in_url(client, gallery), sensitive=True)
+               template="gallery_link", studio_id=studio.id, gallery_id=gallery.id,
+               studio=studio, gallery=gallery, client=client,
+               link=clients.sign_in_url(client, gallery), sensitive=True)
 
 
 @public_bp.post("/g/<studio_slug>/<gallery_slug>/register")

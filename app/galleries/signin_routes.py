@@ -32,8 +32,8 @@ def send_sign_in_email(studio, request_, token, code):
                # The code stays out of the subject: subjects show in lists (Email activity, the
                # client page, a phone's lock screen); the body is hidden from staff.
                subject=_("Your sign-in code for %(where)s", where=where),
-               template="client_sign_in", studio_id=studio.id, sender_name=studio.name,
-               reply_to=studio.email, gallery_id=gallery.id if gallery else None,
+               template="client_sign_in", studio_id=studio.id,
+               gallery_id=gallery.id if gallery else None,
                studio=studio, where=where, code=code, minutes=minutes,
                link=external_url("galleries_public.confirm_sign_in", token=token),
                sensitive=True)

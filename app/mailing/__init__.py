@@ -8,4 +8,4 @@ from flask import Blueprint
 bp = Blueprint("mailing", __name__, url_prefix="/admin/mail")
 public_bp = Blueprint("mailing_public", __name__)
 
-from app.mailing import email_layout, routes, settings_routes  # noqa: E402,F401
+from app.mailing import domain_routes, email_layout, routes, settings_routes  # noqa: E402,F401

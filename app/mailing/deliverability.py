@@ -11,11 +11,14 @@
   vacation responders do not answer a password reset. Test sends do not get it: a person asked
   for that one message and reads it as the client will see the campaign, which carries none.
 
+- Every message: a DKIM signature (``signed``, dkim_signing.py) with the studio's key when its
+  From is on the studio's verified sender domain, else the platform's key when one is set.
+
 Added at send time rather than stored on the row, so that the tick's per-message work stays as
-it was; the studios' names are read once per dispatch (``send_context``).
+it was; the studios' names and keys are read once per dispatch (``send_context``).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.header import Header
 from urllib.parse import urlsplit
 
@@ -37,6 +40,8 @@ class SendContext:
     list_ids: dict  # studio id: List-Id value
     receiver: str | None  # the inbound receiver's domain, or None
     secret_key: str
+    dkim_signers: dict = field(default_factory=dict)  # studio id: dkim_signing.Signer
+    platform_signer: object = None  # dkim_signing.Signer for the platform's domain, or None
 
 
 def platform_host(config):
@@ -78,7 +83,20 @@ def send_context(studio_ids, config=None):
     ids = sorted({studio_id for studio_id in studio_ids if studio_id is not None})
     host = platform_host(config)
     list_ids = {row.id: list_id(row.name, row.slug, host) for row in _studio_rows(ids)} if ids else {}
-    return SendContext(list_ids, return_path.receiver_domain(config), config["SECRET_KEY"])
+    # Imported here: sender_domains (under dkim_signing) needs this module's platform_host.
+    from app.mailing import dkim_signing
+
+    return SendContext(list_ids, return_path.receiver_domain(config), config["SECRET_KEY"],
+                       dkim_signing.studio_signers(ids), dkim_signing.platform_signer(config))
+
+
+def signed(data, row, context):
+    """``data`` signed with the DKIM key its From address is aligned with, if there is one."""
+    from app.mailing import dkim_signing
+
+    signer = dkim_signing.signer_for(row.sender, row.studio_id, context.dkim_signers,
+                                     context.platform_signer)
+    return signer.sign(data) if signer is not None else data
 
 
 def _naming_message(link, message_id):

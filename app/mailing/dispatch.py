@@ -299,12 +299,13 @@ def message_bytes(row, now, context=None):
     dispatch's ``deliverability.SendContext`` (read for this row's studio when not given)."""
     to = (row.recipient_name or "", row.recipient)  # a mailbox: no need to parse it again
     context = context or deliverability.send_context([row.studio_id])
-    return wire.message_bytes(sender=row.sender, to=to, subject=row.subject, html=row.html,
+    data = wire.message_bytes(sender=row.sender, to=to, subject=row.subject, html=row.html,
                               text=row.text, message_id=row.message_id, sent_at=now,
                               reply_to=row.reply_to, cc=row.cc or None,
                               headers=deliverability.headers_for(row, context),
                               attachments=[(a.filename, a.content_type, a.data)
                                            for a in row.attachments])
+    return deliverability.signed(data, row, context)
 
 
 def _recipients(row):

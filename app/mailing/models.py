@@ -138,3 +138,27 @@ class OutboxAttachment(db.Model):
     filename: Mapped[str] = mapped_column(sa.String(255))
     content_type: Mapped[str] = mapped_column(sa.String(100))
     data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+class SenderDomain(db.Model):
+    """The domain a studio sends its mail from, with its DKIM key and the last DNS check.
+
+    Until its records check out (``verified_at``), the studio's mail goes out from the
+    platform's address ("Studio via Proofsheet"): a From on an unverified domain would fail
+    DMARC at Gmail and Yahoo.
+    """
+
+    __tablename__ = "sender_domain"
+
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    domain: Mapped[str] = mapped_column(sa.String(253))  # lowercase, IDNA (xn--) form
+    dkim_selector: Mapped[str] = mapped_column(sa.String(63))
+    # Fernet token of the PEM private key (key derived from SECRET_KEY), never shown.
+    dkim_private_key_encrypted: Mapped[str] = mapped_column(sa.Text)
+    dkim_public_key: Mapped[str] = mapped_column(sa.Text)  # base64 DER: the record's p= value
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # {"spf"|"dkim"|"dmarc": {"ok": bool, "found": [records], "message": str}}
+    check_results: Mapped[dict] = mapped_column(sa.JSON, default=dict)

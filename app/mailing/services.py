@@ -6,49 +6,20 @@ it later. Call it after the request's commit (indico's rule): a rolled-back chan
 an email behind.
 """
 
-from email.utils import formataddr, parseaddr
-from functools import lru_cache
-
-import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import render_template
 
 from app.extensions import db
 from app.mailing.dispatch import dispatch
 from app.mailing.email_layout import studio_has_own_server
-from app.mailing.models import MailKind, StudioMailSettings
+from app.mailing.identity import platform_sender, studio_identity
+from app.mailing.models import MailKind
 from app.mailing.outbox import queue_message
 from app.timeutil import now as clock_now
 
 
-def studio_sender(studio_id, display_name=None):
-    """The From address of a studio's mail: its own sender when configured, else the
-    platform's shown with the studio's name."""
-    from app.mailing.studio_settings import sender_for, settings_of
-
-    fallback = platform_sender(display_name)
-    return sender_for(settings_of(studio_id), fallback) if studio_id is not None else fallback
-
-
-def studio_senders(studios):
-    """{studio id: From address} for many studios, in one query (the tick's batch)."""
-    from app.mailing.studio_settings import sender_for
-
-    ids = [studio.id for studio in studios]
-    own = {row.studio_id: row for row in db.session.scalars(
-        sa.select(StudioMailSettings).where(StudioMailSettings.studio_id.in_(ids)))} if ids else {}
-    return {studio.id: sender_for(own.get(studio.id), platform_sender(studio.name))
-            for studio in studios}
-
-
-def platform_sender(display_name=None):
-    """The platform's From address, shown with the studio's name when one is given."""
-    return _sender(current_app.config["MAIL_DEFAULT_SENDER"], display_name)
-
-
-@lru_cache(maxsize=1024)
-def _sender(default_sender, display_name):
-    name, address = parseaddr(default_sender)
-    return formataddr((display_name or name, address))
+def studio_sender(studio_id):
+    """The From address of a studio's mail (see identity.py)."""
+    return studio_identity(studio_id).sender
 
 
 def render_email(template, **context):
@@ -62,6 +33,10 @@ def send_email(*, to, subject, template, studio_id=None, sender_name=None, reply
                **context):
     """Render, queue and send one message now; returns its outbox row.
 
+    A studio's message is from the studio's identity (identity.py: its own address where that
+    passes DMARC, else "Studio via Proofsheet"), replies to its "Replies go to" unless
+    ``reply_to`` is given; ``sender_name`` names the platform's sender for mail of no studio.
+
     ``studio_id`` tags the message (header X-Proofsheet-Studio) so a studio's mailbox and
     activity pages show only its own mail. A ``sensitive`` message carries a secret (a reset
     link, a sign-in link or code, an invitation): it goes from the platform's address through the
@@ -74,7 +49,11 @@ def send_email(*, to, subject, template, studio_id=None, sender_name=None, reply
     now = clock_now()
     tagged = studio_id is not None and not sensitive
     headers = {"X-Proofsheet-Studio": str(studio_id)} if tagged else {}
-    sender = platform_sender(sender_name) if sensitive else studio_sender(studio_id, sender_name)
+    if studio_id is None:
+        sender = platform_sender(sender_name)
+    else:
+        identity = studio_identity(studio_id, platform_only=sensitive)
+        sender, reply_to = identity.sender, reply_to or identity.reply_to
     row = queue_message(kind=kind, studio_id=studio_id, sender=sender, recipient=to,
                         subject=subject, html=html, text=text, now=now, reply_to=reply_to,
                         headers=headers, gallery_id=gallery_id, source=source,

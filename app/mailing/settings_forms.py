@@ -90,3 +90,10 @@ class TestMessageForm(FlaskForm):
 
     def validate_to(self, field):
         field.data = _valid_address(field.data.strip())
+
+
+class SenderDomainForm(FlaskForm):
+    domain = StringField(_l("Your domain"), validators=[
+        DataRequired(_l("Please enter your domain, for example yourstudio.com.")),
+        Length(max=253), single_line()],
+        description=_l("The part after the @ of the address your emails come from."))

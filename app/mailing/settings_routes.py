@@ -69,7 +69,7 @@ def test_message():
     studio = current_user.studio
     now = timeutil.now()
     row = queue_message(kind=MailKind.TEST, studio_id=studio.id,
-                        sender=studio_sender(studio.id, studio.name), recipient=form.to.data,
+                        sender=studio_sender(studio.id), recipient=form.to.data,
                         subject=_("Test message from %(studio)s", studio=studio.name),
                         html="<p>" + _("Your email settings work.") + "</p>",
                         text=_("Your email settings work.") + "\n", now=now,

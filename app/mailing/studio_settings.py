@@ -3,7 +3,6 @@
 import smtplib
 import socket
 import ssl
-from email.utils import formataddr
 
 import sqlalchemy as sa
 from flask import current_app
@@ -47,13 +46,6 @@ def refused_host_error(host, port):
     except OSError:
         return None
     return None
-
-
-def sender_for(row, fallback):
-    """The studio's From address when configured, else ``fallback`` (the platform's)."""
-    if row is None or not row.sender_email:
-        return fallback
-    return formataddr((row.sender_name, row.sender_email)) if row.sender_name else row.sender_email
 
 
 def cc_list(text):

@@ -14,9 +14,9 @@ from flask_babel import force_locale
 from app.accounts.models import Studio, User
 from app.extensions import db
 from app.mailing.dispatch import dispatch
+from app.mailing.identity import studio_identity
 from app.mailing.models import MailKind, MailState, OutboxAttachment, OutboxMessage
 from app.mailing.outbox import queue_message
-from app.mailing.services import studio_sender
 from app.mailing.studio_settings import cc_list, settings_of
 from app.shop.documents import order_pdf
 from app.shop.models import OrderEmailSetting, OrderStatus
@@ -82,13 +82,13 @@ def queue_order_emails(order, event, now, reason=None, refund_minor=None):
                                    order_values(order, studio, reason, refund_minor), studio)
         attachment = order_pdf(order, studio, setting.attachment) if setting.attachment else None
     mail_settings = settings_of(studio.id)
-    reply_to = (mail_settings.reply_to if mail_settings else None) or studio.email
+    identity = studio_identity(studio.id)
     cc = cc_list(mail_settings.default_cc) if mail_settings else []
     state = MailState.HELD if setting.review else MailState.QUEUED
     rows = [queue_message(kind=MailKind.NOTIFICATION, studio_id=studio.id,
-                          sender=studio_sender(studio.id, studio.name), recipient=address,
+                          sender=identity.sender, recipient=address,
                           recipient_name=name or "", subject=email.subject, html=email.html,
-                          text=email.text, now=now, reply_to=reply_to, cc=cc,
+                          text=email.text, now=now, reply_to=identity.reply_to, cc=cc,
                           source=f"order:{order.id}:{event}",
                           headers={"X-Proofsheet-Studio": str(studio.id)}, state=state)
             for address, name in recipients]

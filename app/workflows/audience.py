@@ -15,8 +15,8 @@ from app.accounts.models import Studio
 from app.database import among
 from app.extensions import db
 from app.galleries.models import Client, Gallery, GalleryStatus, Registration
+from app.mailing.identity import studio_identities
 from app.mailing.models import Suppression
-from app.mailing.services import studio_senders
 from app.shop.models import Order, OrderItem, OrderStatus, Promotion
 from app.workflows.models import (
     OccurrenceKind,
@@ -134,7 +134,7 @@ class _Context:
     clients: dict
     ordered: set
     suppressed: set
-    senders: dict
+    senders: dict  # studio id: mailing.identity.SenderIdentity
     running: dict  # (gallery id, due time): the promotion running then
     carts: dict  # cart id: values.CartState
     plans: dict = field(default_factory=dict)  # (email id, language): _EmailPlan
@@ -159,7 +159,7 @@ def _load_context(due, now):
     wide = {d.gallery_id for d in due if d.client_id is None}
     registrants = _gallery_registrants(wide)
     clients = _clients({d.client_id for d in due if d.client_id is not None})
-    senders = studio_senders(studios.values())
+    senders = studio_identities(studios)
     carts = cart_states({d.occurrence_id for d in due if d.kind == K.CART})
     return _Context(emails, galleries, studios, promotions, orders, registrants, clients,
                     _ordered_pairs(_filtered_clients(due, emails, registrants), now),

@@ -57,8 +57,9 @@ def _plan(email, studio, language, context, now):
     if plan is None:
         prepared = prepare(email.subject, email.body_html, language)
         row_base = message_base(kind=MailKind.CAMPAIGN, studio_id=studio.id,
-                                sender=context.senders[studio.id], now=now,
-                                reply_to=studio.email, source=f"workflow_email:{email.id}")
+                                sender=context.senders[studio.id].sender, now=now,
+                                reply_to=context.senders[studio.id].reply_to,
+                                source=f"workflow_email:{email.id}")
         whole = _Part(None, prepared.variables,
                       bool(LOCALE_VARIABLES.intersection(prepared.variables)))
         plan = context.plans[key] = _EmailPlan(

@@ -258,7 +258,7 @@ def preview(workflow_id, email_id):
     return render_template("workflows/preview.html", workflow=found, email=email,
                            preview=render_for_preview(email, current_user.studio, chosen),
                            describe=describe, galleries=_galleries_for_preview(found),
-                           sender=studio_sender(current_user.studio_id, current_user.studio.name),
+                           sender=studio_sender(current_user.studio_id),
                            test_form=TestSendForm(to=current_user.email))
 
 

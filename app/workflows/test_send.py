@@ -14,9 +14,9 @@ from flask_babel import force_locale
 
 from app.extensions import db
 from app.galleries.models import Gallery
+from app.mailing.identity import studio_identity
 from app.mailing.models import MailKind
 from app.mailing.outbox import queue_message
-from app.mailing.services import studio_sender
 from app.urls import external_url
 from app.workflows.models import GalleryWorkflow
 from app.workflows.rendering import personalize, prepare
@@ -86,10 +86,10 @@ def queue_test(email, studio, to, now, gallery=None):
     """Queue ``email`` for the sample client to ``to``, its subject marked [Test], as an outbox
     row like every real message (flushed; the route commits, then dispatches it)."""
     rendered = render_test(email, studio, now, gallery)
-    return queue_message(kind=MailKind.TEST, studio_id=studio.id,
-                         sender=studio_sender(studio.id, studio.name), recipient=to,
-                         subject=f"[Test] {rendered.subject}", html=rendered.html,
-                         text=rendered.text, now=now, reply_to=studio.email,
+    identity = studio_identity(studio.id)
+    return queue_message(kind=MailKind.TEST, studio_id=studio.id, sender=identity.sender,
+                         recipient=to, subject=f"[Test] {rendered.subject}", html=rendered.html,
+                         text=rendered.text, now=now, reply_to=identity.reply_to,
                          headers={"X-Proofsheet-Studio": str(studio.id)},
                          gallery_id=rendered.gallery.id if rendered.gallery else None,
                          source=f"workflow_email:{email.id}")

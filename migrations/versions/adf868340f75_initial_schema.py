@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 405281bad2bf
+Revision ID: adf868340f75
 Revises: 
-Create Date: 2026-12-02 16:43:52.553091
+Create Date: 2026-12-06 14:44:36.627013
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '405281bad2bf'
+revision = 'adf868340f75'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -49,6 +49,8 @@ def upgrade():
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('watermark_text', sa.String(length=80), nullable=True),
     sa.Column('invoice_details', sa.Text(), nullable=True),
+    sa.Column('postal_address', sa.Text(), nullable=True),
+    sa.Column('logo_filename', sa.String(length=120), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_studio')),
     sa.UniqueConstraint('slug', name=op.f('uq_studio_slug'))
@@ -183,6 +185,19 @@ def upgrade():
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_processed_webhook_event_studio_id_studio'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('studio_id', 'event_id', name=op.f('pk_processed_webhook_event'))
+    )
+    op.create_table('sender_domain',
+    sa.Column('studio_id', sa.Integer(), nullable=False),
+    sa.Column('domain', sa.String(length=253), nullable=False),
+    sa.Column('dkim_selector', sa.String(length=63), nullable=False),
+    sa.Column('dkim_private_key_encrypted', sa.Text(), nullable=False),
+    sa.Column('dkim_public_key', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('checked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('verified_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('check_results', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_sender_domain_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('studio_id', name=op.f('pk_sender_domain'))
     )
     op.create_table('staff_user',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -783,6 +798,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_staff_user_studio_id'))
 
     op.drop_table('staff_user')
+    op.drop_table('sender_domain')
     op.drop_table('processed_webhook_event')
     with op.batch_alter_table('price_list', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_price_list_studio_id'))
