@@ -156,9 +156,28 @@ def postgres_template(postgres_server):
     return "proofsheet_template"
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "no_database: the test needs an app but no table: it runs once, on an empty "
+                   "SQLite file (a query fails with 'no such table'), not also on PostgreSQL")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc):
+    # A parametrize mark on the test overrides the database_url fixture's two params.
+    if metafunc.definition.get_closest_marker("no_database") and \
+            "database_url" in metafunc.fixturenames:
+        metafunc.definition.add_marker(
+            pytest.mark.parametrize("database_url", ["sqlite"], indirect=True))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
-    """Every database test runs on SQLite and on PostgreSQL."""
+    """Every database test runs on SQLite and on PostgreSQL; a ``no_database`` test runs once,
+    on a SQLite file without tables."""
+    if request.node.get_closest_marker("no_database"):
+        yield f"sqlite:///{tmp_path / 'no-tables.db'}"
+        return
     if request.param == "sqlite":
         path = tmp_path / "test.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)

@@ -62,6 +62,7 @@ def test_login_logout_and_safe_next(client, owner):
     assert client.get("/admin/galleries/").status_code == 302
 
 
+@pytest.mark.no_database
 def test_admin_pages_send_visitors_to_the_login_with_next(client):
     response = client.get("/admin/galleries/")
     assert response.status_code == 302 and "/login?next=" in response.location

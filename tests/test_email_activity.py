@@ -78,5 +78,6 @@ def test_another_studios_messages_and_filters_answer_404(client, logged_in, othe
 
 
 @pytest.mark.parametrize("path", ["/admin/activity/", "/admin/mail/"])
+@pytest.mark.no_database
 def test_pages_need_a_login(client, path):
     assert client.get(path).status_code in (302, 401)

@@ -14,6 +14,7 @@ from app.timeutil import from_local
 from tests import factories
 
 
+@pytest.mark.no_database
 def test_migrations_have_exactly_one_head(app):
     config = app.extensions["migrate"].migrate.get_config()
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1

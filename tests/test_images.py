@@ -224,6 +224,7 @@ def test_photo_files_need_a_login(client, gallery):
     assert response.data != png_bytes()
 
 
+@pytest.mark.no_database
 def test_sixteen_bit_greyscale_keeps_its_tones(app):
     buffer = io.BytesIO()
     Image.new("I;16", (64, 64), 40000).save(buffer, "PNG")
@@ -232,6 +233,7 @@ def test_sixteen_bit_greyscale_keeps_its_tones(app):
         assert 140 < thumb.convert("L").getpixel((32, 32)) < 170  # 40000/65535 of white, not clipped
 
 
+@pytest.mark.no_database
 def test_colour_profile_is_kept_in_previews(app):
     from PIL import ImageCms
 
@@ -312,6 +314,7 @@ def test_a_100_megapixel_jpeg_is_processed_within_300_mb(tmp_path):
     assert figures["delta_mb"] < 300
 
 
+@pytest.mark.no_database
 def test_large_jpeg_is_decoded_reduced_yet_upright_with_its_full_size(app):
     limits = images.Limits(max_bytes=5_000_000, max_pixels=50_000_000, thumbnail_size=50,
                            preview_size=400)
@@ -324,6 +327,7 @@ def test_large_jpeg_is_decoded_reduced_yet_upright_with_its_full_size(app):
         assert thumb.size == (25, 50)
 
 
+@pytest.mark.no_database
 def test_png_over_the_memory_budget_is_refused_before_decoding(app):
     # A header claiming 8000 x 8000 RGB pixels (within MAX_PHOTO_PIXELS) over a few bytes of data:
     # judged from the header, before 256 MB of pixels are allocated for it.
@@ -342,6 +346,7 @@ def progressive_jpeg(size):
     return buffer.getvalue()
 
 
+@pytest.mark.no_database
 def test_progressive_jpeg_counts_its_full_size_coefficients(app):
     limits = images.Limits(max_bytes=5_000_000, max_pixels=100_000_000, thumbnail_size=50,
                            preview_size=250, max_decoded_bytes=5_000_000)
@@ -354,6 +359,7 @@ def test_progressive_jpeg_counts_its_full_size_coefficients(app):
     assert images.prepare_photo(progressive_jpeg((800, 800)), "small.jpg", "", limits).width == 800
 
 
+@pytest.mark.no_database
 def test_large_palette_and_transparent_pngs_keep_their_colours(app):
     limits = images.Limits(max_bytes=5_000_000, max_pixels=50_000_000, thumbnail_size=50,
                            preview_size=100)
@@ -429,6 +435,7 @@ def test_a_photo_failing_half_way_removes_its_files_even_if_the_transaction_goes
         for variant in ("original", "thumb", "preview"))
 
 
+@pytest.mark.no_database
 def test_stale_part_files_are_removed_and_fresh_ones_kept(app, tmp_path):
     import os
     from datetime import timedelta
@@ -464,6 +471,7 @@ def test_wsgi_start_cleans_stale_part_files(tmp_path, monkeypatch):
     assert not stale.exists()
 
 
+@pytest.mark.no_database
 def test_scheduler_start_cleans_stale_part_files(app, runner, monkeypatch):
     import os
     from pathlib import Path

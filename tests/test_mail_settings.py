@@ -58,6 +58,7 @@ def _settings(port, **overrides):
     return SmtpSettings(**values)
 
 
+@pytest.mark.no_database
 def test_connection_succeeds_with_starttls_and_auth(app, secure_server):
     ok, message = check_connection(_settings(secure_server.port))
     assert ok and "with TLS and logged in" in message
@@ -69,6 +70,7 @@ def test_connection_succeeds_with_starttls_and_auth(app, secure_server):
     (dict(security="none"), "closed the connection|refused the username|STARTTLS"),
     (dict(host="mail.nonexistent.invalid"), r"was not found \(DNS\)"),
 ])
+@pytest.mark.no_database
 def test_connection_failures_are_explained(app, secure_server, overrides, expected, monkeypatch):
     import re
     import smtplib
@@ -88,6 +90,7 @@ def _resolve_then_refuse(self, host="localhost", port=0, source_address=None):
     raise AssertionError("unreachable")
 
 
+@pytest.mark.no_database
 def test_a_server_that_never_answers_is_explained_as_a_timeout(app):
     """A server that accepts the connection but never greets (a firewall, a wrong port)."""
     import socket
@@ -99,6 +102,7 @@ def test_a_server_that_never_answers_is_explained_as_a_timeout(app):
     assert not ok and "did not answer in time" in message, message
 
 
+@pytest.mark.no_database
 def test_refused_port_is_explained(app):
     ok, message = check_connection(_settings(free_port()))
     assert not ok and "refused the connection" in message

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from app.extensions import db
 from app.jobs import JOB_DEFAULTS, JOBS, mail_cycle
 from app.mailing.models import MailKind, MailState, OutboxMessage
@@ -27,6 +29,7 @@ def test_dispatch_command_sends_what_is_due_at_the_given_instant(runner, owner, 
     assert mail_outbox.wait_for(1)[0].subject == "Hello"
 
 
+@pytest.mark.no_database
 def test_dispatch_command_refuses_a_bad_instant_clearly(runner):
     result = runner.invoke(args=["emails", "dispatch", "--now", "next tuesday"])
     assert result.exit_code == 2 and "not an ISO-8601 date and time" in result.output

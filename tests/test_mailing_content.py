@@ -4,6 +4,7 @@ color-scheme meta, and "Sent with Proofsheet" only on mail through the platform'
 import re
 
 import flask_mail  # noqa: F401  (imported on purpose: it changes the utf-8 charset process-wide)
+import pytest
 
 from app.extensions import db
 from app.mailing.email_layout import PREHEADER_LENGTH, preheader
@@ -65,6 +66,7 @@ def test_order_emails_follow_the_studios_server_too(app, owner, smtp_server):
     assert text.count("Thank you for your order.") == 1
 
 
+@pytest.mark.no_database
 def test_campaign_layout_has_the_preheader_with_its_variables(app):
     prepared = prepare("Sale", "<h2>Dear %client_name%,</h2><p>The sale starts.</p>", "en")
     assert hidden_preview(prepared.html) == "Dear %client_name%,"
@@ -72,6 +74,7 @@ def test_campaign_layout_has_the_preheader_with_its_variables(app):
     assert prepared.text.count("Dear %client_name%,") == 1  # hidden: not in the text part
 
 
+@pytest.mark.no_database
 def test_a_long_first_line_is_cut_at_a_word(app):
     words = "word " * 60
     cut = preheader(f"<p>{words}</p>")

@@ -120,6 +120,7 @@ def test_ehlo_name_is_configurable_and_defaults_to_base_url_host(app, owner, ser
     assert server.ehlo_names == ["localhost", "mta.proofsheet.test"]
 
 
+@pytest.mark.no_database
 def test_ehlo_name_of_an_address_is_a_literal(app):
     assert ehlo_name({"BASE_URL": "http://127.0.0.1:5000"}) == "[127.0.0.1]"
     assert ehlo_name({"BASE_URL": "https://photos.example.com/", "MAIL_EHLO_NAME": ""}) == \

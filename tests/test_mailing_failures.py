@@ -305,6 +305,7 @@ def test_an_internationalised_address_fails_alone_where_smtputf8_is_not_offered(
     assert "cannot deliver to internationalised addresses" in page.get_data(as_text=True)
 
 
+@pytest.mark.no_database
 def test_announcing_before_an_internationalised_message_keeps_the_replies_in_step(
         app, utf8_scripted):
     settings = SmtpSettings.from_config(app.config)

@@ -186,6 +186,7 @@ def test_without_the_receiver_mail_keeps_the_from_address_as_envelope(app, owner
     assert sent.mail_from == "no-reply@proofsheet.local"
 
 
+@pytest.mark.no_database
 def test_read_bounce_uses_flufl_for_reports_without_a_status(app):
     """A qmail-style bounce (no DSN fields): flufl.bounce's heuristics find the address."""
     raw = (b"From: MAILER-DAEMON@mx.example.com\r\nSubject: failure notice\r\n\r\n"

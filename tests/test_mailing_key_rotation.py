@@ -4,6 +4,8 @@ plain http to a public host is flagged in the log and to the studio's owner."""
 
 import logging
 
+import pytest
+
 from app.config import insecure_base_url, parse_env_value
 from app.galleries.clients import read_sign_in_token, sign_in_token
 from app.mailing import return_path
@@ -92,6 +94,7 @@ def test_http_base_url_is_insecure_only_for_public_hosts():
         assert not insecure_base_url({"BASE_URL": local})
 
 
+@pytest.mark.no_database
 def test_http_base_url_is_logged_at_start_up(database_url, tmp_path, smtp_server, caplog):
     with caplog.at_level(logging.WARNING):
         make_test_app(database_url, tmp_path / "instance", smtp_server.port,
@@ -132,6 +135,7 @@ def test_password_reset_and_invitation_links_survive_a_key_rotation(app, owner):
             raise AssertionError("a link signed with a dropped key still works")
 
 
+@pytest.mark.no_database
 def test_secrets_at_rest_decrypt_with_an_old_key_after_rotating(app):
     """SMTP passwords, Stripe keys and DKIM private keys survive a rotation through the
     fallbacks, are encrypted with the new key from then on, and die with the old key."""

@@ -111,10 +111,12 @@ def test_re_subscribing_needs_the_forms_csrf_token(app, client, owner):
     assert record(owner.studio_id) is not None
 
 
+@pytest.mark.no_database
 def test_a_forged_token_has_no_preferences_page(app, client):
     assert client.get("/unsubscribe/1-Zm9v.forged/preferences").status_code == 404
 
 
+@pytest.mark.no_database
 def test_every_campaign_footer_links_to_the_preferences(app):
     html = prepare("Sale", "<p>Hello</p>", "en").html
     assert 'href="%unsubscribe_link%?page=preferences"' in html

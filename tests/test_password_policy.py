@@ -90,6 +90,7 @@ def test_password_reset(client, owner, password, message):
 
 
 @pytest.mark.parametrize("password", ["northlight.owner@example.com", "NorthLight.Owner"])
+@pytest.mark.no_database
 def test_a_reset_form_built_with_the_account_email_refuses_it(app, password):
     with app.test_request_context(method="POST", data={"password": password,
                                                        "confirm": password}):

@@ -29,6 +29,7 @@ def post_file(client, url, field, content, filename, **kwargs):
                        **kwargs)
 
 
+@pytest.mark.no_database
 def test_every_upload_endpoint_exists(app):
     """A renamed view would silently fall back to the small limit."""
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
@@ -36,6 +37,7 @@ def test_every_upload_endpoint_exists(app):
     assert all(app.config[key] > app.config["MAX_CONTENT_LENGTH"] for key in UPLOAD_LIMITS.values())
 
 
+@pytest.mark.no_database
 def test_an_anonymous_form_over_1_mb_gets_the_413_page(client):
     response = client.post("/login", data={"email": "a@example.com", "password": "x" * (MB + 1)})
     assert response.status_code == 413
@@ -44,6 +46,7 @@ def test_an_anonymous_form_over_1_mb_gets_the_413_page(client):
     assert "this page accepts up to 1 MB at once" in page
 
 
+@pytest.mark.no_database
 def test_a_json_client_gets_the_limit_as_json(client):
     response = client.post("/login", data={"password": "x" * (MB + 1)},
                            headers={"Accept": "application/json"})

@@ -133,6 +133,7 @@ def test_a_404_a_405_and_a_static_file_carry_the_headers(client):
 
 
 @pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
+@pytest.mark.no_database
 def test_a_csrf_failure_400_carries_the_headers(client, app_config):
     response = client.post("/login", data={"email": "a@b.test", "password": "x"})
     assert response.status_code == 400
@@ -151,6 +152,7 @@ def test_a_rate_limited_429_carries_the_headers(client, app_config):
 
 
 @pytest.mark.parametrize("app_config", [{"TESTING": False}])
+@pytest.mark.no_database
 def test_a_500_carries_the_headers(app, app_config):
     def broken():
         raise RuntimeError("boom")
@@ -161,11 +163,13 @@ def test_a_500_carries_the_headers(app, app_config):
     assert_security_headers(response, "500")
 
 
+@pytest.mark.no_database
 def test_no_hsts_over_plain_http(client):
     assert "Strict-Transport-Security" not in client.get("/login").headers
 
 
 @pytest.mark.parametrize("app_config", [{"SESSION_COOKIE_SECURE": True}])
+@pytest.mark.no_database
 def test_hsts_when_the_session_cookie_is_secure(client, app_config):
     for path in ["/login", "/static/css/app.css", "/no-such-page"]:
         response = client.get(path)

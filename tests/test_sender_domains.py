@@ -80,6 +80,7 @@ def test_a_domain_that_cannot_be_used_is_refused_with_a_reason(client, logged_in
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SenderDomain)) == 0
 
 
+@pytest.mark.no_database
 def test_an_international_domain_is_stored_in_its_ascii_form(app):
     assert sender_domains.normalize_domain(" Fotostudio-Müller.DE. ", app.config) == \
         "xn--fotostudio-mller-uzb.de"

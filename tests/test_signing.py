@@ -5,6 +5,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLS
 
 from app.signing import serializer, timed_serializer
 
+pytestmark = pytest.mark.no_database  # pure signing: no table read
+
 
 def test_tokens_interoperate_with_itsdangerous():
     token = serializer("secret", "unsubscribe").dumps([1, "a@example.com"])

@@ -261,6 +261,7 @@ def test_a_non_smtp_banner_is_not_stored_for_email_activity(client, logged_in, b
 # ---------------------------------------------------------------- pinned connections
 
 
+@pytest.mark.no_database
 def test_the_connection_goes_to_the_checked_address_without_resolving_again(
         app, smtp_server, monkeypatch):
     """A name resolved once: a second lookup (where DNS rebinding would strike) fails the test."""
@@ -314,6 +315,7 @@ def named_tls_server(tmp_path):
 
 
 @pytest.mark.parametrize(("name", "ok"), [("mail.studio.test", True), ("mail.other.test", False)])
+@pytest.mark.no_database
 def test_tls_over_a_pinned_connection_verifies_the_host_name(app, named_tls_server, monkeypatch,
                                                              name, ok):
     """Both names resolve (faked) to 127.0.0.1; the certificate names mail.studio.test and no

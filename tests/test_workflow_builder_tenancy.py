@@ -55,6 +55,7 @@ def _snapshot():
             db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))))
 
 
+@pytest.mark.no_database
 def test_the_list_of_routes_is_complete(app):
     rules = {(rule.endpoint, method) for rule in app.url_map.iter_rules()
              if rule.endpoint.startswith("workflows.") and set(rule.arguments) - NOT_IDS

@@ -131,6 +131,7 @@ def test_templates_mark_every_email_and_copies_keep_it(client, logged_in):
     assert "When the sale starts, to all clients (service email)" in listing
 
 
+@pytest.mark.no_database
 def test_no_template_thanks_for_an_order_at_once(app):
     for template in TEMPLATES.values():
         for email in template.emails:
@@ -143,6 +144,7 @@ def test_no_template_thanks_for_an_order_at_once(app):
     assert "As long as the sale is open" in body and "%gallery_link%" in body
 
 
+@pytest.mark.no_database
 def test_archive_emails_follow_the_dates_and_promise_no_ordering(app):
     archive = [email for template in TEMPLATES.values() for email in template.emails
                if email.trigger == Trigger.ARCHIVE]
@@ -200,6 +202,7 @@ def test_a_test_send_uses_a_sample_client_and_test_links(client, logged_in, mail
     assert "List-Unsubscribe" not in mail.message
 
 
+@pytest.mark.no_database
 def test_the_test_link_page_knows_only_link_variables(client):
     assert client.get("/email-test/gallery_link").status_code == 200  # no login needed
     assert client.get("/email-test/client_name").status_code == 404
