@@ -7,15 +7,7 @@ from functools import lru_cache
 from app.database import insert_many_ignoring_conflicts
 from app.extensions import db
 from app.mailing.models import MailKind, MailState, OutboxMessage
-
-
-def _has_line_break(value):
-    return value is not None and ("\r" in value or "\n" in value)
-
-
-def _all_single_line(texts):
-    joined = "".join(texts)
-    return "\r" not in joined and "\n" not in joined
+from app.mailing.wire import has_line_break
 
 
 def _line_break_refusal(fields):
@@ -24,7 +16,7 @@ def _line_break_refusal(fields):
     message fails alone, visible in Email activity, instead of raising in a tick or a request
     that would then stop every other message with it. Never folded into a header."""
     for description, value in fields.items():
-        if _has_line_break(value):
+        if has_line_break(value):
             return (f"Not sent: the {description} contains a line break ({value!r}). Correct "
                     "it, then retry.")
     return None
@@ -91,7 +83,7 @@ def message_row(base, *, recipient, subject, html, text, recipient_name="", head
            "subject": subject, "html": html, "text": text, "headers": dict(headers or {}),
            "message_id": new_message_id(base["sender"]), "expires_at": expires_at,
            "dedup_key": dedup_key, "gallery_id": gallery_id}
-    if _all_single_line(header_texts):  # one check for the common case, then say which
+    if not has_line_break("".join(header_texts)):  # one check for the common case, then say which
         return row
     fields = {"recipient's address": recipient, "recipient's name": recipient_name,
               "subject": subject}

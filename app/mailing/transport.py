@@ -24,6 +24,7 @@ from flask_mail import Mail
 
 from app.mailing.addresses import HostNotAllowed, HostPolicy
 from app.mailing.deliverability import ehlo_name
+from app.mailing.wire import has_line_break
 
 mail = Mail()
 
@@ -45,7 +46,7 @@ class HeaderInjectionError(ValueError):
 
 def _header(value):
     value = str(value)
-    if "\r" in value or "\n" in value:
+    if has_line_break(value):
         raise HeaderInjectionError(f"line break in header value {value!r}")
     return value
 

@@ -32,12 +32,19 @@ def _fold_ascii(name, value):
     return "\r\n".join(lines) + "\r\n"
 
 
+def has_line_break(value):
+    """Whether ``value`` carries a CR or LF, which would end a header line on the wire and let
+    the rest inject headers. The one check every header value goes through: the outbox, the
+    wire, the transport and the workflow builder's subject. None has none."""
+    return value is not None and ("\r" in value or "\n" in value)
+
+
 class HeaderLineBreak(ValueError):
     """A header value carried a line break: refused, never folded into the header."""
 
 
 def _single_line(name, value):
-    if "\r" in value or "\n" in value:
+    if has_line_break(value):
         raise HeaderLineBreak(f"The {name} header would contain a line break ({value!r}): "
                               "correct the data it comes from, then retry.")
 
