@@ -102,6 +102,7 @@ def create_demo(now):
                                    currency="EUR", language="en", owner_name="Claire Martin",
                                    now=now)
     studio = owner.studio
+    studio.postal_address = "Northlight Studio\n12 rue des Lilas\n75011 Paris, France"
     school = galleries.create_gallery(studio.id, galleries.GalleryData(
         title="Riverside Primary – Spring portraits", slug=None, description="Individual portraits, 2027.",
         shoot_date=(now - timedelta(days=10)).date(), sale_starts_at=now - timedelta(days=2),

@@ -75,3 +75,17 @@ def email_problem(error):
         if text.startswith((english[:-1] + ": ", english[:-1] + " (")):
             return str(translated)[:-1] + text[len(english) - 1:]
     return text if text else _("This is not a valid email address.")
+
+
+class _VariableTokens(dict):
+    """``%(name)s`` -> ``%name%``, whatever the name."""
+
+    def __missing__(self, name):
+        return f"%{name}%"
+
+
+def with_variables(message):
+    """A translated message whose %variables% are written ``%(name)s`` in the catalogues (so
+    that translators and Babel's checks see named placeholders, not printf codes such as the
+    "% i" of "%order_number% is"), with its variables back as ``%name%``."""
+    return str(message) % _VariableTokens()

@@ -19,6 +19,7 @@ from wtforms.validators import ValidationError
 UPLOAD_LIMITS = {
     "galleries_admin.upload": "MAX_UPLOAD_REQUEST_BYTES",
     "galleries_admin.cards": "MAX_FILE_REQUEST_BYTES",  # the CSV import (labels, 1 MB)
+    "galleries_admin.upload_logo": "MAX_FILE_REQUEST_BYTES",  # the studio's logo (5 MB)
     "workflows.upload_image": "MAX_FILE_REQUEST_BYTES",  # an image in a message (5 MB)
     "shop_admin.review_message": "MAX_FILE_REQUEST_BYTES",  # attachments (10 MB each)
 }

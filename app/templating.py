@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 from babel import dates as babel_dates
 from flask_babel import format_date, get_locale, get_timezone
 
+from app.i18n import with_variables
+
 
 def localtime(moment, timezone_name=None, format="medium"):
     """A UTC instant as date and time (no seconds) in a studio's timezone, or the request's:
@@ -45,5 +47,6 @@ def init_app(app):
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["localdate"] = localdate
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["with_variables"] = with_variables
     app.jinja_env.globals["url_if"] = url_if
     app.jinja_env.globals["current_locale_code"] = lambda: str(get_locale() or "en")

@@ -10,9 +10,11 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 def make_owner(name="Northlight Studio", email="owner@northlight.test", password="correct horse",
-               timezone="Europe/Paris", currency="EUR", language="en"):
+               timezone="Europe/Paris", currency="EUR", language="en",
+               postal_address="12 Harbour Street\n75001 Paris, France"):
     owner = accounts.create_studio(name=name, email=email, password=password, timezone=timezone,
                                    currency=currency, language=language, now=NOW)
+    owner.studio.postal_address = postal_address
     db.session.commit()
     return owner
 

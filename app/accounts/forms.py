@@ -8,9 +8,17 @@ from babel.numbers import get_currency_name, list_currencies
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from app.accounts.services import find_user_by_email
@@ -164,13 +172,34 @@ class StudioSettingsForm(StudioFieldsMixin, FlaskForm):
                                  validators=[Optional(), Length(max=80), single_line("text")],
                                  description=_l("Leave empty to use the studio's name. New "
                                                 "uploads use it."))
+    postal_address = TextAreaField(
+        _l("Postal address"), validators=[Length(max=300)],
+        description=_l("Shown at the foot of every campaign email, as the law and Gmail's rules "
+                       "for bulk mail require. Campaign emails go out only once it is set."))
 
     def __init__(self, *args, **kwargs):
+        self.campaign_galleries = kwargs.pop("campaign_galleries", 0)
         super().__init__(*args, **kwargs)
         self._fill_studio_choices()
 
     def validate_email(self, field):
         _normalized_email(field)
+
+    def validate_postal_address(self, field):
+        field.data = postal_address_text(field.data)
+        if not field.data and self.campaign_galleries:
+            raise ValidationError(lazy_ngettext(
+                "Your campaign emails need it: %(num)d gallery uses a workflow. Choose "
+                "“No emails” for it first if you want to remove the address.",
+                "Your campaign emails need it: %(num)d galleries use a workflow. Choose "
+                "“No emails” for them first if you want to remove the address.",
+                self.campaign_galleries))
+
+
+def postal_address_text(text):
+    """The address as lines without surrounding blanks or empty lines ('' when empty)."""
+    lines = [" ".join(line.split()) for line in (text or "").splitlines()]
+    return "\n".join(line for line in lines if line)
 
 
 class ProfileForm(FlaskForm):

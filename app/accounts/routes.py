@@ -304,7 +304,8 @@ def profile():
 @owner_required
 def update_studio():
     """Save the studio's settings (owner only)."""
-    form = StudioSettingsForm(prefix="studio")
+    form = StudioSettingsForm(prefix="studio", campaign_galleries=services.galleries_sending_campaigns(
+        current_user.studio_id))
     if not form.validate():
         return _profile_page(studio_form=form)
     studio = current_user.studio
@@ -312,6 +313,7 @@ def update_studio():
     studio.timezone, studio.currency = form.timezone.data, form.currency.data
     studio.language = form.language.data
     studio.watermark_text = (form.watermark_text.data or "").strip() or None
+    studio.postal_address = form.postal_address.data or None
     db.session.commit()
     flash(_("Studio settings saved."), "success")
     return redirect(url_for(".profile"))

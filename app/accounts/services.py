@@ -230,3 +230,12 @@ def complete_signup(pending, now):
     pending.used_at = now
     db.session.flush()
     return owner
+
+
+def galleries_sending_campaigns(studio_id):
+    """How many of the studio's galleries use an email workflow. The tables are read by name:
+    accounts sits below the galleries and workflows packages."""
+    gallery, assigned = db.metadata.tables["gallery"], db.metadata.tables["gallery_workflow"]
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(assigned.join(gallery, gallery.c.id == assigned.c.gallery_id))
+        .where(gallery.c.studio_id == studio_id))

@@ -7,6 +7,7 @@ public_bp = Blueprint("galleries_public", __name__)
 
 from app.galleries import (  # noqa: E402,F401
     admin_routes,
+    branding_routes,
     card_routes,
     client_admin_routes,
     public_routes,

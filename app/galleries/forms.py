@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import MultipleFileField
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -148,3 +148,10 @@ class ReorderForm(FlaskForm):
             self.photo_ids = [int(part) for part in field.data.split(",") if part.strip()]
         except ValueError:
             raise ValidationError(_l("The new order is not a list of photo ids.")) from None
+
+
+class LogoForm(FlaskForm):
+    logo = FileField(_l("Logo"), validators=[FileRequired(_l("Choose an image file."))],
+                     render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp"},
+                     description=_l("PNG with a transparent background looks best. It is shown up "
+                                    "to 300 × 100 pixels at the top of your emails."))

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
+from app.i18n import with_variables
 from app.mailing.placeholders import substitute
 from app.mailing.plain_text import html_to_text
 from app.sanitize import sanitize
@@ -38,49 +39,49 @@ class Default:
 
 DEFAULTS = {
     "placed": Default(
-        ALWAYS, True, _l("Your order %order_number%"),
-        _l("<p>Hello %client_name%,</p><p>Thank you for your order %order_number%. Here is what "
-           "you ordered:</p>%order_items%<p>%payment_instructions%</p>"
-           "<p><a href=\"%order_link%\">Follow my orders</a></p>")),
+        ALWAYS, True, _l("Your order %(order_number)s"),
+        _l("<p>Hello %(client_name)s,</p><p>Thank you for your order %(order_number)s. Here is what "
+           "you ordered:</p>%(order_items)s<p>%(payment_instructions)s</p>"
+           "<p><a href=\"%(order_link)s\">Follow my orders</a></p>")),
     "paid": Default(
-        REQUESTED, False, _l("Payment received for order %order_number%"),
-        _l("<p>Hello %client_name%,</p><p>We received your payment for order %order_number% "
-           "(%order_total%). We are preparing it now.</p>"
-           "<p><a href=\"%order_link%\">Follow my orders</a></p>")),
+        REQUESTED, False, _l("Payment received for order %(order_number)s"),
+        _l("<p>Hello %(client_name)s,</p><p>We received your payment for order %(order_number)s "
+           "(%(order_total)s). We are preparing it now.</p>"
+           "<p><a href=\"%(order_link)s\">Follow my orders</a></p>")),
     "in_production": Default(
-        REQUESTED, False, _l("Order %order_number% is being prepared"),
-        _l("<p>Hello %client_name%,</p><p>Your order %order_number% is in production at our "
+        REQUESTED, False, _l("Order %(order_number)s is being prepared"),
+        _l("<p>Hello %(client_name)s,</p><p>Your order %(order_number)s is in production at our "
            "lab.</p>")),
     "shipped": Default(
-        ALWAYS, False, _l("Order %order_number% is on its way"),
-        _l("<p>Hello %client_name%,</p><p>Your order %order_number% has been shipped with "
-           "%carrier% (tracking number %tracking_number%).</p>"
-           "<p><a href=\"%tracking_link%\">Track your parcel</a></p>")),
+        ALWAYS, False, _l("Order %(order_number)s is on its way"),
+        _l("<p>Hello %(client_name)s,</p><p>Your order %(order_number)s has been shipped with "
+           "%(carrier)s (tracking number %(tracking_number)s).</p>"
+           "<p><a href=\"%(tracking_link)s\">Track your parcel</a></p>")),
     "ready_for_pickup": Default(
-        ALWAYS, False, _l("Order %order_number% is ready for pickup"),
-        _l("<p>Hello %client_name%,</p><p>Your order %order_number% is ready: you can pick it "
+        ALWAYS, False, _l("Order %(order_number)s is ready for pickup"),
+        _l("<p>Hello %(client_name)s,</p><p>Your order %(order_number)s is ready: you can pick it "
            "up at the studio.</p>")),
     "delivered": Default(
-        REQUESTED, False, _l("Order %order_number% was delivered"),
-        _l("<p>Hello %client_name%,</p><p>Your order %order_number% was delivered. We hope you "
+        REQUESTED, False, _l("Order %(order_number)s was delivered"),
+        _l("<p>Hello %(client_name)s,</p><p>Your order %(order_number)s was delivered. We hope you "
            "love your photos!</p>")),
     "cancelled": Default(
-        ALWAYS, True, _l("Order %order_number% was cancelled"),
-        _l("<p>Hello %client_name%,</p><p>Your order %order_number% was cancelled: "
-           "%reason%</p>")),
+        ALWAYS, True, _l("Order %(order_number)s was cancelled"),
+        _l("<p>Hello %(client_name)s,</p><p>Your order %(order_number)s was cancelled: "
+           "%(reason)s</p>")),
     "delivery_changed": Default(
-        REQUESTED, False, _l("Order %order_number%: new expected delivery date"),
-        _l("<p>Hello %client_name%,</p><p>Your order %order_number% is now expected on "
-           "%expected_delivery%.</p><p><a href=\"%order_link%\">Follow my orders</a></p>")),
+        REQUESTED, False, _l("Order %(order_number)s: new expected delivery date"),
+        _l("<p>Hello %(client_name)s,</p><p>Your order %(order_number)s is now expected on "
+           "%(expected_delivery)s.</p><p><a href=\"%(order_link)s\">Follow my orders</a></p>")),
     "refunded": Default(
-        ALWAYS, False, _l("Refund for order %order_number%"),
-        _l("<p>Hello %client_name%,</p><p>We refunded %refund_amount% of your order "
-           "%order_number% to your card. Depending on your bank, it shows on your account within "
-           "a few days.</p><p><a href=\"%order_link%\">Follow my orders</a></p>")),
+        ALWAYS, False, _l("Refund for order %(order_number)s"),
+        _l("<p>Hello %(client_name)s,</p><p>We refunded %(refund_amount)s of your order "
+           "%(order_number)s to your card. Depending on your bank, it shows on your account within "
+           "a few days.</p><p><a href=\"%(order_link)s\">Follow my orders</a></p>")),
     "download_ready": Default(
-        ALWAYS, False, _l("Your photos from order %order_number% are ready to download"),
-        _l("<p>Hello %client_name%,</p><p>Your digital photos from order %order_number% are "
-           "ready.</p><p><a href=\"%download_link%\">Download your photos</a></p>"
+        ALWAYS, False, _l("Your photos from order %(order_number)s are ready to download"),
+        _l("<p>Hello %(client_name)s,</p><p>Your digital photos from order %(order_number)s are "
+           "ready.</p><p><a href=\"%(download_link)s\">Download your photos</a></p>"
            "<p>The download links work for a week; your orders page always makes new ones.</p>")),
 }
 EVENTS = list(DEFAULTS)
@@ -138,11 +139,11 @@ def sanitize_order_body(html):
 
 
 def standard_subject(event):
-    return str(DEFAULTS[event].subject)
+    return with_variables(DEFAULTS[event].subject)
 
 
 def standard_body(event):
-    return str(DEFAULTS[event].body)
+    return with_variables(DEFAULTS[event].body)
 
 
 # ------------------------------------------------------------------ values

@@ -82,7 +82,12 @@ def _assign_from_form(gallery_row, choice):
         chosen = get_owned_or_404(Workflow, int(choice), current_user.studio_id)
     else:
         chosen = None
-    services.assign_workflow(gallery_row, chosen, now)
+    try:
+        services.assign_workflow(gallery_row, chosen, now)
+    except services.PostalAddressMissing as missing:
+        db.session.rollback()
+        flash(str(missing), "error")
+        return
     db.session.commit()
     flash(_("This gallery now uses “%(title)s”.", title=chosen.title) if chosen
           else _("This gallery sends no workflow emails."), "success")

@@ -17,7 +17,7 @@ from app.mailing.outbox import address_of, message_base, message_row
 from app.workflows.audience import occurrence_promotion
 from app.workflows.due import catch_up_window
 from app.workflows.models import OccurrenceKind
-from app.workflows.rendering import personalize, prepare, share
+from app.workflows.rendering import branding_of, personalize, prepare, share
 from app.workflows.variables import LOCALE_VARIABLES, RECIPIENT_VARIABLES, recipient_values
 
 K = OccurrenceKind
@@ -55,7 +55,7 @@ def _plan(email, studio, language, context, now):
     key = (email.id, language)
     plan = context.plans.get(key)
     if plan is None:
-        prepared = prepare(email.subject, email.body_html, language)
+        prepared = prepare(email.subject, email.body_html, language, branding_of(studio))
         row_base = message_base(kind=MailKind.CAMPAIGN, studio_id=studio.id,
                                 sender=context.senders[studio.id].sender, now=now,
                                 reply_to=context.senders[studio.id].reply_to,

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.galleries.models import Client, Gallery, Registration
 from app.shop.models import Cart, Order, OrderStatus, Promotion
 from app.workflows.models import GalleryWorkflow, Trigger
-from app.workflows.rendering import personalize, prepare
+from app.workflows.rendering import branding_of, personalize, prepare
 from app.workflows.schedule import due_at
 from app.workflows.values import cart_states, running_promotions
 from app.workflows.variables import (
@@ -153,7 +153,7 @@ def render_for_preview(email, studio, gallery=None):
     sample values for whatever the real data cannot give (no promotion yet, no order...)."""
     gallery, client = sample_recipient(email.workflow, gallery)
     language = (client.language if client else None) or studio.language
-    prepared = prepare(email.subject, email.body_html, language)
+    prepared = prepare(email.subject, email.body_html, language, branding_of(studio))
     offered = [name for name in prepared.variables if is_offered(name, email.trigger)]
     not_offered = sorted({name for name in prepared.variables if name in REGISTRY} - set(offered))
     real = _real_values(email, offered, studio, gallery, client, language) if gallery else {}

@@ -13,6 +13,7 @@ from flask import render_template
 from flask_babel import force_locale
 from markupsafe import Markup
 
+from app.galleries.branding import logo_url
 from app.mailing.placeholders import Template
 from app.mailing.plain_text import html_to_text
 from app.workflows.variables import sanitize_body, variables_in
@@ -36,21 +37,38 @@ class PreparedEmail:
 _STUDIO_NAME = "%studio_name%"
 
 
-def _prepare(subject, body_html, language):
+@dataclass(frozen=True)
+class Branding:
+    """What a studio adds to its campaign mail's layout: the postal address in the footer (the
+    law and Gmail's bulk-sender rules want it) and its logo in place of its name."""
+
+    postal_address: str = ""
+    logo_url: str | None = None
+
+
+def branding_of(studio):
+    """The ``Branding`` of ``studio``: its address on one line, its logo's public URL."""
+    lines = (" ".join(line.split()) for line in (studio.postal_address or "").splitlines())
+    return Branding(" · ".join(line for line in lines if line), logo_url(studio))
+
+
+def _prepare(subject, body_html, language, branding):
     body = sanitize_body(body_html)
     with force_locale(language):
         html = render_template("email/campaign.html", body=Markup(body), subject=subject,
-                               studio_name=_STUDIO_NAME, language=language)
+                               studio_name=_STUDIO_NAME, language=language,
+                               postal_address=branding.postal_address,
+                               logo_url=branding.logo_url)
     html = css_inline.inline(html)
     text = html_to_text(html)
     return PreparedEmail(subject, html, text, tuple(variables_in(subject + html + text)))
 
 
 @lru_cache(maxsize=1024)
-def prepare(subject, body_html, language):
+def prepare(subject, body_html, language, branding=Branding()):
     """The email laid out with its %variables% as placeholders (always %studio_name%), cached by
-    content: every copy of a template in a language is prepared once."""
-    return _prepare(subject, body_html, language)
+    content: every copy of a template in a language is prepared once per studio branding."""
+    return _prepare(subject, body_html, language, branding)
 
 
 def _one_line(value):

@@ -166,12 +166,17 @@ def assign(workflow_id):
         sa.select(GalleryWorkflow.gallery_id, GalleryWorkflow.workflow_id)
         .join(Gallery, Gallery.id == GalleryWorkflow.gallery_id)
         .where(Gallery.studio_id == current_user.studio_id)).all())
-    for gallery in galleries:  # only this studio's: ids of other studios' galleries are ignored
-        current = assigned.get(gallery.id)
-        if gallery.id in chosen and current != found.id:
-            services.assign_workflow(gallery, found, now)
-        elif gallery.id not in chosen and current == found.id:
-            services.assign_workflow(gallery, None, now)
+    try:
+        for gallery in galleries:  # only this studio's: ids of other studios' galleries ignored
+            current = assigned.get(gallery.id)
+            if gallery.id in chosen and current != found.id:
+                services.assign_workflow(gallery, found, now)
+            elif gallery.id not in chosen and current == found.id:
+                services.assign_workflow(gallery, None, now)
+    except services.PostalAddressMissing as missing:
+        db.session.rollback()  # nothing half-assigned
+        flash(str(missing), "error")
+        return redirect(url_for(".workflow", workflow_id=found.id))
     db.session.commit()
     using = len(chosen & {gallery.id for gallery in galleries})
     flash(ngettext("“%(title)s” is now used by %(num)d gallery.",

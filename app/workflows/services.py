@@ -7,8 +7,10 @@ import sqlalchemy as sa
 from flask_babel import force_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 
+from app.accounts.models import Studio
 from app.extensions import db
 from app.galleries.models import Gallery
+from app.i18n import with_variables
 from app.shop.models import Promotion
 from app.workflows.describe import TRIGGER_LABELS
 from app.workflows.models import (
@@ -97,7 +99,7 @@ def duplicate_template(studio, key, title, now):
             workflow.emails.append(WorkflowEmail(
                 trigger=email.trigger, rule=email.rule, days=email.days,
                 send_time=email.send_time, recipient_filter=email.recipient_filter,
-                purpose=email.purpose, subject=str(email.subject),
+                purpose=email.purpose, subject=with_variables(email.subject),
                 body_html=sanitize_body(render_body(email.body_html)),
                 position=position, created_at=now, updated_at=now))
     db.session.add(workflow)
@@ -163,8 +165,21 @@ def delete_email(workflow, email, now):
     db.session.flush()
 
 
+class PostalAddressMissing(Exception):
+    """Campaign emails show the studio's postal address: no workflow is used without one."""
+
+    def __str__(self):
+        return str(_l("Add your studio's postal address first (Settings → Studio): every "
+                      "campaign email shows it, as the law and Gmail's rules for bulk mail "
+                      "require."))
+
+
 def assign_workflow(gallery, workflow, now):
-    """Make ``workflow`` (or None) the gallery's workflow."""
+    """Make ``workflow`` (or None) the gallery's workflow; ``PostalAddressMissing`` when the
+    studio has no postal address yet."""
+    if workflow is not None and not (db.session.get(Studio, gallery.studio_id).postal_address
+                                     or "").strip():
+        raise PostalAddressMissing()
     current = db.session.get(GalleryWorkflow, gallery.id)
     if workflow is None:
         if current is not None:

@@ -13,6 +13,7 @@ from datetime import time
 
 from flask_babel import lazy_gettext as _l
 
+from app.i18n import with_variables
 from app.workflows.models import Purpose as P
 from app.workflows.models import RecipientFilter as F
 from app.workflows.models import Rule as R
@@ -69,7 +70,8 @@ def _body(*parts):
 
 
 def render_body(parts):
-    return "".join(str(part) for part in parts)
+    return "".join(str(part) if isinstance(part, _Button) else with_variables(part)
+                   for part in parts)
 
 
 SCHOOL = TemplateWorkflow(
@@ -85,15 +87,15 @@ SCHOOL = TemplateWorkflow(
             0,
             None,
             F.ALL,
-            _l("The photos of %gallery_title% are online"),
+            _l("The photos of %(gallery_title)s are online"),
             _body(
                 _l(
-                    "<p>Hello %client_name%,</p><p>The school photos are ready! You can see "
+                    "<p>Hello %(client_name)s,</p><p>The school photos are ready! You can see "
                     "them now, choose your favourites and order prints or digital files "
-                    "until %sale_end_date%.</p>"
+                    "until %(sale_end_date)s.</p>"
                 ),
                 _button(_l("See the photos")),
-                _l("<p>Thank you for your trust,<br>%studio_name%</p>"),
+                _l("<p>Thank you for your trust,<br>%(studio_name)s</p>"),
             ),
             purpose=P.SERVICE,
         ),
@@ -106,12 +108,12 @@ SCHOOL = TemplateWorkflow(
             _l("Don't miss your photos"),
             _body(
                 _l(
-                    "<p>Hello %client_name%,</p><p>Just a friendly reminder: the photos of "
-                    "%gallery_title% are waiting for you. Prints are made with care in our "
+                    "<p>Hello %(client_name)s,</p><p>Just a friendly reminder: the photos of "
+                    "%(gallery_title)s are waiting for you. Prints are made with care in our "
                     "lab and make lovely gifts for grandparents.</p>"
                 ),
                 _button(_l("Choose my photos")),
-                _l("<p>See you soon,<br>%studio_name%</p>"),
+                _l("<p>See you soon,<br>%(studio_name)s</p>"),
             ),
             purpose=P.MARKETING,
         ),
@@ -121,16 +123,16 @@ SCHOOL = TemplateWorkflow(
             2,
             time(18, 0),
             F.NOT_ORDERED,
-            _l("Last call: the sale closes on %sale_end_date%"),
+            _l("Last call: the sale closes on %(sale_end_date)s"),
             _body(
                 _l(
-                    "<p>Hello %client_name%,</p><p>The sale of the %gallery_title% photos "
-                    "closes in two days, on %sale_end_date%. After that date we send the "
+                    "<p>Hello %(client_name)s,</p><p>The sale of the %(gallery_title)s photos "
+                    "closes in two days, on %(sale_end_date)s. After that date we send the "
                     "group order to the lab and individual orders are no longer possible."
                     "</p>"
                 ),
                 _button(_l("Order before it closes")),
-                _l("<p>%studio_name%</p>"),
+                _l("<p>%(studio_name)s</p>"),
             ),
             purpose=P.MARKETING,
         ),
@@ -140,15 +142,15 @@ SCHOOL = TemplateWorkflow(
             1,
             time(10, 0),
             F.ALL,
-            _l("%promotion_name% ends tomorrow"),
+            _l("%(promotion_name)s ends tomorrow"),
             _body(
                 _l(
-                    "<p>Hello %client_name%,</p><p>Our offer %promotion_name% "
-                    "(%promotion_discount% off) ends tomorrow, %promotion_end_date%. It is "
-                    "the best moment to order your photos of %gallery_title%.</p>"
+                    "<p>Hello %(client_name)s,</p><p>Our offer %(promotion_name)s "
+                    "(%(promotion_discount)s off) ends tomorrow, %(promotion_end_date)s. It is "
+                    "the best moment to order your photos of %(gallery_title)s.</p>"
                 ),
                 _button(_l("Enjoy the offer")),
-                _l("<p>%studio_name%</p>"),
+                _l("<p>%(studio_name)s</p>"),
             ),
             purpose=P.MARKETING,
         ),
@@ -159,17 +161,17 @@ SCHOOL = TemplateWorkflow(
             3,
             time(10, 0),
             F.ALL,
-            _l("A little thank-you from %studio_name%"),
+            _l("A little thank-you from %(studio_name)s"),
             _body(
                 _l(
-                    "<p>Hello %client_name%,</p><p>Thank you again for your order "
-                    "%order_number%: we hope you will love your photos of %gallery_title%."
+                    "<p>Hello %(client_name)s,</p><p>Thank you again for your order "
+                    "%(order_number)s: we hope you will love your photos of %(gallery_title)s."
                     "</p><p>A print for the grandparents, another size? As long as the "
                     "sale is open, come back to the gallery and order in a minute. You can "
-                    'follow your orders on <a href="%order_link%">your orders page</a>.</p>'
+                    'follow your orders on <a href="%(order_link)s">your orders page</a>.</p>'
                 ),
                 _button(_l("Order more photos")),
-                _l("<p>Warmly,<br>%studio_name%</p>"),
+                _l("<p>Warmly,<br>%(studio_name)s</p>"),
             ),
             purpose=P.MARKETING,
         ),
@@ -182,10 +184,10 @@ SCHOOL = TemplateWorkflow(
             _l("Your cart is waiting for you"),
             _body(
                 _l(
-                    "<p>Hello %client_name%,</p><p>You left a few photos in your cart. "
+                    "<p>Hello %(client_name)s,</p><p>You left a few photos in your cart. "
                     "They are saved: you can finish your order in a minute.</p>"
-                    '<p><a href="%cart_link%">Go back to my cart</a></p>'
-                    "<p>%studio_name%</p>"
+                    '<p><a href="%(cart_link)s">Go back to my cart</a></p>'
+                    "<p>%(studio_name)s</p>"
                 )
             ),
             purpose=P.MARKETING,
@@ -196,18 +198,18 @@ SCHOOL = TemplateWorkflow(
             7,
             time(9, 0),
             F.ALL,
-            _l("%gallery_title% will be archived on %archive_date%"),
+            _l("%(gallery_title)s will be archived on %(archive_date)s"),
             # A notice, true whatever the dates: the sale may have closed long before, so it
             # promises no ordering.
             _body(
                 _l(
-                    "<p>Hello %client_name%,</p><p>The gallery %gallery_title% will be "
-                    "archived on %archive_date%: after that date its photos are no longer "
+                    "<p>Hello %(client_name)s,</p><p>The gallery %(gallery_title)s will be "
+                    "archived on %(archive_date)s: after that date its photos are no longer "
                     "online. If you downloaded digital files, please keep a copy of them."
                     "</p>"
                 ),
                 _button(_l("Open the gallery")),
-                _l("<p>%studio_name%</p>"),
+                _l("<p>%(studio_name)s</p>"),
             ),
             purpose=P.SERVICE,
         ),
@@ -225,15 +227,15 @@ EVENT = TemplateWorkflow(
             0,
             None,
             F.ALL,
-            _l("Welcome to %gallery_title%"),
+            _l("Welcome to %(gallery_title)s"),
             _body(
                 _l(
-                    "<p>Hello %client_name%,</p><p>Thank you for registering. Here is your "
+                    "<p>Hello %(client_name)s,</p><p>Thank you for registering. Here is your "
                     "private link to the event photos; keep this email to come back later."
                     "</p>"
                 ),
                 _button(_l("Open the gallery")),
-                _l("<p>%studio_name%</p>"),
+                _l("<p>%(studio_name)s</p>"),
             ),
             purpose=P.SERVICE,
         ),
@@ -246,11 +248,11 @@ EVENT = TemplateWorkflow(
             _l("Your event photos are online"),
             _body(
                 _l(
-                    "<p>Hello %client_name%,</p><p>The photos of %gallery_title% are online. "
+                    "<p>Hello %(client_name)s,</p><p>The photos of %(gallery_title)s are online. "
                     "Find yourself, share the moment and order the ones you love.</p>"
                 ),
                 _button(_l("See the photos")),
-                _l("<p>%studio_name%</p>"),
+                _l("<p>%(studio_name)s</p>"),
             ),
             purpose=P.SERVICE,
         ),
@@ -263,12 +265,12 @@ EVENT = TemplateWorkflow(
             _l("Have you found yourself?"),
             _body(
                 _l(
-                    "<p>Hello %client_name%,</p><p>Hundreds of photos were taken at "
-                    "%gallery_title%. Have a look before they go offline on "
-                    "%archive_date%.</p>"
+                    "<p>Hello %(client_name)s,</p><p>Hundreds of photos were taken at "
+                    "%(gallery_title)s. Have a look before they go offline on "
+                    "%(archive_date)s.</p>"
                 ),
                 _button(_l("Find my photos")),
-                _l("<p>%studio_name%</p>"),
+                _l("<p>%(studio_name)s</p>"),
             ),
             purpose=P.MARKETING,
         ),
@@ -282,13 +284,13 @@ EVENT = TemplateWorkflow(
             _l("Thank you for sharing the moment"),
             _body(
                 _l(
-                    "<p>Hello %client_name%,</p><p>Thank you again for your order "
-                    "%order_number%. Friends and family in the photos too? As long as the "
+                    "<p>Hello %(client_name)s,</p><p>Thank you again for your order "
+                    "%(order_number)s. Friends and family in the photos too? As long as the "
                     "sale is open, you can come back and order theirs. Your orders are on "
-                    '<a href="%order_link%">your orders page</a>.</p>'
+                    '<a href="%(order_link)s">your orders page</a>.</p>'
                 ),
                 _button(_l("Back to the photos")),
-                _l("<p>%studio_name%</p>"),
+                _l("<p>%(studio_name)s</p>"),
             ),
             purpose=P.MARKETING,
         ),
@@ -301,11 +303,11 @@ EVENT = TemplateWorkflow(
             _l("Tomorrow is the last day"),
             _body(
                 _l(
-                    "<p>Hello %client_name%,</p><p>The sale of %gallery_title% ends "
-                    "tomorrow, %sale_end_date%.</p>"
+                    "<p>Hello %(client_name)s,</p><p>The sale of %(gallery_title)s ends "
+                    "tomorrow, %(sale_end_date)s.</p>"
                 ),
                 _button(_l("Order my photos")),
-                _l("<p>%studio_name%</p>"),
+                _l("<p>%(studio_name)s</p>"),
             ),
             purpose=P.MARKETING,
         ),
@@ -326,12 +328,12 @@ PORTRAIT = TemplateWorkflow(
             _l("Your portraits are ready"),
             _body(
                 _l(
-                    "<p>Dear %client_name%,</p><p>It was a joy to photograph you. Your "
+                    "<p>Dear %(client_name)s,</p><p>It was a joy to photograph you. Your "
                     "private gallery is ready: take your time, pick your favourites and "
                     "tell me which ones you would like printed.</p>"
                 ),
                 _button(_l("View my gallery")),
-                _l("<p>With warm wishes,<br>%studio_name%</p>"),
+                _l("<p>With warm wishes,<br>%(studio_name)s</p>"),
             ),
             purpose=P.SERVICE,
         ),
@@ -344,12 +346,12 @@ PORTRAIT = TemplateWorkflow(
             _l("Need help choosing?"),
             _body(
                 _l(
-                    "<p>Dear %client_name%,</p><p>Choosing is the hardest part! If you "
+                    "<p>Dear %(client_name)s,</p><p>Choosing is the hardest part! If you "
                     "would like my advice on prints, frames or an album, simply reply to "
                     "this email.</p>"
                 ),
                 _button(_l("Back to my gallery")),
-                _l("<p>%studio_name%</p>"),
+                _l("<p>%(studio_name)s</p>"),
             ),
             purpose=P.MARKETING,
         ),
@@ -362,9 +364,9 @@ PORTRAIT = TemplateWorkflow(
             _l("Your selection is saved"),
             _body(
                 _l(
-                    "<p>Dear %client_name%,</p><p>Your selection is still in your cart. "
-                    '<a href="%cart_link%">Finish your order</a> whenever you are ready.'
-                    "</p><p>%studio_name%</p>"
+                    "<p>Dear %(client_name)s,</p><p>Your selection is still in your cart. "
+                    '<a href="%(cart_link)s">Finish your order</a> whenever you are ready.'
+                    "</p><p>%(studio_name)s</p>"
                 )
             ),
             purpose=P.MARKETING,
@@ -378,10 +380,10 @@ PORTRAIT = TemplateWorkflow(
             _l("How do you like your prints?"),
             _body(
                 _l(
-                    "<p>Dear %client_name%,</p><p>I hope your prints arrived safely and "
+                    "<p>Dear %(client_name)s,</p><p>I hope your prints arrived safely and "
                     "that you love them. A few words about your experience would mean a "
                     "lot to me: just reply to this email.</p><p>Thank you,<br>"
-                    "%studio_name%</p>"
+                    "%(studio_name)s</p>"
                 )
             ),
             purpose=P.MARKETING,
@@ -392,16 +394,16 @@ PORTRAIT = TemplateWorkflow(
             14,
             time(9, 0),
             F.ALL,
-            _l("Your gallery goes offline on %archive_date%"),
+            _l("Your gallery goes offline on %(archive_date)s"),
             _body(
                 _l(
-                    "<p>Dear %client_name%,</p><p>Your gallery will be archived on "
-                    "%archive_date%: after that date it is no longer online. Take a last "
+                    "<p>Dear %(client_name)s,</p><p>Your gallery will be archived on "
+                    "%(archive_date)s: after that date it is no longer online. Take a last "
                     "look at your photos, and if you downloaded digital files, keep a copy "
                     "of them safely.</p>"
                 ),
                 _button(_l("Open my gallery")),
-                _l("<p>%studio_name%</p>"),
+                _l("<p>%(studio_name)s</p>"),
             ),
             purpose=P.SERVICE,
         ),

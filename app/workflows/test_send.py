@@ -19,7 +19,7 @@ from app.mailing.models import MailKind
 from app.mailing.outbox import queue_message
 from app.urls import external_url
 from app.workflows.models import GalleryWorkflow
-from app.workflows.rendering import personalize, prepare
+from app.workflows.rendering import branding_of, personalize, prepare
 from app.workflows.values import running_promotions
 from app.workflows.variables import REGISTRY, is_offered, recipient_values, sample_values
 
@@ -75,7 +75,7 @@ def render_test(email, studio, now, gallery=None):
     """``email`` rendered exactly as campaign mail (``prepare`` then ``personalize``) for the
     sample client, in the studio's language, as if it were due ``now``."""
     gallery = _gallery_for(email.workflow, gallery)
-    prepared = prepare(email.subject, email.body_html, studio.language)
+    prepared = prepare(email.subject, email.body_html, studio.language, branding_of(studio))
     values = sample_client_values(prepared.variables, email.trigger, studio, gallery,
                                   studio.language, now)
     subject, html, text = personalize(prepared, values)
