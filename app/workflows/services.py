@@ -11,6 +11,7 @@ from app.accounts.models import Studio
 from app.extensions import db
 from app.galleries.models import Gallery
 from app.i18n import with_variables
+from app.mailing.wire import has_line_break
 from app.shop.models import Promotion
 from app.workflows.describe import TRIGGER_LABELS
 from app.workflows.models import (
@@ -71,7 +72,7 @@ def email_settings_problems(trigger, rule, days, send_time, recipient_filter, su
                                           "who ordered: choose “all clients”.")
     if subject is None or not subject.strip():
         problems["subject"] = _l("Please write a subject.")
-    elif "\r" in subject or "\n" in subject:
+    elif has_line_break(subject):
         problems["subject"] = _l("The subject must be on one line.")
     unknown = unknown_variables(subject or "", body_html or "")
     if unknown:
