@@ -9,7 +9,7 @@ import pytest
 from app.extensions import db
 from app.mailing.email_layout import PREHEADER_LENGTH, preheader
 from app.mailing.models import StudioMailSettings
-from app.mailing.services import send_email
+from app.mailing.services import send_email, send_now
 from app.shop.order_email_content import lay_out
 from app.workflows.rendering import prepare
 from tests.factories import NOW
@@ -29,9 +29,12 @@ def own_server(studio_id, port):
 
 
 def send_plain(studio_id, sensitive=False):
-    send_email(to="client@example.com", subject="Your photos", template="plain",
-               studio_id=studio_id, sensitive=sensitive,
-               paragraphs=["Your photos are ready to view.", "They stay online for a month."])
+    message = send_email(to="client@example.com", subject="Your photos", template="plain",
+                         studio_id=studio_id, sensitive=sensitive, now=NOW,
+                         paragraphs=["Your photos are ready to view.",
+                                     "They stay online for a month."])
+    db.session.commit()
+    send_now([message], NOW)
 
 
 def test_transactional_mail_has_a_preheader_and_the_color_scheme(app, owner, mail_outbox):

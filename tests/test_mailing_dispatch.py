@@ -232,12 +232,14 @@ def test_backoff_grows_and_is_capped():
 
 
 def test_send_email_queues_renders_and_delivers_through_the_outbox(app, owner, mail_outbox):
-    from app.mailing.services import send_email
+    from app.mailing.services import send_email, send_now
 
     with app.test_request_context():
         row = send_email(to="parent@example.com", subject="Your gallery link",
                          template="plain", studio_id=owner.studio_id, sender_name="Northlight",
-                         paragraphs=["Here is your link."])
+                         paragraphs=["Here is your link."], now=NOW)
+        db.session.commit()
+        send_now([row], NOW)
     received = mail_outbox.wait_for(1)[0]
     assert received.subject == "Your gallery link"
     assert received.message["X-Proofsheet-Studio"] == str(owner.studio_id)

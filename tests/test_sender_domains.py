@@ -18,7 +18,7 @@ from app.mailing.dispatch import dispatch
 from app.mailing.identity import studio_identity
 from app.mailing.models import MailKind, SenderDomain, StudioMailSettings
 from app.mailing.outbox import queue_message
-from app.mailing.services import send_email
+from app.mailing.services import send_email, send_now
 from tests.conftest import free_port
 from tests.dns_server import txt_lookup
 from tests.factories import NOW
@@ -250,8 +250,11 @@ def test_the_platforms_own_key_signs_mail_from_its_address(app, owner, dns_zone,
     app.config.update(MAIL_DKIM_DOMAIN="proofsheet.local", MAIL_DKIM_SELECTOR="ps1",
                       MAIL_DKIM_PRIVATE_KEY_FILE=str(key_file))
     dns_zone.publish("ps1._domainkey.proofsheet.local", f"v=DKIM1; k=rsa; p={public_key}")
-    send_email(to="parent@example.com", subject="Your sign-in code", template="plain",
-               studio_id=owner.studio_id, sensitive=True, paragraphs=["Your code is 123456."])
+    message = send_email(to="parent@example.com", subject="Your sign-in code", template="plain",
+                         studio_id=owner.studio_id, sensitive=True,
+                         paragraphs=["Your code is 123456."], now=NOW)
+    db.session.commit()
+    send_now([message], NOW)
     raw = mail_outbox.wait_for(1)[0].raw
     assert signature_tags(raw)["d"] == "proofsheet.local"
     assert dkim.verify(raw, dnsfunc=txt_lookup(dns_server.port))
@@ -268,10 +271,13 @@ def test_without_settings_mail_is_via_proofsheet_with_replies_to_the_studio(app,
 
 def test_replies_go_to_setting_is_used_on_every_kind_of_mail(app, owner, mail_outbox):
     sender_settings(owner.studio_id, reply_to="office@northlight.example.com")
-    send_email(to="parent@example.com", subject="Your gallery", template="plain",
-               studio_id=owner.studio_id, paragraphs=["Hello"])
-    send_email(to="parent@example.com", subject="Your sign-in code", template="plain",
-               studio_id=owner.studio_id, sensitive=True, paragraphs=["Your code"])
+    messages = [
+        send_email(to="parent@example.com", subject="Your gallery", template="plain",
+                   studio_id=owner.studio_id, paragraphs=["Hello"], now=NOW),
+        send_email(to="parent@example.com", subject="Your sign-in code", template="plain",
+                   studio_id=owner.studio_id, sensitive=True, paragraphs=["Your code"], now=NOW)]
+    db.session.commit()
+    send_now(messages, NOW)
     campaign(owner.studio_id)
     dispatch(NOW)
     received = mail_outbox.wait_for(3)

@@ -29,7 +29,7 @@ from app.accounts.forms import (
 from app.accounts.models import Invitation, Role, User
 from app.database import begin_write, get_owned_or_404
 from app.extensions import db, limiter, login_manager
-from app.mailing.services import send_email
+from app.mailing.services import send_email, send_now
 from app.urls import external_url
 
 login_manager.login_view = "accounts.login"
@@ -110,23 +110,26 @@ def _email_signup_link(form):
     """Email the link that creates the studio, or tell an existing account's owner so."""
     email = form.email.data
     hours = current_app.config["SIGNUP_LINK_MAX_AGE"] // 3600
+    now = timeutil.now()
     if services.find_user_by_email(email) is not None:
         services.same_work_as_a_signup(form.password.data)
-        send_email(to=email, subject=_("You already have a Proofsheet account"),
-                   template="signup_existing", link=external_url("accounts.login"),
-                   reset_link=external_url("accounts.forgot_password"), sensitive=True)
+        message = send_email(to=email, subject=_("You already have a Proofsheet account"),
+                             template="signup_existing", link=external_url("accounts.login"),
+                             reset_link=external_url("accounts.forgot_password"),
+                             sensitive=True, now=now)
     else:
         _pending, token = services.request_signup(
             studio_name=form.studio_name.data.strip(), owner_name=form.name.data.strip(),
             email=email, password=form.password.data, timezone=form.timezone.data,
-            currency=form.currency.data, language=form.language.data, now=timeutil.now(),
+            currency=form.currency.data, language=form.language.data, now=now,
             lifetime=timedelta(seconds=current_app.config["SIGNUP_LINK_MAX_AGE"]))
-        db.session.commit()
-        send_email(to=email, subject=_("Confirm your email to create %(studio)s",
-                                       studio=form.studio_name.data.strip()),
-                   template="signup_confirm", studio_name=form.studio_name.data.strip(),
-                   link=external_url("accounts.confirm_signup", token=token), hours=hours,
-                   sensitive=True)
+        message = send_email(to=email, subject=_("Confirm your email to create %(studio)s",
+                                                 studio=form.studio_name.data.strip()),
+                             template="signup_confirm", studio_name=form.studio_name.data.strip(),
+                             link=external_url("accounts.confirm_signup", token=token),
+                             hours=hours, sensitive=True, now=now)
+    db.session.commit()
+    send_now([message], now)
     session["signup_email"] = email
     return redirect(url_for("accounts.signup_sent"))
 
@@ -243,10 +246,14 @@ def forgot_password():
         if user is not None:
             link = external_url("accounts.reset_password",
                                 token=services.password_reset_token(user))
-            send_email(to=user.email, subject=_("Reset your Proofsheet password"),
-                       template="password_reset", studio_id=user.studio_id, user=user, link=link,
-                       hours=current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600,
-                       sensitive=True)
+            now = timeutil.now()
+            message = send_email(to=user.email, subject=_("Reset your Proofsheet password"),
+                                 template="password_reset", studio_id=user.studio_id, user=user,
+                                 link=link,
+                                 hours=current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600,
+                                 sensitive=True, now=now)
+            db.session.commit()
+            send_now([message], now)
         flash(_("If an account uses this email, a reset link is on its way. It works for "
                 "%(hours)d hours.", hours=current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600),
               "success")
@@ -357,15 +364,18 @@ def invite():
     if not form.validate():
         return _profile_page(invite_form=form)
     studio = current_user.studio
-    invitation = services.invite_operator(studio, form.email.data, current_user, timeutil.now())
+    now = timeutil.now()
+    invitation = services.invite_operator(studio, form.email.data, current_user, now)
+    message = send_email(to=invitation.email, subject=_("%(name)s invites you to Proofsheet",
+                                                        name=studio.name),
+                         template="invitation", studio_id=studio.id,
+                         studio=studio, inviter=current_user,
+                         link=external_url("accounts.accept_invitation",
+                                           token=services.invitation_token(invitation)),
+                         days=current_app.config["INVITATION_MAX_AGE"] // 86400,
+                         sensitive=True, now=now)
     db.session.commit()
-    send_email(to=invitation.email, subject=_("%(name)s invites you to Proofsheet",
-                                              name=studio.name),
-               template="invitation", studio_id=studio.id,
-               studio=studio, inviter=current_user,
-               link=external_url("accounts.accept_invitation",
-                                 token=services.invitation_token(invitation)),
-               days=current_app.config["INVITATION_MAX_AGE"] // 86400, sensitive=True)
+    send_now([message], now)
     flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
     return redirect(url_for(".profile"))
 

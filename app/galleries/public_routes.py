@@ -15,7 +15,7 @@ from app.galleries import clients, public_bp, signin, signin_routes
 from app.galleries.models import Gallery, GalleryAccess, GalleryStatus, Photo, card_photo
 from app.galleries.public_forms import CardCodeForm, GalleryPasswordForm, RegistrationForm
 from app.galleries.storage import photo_file
-from app.mailing.services import send_email
+from app.mailing.services import send_email, send_now
 
 _UNLOCKED = "unlocked_galleries"
 
@@ -117,27 +117,30 @@ def _register(studio, gallery, form, card, now):
             studio.id, gallery, name=form.name.data, email=form.email.data,
             language=form.language.data, marketing_consent=form.marketing_consent.data,
             consent_text=form.consent_text, now=now, card=card)
+        emails = [send_gallery_link(studio, gallery, client, now)] if newly else []
         db.session.commit()
-        if newly:
-            send_gallery_link(studio, gallery, client)
+        send_now(emails, now)
         flash(_("Welcome back, %(name)s.", name=client.name), "success")
         return redirect(gallery_url)
     request_, token, code = signin.request_sign_in(
         studio.id, email=form.email.data, name=form.name.data, language=form.language.data,
         gallery=gallery, card=card, marketing_consent=form.marketing_consent.data,
         consent_text=form.consent_text, now=now)
+    email = signin_routes.send_sign_in_email(studio, request_, token, code, now)
     db.session.commit()
     signin_routes.remember_pending(request_)
-    signin_routes.send_sign_in_email(studio, request_, token, code)
+    send_now([email], now)
     return redirect(url_for(".check_email"))
 
 
-def send_gallery_link(studio, gallery, client):
-    """The "your gallery link" email, with a private sign-in link (a secret: sensitive)."""
-    send_email(to=client.email, subject=_("Your link to %(gallery)s", gallery=gallery.title),
-               template="gallery_link", studio_id=studio.id, gallery_id=gallery.id,
-               studio=studio, gallery=gallery, client=client,
-               link=clients.sign_in_url(client, gallery), sensitive=True)
+def send_gallery_link(studio, gallery, client, now):
+    """Queue the "your gallery link" email, with a private sign-in link (a secret: sensitive);
+    returns its row for ``send_now`` after the commit."""
+    return send_email(to=client.email,
+                      subject=_("Your link to %(gallery)s", gallery=gallery.title),
+                      template="gallery_link", studio_id=studio.id, gallery_id=gallery.id,
+                      studio=studio, gallery=gallery, client=client,
+                      link=clients.sign_in_url(client, gallery), sensitive=True, now=now)
 
 
 @public_bp.post("/g/<studio_slug>/<gallery_slug>/register")

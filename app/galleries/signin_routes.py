@@ -11,7 +11,7 @@ from app.extensions import db
 from app.galleries import clients, public_bp, signin
 from app.galleries.models import ClientSignInRequest
 from app.galleries.signin_forms import ConfirmSignInForm, SignInCodeForm
-from app.mailing.services import send_email
+from app.mailing.services import send_email, send_now
 from app.urls import external_url
 
 _PENDING = "client_sign_in"  # the request this browser waits for, so the code alone is not enough
@@ -22,21 +22,23 @@ def remember_pending(request_):
     session[_PENDING] = request_.id
 
 
-def send_sign_in_email(studio, request_, token, code):
-    """Email the one-time link and code: the same message whether the address is a client yet
-    or not, through the platform's server (it is a secret)."""
+def send_sign_in_email(studio, request_, token, code, now):
+    """Queue the one-time link and code: the same message whether the address is a client yet
+    or not, through the platform's server (it is a secret). Returns its row for ``send_now``
+    after the commit."""
     minutes = current_app.config["CLIENT_SIGN_IN_CODE_MAX_AGE"] // 60
     gallery = request_.card.gallery if request_.card is not None else request_.gallery
     where = gallery.title if gallery is not None else studio.name
-    send_email(to=request_.email,
-               # The code stays out of the subject: subjects show in lists (Email activity, the
-               # client page, a phone's lock screen); the body is hidden from staff.
-               subject=_("Your sign-in code for %(where)s", where=where),
-               template="client_sign_in", studio_id=studio.id,
-               gallery_id=gallery.id if gallery else None,
-               studio=studio, where=where, code=code, minutes=minutes,
-               link=external_url("galleries_public.confirm_sign_in", token=token),
-               sensitive=True)
+    return send_email(to=request_.email,
+                      # The code stays out of the subject: subjects show in lists (Email
+                      # activity, the client page, a phone's lock screen); the body is hidden
+                      # from staff.
+                      subject=_("Your sign-in code for %(where)s", where=where),
+                      template="client_sign_in", studio_id=studio.id,
+                      gallery_id=gallery.id if gallery else None,
+                      studio=studio, where=where, code=code, minutes=minutes,
+                      link=external_url("galleries_public.confirm_sign_in", token=token),
+                      sensitive=True, now=now)
 
 
 def _pending_request():
@@ -113,7 +115,9 @@ def _finish(studio, request_):
     if newly_registered:
         from app.galleries.public_routes import send_gallery_link  # noqa: PLC0415 (cycle)
 
-        send_gallery_link(studio, gallery, client)
+        email = send_gallery_link(studio, gallery, client, now)
+        db.session.commit()
+        send_now([email], now)
     flash(_("Welcome, %(name)s!", name=client.name), "success")
     if request_.next_page == "orders" or gallery is None:
         from app.shop.client_services import my_orders_token  # noqa: PLC0415 (page of the shop)

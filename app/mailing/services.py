@@ -1,20 +1,22 @@
 """Transactional mail for the feature packages: render a template pair, queue it, send it.
 
 ``send_email`` is the one door every feature uses. The message goes into the outbox (so it is
-retried, logged and visible) and is sent at once; if the server is down, the dispatcher retries
-it later. Call it after the request's commit (indico's rule): a rolled-back change never leaves
-an email behind.
+retried, logged and visible) in the request's transaction; the route commits, then ``send_now``
+sends it at once (indico's rule: a rolled-back change never leaves an email behind). If the
+server is down, the dispatcher retries it later::
+
+    message = send_email(to=..., subject=..., template=..., now=now)
+    db.session.commit()
+    send_now([message], now)
 """
 
 from flask import render_template
 
-from app.extensions import db
 from app.mailing.dispatch import dispatch
 from app.mailing.email_layout import studio_has_own_server
 from app.mailing.identity import platform_sender, studio_identity
 from app.mailing.models import MailKind
 from app.mailing.outbox import queue_message
-from app.timeutil import now as clock_now
 
 
 def studio_sender(studio_id):
@@ -28,10 +30,11 @@ def render_email(template, **context):
             render_template(f"email/{template}.txt", **context))
 
 
-def send_email(*, to, subject, template, studio_id=None, sender_name=None, reply_to=None,
+def send_email(*, to, subject, template, now, studio_id=None, sender_name=None, reply_to=None,
                kind=MailKind.TRANSACTIONAL, gallery_id=None, source=None, sensitive=False,
                **context):
-    """Render, queue and send one message now; returns its outbox row.
+    """Render and queue one message due at ``now``; returns its outbox row (flushed, not
+    committed: the caller commits, then ``send_now``).
 
     A studio's message is from the studio's identity (identity.py: its own address where that
     passes DMARC, else "Studio via Proofsheet"), replies to its "Replies go to" unless
@@ -46,7 +49,6 @@ def send_email(*, to, subject, template, studio_id=None, sender_name=None, reply
     context.setdefault("subject", subject)
     context.setdefault("sent_through_studio_server", not sensitive and studio_has_own_server(studio_id))
     html, text = render_email(template, **context)
-    now = clock_now()
     tagged = studio_id is not None and not sensitive
     headers = {"X-Proofsheet-Studio": str(studio_id)} if tagged else {}
     if studio_id is None:
@@ -58,6 +60,12 @@ def send_email(*, to, subject, template, studio_id=None, sender_name=None, reply
                         subject=subject, html=html, text=text, now=now, reply_to=reply_to,
                         headers=headers, gallery_id=gallery_id, source=source,
                         is_sensitive=sensitive)
-    db.session.commit()
-    dispatch(now, worker="request", ids=[row.id])
     return row
+
+
+def send_now(messages, now):
+    """Send ``messages`` (rows from ``send_email``) at once, after the caller's commit; those
+    the server refuses for now stay queued for the dispatcher. Returns the ``DispatchResult``,
+    or None when there is nothing to send."""
+    ids = [message.id for message in messages]
+    return dispatch(now, worker="request", ids=ids) if ids else None

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.galleries import signin, signin_routes
 from app.galleries.signin_forms import NewLinkForm
 from app.galleries.storage import photo_file
+from app.mailing.services import send_now
 from app.shop import cart as carts
 from app.shop import client_bp, notifications
 from app.shop.checkout import CheckoutError, Contact, Delivery, find_coupon, place_order, quote_cart
@@ -359,12 +360,14 @@ def new_orders_link(studio_slug):
     form = NewLinkForm()
     if form.validate_on_submit():
         begin_write()
+        now = timeutil.now()
         pending, token, code = signin.request_sign_in(
             studio.id, email=form.email.data, name="", language=studio.language,
-            next_page="orders", now=timeutil.now())
+            next_page="orders", now=now)
+        email = signin_routes.send_sign_in_email(studio, pending, token, code, now)
         db.session.commit()
         signin_routes.remember_pending(pending)
-        signin_routes.send_sign_in_email(studio, pending, token, code)
+        send_now([email], now)
         return redirect(url_for("galleries_public.check_email"))
     return render_template("shop/client/new_orders_link.html", studio=studio, form=form), (
         422 if form.errors else 200)
