@@ -155,8 +155,8 @@ def request_may_write(method, endpoint):
 def _start_writer_request():
     """Make every transaction of this request BEGIN IMMEDIATE (SQLite only), this one at once.
 
-    Not just the first: a route that commits, then writes again (``send_email`` queues, commits
-    and dispatches) would otherwise read then write in a deferred transaction and could fail.
+    Not just the first: a route that commits, then writes again (it queues mail, commits, then
+    ``send_now`` dispatches) would otherwise read then write in a deferred transaction and could fail.
     """
     if not request_may_write(request.method, request.endpoint):
         return

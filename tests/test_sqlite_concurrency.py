@@ -72,7 +72,7 @@ def test_a_writing_request_is_a_writer_on_sqlite_only(app):
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_after_a_commit_the_request_writes_as_a_writer_again(app, owner):
-    """send_email commits, then dispatches: the next transaction must take the lock too."""
+    """A route commits, then send_now dispatches: the next transaction must take the lock too."""
     with app.test_request_context("/logout", method="POST"):
         database._start_writer_request()
         db.session.commit()

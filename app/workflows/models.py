@@ -142,7 +142,7 @@ class CampaignOccurrence(db.Model):
     without_consent: Mapped[int] = mapped_column(server_default="0")
 
     __table_args__ = (
-        # How the tick looks up what it dealt with: by the occurrence (see engine._no_record).
+        # How the tick looks up what it dealt with: by the occurrence (see due._no_record).
         sa.Index("ix_campaign_occurrence_occurrence", "occurrence_id", "occurrence_kind"),
     )
 

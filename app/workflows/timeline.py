@@ -100,7 +100,7 @@ def _ordered_meanwhile(gallery_id):
         OutboxMessage.gallery_id == gallery_id, OutboxMessage.kind == MailKind.CAMPAIGN,
         OutboxMessage.state == MailState.SKIPPED, OutboxMessage.last_error == ORDERED_MEANWHILE))
     counts = Counter()
-    for key in keys:  # wf<email>:<kind><occurrence>:c<client>, see engine.dedup_key
+    for key in keys:  # wf<email>:<kind><occurrence>:c<client>, see messages.dedup_key
         email_part, occurrence_part, _client = key.split(":")
         kind = occurrence_part.rstrip("0123456789")
         counts[(int(email_part[2:]), kind, int(occurrence_part[len(kind):]))] += 1
