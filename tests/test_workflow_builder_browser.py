@@ -93,8 +93,19 @@ def test_build_preview_test_and_assign_a_workflow(live_server, page, mail_outbox
     page.get_by_role("link", name="Spring 2027 school").click()
     expect(lines.filter(has_text="2 days after the sale starts")).to_contain_text(
         "to all clients")
+    # A new studio has no postal address yet: campaigns must show one, so it is asked for first.
+    workflow_url = page.url
     page.get_by_label("Riverside Primary").check()
     page.get_by_role("button", name="Save galleries").click()
+    expect(page.locator(".flash-error")).to_contain_text("Add your studio's postal address first")
+    page.goto(live_server.url + "/profile")
+    page.get_by_label("Postal address").fill("Northlight\n12 rue des Lilas\n75011 Paris")
+    page.get_by_role("button", name="Save the studio").click()
+    expect(page.locator(".flash-success")).to_contain_text("Studio settings saved.")
+    page.goto(workflow_url)
+    page.get_by_label("Riverside Primary").check()
+    page.get_by_role("button", name="Save galleries").click()
+    expect(page.locator(".flash-success")).to_contain_text("is now used by 1 gallery")
     page.get_by_role("link", name="timeline").click()
     expect(page.locator("h1")).to_contain_text("Riverside Primary")
     rows = page.locator("table.timeline tbody tr")
