@@ -19,6 +19,7 @@ from app.shop.models import (  # noqa: F401
     GalleryPricing,
     Order,
     OrderEmailSetting,
+    OrderEmailWording,
     OrderItem,
     OrderStatusChange,
     PriceList,
@@ -31,4 +32,5 @@ from app.workflows.models import (  # noqa: F401
     GalleryWorkflow,
     Workflow,
     WorkflowEmail,
+    WorkflowEmailTranslation,
 )

@@ -27,6 +27,11 @@ class Studio(db.Model):
     timezone: Mapped[str] = mapped_column(sa.String(64))
     currency: Mapped[str] = mapped_column(sa.String(3))
     language: Mapped[str] = mapped_column(sa.String(8))
+    # The languages its clients may choose, comma-separated ("sv,en"); empty: every language
+    # the site has. The studio's own language is always one of them.
+    client_languages: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
+    # ISO 3166 alpha-2: listed first among delivery countries, the default for phone numbers.
+    country: Mapped[str | None] = mapped_column(sa.String(2))
     watermark_text: Mapped[str | None] = mapped_column(sa.String(80))
     invoice_details: Mapped[str | None] = mapped_column(sa.Text)  # address, tax number: on invoices
     # The postal address in every campaign email's footer (CAN-SPAM, Gmail's bulk-sender rules):
@@ -61,6 +66,8 @@ class User(UserMixin, db.Model):
     # Part of every session's and remember cookie's identity (``get_id``): raising it on log-out,
     # password change or reset, or "sign out everywhere", ends every session made before.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The admin's language for this staff member; None: the studio's language.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
 
     studio: Mapped[Studio] = relationship(back_populates="users")
 

@@ -331,6 +331,20 @@ class OrderEmailSetting(db.Model):
     body_html: Mapped[str | None] = mapped_column(sa.Text)
 
 
+class OrderEmailWording(db.Model):
+    """The studio's own wording of an order email in one language (the standard wording of
+    that language when there is none)."""
+
+    __tablename__ = "order_email_wording"
+
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    event: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
+    language: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body_html: Mapped[str] = mapped_column(sa.Text)
+
+
 class StudioPaymentSettings(db.Model):
     """Shop → Payments: the studio's Stripe keys (secrets Fernet-encrypted from SECRET_KEY, never
     shown back), its bank account for transfers, and whether pickups may be paid on the spot."""

@@ -96,6 +96,20 @@ class WorkflowEmail(db.Model):
     )
 
 
+
+class WorkflowEmailTranslation(db.Model):
+    """A workflow email's subject and message in another language than the studio's: clients
+    who chose that language get it; the others get the email's own (the studio's language)."""
+
+    __tablename__ = "workflow_email_translation"
+
+    email_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workflow_email.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body_html: Mapped[str] = mapped_column(sa.Text)  # sanitized on save, and again on render
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
 class GalleryWorkflow(db.Model):
     """The workflow a gallery uses."""
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: adf868340f75
+Revision ID: 6d402eb3742e
 Revises: 
-Create Date: 2026-12-06 14:44:36.627013
+Create Date: 2026-12-06 15:20:16.624868
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'adf868340f75'
+revision = '6d402eb3742e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -47,6 +47,8 @@ def upgrade():
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('client_languages', sa.String(length=64), server_default='', nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=True),
     sa.Column('watermark_text', sa.String(length=80), nullable=True),
     sa.Column('invoice_details', sa.Text(), nullable=True),
     sa.Column('postal_address', sa.Text(), nullable=True),
@@ -127,6 +129,15 @@ def upgrade():
     sa.Column('body_html', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_order_email_setting_studio_id_studio'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('studio_id', 'event', name=op.f('pk_order_email_setting'))
+    )
+    op.create_table('order_email_wording',
+    sa.Column('studio_id', sa.Integer(), nullable=False),
+    sa.Column('event', sa.String(length=24), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_order_email_wording_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('studio_id', 'event', 'language', name=op.f('pk_order_email_wording'))
     )
     op.create_table('outbox_message',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -209,6 +220,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('session_version', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=True),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_staff_user_studio_id_studio'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_user')),
     sa.UniqueConstraint('email', name=op.f('uq_staff_user_email'))
@@ -603,6 +615,15 @@ def upgrade():
         batch_op.create_index('ix_order_studio_placed', ['studio_id', 'placed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_shop_order_client_id'), ['client_id'], unique=False)
 
+    op.create_table('workflow_email_translation',
+    sa.Column('email_id', sa.Integer(), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['email_id'], ['workflow_email.id'], name=op.f('fk_workflow_email_translation_email_id_workflow_email'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('email_id', 'language', name=op.f('pk_workflow_email_translation'))
+    )
     op.create_table('order_item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
@@ -711,6 +732,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_order_item_gallery_id'))
 
     op.drop_table('order_item')
+    op.drop_table('workflow_email_translation')
     with op.batch_alter_table('shop_order', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shop_order_client_id'))
         batch_op.drop_index('ix_order_studio_placed')
@@ -809,6 +831,7 @@ def downgrade():
         batch_op.drop_index('ix_outbox_claim')
 
     op.drop_table('outbox_message')
+    op.drop_table('order_email_wording')
     op.drop_table('order_email_setting')
     with op.batch_alter_table('gallery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_gallery_studio_id'))
