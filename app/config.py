@@ -7,9 +7,10 @@ Nothing here reads the environment at import time: ``load_environment`` is calle
 
 import json
 import os
+from typing import Any
 from urllib.parse import urlsplit
 
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # generated into instance/secret_key on first start when not configured
     # Old keys, after a rotation: sessions (Flask 3.1) and our signed links (app/signing.py) made
     # with them still verify; only SECRET_KEY signs. Comma-separated in the environment.

@@ -122,7 +122,7 @@ _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # GET routes that write. None does today: each GET route was probed on SQLite while the route
 # tests ran (a write in a GET request that had not taken the lock was recorded). A GET route that
 # starts writing (a sign-in link that records its use, a download counter) is listed here.
-WRITING_GET_ENDPOINTS = frozenset()
+WRITING_GET_ENDPOINTS: frozenset[str] = frozenset()
 # Routes that work for seconds before they write and take the write lock themselves, later
 # (``begin_write``): holding SQLite's one write lock through image processing would make every
 # other writer of the site wait, or give up after the busy timeout.

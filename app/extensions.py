@@ -1,5 +1,7 @@
 """Flask extensions, created unbound; ``create_app`` binds them with ``init_app``."""
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -25,6 +27,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy makes db.Model at run time, out of a type checker's sight: a subclass of
+    # Base (plus the legacy query helpers, which this code never uses: sa.select only).
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

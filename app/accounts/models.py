@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.timeutil import UTCDateTime
 
 
@@ -16,7 +16,7 @@ class Role(StrEnum):
     OPERATOR = "operator"
 
 
-class Studio(db.Model):
+class Studio(Model):
     """A photography studio: the tenant every admin query is scoped to."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,7 +49,7 @@ class Studio(db.Model):
         return self.watermark_text or self.name
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A staff member of a studio: its owner or an operator."""
 
     __tablename__ = "staff_user"  # "user" is a reserved word in PostgreSQL
@@ -80,7 +80,7 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """An operator invited by email who has not yet set a password."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,7 +93,7 @@ class Invitation(db.Model):
     __table_args__ = (sa.UniqueConstraint("studio_id", "email"),)
 
 
-class PendingSignup(db.Model):
+class PendingSignup(Model):
     """A studio sign-up waiting for its email to be confirmed: the studio is created only from
     the emailed link, so the sign-up page never tells whether an address has an account."""
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.timeutil import UTCDateTime
 
 
@@ -31,7 +31,7 @@ card_photo = sa.Table(
 )
 
 
-class Gallery(db.Model):
+class Gallery(Model):
     """A client gallery with its sale window. Dates are UTC instants, shown in studio time."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,7 +71,7 @@ class Gallery(db.Model):
         return next((photo for photo in self.photos if photo.is_cover), None)
 
 
-class Photo(db.Model):
+class Photo(Model):
     """An uploaded photo. The original stays private; thumbnail and watermarked preview are public
     to whoever may see the gallery."""
 
@@ -101,7 +101,7 @@ class Photo(db.Model):
     )
 
 
-class AccessCard(db.Model):
+class AccessCard(Model):
     """A printed card of a QR gallery: one per client or child, opened by its unguessable code."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,7 +116,7 @@ class AccessCard(db.Model):
                                                order_by="Photo.position, Photo.id")
 
 
-class Client(db.Model):
+class Client(Model):
     """A studio's client, known by email; one client may hold cards in several galleries."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -139,7 +139,7 @@ class Client(db.Model):
     __table_args__ = (sa.UniqueConstraint("studio_id", "email"),)
 
 
-class Registration(db.Model):
+class Registration(Model):
     """A client registered to a gallery: the "after registration" email trigger's occurrence."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,7 +158,7 @@ class Registration(db.Model):
     )
 
 
-class CardClaim(db.Model):
+class CardClaim(Model):
     """A client holding an access card (a parent may hold one card per child)."""
 
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("client.id", ondelete="CASCADE"),
@@ -168,7 +168,7 @@ class CardClaim(db.Model):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ClientSignInRequest(db.Model):
+class ClientSignInRequest(Model):
     """A registration (or a "send me a new link") waiting for proof that the visitor reads the
     address: a one-time link and a 6-digit code are emailed; either completes it once.
 

@@ -11,6 +11,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -166,11 +167,12 @@ def _release(rows, due_at, reason=None):
             row.last_error = reason
 
 
-_MARK_SENT = (sa.update(OutboxMessage.__table__)
-              .where(OutboxMessage.__table__.c.id == sa.bindparam("row_id"))
+_OUTBOX = cast(sa.Table, OutboxMessage.__table__)
+_MARK_SENT = (sa.update(_OUTBOX)
+              .where(_OUTBOX.c.id == sa.bindparam("row_id"))
               .values(state=MailState.SENT.value,
                       sent_at=sa.bindparam("sent_now", type_=UTCDateTime()), lease_until=None,
-                      last_error=None, attempts=OutboxMessage.__table__.c.attempts + 1))
+                      last_error=None, attempts=_OUTBOX.c.attempts + 1))
 
 
 def _record_sent(outcomes, row, now):

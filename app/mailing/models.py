@@ -10,7 +10,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.timeutil import UTCDateTime
 
 
@@ -33,7 +33,7 @@ class MailState(StrEnum):
     MISSED = "missed"        # its moment passed before it could be queued (campaigns)
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One message to one recipient, rendered when it was queued."""
 
     __tablename__ = "outbox_message"
@@ -83,7 +83,7 @@ class OutboxMessage(db.Model):
     )
 
 
-class Suppression(db.Model):
+class Suppression(Model):
     """An address that gets no more campaign mail from a studio (unsubscribed or bounced)."""
 
     studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
@@ -94,7 +94,7 @@ class Suppression(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class StudioMailState(db.Model):
+class StudioMailState(Model):
     """Per-studio sending state shared by every dispatcher process: the send-rate window and a
     pause set when the server refuses us on policy or authentication grounds (5.7.x)."""
 
@@ -106,7 +106,7 @@ class StudioMailState(db.Model):
     pause_reason: Mapped[str | None] = mapped_column(sa.Text)
 
 
-class StudioMailSettings(db.Model):
+class StudioMailSettings(Model):
     """A studio's own sender identity and SMTP server (Settings → Email)."""
 
     studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
@@ -127,7 +127,7 @@ class StudioMailSettings(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class OutboxAttachment(db.Model):
+class OutboxAttachment(Model):
     """A file sent with an outbox message (an order PDF, an operator's file)."""
 
     __tablename__ = "outbox_attachment"
@@ -140,7 +140,7 @@ class OutboxAttachment(db.Model):
     data: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
-class SenderDomain(db.Model):
+class SenderDomain(Model):
     """The domain a studio sends its mail from, with its DKIM key and the last DNS check.
 
     Until its records check out (``verified_at``), the studio's mail goes out from the

@@ -283,6 +283,7 @@ class SmtpConnection:
         ``meanwhile`` is called once the message is sent, while the server takes it in and
         before its reply is read: the dispatcher builds the next message then."""
         smtp = self.smtp
+        assert smtp is not None, "send() on a closed connection: open() it first"
         announced, self._announced = self._announced, None
         utf8 = needs_smtputf8(sender, recipients)
         try:

@@ -9,7 +9,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.timeutil import UTCDateTime
 
 
@@ -48,7 +48,7 @@ class DeliveryMethod(StrEnum):
     NONE = "none"  # digital only: nothing to ship
 
 
-class PriceList(db.Model):
+class PriceList(Model):
     """A studio's price list; galleries point at one (QR galleries may add one for group photos)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,7 +64,7 @@ class PriceList(db.Model):
         cascade="all, delete-orphan", passive_deletes=True)
 
 
-class Product(db.Model):
+class Product(Model):
     """Something a client can buy for a photo: a print, a digital download or a package."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,7 +95,7 @@ class Product(db.Model):
         return self.kind == ProductKind.DIGITAL or self.includes_download
 
 
-class GalleryPricing(db.Model):
+class GalleryPricing(Model):
     """Which price lists a gallery sells from (kept in the shop: galleries know nothing of it)."""
 
     gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"),
@@ -112,7 +112,7 @@ class GalleryPricing(db.Model):
     payment_methods: Mapped[str | None] = mapped_column(sa.String(120))
 
 
-class Promotion(db.Model):
+class Promotion(Model):
     """A gallery's time-limited discount; its end is the "promotion expiry" email occurrence."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -139,7 +139,7 @@ class Promotion(db.Model):
         return self.removed_at is None and self.starts_at <= now < self.ends_at
 
 
-class Coupon(db.Model):
+class Coupon(Model):
     """A studio-wide code with validity dates and an optional usage limit."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -163,7 +163,7 @@ class Coupon(db.Model):
     )
 
 
-class Cart(db.Model):
+class Cart(Model):
     """A client's cart across the studio's galleries. Open from its first item until it is
     ordered or emptied: that span is the "product added to cart" email occurrence."""
 
@@ -191,7 +191,7 @@ class Cart(db.Model):
     )
 
 
-class CartItem(db.Model):
+class CartItem(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cart_id: Mapped[int] = mapped_column(sa.ForeignKey("cart.id", ondelete="CASCADE"), index=True)
     gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"))
@@ -209,7 +209,7 @@ class CartItem(db.Model):
     __table_args__ = (sa.CheckConstraint("quantity > 0", name="quantity_positive"),)
 
 
-class StudioCounter(db.Model):
+class StudioCounter(Model):
     """Per-studio sequences (order numbers), advanced by one atomic UPDATE ... RETURNING."""
 
     studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
@@ -218,7 +218,7 @@ class StudioCounter(db.Model):
     value: Mapped[int] = mapped_column(default=0)
 
 
-class Order(db.Model):
+class Order(Model):
     """A placed order. Its number is per studio and never shared, even under concurrent checkouts."""
 
     __tablename__ = "shop_order"  # "order" is a reserved word in SQL
@@ -277,7 +277,7 @@ class Order(db.Model):
     )
 
 
-class OrderItem(db.Model):
+class OrderItem(Model):
     """A line of an order, with the product's name and price as they were when ordered."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -300,7 +300,7 @@ class OrderItem(db.Model):
     gallery = relationship("Gallery")
 
 
-class OrderStatusChange(db.Model):
+class OrderStatusChange(Model):
     """One step of an order's history: who moved it from what to what, and when."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -315,7 +315,7 @@ class OrderStatusChange(db.Model):
     changed_by = relationship("User")
 
 
-class OrderEmailSetting(db.Model):
+class OrderEmailSetting(Model):
     """Settings → Order emails, per studio and event: when to send, to whom, review first, and
     the studio's own wording (None: the standard template)."""
 
@@ -331,7 +331,7 @@ class OrderEmailSetting(db.Model):
     body_html: Mapped[str | None] = mapped_column(sa.Text)
 
 
-class OrderEmailWording(db.Model):
+class OrderEmailWording(Model):
     """The studio's own wording of an order email in one language (the standard wording of
     that language when there is none)."""
 
@@ -345,7 +345,7 @@ class OrderEmailWording(db.Model):
     body_html: Mapped[str] = mapped_column(sa.Text)
 
 
-class StudioPaymentSettings(db.Model):
+class StudioPaymentSettings(Model):
     """Shop → Payments: the studio's Stripe keys (secrets Fernet-encrypted from SECRET_KEY, never
     shown back), its bank account for transfers, and whether pickups may be paid on the spot."""
 
@@ -377,7 +377,7 @@ class PaymentStatus(StrEnum):
     EXPIRED = "expired"  # abandoned: the session expired unpaid
 
 
-class Payment(db.Model):
+class Payment(Model):
     """A card payment attempt of an order: one Stripe Checkout Session, for the order's exact
     total in its currency (minor units)."""
 
@@ -401,7 +401,7 @@ class Payment(db.Model):
     __table_args__ = (sa.CheckConstraint("amount_minor > 0", name="amount_positive"),)
 
 
-class Refund(db.Model):
+class Refund(Model):
     """Money sent back to the client through the provider (full or partial)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -421,7 +421,7 @@ class Refund(db.Model):
     __table_args__ = (sa.CheckConstraint("amount_minor > 0", name="amount_positive"),)
 
 
-class ProcessedWebhookEvent(db.Model):
+class ProcessedWebhookEvent(Model):
     """A provider event already handled: a redelivered event id is acknowledged and skipped.
     Keyed per studio too: a studio signs its own events, so it must not shadow another's ids."""
 

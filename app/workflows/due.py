@@ -12,10 +12,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import QueryableAttribute
 
 from app.accounts.models import Studio
 from app.database import among
@@ -36,19 +37,23 @@ from app.workflows.schedule import due_at, merge_ranges, occurrence_ranges
 K = OccurrenceKind
 
 
+# A mapped attribute (Gallery.sale_starts_at) or any column expression.
+Column = sa.ColumnElement[Any] | QueryableAttribute[Any]
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a trigger's occurrences live: their id, instant, gallery and (per-client) client."""
 
     kind: str
-    id: sa.ColumnElement
-    at: sa.ColumnElement
-    gallery_id: sa.ColumnElement
-    client_id: sa.ColumnElement | None = None
+    id: Column
+    at: Column
+    gallery_id: Column
+    client_id: Column | None = None
     still_valid: tuple = ()
     # When the row last changed: a date moved into the recent past is read over the whole
     # catch-up window (see ``_occurrences``).
-    changed_at: sa.ColumnElement | None = None
+    changed_at: Column | None = None
 
 
 SOURCES = {

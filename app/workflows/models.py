@@ -11,7 +11,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.timeutil import UTCDateTime
 
 
@@ -43,7 +43,7 @@ class RecipientFilter(StrEnum):
     NOT_ORDERED = "not_ordered"
 
 
-class Workflow(db.Model):
+class Workflow(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(sa.String(120))
@@ -65,7 +65,7 @@ class Purpose(StrEnum):
     MARKETING = "marketing"
 
 
-class WorkflowEmail(db.Model):
+class WorkflowEmail(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     workflow_id: Mapped[int] = mapped_column(sa.ForeignKey("workflow.id", ondelete="CASCADE"))
     trigger: Mapped[str] = mapped_column(sa.String(24))
@@ -97,7 +97,7 @@ class WorkflowEmail(db.Model):
 
 
 
-class WorkflowEmailTranslation(db.Model):
+class WorkflowEmailTranslation(Model):
     """A workflow email's subject and message in another language than the studio's: clients
     who chose that language get it; the others get the email's own (the studio's language)."""
 
@@ -110,7 +110,7 @@ class WorkflowEmailTranslation(db.Model):
     body_html: Mapped[str] = mapped_column(sa.Text)  # sanitized on save, and again on render
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-class GalleryWorkflow(db.Model):
+class GalleryWorkflow(Model):
     """The workflow a gallery uses."""
 
     gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"),
@@ -133,7 +133,7 @@ class OccurrenceKind(StrEnum):
     CART = "cart"
 
 
-class CampaignOccurrence(db.Model):
+class CampaignOccurrence(Model):
     """A (workflow email, occurrence) the tick has dealt with: queued to N recipients, or sent on
     purpose after it was missed. Its primary key is what makes a second tick a no-op."""
 
@@ -161,7 +161,7 @@ class CampaignOccurrence(db.Model):
     )
 
 
-class EngineState(db.Model):
+class EngineState(Model):
     """Small shared facts of the campaign engine, such as how far the ticks have looked."""
 
     key: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
