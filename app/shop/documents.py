@@ -1,8 +1,9 @@
 """Documents the shop generates as PDF (fpdf2): the order confirmation and the invoice.
 
-The text is in the studio's language, and the font is DejaVu Sans (vendored in ``fonts/``, free
-licence) so that any client's or product's name prints as written: the PDF core fonts only know
-Latin-1 and would print "?" for "Łukasz" or "Ελένη".
+The text is in the language asked for (the client's for the client's documents, the studio's by
+default), and the font is DejaVu Sans (vendored in ``fonts/``, free licence) so that any client's
+or product's name prints as written: the PDF core fonts only know Latin-1 and would print "?" for
+"Łukasz", "Ελένη" or "Алексей".
 """
 
 import io
@@ -109,19 +110,21 @@ def _bank_transfer(pdf, order):
         pdf.text_line(_("Scan with your banking app to fill in the transfer."), size=8, height=5)
 
 
-def order_pdf(order, studio, kind=CONFIRMATION):
-    """(file name, PDF bytes) of the order confirmation or the invoice, in the studio's
-    language."""
-    with force_locale(studio.language):
+def order_pdf(order, studio, kind=CONFIRMATION, language=None):
+    """(file name, PDF bytes) of the order confirmation or the invoice, in ``language`` (the
+    studio's when None): words, dates and amounts."""
+    language = language or studio.language or "en"
+    with force_locale(language):
         pdf = _Document()
         title = (_("Invoice %(number)s", number=order.number) if kind == INVOICE
                  else _("Order confirmation %(number)s", number=order.number))
         pdf.set_title(title)
         pdf.set_author(studio.name)
+        pdf.set_lang(language)
         pdf.add_page()
         _header(pdf, order, studio, kind)
         _client(pdf, order)
-        _lines(pdf, order, studio.language or "en")
+        _lines(pdf, order, language)
         _payment(pdf, order, studio)
         name = f"{'invoice' if kind == INVOICE else 'order'}-{order.number}.pdf"
         return name, bytes(pdf.output())

@@ -1,14 +1,17 @@
 """What order emails say: the events, their standard wording, the %variables% and rendering.
 
 The standard subject and body of each event are gettext strings, so each language has its own;
-a studio may replace them with its own wording (``OrderEmailSetting.subject``/``body_html``),
-edited with the same editor as workflow emails and sanitized the same way.
+a studio may replace them, language by language, with its own wording (``OrderEmailWording``),
+edited with the same editor as workflow emails and sanitized the same way. A client gets the
+emails in their own language when the studio offers it, else in the studio's language.
 """
 
+import re
 from dataclasses import dataclass
+from datetime import date
 
 import css_inline
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -139,11 +142,49 @@ def sanitize_order_body(html):
 
 
 def standard_subject(event):
+    """The standard subject of ``event`` in the current locale (``force_locale``)."""
     return with_variables(DEFAULTS[event].subject)
 
 
 def standard_body(event):
+    """The standard body of ``event`` in the current locale (``force_locale``)."""
     return with_variables(DEFAULTS[event].body)
+
+
+# The editor (Quill) gives every link rel and target attributes and may wrap a variable that
+# stands between paragraphs in a paragraph of its own: neither is a change of wording.
+_LINK_NOISE = re.compile(r'\s(?:rel|target)="[^"]*"')
+_PARAGRAPHS = re.compile(r"</?p>")
+
+
+def _comparable(body):
+    html = _PARAGRAPHS.sub(" ", _LINK_NOISE.sub("", sanitize_order_body(body)))
+    return " ".join(html.split())
+
+
+def is_standard_wording(subject, body, standard):
+    """Whether (subject, body) says what the ``standard`` (subject, body) says."""
+    return (one_line(subject) == one_line(standard[0])
+            and _comparable(body) == _comparable(standard[1]))
+
+
+# ------------------------------------------------------------------ languages
+
+
+def client_languages(studio):
+    """The languages the studio's clients may have: the studio's own first, then those it offers
+    (``Studio.client_languages``; empty: every language of the site)."""
+    site = list(current_app.config["LANGUAGES"])
+    offered = [code.strip() for code in (studio.client_languages or "").split(",")
+               if code.strip() in site] or site
+    return list(dict.fromkeys([studio.language, *offered]))
+
+
+def email_language(order, studio):
+    """The language of the client's emails about ``order``: the client's when the studio offers
+    it, else the studio's."""
+    language = order.client.language if order.client is not None else None
+    return language if language in client_languages(studio) else studio.language
 
 
 # ------------------------------------------------------------------ values
@@ -170,10 +211,11 @@ def _items_table(order, locale):
                   f'style="border-collapse:collapse">{cells}{total}</table>')
 
 
-def order_values(order, studio, reason=None, refund_minor=None):
-    """Every variable's value for ``order``; call inside the studio's locale."""
+def order_values(order, studio, language, reason=None, refund_minor=None):
+    """Every variable's value for ``order``, in ``language``; call inside that locale
+    (``force_locale(language)``: labels and dates follow it)."""
     orders_link = external_url("shop.my_orders", token=my_orders_token(studio.id, order.client_id))
-    locale = studio.language or "en"
+    locale = language or studio.language or "en"
     provider = PROVIDERS.get(order.payment_method)
     instructions = (provider.start(order).instructions
                     if provider and order.status == OrderStatus.NEW else "")
@@ -196,15 +238,23 @@ def order_values(order, studio, reason=None, refund_minor=None):
     }
 
 
-def sample_values(studio):
-    """Values for a preview when the studio has no order yet."""
+def sample_values(studio, language):
+    """Values for a preview when the studio has no order yet (amounts and dates in
+    ``language``; call inside that locale)."""
+    money = lambda minor: format_money(minor, studio.currency, language)  # noqa: E731
     values = {variable.name: variable.sample for variable in VARIABLES}
-    values["studio_name"] = studio.name
+    values.update({
+        "studio_name": studio.name, "order_total": money(5890), "refund_amount": money(1200),
+        "order_date": format_date(date(2027, 3, 12), "long"),
+        "expected_delivery": format_date(date(2027, 3, 20), "long"),
+        "status": str(STATUS_LABELS[OrderStatus.SHIPPED])})
+    print_label, download_label = _("Print"), _("Digital download")
+    rows = [(f"2 × {print_label} 13×18", money(1600)), (f"1 × {download_label}", money(1200))]
+    cells = "".join(f'<tr><td>{escape(label)}</td><td align="right">{escape(amount)}</td></tr>'
+                    for label, amount in rows)
     values["order_items"] = Markup(
-        '<table role="presentation" width="100%"><tr><td>2 × Print 13×18</td>'
-        '<td align="right">€16.00</td></tr><tr><td>1 × Digital photo</td>'
-        '<td align="right">€12.00</td></tr><tr><td><strong>Total</strong></td>'
-        '<td align="right"><strong>€28.00</strong></td></tr></table>')
+        f'<table role="presentation" width="100%">{cells}<tr><td><strong>{escape(_("Total"))}'
+        f'</strong></td><td align="right"><strong>{escape(money(2800))}</strong></td></tr></table>')
     return values
 
 
@@ -228,19 +278,20 @@ def render_subject(subject_template, values):
                                html=False))
 
 
-def lay_out(subject, body, studio):
-    """The message around an already-filled body: layout, inlined CSS and the text part."""
-    with force_locale(studio.language):
+def lay_out(subject, body, studio, language=None):
+    """The message around an already-filled body: layout, inlined CSS and the text part, in
+    ``language`` (the studio's when None)."""
+    with force_locale(language or studio.language):
         html = render_template("email/plain_html.html", body=Markup(body), subject=subject,
                                studio=studio)
     html = css_inline.inline(html)
     return html, html_to_text(html)
 
 
-def render_order_email(subject_template, body_template, values, studio):
+def render_order_email(subject_template, body_template, values, studio, language=None):
     """Fill a template with ``values``: the studio's HTML is sanitized first, values escaped
-    (the items table is ours, so it goes in as it is)."""
+    (the items table is ours, so it goes in as it is); the layout is in ``language``."""
     subject = render_subject(subject_template, values)
     body = substitute(sanitize_order_body(body_template), values)
-    html, text = lay_out(subject, body, studio)
+    html, text = lay_out(subject, body, studio, language)
     return RenderedOrderEmail(subject, body, html, text)

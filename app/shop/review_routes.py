@@ -1,7 +1,7 @@
 """The review queue: order emails held for an operator, who edits the message as rich text, adds
 CC addresses and files where the studio allows it, then sends or discards it."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -59,6 +59,11 @@ def _held_or_404(message_id):
     return row
 
 
+def _language_of(row):
+    """The language the held email was written in (its Content-Language), else the studio's."""
+    return (row.headers or {}).get("Content-Language") or current_user.studio.language
+
+
 def _editable_body(row):
     """The body as the reviewer edits it (rows held before bodies were kept: their text)."""
     if row.body_html:
@@ -98,15 +103,18 @@ def review_message(message_id):
             _apply_edits(row, form, attachments)
             db.session.commit()
             return _send_now(row)
+    language = _language_of(row)
     return render_template("shop/admin/review_message.html", row=row, form=form,
-                           discard_form=FlaskForm(), mail_settings=mail_settings), (
+                           discard_form=FlaskForm(), mail_settings=mail_settings,
+                           language=language,
+                           language_name=current_app.config["LANGUAGES"].get(language, language)), (
         422 if form.errors or form.form_errors else 200)
 
 
 def _apply_edits(row, form, attachments):
     subject = one_line(form.subject.data)
     body = sanitize_order_body(form.body_html.data)
-    html, text = lay_out(subject, body, current_user.studio)
+    html, text = lay_out(subject, body, current_user.studio, _language_of(row))
     row.subject, row.body_html, row.html, row.text = subject, body, html, text
     row.cc = ", ".join(form.cc.addresses)
     row.attachments.extend(attachments)
