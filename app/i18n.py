@@ -6,19 +6,50 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 
-def select_locale():
-    """Staff see their studio's language; clients theirs; everyone else their browser's.
+def client_languages(studio):
+    """The languages ``studio``'s clients may choose, as codes: the studio's own language first,
+    then the others it offers in the site's order (``Studio.client_languages``; empty: all)."""
+    languages = list(current_app.config["LANGUAGES"])
+    offered = [code for code in (studio.client_languages or "").split(",") if code in languages]
+    return [studio.language] + [code for code in offered or languages if code != studio.language]
 
+
+def client_languages_setting(codes, studio_language):
+    """What ``Studio.client_languages`` stores for the chosen ``codes``: the codes in the site's
+    order, comma-separated, the studio's language always among them; "" when all are chosen."""
+    languages = list(current_app.config["LANGUAGES"])
+    chosen = set(codes) | {studio_language}
+    if set(languages) <= chosen:
+        return ""
+    return ",".join(code for code in languages if code in chosen)
+
+
+def select_locale():
+    """The language of this page.
+
+    A studio's client pages (``g.studio``, set by the public routes): the language chosen in
+    this browser when the studio offers it, else the browser's best among the studio's client
+    languages, else the studio's language. Staff pages: the staff member's own language, else
+    their studio's. Any other page: the language chosen in this browser, else the browser's.
     Outside a request (CLI, scheduled jobs) the caller sets the locale with
     ``flask_babel.force_locale``; otherwise the default applies.
     """
     if not has_request_context():
         return None
     languages = list(current_app.config["LANGUAGES"])
+    chosen = session.get("client_language")
+    studio = g.get("studio")
+    if studio is not None:
+        offered = client_languages(studio)
+        if chosen in offered:
+            return chosen
+        return request.accept_languages.best_match(offered, default=studio.language)
     if current_user and current_user.is_authenticated:
+        if current_user.language in languages:
+            return current_user.language
         return current_user.studio.language
-    if session.get("client_language") in languages:
-        return session["client_language"]
+    if chosen in languages:
+        return chosen
     return request.accept_languages.best_match(languages)
 
 

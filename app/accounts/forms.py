@@ -1,14 +1,17 @@
 """Forms of sign-up, log-in, password reset, the studio profile and invitations."""
 
 import gzip
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
 from babel.numbers import get_currency_name, list_currencies
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import get_locale, lazy_ngettext
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -16,6 +19,7 @@ from wtforms import (
     HiddenField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -23,6 +27,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Validati
 
 from app.accounts.services import find_user_by_email
 from app.forms_common import single_line
+from app.i18n import client_languages as offered_languages
 from app.timeutil import timezone_names
 
 COMMON_CURRENCIES = ["EUR", "USD", "GBP", "CHF", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN", "CZK",
@@ -31,6 +36,9 @@ MIN_PASSWORD = 10
 # Django's list of 20,000 common passwords, lower-cased (BSD licence: common-passwords-LICENSE.txt
 # beside it).
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt.gz")
+# Two-letter codes of CLDR's territory names that are no country: unknown region, European
+# Union, eurozone, United Nations, outlying Oceania and the pseudo-locales' regions.
+NOT_COUNTRIES = frozenset({"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"})
 
 
 def currency_choices():
@@ -38,6 +46,26 @@ def currency_choices():
     others = sorted((code, f"{code} – {get_currency_name(code, locale='en')}")
                     for code in list_currencies() if code not in COMMON_CURRENCIES and len(code) == 3)
     return common + others
+
+
+def _sort_key(name):
+    """Alphabetical order that ignores case and accents ("Åland" beside "Albania", "Égypte"
+    among the E), which is close to every language's collation without ICU."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@lru_cache(maxsize=16)
+def _countries(locale):
+    names = Locale.parse(locale).territories
+    return tuple(sorted(((code, name) for code, name in names.items()
+                         if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES),
+                        key=lambda choice: _sort_key(choice[1])))
+
+
+def country_choices():
+    """Every country as (ISO alpha-2 code, name in the page's language), by name."""
+    return list(_countries(str(get_locale() or "en")))
 
 
 def _normalized_email(field):
@@ -159,6 +187,10 @@ class ResetPasswordForm(NewPasswordMixin, FlaskForm):
         EqualTo("password", _l("The two passwords are not the same."))])
 
 
+def _code_or_empty(value):
+    return value or ""
+
+
 class StudioSettingsForm(StudioFieldsMixin, FlaskForm):
     name = StringField(_l("Studio name"), validators=[
         DataRequired(_l("Please enter your studio's name.")), Length(max=120), single_line()])
@@ -167,7 +199,14 @@ class StudioSettingsForm(StudioFieldsMixin, FlaskForm):
         description=_l("Clients' replies go here."))
     timezone = SelectField(_l("Timezone"))
     currency = SelectField(_l("Currency"))
-    language = SelectField(_l("Language"))
+    language = SelectField(_l("Language"),
+                           description=_l("Clients see it unless they choose another; so do "
+                                          "staff who have not chosen theirs."))
+    client_languages = SelectMultipleField(
+        _l("Languages your clients may choose"), validate_choice=False,
+        description=_l("On your gallery pages and registration forms. Your studio's language "
+                       "is always offered."))
+    country = SelectField(_l("Country"), coerce=_code_or_empty, validate_choice=False)
     watermark_text = StringField(_l("Watermark on previews"),
                                  validators=[Optional(), Length(max=80), single_line("text")],
                                  description=_l("Leave empty to use the studio's name. New "
@@ -180,10 +219,28 @@ class StudioSettingsForm(StudioFieldsMixin, FlaskForm):
     def __init__(self, *args, **kwargs):
         self.campaign_galleries = kwargs.pop("campaign_galleries", 0)
         super().__init__(*args, **kwargs)
+        studio = kwargs.get("obj")
+        if studio is not None and getattr(self.client_languages, "raw_data", None) is None:
+            # Not sent back: the stored text ("" for all) as the codes the checkboxes show.
+            self.client_languages.data = offered_languages(studio)
         self._fill_studio_choices()
+        self.client_languages.choices = self.language.choices
+        self.country.choices = [("", _("Choose a country"))] + country_choices()
 
     def validate_email(self, field):
         _normalized_email(field)
+
+    def validate_client_languages(self, field):
+        known = current_app.config["LANGUAGES"]
+        unknown = [code for code in field.data or [] if code not in known]
+        if unknown:
+            raise ValidationError(_l("%(code)s is not one of the languages Proofsheet offers: "
+                                     "choose among %(languages)s.", code=unknown[0],
+                                     languages=", ".join(known.values())))
+
+    def validate_country(self, field):
+        if field.data and field.data not in dict(country_choices()):
+            raise ValidationError(_l("Choose a country from the list."))
 
     def validate_postal_address(self, field):
         field.data = postal_address_text(field.data)
@@ -205,6 +262,19 @@ def postal_address_text(text):
 class ProfileForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(_l("Please enter your name.")),
                                                     Length(max=120), single_line()])
+    language = SelectField(_l("Your language"), coerce=_code_or_empty, validate_choice=False,
+                           description=_l("Of the pages you see here. Clients see theirs."))
+
+    def __init__(self, *args, studio_language="en", **kwargs):
+        super().__init__(*args, **kwargs)
+        languages = current_app.config["LANGUAGES"]
+        studio_choice = _("Studio's language (%(language)s)",
+                          language=languages.get(studio_language, studio_language))
+        self.language.choices = [("", studio_choice), *languages.items()]
+
+    def validate_language(self, field):
+        if field.data and field.data not in current_app.config["LANGUAGES"]:
+            raise ValidationError(_l("Choose a language from the list."))
 
 
 class ChangePasswordForm(NewPasswordMixin, FlaskForm):

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -29,6 +30,7 @@ from app.accounts.forms import (
 from app.accounts.models import Invitation, Role, User
 from app.database import begin_write, get_owned_or_404
 from app.extensions import db, limiter, login_manager
+from app.i18n import client_languages_setting
 from app.mailing.services import send_email, send_now
 from app.urls import external_url
 
@@ -284,9 +286,11 @@ def reset_password(token):
 
 def _profile_page(**forms):
     studio = current_user.studio
+    # formdata=None: a form sent to another section must not fill this one's fields.
     defaults = {
-        "studio_form": StudioSettingsForm(obj=studio, prefix="studio"),
-        "profile_form": ProfileForm(obj=current_user, prefix="profile"),
+        "studio_form": StudioSettingsForm(formdata=None, obj=studio, prefix="studio"),
+        "profile_form": ProfileForm(formdata=None, obj=current_user, prefix="profile",
+                                    studio_language=studio.language),
         "password_form": ChangePasswordForm(prefix="password"),
         "invite_form": InviteForm(prefix="invite"),
     }
@@ -319,23 +323,29 @@ def update_studio():
     studio.name, studio.email = form.name.data.strip(), form.email.data
     studio.timezone, studio.currency = form.timezone.data, form.currency.data
     studio.language = form.language.data
+    studio.client_languages = client_languages_setting(form.client_languages.data,
+                                                       form.language.data)
+    studio.country = form.country.data or None
     studio.watermark_text = (form.watermark_text.data or "").strip() or None
     studio.postal_address = form.postal_address.data or None
     db.session.commit()
-    flash(_("Studio settings saved."), "success")
+    with force_locale(current_user.language or studio.language):  # the page's next language
+        flash(_("Studio settings saved."), "success")
     return redirect(url_for(".profile"))
 
 
 @bp.post("/profile/me")
 @login_required
 def update_profile():
-    """Save your own name."""
-    form = ProfileForm(prefix="profile")
+    """Save your own name and language."""
+    form = ProfileForm(prefix="profile", studio_language=current_user.studio.language)
     if not form.validate():
         return _profile_page(profile_form=form)
     current_user.name = form.name.data.strip()
+    current_user.language = form.language.data or None
     db.session.commit()
-    flash(_("Profile saved."), "success")
+    with force_locale(current_user.language or current_user.studio.language):
+        flash(_("Profile saved."), "success")
     return redirect(url_for(".profile"))
 
 

@@ -1,8 +1,11 @@
 """The client side of galleries: the gallery page, QR card pages, registration, private links,
 and the photos themselves (thumbnails and watermarked previews only, never originals)."""
 
+from urllib.parse import urlsplit
+
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, render_template, request, send_file, session, url_for
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash
 
@@ -13,7 +16,13 @@ from app.extensions import db
 from app.galleries import cards as card_service
 from app.galleries import clients, public_bp, signin, signin_routes
 from app.galleries.models import Gallery, GalleryAccess, GalleryStatus, Photo, card_photo
-from app.galleries.public_forms import CardCodeForm, GalleryPasswordForm, RegistrationForm
+from app.galleries.public_forms import (
+    CardCodeForm,
+    GalleryPasswordForm,
+    LanguageForm,
+    RegistrationForm,
+    language_choices,
+)
 from app.galleries.storage import photo_file
 from app.mailing.services import send_email, send_now
 
@@ -102,7 +111,9 @@ def _door(studio, gallery, client, phase):
 
 
 def _default_language():
-    return session.get("client_language") or "en"
+    """The registration form's language: the page's (select_locale keeps it among the studio's
+    client languages)."""
+    return str(get_locale() or "en")
 
 
 def _register(studio, gallery, form, card, now):
@@ -111,13 +122,16 @@ def _register(studio, gallery, form, card, now):
     Returns the response."""
     gallery_url = url_for(".gallery", studio_slug=studio.slug, gallery_slug=gallery.slug)
     client = clients.current_client(studio.id)
+    session["client_language"] = form.language.data  # the pages follow at once
     if client is not None and client.email == form.email.data:
         newly = not clients.is_registered(client, gallery)
+        client.language = form.language.data
         clients.register_client(
             studio.id, gallery, name=form.name.data, email=form.email.data,
             language=form.language.data, marketing_consent=form.marketing_consent.data,
             consent_text=form.consent_text, now=now, card=card)
-        emails = [send_gallery_link(studio, gallery, client, now)] if newly else []
+        with force_locale(client.language):
+            emails = [send_gallery_link(studio, gallery, client, now)] if newly else []
         db.session.commit()
         send_now(emails, now)
         flash(_("Welcome back, %(name)s.", name=client.name), "success")
@@ -126,7 +140,8 @@ def _register(studio, gallery, form, card, now):
         studio.id, email=form.email.data, name=form.name.data, language=form.language.data,
         gallery=gallery, card=card, marketing_consent=form.marketing_consent.data,
         consent_text=form.consent_text, now=now)
-    email = signin_routes.send_sign_in_email(studio, request_, token, code, now)
+    with force_locale(form.language.data):  # in the language just chosen
+        email = signin_routes.send_sign_in_email(studio, request_, token, code, now)
     db.session.commit()
     signin_routes.remember_pending(request_)
     send_now([email], now)
@@ -254,6 +269,62 @@ def sign_out(studio_slug):
     clients.sign_out(studio.id)
     flash(_("You are signed out on this device."), "success")
     return redirect(request.referrer or url_for(".enter_code"))
+
+
+# ------------------------------------------------------------------ the language switcher
+
+
+@public_bp.app_template_global()
+def language_switcher():
+    """What the switcher of a studio's page needs (base.html): the studio, its languages and the
+    page to come back to; None outside a studio's pages or when it offers a single language."""
+    studio = g.get("studio")
+    if studio is None:
+        return None
+    choices = language_choices(studio)
+    if len(choices) < 2:
+        return None
+    # After a form sent with errors, come back to the page the form was on, not its POST address.
+    back = request.full_path.rstrip("?") if request.method == "GET" else request.referrer
+    return {"studio": studio, "choices": choices, "current": str(get_locale() or "en"),
+            "next": local_target(back) or ""}
+
+
+def local_target(target):
+    """``target`` as a path of this site, or None: a path, or a full address on this host (a
+    referrer). Never an open redirect ("//host", "/\\host", "https://elsewhere")."""
+    if not target or "\\" in target or any(ord(char) < 32 for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+            return None
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@public_bp.post("/g/<studio_slug>/language")
+def change_language(studio_slug):
+    """The language switcher: this browser's language for the studio's pages and, for a
+    signed-in client, the language of the studio's emails to them."""
+    studio = db.session.scalar(sa.select(Studio).where(Studio.slug == studio_slug)) or abort(404)
+    g.studio = studio
+    form = LanguageForm(studio)
+    back = local_target(form.next.data) or url_for(".enter_code")
+    if not form.validate():
+        for error in form.language.errors:
+            flash(error, "error")
+        return redirect(back)
+    session["client_language"] = form.language.data
+    client = clients.current_client(studio.id)
+    if client is not None and client.language != form.language.data:
+        begin_write()
+        client = clients.current_client(studio.id)
+        client.language = form.language.data
+        db.session.commit()
+    return redirect(back)
 
 
 @public_bp.get("/p/<int:photo_id>/<variant>")

@@ -2,6 +2,7 @@
 and the emailed link (``signin.py`` holds the rules)."""
 
 from flask import current_app, flash, g, redirect, render_template, session, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app import ratelimits, timeutil
@@ -105,6 +106,8 @@ def _finish(studio, request_):
     except signin.SignInRefused as refusal:
         db.session.rollback()
         return _refused(studio, request_, refusal.reason)
+    if client is not None and (request_.gallery_id or request_.card_id) and request_.language:
+        client.language = request_.language  # chosen on the registration form just now
     db.session.commit()
     session.pop(_PENDING, None)
     if client is None:
@@ -115,7 +118,8 @@ def _finish(studio, request_):
     if newly_registered:
         from app.galleries.public_routes import send_gallery_link  # noqa: PLC0415 (cycle)
 
-        email = send_gallery_link(studio, gallery, client, now)
+        with force_locale(client.language):
+            email = send_gallery_link(studio, gallery, client, now)
         db.session.commit()
         send_now([email], now)
     flash(_("Welcome, %(name)s!", name=client.name), "success")
