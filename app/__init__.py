@@ -44,6 +44,7 @@ def _fill_instance_defaults(app):
         app.config["SQLALCHEMY_DATABASE_URI"] or f"sqlite:///{instance / 'proofsheet.db'}")
     app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or str(instance / "uploads")
     app.config["MAIL_SINK_FOLDER"] = app.config["MAIL_SINK_FOLDER"] or str(instance / "mail-sink")
+    app.config["SMS_SINK_FOLDER"] = app.config["SMS_SINK_FOLDER"] or str(instance / "sms-sink")
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(instance / "secret_key")
 

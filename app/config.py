@@ -78,6 +78,16 @@ DEFAULTS: dict[str, Any] = {
     # DNS servers for checking studios' sender domains ("host" or "host:port", comma-separated);
     # empty for the system's.
     "DNS_NAMESERVERS": "",
+    # Text messages (app/sms): "sink" (the embedded default, read on the admin's Phone page) or
+    # "46elks" for the platform's own account; studios may set up their own.
+    "SMS_PROVIDER": "sink",
+    "SMS_SINK_FOLDER": None,  # defaults to <instance>/sms-sink
+    "SMS_DEFAULT_SENDER": "Proofsheet",
+    "SMS_46ELKS_API_URL": "https://api.46elks.com/a1/sms",
+    "SMS_46ELKS_USERNAME": "",
+    "SMS_46ELKS_PASSWORD": "",
+    "SMS_TIMEOUT": 15,
+    "SMS_STUDIO_RATE_PER_MINUTE": 60,
     # The platform's name in "Studio via <name>" senders and the footer of its mail.
     "PLATFORM_NAME": "Proofsheet",
     # True when the platform's mail goes to the local sink (the in-browser mailbox is shown).

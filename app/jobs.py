@@ -62,10 +62,25 @@ def recheck_sender_domains(app):
             db.session.remove()
 
 
+def sms_cycle(app):
+    """Send the texts that are due (the SMS outbox)."""
+    from app.sms.dispatch import dispatch_sms
+
+    with app.app_context():
+        try:
+            result = dispatch_sms(timeutil.now(), worker=f"scheduler-{os.getpid()}")
+            if result.sent or result.failed or result.retried:
+                log.info("sms cycle: sent %s, retried %s, failed %s", result.sent,
+                         result.retried, result.failed)
+        finally:
+            db.session.remove()
+
+
 JOBS = [
     # (stable id, function, seconds between runs)
     ("mail-cycle", mail_cycle, 60),
     ("sender-domains", recheck_sender_domains, 3600),
+    ("sms-cycle", sms_cycle, 60),
 ]
 
 

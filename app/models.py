@@ -27,6 +27,7 @@ from app.shop.models import (  # noqa: F401
     Promotion,
     StudioCounter,
 )
+from app.sms.models import SmsMessage, SmsSuppression, StudioSmsSettings  # noqa: F401
 from app.workflows.models import (  # noqa: F401
     CampaignOccurrence,  # noqa: F401
     GalleryWorkflow,

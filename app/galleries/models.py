@@ -128,6 +128,11 @@ class Client(Model):
     # The exact consent text shown and when it was given: what GDPR asks us to be able to prove.
     consent_text: Mapped[str | None] = mapped_column(sa.Text)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A mobile number in E.164 (app/sms/phone.py), optional; texts only with the SMS consent,
+    # kept like the email consent: the text shown and when it was given.
+    phone: Mapped[str | None] = mapped_column(sa.String(16))
+    sms_consent_text: Mapped[str | None] = mapped_column(sa.Text)
+    sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Private links (sign-in, my orders) made before this instant no longer work, and browsers
     # signed in before it are signed out: the studio's "revoke links".

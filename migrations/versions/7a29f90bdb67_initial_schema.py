@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 6d402eb3742e
+Revision ID: 7a29f90bdb67
 Revises: 
-Create Date: 2026-12-06 15:20:16.624868
+Create Date: 2026-12-06 15:32:16.999575
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '6d402eb3742e'
+revision = '7a29f90bdb67'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -66,6 +66,9 @@ def upgrade():
     sa.Column('marketing_consent', sa.Boolean(), nullable=False),
     sa.Column('consent_text', sa.Text(), nullable=True),
     sa.Column('consent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('phone', sa.String(length=16), nullable=True),
+    sa.Column('sms_consent_text', sa.Text(), nullable=True),
+    sa.Column('sms_consent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('links_revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_client_studio_id_studio'), ondelete='CASCADE'),
@@ -210,6 +213,40 @@ def upgrade():
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_sender_domain_studio_id_studio'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('studio_id', name=op.f('pk_sender_domain'))
     )
+    op.create_table('sms_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('studio_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('dedup_key', sa.String(length=200), nullable=True),
+    sa.Column('recipient', sa.String(length=16), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('segments', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('leased_by', sa.String(length=64), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('provider_message_id', sa.String(length=64), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('gallery_id', sa.Integer(), nullable=True),
+    sa.Column('source', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_sms_message_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_message')),
+    sa.UniqueConstraint('dedup_key', name=op.f('uq_sms_message_dedup_key'))
+    )
+    with op.batch_alter_table('sms_message', schema=None) as batch_op:
+        batch_op.create_index('ix_sms_claim', ['state', 'due_at'], unique=False)
+
+    op.create_table('sms_suppression',
+    sa.Column('studio_id', sa.Integer(), nullable=False),
+    sa.Column('phone', sa.String(length=16), nullable=False),
+    sa.Column('reason', sa.String(length=32), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_sms_suppression_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('studio_id', 'phone', name=op.f('pk_sms_suppression'))
+    )
     op.create_table('staff_user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('studio_id', sa.Integer(), nullable=False),
@@ -278,6 +315,17 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_studio_payment_settings_studio_id_studio'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('studio_id', name=op.f('pk_studio_payment_settings'))
+    )
+    op.create_table('studio_sms_settings',
+    sa.Column('studio_id', sa.Integer(), nullable=False),
+    sa.Column('provider', sa.String(length=16), nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('password_encrypted', sa.Text(), nullable=False),
+    sa.Column('sender', sa.String(length=16), nullable=False),
+    sa.Column('rate_per_minute', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_studio_sms_settings_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('studio_id', name=op.f('pk_studio_sms_settings'))
     )
     op.create_table('suppression',
     sa.Column('studio_id', sa.Integer(), nullable=False),
@@ -812,6 +860,7 @@ def downgrade():
 
     op.drop_table('workflow')
     op.drop_table('suppression')
+    op.drop_table('studio_sms_settings')
     op.drop_table('studio_payment_settings')
     op.drop_table('studio_mail_state')
     op.drop_table('studio_mail_settings')
@@ -820,6 +869,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_staff_user_studio_id'))
 
     op.drop_table('staff_user')
+    op.drop_table('sms_suppression')
+    with op.batch_alter_table('sms_message', schema=None) as batch_op:
+        batch_op.drop_index('ix_sms_claim')
+
+    op.drop_table('sms_message')
     op.drop_table('sender_domain')
     op.drop_table('processed_webhook_event')
     with op.batch_alter_table('price_list', schema=None) as batch_op:

@@ -1,0 +1,68 @@
+"""SMS providers behind one small interface: ``send(recipient, body) -> provider message id``,
+raising ``SmsSendFailure`` (temporary: try again later; permanent: the provider's reason).
+
+- ``SinkProvider``: the embedded default. Writes each text as JSON under SMS_SINK_FOLDER, where
+  the admin's Phone page reads it (like the mail sink and its Mailbox).
+- ``FortySixElksProvider``: 46elks' HTTP API (POST form data, HTTP basic auth), popular in the
+  Nordics; its URL is configurable (SMS_46ELKS_API_URL) so tests talk to a local server.
+"""
+
+import base64
+import json
+import secrets
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+
+class SmsSendFailure(Exception):
+    def __init__(self, reason, temporary):
+        super().__init__(reason)
+        self.temporary = temporary
+
+
+class SinkProvider:
+    name = "sink"
+
+    def __init__(self, folder, sender, studio_id=None):
+        self.folder, self.sender, self.studio_id = Path(folder), sender, studio_id
+
+    def send(self, recipient, body, sent_at):
+        message_id = f"sink-{secrets.token_hex(8)}"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        record = {"id": message_id, "from": self.sender, "to": recipient, "body": body,
+                  "studio_id": self.studio_id, "sent_at": sent_at.isoformat()}
+        path = self.folder / f"{sent_at:%Y%m%dT%H%M%S%f}-{message_id}.json"
+        path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        return message_id
+
+
+class FortySixElksProvider:
+    name = "46elks"
+
+    def __init__(self, api_url, username, password, sender, timeout=15.0):
+        self.api_url, self.sender, self.timeout = api_url, sender, timeout
+        token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        self._authorization = f"Basic {token}"
+
+    def send(self, recipient, body, sent_at):
+        data = urllib.parse.urlencode({"from": self.sender, "to": recipient,
+                                       "message": body}).encode()
+        request = urllib.request.Request(self.api_url, data=data, method="POST", headers={
+            "Authorization": self._authorization,
+            "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                answer = json.loads(response.read().decode("utf-8") or "{}")
+        except urllib.error.HTTPError as error:
+            reason = error.read().decode("utf-8", "replace")[:300] or error.reason
+            # 4xx: the provider refused this text (number, sender, credit): retrying changes
+            # nothing. 429 and 5xx: it may go through later.
+            temporary = error.code == 429 or error.code >= 500
+            raise SmsSendFailure(f"46elks answered {error.code}: {reason}", temporary) from None
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            raise SmsSendFailure(f"46elks could not be reached: {error}", True) from None
+        except ValueError:
+            raise SmsSendFailure("46elks answered something that is not JSON.", True) from None
+        return str(answer.get("id") or "")
