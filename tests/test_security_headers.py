@@ -363,7 +363,7 @@ def test_key_pages_run_under_the_policy_and_keep_their_behaviour(live_server, co
     page.once("dialog", answer(True))
     page.get_by_role("button", name="Revert to the standard wording").click()
     expect(page.locator(".flash-success")).to_have_text("The standard wording is back.")
-    assert questions[-2:] == ["Replace your wording with the standard one?"] * 2
+    assert questions[-2:] == ["Replace your wording in English with the standard one?"] * 2
     watch.check()
 
     # Mail settings: the usual port follows the security mode.
