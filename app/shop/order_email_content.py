@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 
 import css_inline
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from app.i18n import with_variables
+from app.i18n import client_languages, with_variables
 from app.mailing.placeholders import substitute
 from app.mailing.plain_text import html_to_text
 from app.sanitize import sanitize
@@ -169,15 +169,6 @@ def is_standard_wording(subject, body, standard):
 
 
 # ------------------------------------------------------------------ languages
-
-
-def client_languages(studio):
-    """The languages the studio's clients may have: the studio's own first, then those it offers
-    (``Studio.client_languages``; empty: every language of the site)."""
-    site = list(current_app.config["LANGUAGES"])
-    offered = [code.strip() for code in (studio.client_languages or "").split(",")
-               if code.strip() in site] or site
-    return list(dict.fromkeys([studio.language, *offered]))
 
 
 def email_language(order, studio):
