@@ -130,4 +130,4 @@ def test_cart_total_and_the_running_promotion_are_filled_in_real_mail(owner):
     queue_occurrences([occurrence], occurrence.due_at)
     row = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == client.email))
     # Two 20 x 30 prints at 15.00; the promotion running at the cart's moment.
-    assert "Total €30.00" in row.text and f"Offer {gallery.title[9:-1]} -15 %" in row.text
+    assert "Total €30.00" in row.text and f"Offer {gallery.title[9:-1]} -15%" in row.text

@@ -163,7 +163,7 @@ def test_order_with_promotion_and_coupon_then_follow_its_status(live_server, pag
     client.fill("input[name=email]", "alex@example.com")
     client.get_by_role("button", name="Register").click()
     type_emailed_code(client, mail_outbox, "alex@example.com")
-    expect(client.locator("[data-testid=promotion]")).to_contain_text("Early bird: 10 % off")
+    expect(client.locator("[data-testid=promotion]")).to_contain_text("Early bird: 10% off")
 
     figures = client.locator(".photo-grid figure")
     figures.nth(0).locator("select[name=product_id]").select_option(label="Print 13 × 18 cm · €9.00")

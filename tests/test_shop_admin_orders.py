@@ -154,7 +154,7 @@ def test_detail_shows_items_photos_totals_discounts_client_and_history(client, l
     assert '<option value="paid">Paid</option>' in page
     assert '<option value="cancelled">Cancelled</option>' in page
     assert 'value="shipped"' not in page and 'value="delivered"' not in page
-    for carrier in ("DHL", "UPS", "La Poste", "Other"):
+    for carrier in ("PostNord", "DHL", "UPS", "La Poste / Colissimo", "CDEK", "Other"):
         assert f">{carrier}</option>" in page
 
 
@@ -202,7 +202,7 @@ def test_shipping_needs_tracking_then_records_carrier_and_link(client, logged_in
     order = db.session.get(Order, order.id)
     assert (order.status, order.carrier, order.tracking_number) == ("shipped", "DHL", "JD0123")
     page = text(client.get(f"/admin/shop/orders/{order.id}"))
-    assert "AWB=JD0123" in page and "Paid → Shipped" in page
+    assert "tracking-id=JD0123" in page and "Paid → Shipped" in page
 
 
 def test_shipping_with_another_carrier_by_name(client, logged_in, order):

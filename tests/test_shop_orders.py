@@ -52,7 +52,7 @@ def test_happy_path_records_who_and_when_and_emits_one_event_per_change(order, o
         ("in_production", "shipped", owner.id), ("shipped", "delivered", owner.id)]
     assert order.paid_at == NOW + timedelta(hours=1)
     assert order.tracking_number == "JD0123456789"
-    assert tracking_url(order).endswith("AWB=JD0123456789")
+    assert tracking_url(order).endswith("tracking-id=JD0123456789")
 
 
 @pytest.mark.parametrize(("path", "refused", "message"), [

@@ -1,13 +1,15 @@
 """Forms of the photographer's shop pages.
 
-Prices are typed as decimals in the studio's currency ("12.50", "12,50") and stored as integer
-minor units; percentages are typed as "12.5" and stored as basis points. Date-times are typed in
-the studio's timezone and stored in UTC.
+Prices are typed as decimals in the studio's currency, written as the page's language writes
+them ("1,250.00" in English, "1 250,00" in Swedish and French, "1.250,00" in German), and stored
+as integer minor units; percentages are typed as "12.5" ("12,5") and stored as basis points.
+Date-times are typed in the studio's timezone and stored in UTC.
 """
 
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from babel.numbers import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
@@ -25,51 +27,33 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from app.forms_common import sane_date, single_line, year_in_range
 from app.shop import admin_services as services
+from app.shop import money
 from app.shop.models import DigitalScope, DiscountKind, OrderStatus, ProductKind
-from app.shop.money import decimal_to_minor, minor_to_decimal
 from app.shop.orders import STATUS_LABELS, TRACKING_URLS, allowed_next_statuses
 from app.timeutil import from_local, local_midnight, to_local
 
 DATETIME_FORMAT = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-MAX_MINOR = 100_000_000  # a million in a two-decimal currency: far above any real price
 OTHER_CARRIER = "other"
 
 
-def parse_amount(text, currency, allow_zero=True):
-    """A typed amount as minor units, or ``ValidationError`` saying what is wrong with it."""
-    text = (text or "").strip().replace(" ", "").replace("\u00a0", "")
-    # "12,50" is a decimal comma, as most of Europe types it; in "1,250.00" commas group thousands.
-    text = text.replace(",", ".") if "," in text and "." not in text else text.replace(",", "")
+def parse_amount(text, currency, allow_zero=True, locale=None):
+    """A typed amount (in the page's language, see ``money.parse_amount``) as minor units, or
+    ``ValidationError`` saying what is wrong with it."""
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ValidationError(_l("Enter an amount like 12.50.")) from None
-    if not amount.is_finite():
-        raise ValidationError(_l("Enter an amount like 12.50."))
-    if amount < 0:
-        raise ValidationError(_l("The amount cannot be negative."))
-    try:
-        minor = decimal_to_minor(amount, currency)
-    except ValueError:
-        places = -minor_to_decimal(1, currency).as_tuple().exponent
-        raise ValidationError(_l("%(currency)s amounts have at most %(places)d decimals.",
-                                 currency=currency, places=places)) from None
-    if minor == 0 and not allow_zero:
-        raise ValidationError(_l("The amount must be more than zero."))
-    if minor > MAX_MINOR:
-        raise ValidationError(_l("This amount is too large."))
-    return minor
+        return money.parse_amount(text, currency, allow_zero, locale)
+    except money.AmountError as error:
+        raise ValidationError(error.args[0]) from None
 
 
-def parse_percent(text):
-    """A typed percentage ("12.5") as basis points (1250): more than 0, at most 100."""
-    text = (text or "").strip().rstrip("%").strip().replace(",", ".")
+def parse_percent(text, locale=None):
+    """A typed percentage ("12.5", "12,5 %" in Swedish) as basis points (1250): more than 0,
+    at most 100."""
+    text = (text or "").strip().rstrip("%").strip()
     try:
-        percent = Decimal(text)
-    except InvalidOperation:
-        raise ValidationError(_l("Enter a percentage like 10 or 12.5.")) from None
-    if not percent.is_finite():
-        raise ValidationError(_l("Enter a percentage like 10 or 12.5."))
+        percent = money.typed_decimal(text, locale)
+    except money.AmountError:
+        raise ValidationError(_l("Enter a percentage like %(example)s.",
+                                 example=percent_text(1250, locale))) from None
     if not 0 < percent <= 100:
         raise ValidationError(_l("A percentage must be more than 0 and at most 100."))
     basis_points = percent * 100
@@ -79,12 +63,14 @@ def parse_percent(text):
 
 
 def amount_text(minor, currency):
-    """Minor units as the form shows them: "9.00"."""
-    return str(minor_to_decimal(minor, currency))
+    """Minor units as the form shows them, in the page's language: "9.00", "9,00"."""
+    return money.amount_text(minor, currency)
 
 
-def percent_text(basis_points):
-    return format(Decimal(basis_points).scaleb(-2).normalize(), "f")
+def percent_text(basis_points, locale=None):
+    """Basis points as the form shows them, to be typed again: "12.5", "12,5"."""
+    return format_decimal(Decimal(basis_points).scaleb(-2), format="0.##",
+                          locale=money.current_locale(locale))
 
 
 class MoneyField(StringField):

@@ -18,8 +18,9 @@ from app.shop import admin_bp
 from app.shop import admin_forms as forms
 from app.shop import admin_services as services
 from app.shop.models import Coupon, DiscountKind, OrderStatus, PriceList, Product, Promotion
-from app.shop.money import format_money
+from app.shop.money import current_locale, format_money
 from app.shop.orders import STATUS_LABELS
+from app.shop.pricing import percent_text
 from app.timeutil import now
 
 
@@ -32,7 +33,7 @@ def shop_helpers():
 
     def discount_text(row):
         if row.discount_kind == DiscountKind.PERCENT:
-            return f"{forms.percent_text(row.discount_value)} %"
+            return percent_text(row.discount_value, current_locale())
         return money(row.discount_value)
 
     return {"money": money, "discount_text": discount_text, "status_labels": STATUS_LABELS,

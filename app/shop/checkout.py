@@ -16,6 +16,7 @@ from app.database import insert_ignoring_conflicts
 from app.extensions import db
 from app.galleries.models import Gallery
 from app.shop import pricing
+from app.shop.addresses import address_problems
 from app.shop.cart import CartError, close_cart, gallery_price_list_ids, sale_is_open
 from app.shop.models import (
     Coupon,
@@ -170,9 +171,13 @@ def _validated_delivery(quote, delivery):
         if not quote.pickup_available:
             raise CheckoutError(_l("Pickup is not available for this order."))
         return Delivery(method=DeliveryMethod.PICKUP)
-    if not all([delivery.address_line1.strip(), delivery.postal_code.strip(), delivery.city.strip(),
-                delivery.country.strip()]):
+    if not all([delivery.address_line1.strip(), delivery.city.strip(), delivery.country.strip()]):
         raise CheckoutError(_l("Please enter the full shipping address."))
+    # The checkout form shows these on their fields; this guards every other caller.
+    problems = address_problems(delivery.country, delivery.address_line1, delivery.address_line2,
+                                delivery.postal_code, delivery.city)
+    if problems:
+        raise CheckoutError(next(iter(problems.values())))
     return delivery
 
 

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from app.forms_common import single_line
 from app.i18n import email_problem
+from app.shop.addresses import address_problems
 from app.shop.cart import MAX_QUANTITY
 
 
@@ -59,16 +60,17 @@ class CheckoutForm(FlaskForm):
         except EmailNotValidError as error:
             raise ValidationError(email_problem(error)) from None
 
-    def validate_address_line1(self, field):
-        if self.delivery_method.data == "shipping" and self._needs_address and not field.data:
-            raise ValidationError(_l("Please enter your street address."))
-
-    def validate_postal_code(self, field):
-        if self.delivery_method.data == "shipping" and self._needs_address and not field.data:
-            raise ValidationError(_l("Please enter your postal code."))
-
-    def validate_city(self, field):
-        if self.delivery_method.data == "shipping" and self._needs_address and not field.data:
-            raise ValidationError(_l("Please enter your city."))
+    def validate(self, extra_validators=None):
+        """The fields, then the delivery address as a whole for its country (postal code
+        format, required parts): each problem is shown on its own field."""
+        valid = super().validate(extra_validators)
+        if self.delivery_method.data != "shipping" or not self._needs_address:
+            return valid
+        problems = address_problems(self.country.data, self.address_line1.data,
+                                    self.address_line2.data, self.postal_code.data, self.city.data)
+        for name, message in problems.items():
+            if not self[name].errors:
+                self[name].errors.append(message)
+        return valid and not problems
 
     _needs_address = True

@@ -20,6 +20,7 @@ from app.galleries.storage import photo_file
 from app.mailing.services import send_now
 from app.shop import cart as carts
 from app.shop import client_bp, notifications
+from app.shop.addresses import country_choices, home_country
 from app.shop.checkout import CheckoutError, Contact, Delivery, find_coupon, place_order, quote_cart
 from app.shop.client_forms import AddToCartForm, CheckoutForm, QuantityForm
 from app.shop.client_services import (
@@ -38,8 +39,6 @@ from app.shop.payment_bank import epc_qr_data_uri
 from app.shop.payment_settings import CARD, offered_methods, settings_of
 from app.shop.payments import PROVIDERS, providers_for
 from app.shop.stripe_checkout import CardPaymentError, create_checkout_session, open_payment
-
-COUNTRIES = ["FR", "BE", "CH", "DE", "NL", "LU", "ES", "IT", "PT", "AT", "GB", "IE", "US", "CA"]
 
 
 def current_client(studio):
@@ -176,11 +175,12 @@ def remove_item(studio_slug, item_id):
     return redirect(url_for("shop.cart", studio_slug=studio.slug))
 
 
-def _checkout_form(client, quote, methods):
+def _checkout_form(studio, client, quote, methods):
     form = CheckoutForm(data=None if request.method == "POST" else {
         "name": client.name, "email": client.email,
         "coupon_code": request.args.get("coupon", "")})
-    form.country.choices = [("", _("Choose a country"))] + [(code, code) for code in COUNTRIES]
+    # Every country, named in the page's language, the studio's own first; the ISO code is stored.
+    form.country.choices = [("", _("Choose a country")), *country_choices(first=home_country(studio))]
     # ``methods``: what the studio and every gallery of the cart offer (Shop → Payments).
     form.payment_method.choices = [(p.key, p.label) for p in providers_for(quote, methods)] or [
         (PROVIDERS[key].key, PROVIDERS[key].label) for key in methods]
@@ -217,7 +217,7 @@ def checkout(studio_slug):
         flash(_("Your cart is empty."), "warning")
         return redirect(url_for("shop.cart", studio_slug=studio.slug))
     methods = offered_methods(studio.id, [item.gallery_id for item in cart_row.items])
-    form = _checkout_form(client, quote_cart(cart_row, now), methods)
+    form = _checkout_form(studio, client, quote_cart(cart_row, now), methods)
     quote, coupon_error = _quote_for_form(studio, cart_row, form, now)
     form._needs_address = quote.needs_shipping
     if request.method == "POST" and "place_order" in request.form:

@@ -159,9 +159,10 @@ def gallery_shop(gallery, client, now):
         .order_by(Promotion.discount_value.desc()).limit(1))
     discount = ""
     if promotion is not None:
-        from app.shop.money import format_money
+        from app.shop.money import current_locale, format_money
+        from app.shop.pricing import percent_text
 
-        discount = (f"{promotion.discount_value / 100:g} %"
+        discount = (percent_text(promotion.discount_value, current_locale())
                     if promotion.discount_kind == DiscountKind.PERCENT
                     else format_money(promotion.discount_value, gallery_currency(gallery)))
     can_order = client is not None and bool(products) and sale_is_open(gallery, now)

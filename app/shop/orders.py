@@ -106,22 +106,35 @@ def change_status(order: Order, new_status, *, now, user=None, carrier=None, tra
     return order
 
 
+# The carriers offered where an order is marked shipped (the name is stored on the order and
+# shown to the client as is), with their public tracking page; "{number}" is the tracking number,
+# URL-encoded. "Other" (a name typed by the studio) has no link.
 TRACKING_URLS = {
-    "DHL": "https://www.dhl.com/en/express/tracking.html?AWB={number}",
+    "PostNord": "https://www.postnord.se/en/our-tools/track-and-trace?shipmentId={number}",
+    "Bring": "https://tracking.bring.com/tracking/{number}",
+    "DHL": "https://www.dhl.com/global-en/home/tracking/tracking-parcel.html?submit=1&tracking-id={number}",
     "UPS": "https://www.ups.com/track?tracknum={number}",
     "FedEx": "https://www.fedex.com/fedextrack/?trknbr={number}",
+    "GLS": "https://gls-group.com/track/{number}",
+    "DPD": "https://tracking.dpd.de/status/en_US/parcel/{number}",
+    "La Poste / Colissimo": "https://www.laposte.fr/outils/suivre-vos-envois?code={number}",
+    "Chronopost": "https://www.chronopost.fr/tracking-no-cms/suivi-page?listeNumerosLT={number}",
+    "Deutsche Post": "https://www.deutschepost.de/de/s/sendungsverfolgung.html?piececode={number}",
+    "Russian Post": "https://www.pochta.ru/tracking#{number}",
+    "CDEK": "https://www.cdek.ru/ru/tracking?order_id={number}",
     "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
-    "La Poste": "https://www.laposte.fr/outils/suivre-vos-envois?code={number}",
     "Royal Mail": "https://www.royalmail.com/track-your-item#/tracking-results/{number}",
     "PostNL": "https://postnl.nl/tracktrace/?B={number}",
-    "DPD": "https://tracking.dpd.de/status/en_US/parcel/{number}",
-    "GLS": "https://gls-group.com/track/{number}",
 }
+# Names orders were shipped with before a carrier was renamed: their links keep working.
+FORMER_NAMES = {"La Poste": "La Poste / Colissimo"}
 
 
 def tracking_url(order):
-    """A link to the carrier's tracking page, when we know the carrier."""
-    template = TRACKING_URLS.get(order.carrier or "")
+    """A link to the carrier's tracking page, when we know the carrier; the tracking number is
+    URL-encoded whole (a "/" or "#" in it cannot change the page the link opens)."""
+    carrier = order.carrier or ""
+    template = TRACKING_URLS.get(FORMER_NAMES.get(carrier, carrier))
     if template and order.tracking_number:
-        return template.format(number=quote(order.tracking_number))
+        return template.format(number=quote(order.tracking_number, safe=""))
     return None

@@ -8,6 +8,8 @@ minor units; percentages are basis points; rounding is half-up to the minor unit
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel.numbers import format_percent
+
 from app.shop.models import DeliveryMethod, DiscountKind
 
 
@@ -58,6 +60,12 @@ class Quote:
     needs_shipping: bool = False
     pickup_available: bool = False
     total_minor: int = 0
+
+
+def percent_text(basis_points, locale):
+    """A percentage stored as basis points as the locale writes it: "12,5 %" in Swedish, French and
+    German (a no-break space before the sign), "12.5%" in English."""
+    return format_percent(Decimal(basis_points).scaleb(-4), locale=locale, decimal_quantization=False)
 
 
 def discount_amount(kind, value, base_minor):

@@ -12,6 +12,7 @@ from app.database import among
 from app.extensions import db
 from app.shop.models import Cart, CartItem, DiscountKind, Product, Promotion
 from app.shop.money import format_money
+from app.shop.pricing import percent_text
 from app.urls import external_url_around
 
 
@@ -24,8 +25,7 @@ def local_date(moment, studio):
 
 def promotion_discount_text(promotion, studio, language):
     if promotion.discount_kind == DiscountKind.PERCENT:
-        value = promotion.discount_value / 100
-        return f"{value:g} %"
+        return percent_text(promotion.discount_value, language)
     return format_money(promotion.discount_value, studio.currency, language)
 
 
