@@ -84,6 +84,8 @@ def _register_blueprints(app):
     from app.mailing import public_bp as mailing_public_bp
     from app.shop import admin_bp as shop_admin_bp
     from app.shop import client_bp as shop_client_bp
+    from app.sms import bp as sms_bp
+    from app.sms import public_bp as sms_public_bp
     from app.workflows import bp as workflows_bp
     from app.workflows.activity import bp as activity_bp
     from app.workflows.routes import media_bp
@@ -96,6 +98,8 @@ def _register_blueprints(app):
     app.register_blueprint(mailing_public_bp)
     app.register_blueprint(shop_admin_bp)
     app.register_blueprint(shop_client_bp)
+    app.register_blueprint(sms_bp)
+    app.register_blueprint(sms_public_bp)
     app.register_blueprint(activity_bp)
     app.register_blueprint(workflows_bp)
     app.register_blueprint(clients_bp)

@@ -253,3 +253,44 @@ def test_four_processes_send_each_text_exactly_once(app, owner, tmp_path):
                      for path in Path(app.config["SMS_SINK_FOLDER"]).glob("*.json"))
     assert len(bodies) == TEXTS and set(bodies.values()) == {1}
     assert {row.state for row in rows()} == {SmsState.SENT}
+
+
+# ------------------------------------------------------------------ the Phone page and STOP
+
+
+def test_the_phone_page_shows_this_studios_texts_only(client, logged_in, other_owner, app):
+    queue_sms(studio_id=logged_in.studio_id, kind="test", recipient=PHONE,
+              body="Your order 12 is on its way", now=NOW)
+    queue_sms(studio_id=other_owner.studio_id, kind="test", recipient=PHONE,
+              body="Another studio's text", now=NOW)
+    db.session.commit()
+    dispatch_sms(NOW)
+    page = client.get("/admin/sms/phone").data.decode()
+    assert "Your order 12 is on its way" in page and "+46 70 123 45 67" in page
+    assert "Another studio" not in page
+    assert 'href="/admin/sms/phone"' in client.get("/admin/mail/").data.decode()
+
+
+def test_the_phone_page_says_when_nothing_was_sent(client, logged_in):
+    assert "data-empty" in client.get("/admin/sms/phone").data.decode()
+
+
+def test_stop_from_46elks_opts_the_number_out_of_that_studio(client, owner, other_owner):
+    from app.sms.inbound import inbound_token
+
+    url = f"/sms/inbound/46elks/{inbound_token(owner.studio_id)}"
+    answer = client.post(url, data={"from": PHONE, "to": "+46766861004", "message": " Stopp! "})
+    assert answer.status_code == 200 and answer.data == b""  # no reply text sent back
+    queue_one(owner.studio_id)
+    queue_one(other_owner.studio_id)
+    assert [row.state for row in rows()] == [SmsState.SKIPPED, SmsState.QUEUED]
+    client.post(url, data={"from": "+46709999999", "message": "Thanks, see you!"})
+    from app.sms.models import SmsSuppression
+
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SmsSuppression)) == 1
+
+
+def test_a_forged_inbound_url_changes_nothing(client, owner):
+    answer = client.post(f"/sms/inbound/46elks/{owner.studio_id}.forged",
+                         data={"from": PHONE, "message": "STOP"})
+    assert answer.status_code == 404

@@ -4,3 +4,10 @@
 Like mailing, this package imports no feature package: studios are referred to by id and
 messages carry their final text.
 """
+
+from flask import Blueprint
+
+bp = Blueprint("sms", __name__, url_prefix="/admin/sms")
+public_bp = Blueprint("sms_public", __name__)
+
+from app.sms import routes  # noqa: E402,F401
