@@ -83,3 +83,13 @@ def test_a_long_first_line_is_cut_at_a_word(app):
     cut = preheader(f"<p>{words}</p>")
     assert len(cut) <= PREHEADER_LENGTH + 1 and cut.endswith("word…")
     assert preheader("<p></p>") == ""
+
+
+def test_the_layout_says_which_language_the_message_is_in(app, owner, mail_outbox):
+    from flask_babel import force_locale
+
+    send_plain(owner.studio_id)
+    with force_locale("sv"):
+        send_plain(owner.studio_id)
+    first, second = mail_outbox.wait_for(2)
+    assert '<html lang="en">' in first.html() and '<html lang="sv">' in second.html()
