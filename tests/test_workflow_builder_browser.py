@@ -62,7 +62,7 @@ def test_build_preview_test_and_assign_a_workflow(live_server, page, mail_outbox
     page.keyboard.type(" at ")
     page.get_by_role("button", name="%gallery_title%").click()  # into the subject, at the cursor
     page.select_option("select[name=recipient_filter]", "all")
-    editor = page.locator(".ql-editor")
+    editor = page.locator("#editor .ql-editor")
     editor.click()
     page.keyboard.press("Control+End")
     page.keyboard.type(" See you soon, ")
@@ -70,7 +70,7 @@ def test_build_preview_test_and_assign_a_workflow(live_server, page, mail_outbox
     page.keyboard.type("!")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".flash-success")).to_have_text("Email saved.")
-    expect(page.locator(".ql-editor")).to_contain_text("See you soon, %client_name%!")
+    expect(page.locator("#editor .ql-editor")).to_contain_text("See you soon, %client_name%!")
 
     with live_server.app.app_context():  # ordinary spaces (Quill 2.0.3 writes &nbsp;)
         body = db.session.scalar(sa.select(WorkflowEmail.body_html).where(
@@ -139,9 +139,9 @@ def test_the_email_form_guides_the_choices(live_server, page, tmp_path):
     Image.new("RGB", (30, 20), (40, 90, 200)).save(image)
     page.once("dialog", lambda dialog: dialog.accept(""))  # no address: upload a file
     with page.expect_file_chooser() as chooser:
-        page.locator(".ql-toolbar .ql-image").click()
+        page.locator(".ql-toolbar .ql-image").first.click()  # the default message's
     chooser.value.set_files(str(image))
-    uploaded = page.locator(".ql-editor img")
+    uploaded = page.locator("#editor .ql-editor img")
     expect(uploaded).to_have_attribute("src", re.compile(r"/media/email/\d+/[\w-]+\.png$"))
     assert page.request.get(uploaded.get_attribute("src")).body() == image.read_bytes()
 
@@ -156,7 +156,7 @@ def test_the_email_form_guides_the_choices(live_server, page, tmp_path):
     expect(page.get_by_text("Choose the time of day to send this email.")).to_be_visible()
     expect(page.get_by_text("Days must be between 0 and 365.")).to_be_visible()
     expect(page.get_by_text("Unknown variable: %nickname%.")).to_be_visible()
-    expect(page.locator(".ql-editor img")).to_have_count(1)  # the message is kept as written
+    expect(page.locator("#editor .ql-editor img")).to_have_count(1)  # the message is kept as written
 
 
 def test_the_purpose_choice_and_a_test_send_with_its_links(live_server, page, mail_outbox):
@@ -186,7 +186,7 @@ def test_the_purpose_choice_and_a_test_send_with_its_links(live_server, page, ma
     expect(marketing).to_be_checked()
 
     page.fill("input[name=subject]", "News for %client_name%")
-    page.locator(".ql-editor").click()
+    page.locator("#editor .ql-editor").click()
     page.keyboard.type("Hello ")
     page.get_by_role("button", name="%client_name%").click()
     page.keyboard.type(", see your photos: ")

@@ -7,7 +7,7 @@ from flask import url_for
 
 from app.extensions import db
 from app.mailing.models import OutboxMessage
-from app.workflows.models import GalleryWorkflow, Workflow, WorkflowEmail
+from app.workflows.models import GalleryWorkflow, Workflow, WorkflowEmail, WorkflowEmailTranslation
 from tests import factories
 from tests.workflow_factories import assign, make_workflow
 
@@ -30,9 +30,10 @@ ROUTES = [
     ("workflows.gallery", "GET"),
     ("workflows.gallery", "POST"),
     ("workflows.send_missed_now", "POST"),
+    ("workflows.revert_translation", "POST"),
 ]
 # Arguments that are not ids of a studio's rows.
-NOT_IDS = {"key"}
+NOT_IDS = {"key", "language"}
 
 
 def _theirs(studio):
@@ -41,8 +42,12 @@ def _theirs(studio):
     workflow = make_workflow(studio, title="Their workflow",
                              emails=[dict(trigger="sale_start", subject="Their subject")])
     assign(gallery, workflow)
+    db.session.add(WorkflowEmailTranslation(email_id=workflow.emails[0].id, language="sv",
+                                            subject="Deras ämne", body_html="<p>Deras</p>",
+                                            updated_at=factories.NOW))
+    db.session.commit()
     return {"workflow_id": workflow.id, "email_id": workflow.emails[0].id,
-            "gallery_id": gallery.id}
+            "gallery_id": gallery.id, "language": "sv"}
 
 
 def _snapshot():
@@ -52,7 +57,9 @@ def _snapshot():
                                .order_by(WorkflowEmail.id)).all(),
             db.session.execute(sa.select(GalleryWorkflow.gallery_id, GalleryWorkflow.workflow_id)
                                .order_by(GalleryWorkflow.gallery_id)).all(),
-            db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))))
+            db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))),
+            db.session.execute(sa.select(WorkflowEmailTranslation.email_id,
+                                         WorkflowEmailTranslation.language)).all())
 
 
 @pytest.mark.no_database
@@ -81,7 +88,8 @@ def test_another_studios_ids_answer_404(app, client, auth, owner, other_owner, e
     assert response.status_code == 404, f"{method} {path}"
     if "email_id" in rule.arguments:  # their email under my workflow: still not found
         with app.test_request_context():
-            mixed = url_for(endpoint, workflow_id=mine.id, email_id=theirs["email_id"])
+            mixed = url_for(endpoint, workflow_id=mine.id, email_id=theirs["email_id"],
+                            **{name: theirs[name] for name in rule.arguments & NOT_IDS})
         assert client.open(mixed, method=method, data=data).status_code == 404
     db.session.expire_all()
     assert _snapshot() == before

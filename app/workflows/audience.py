@@ -25,6 +25,7 @@ from app.workflows.models import (
     Trigger,
     WorkflowEmail,
 )
+from app.workflows.translations import client_languages, translations_of
 from app.workflows.values import Links, cart_states, running_promotions
 from app.workflows.variables import PROMOTION_VARIABLES, variables_in
 
@@ -137,6 +138,9 @@ class _Context:
     senders: dict  # studio id: mailing.identity.SenderIdentity
     running: dict  # (gallery id, due time): the promotion running then
     carts: dict  # cart id: values.CartState
+    # (email id, language): (subject, body_html), read for the batch (translations_of)
+    translations: dict = field(default_factory=dict)
+    languages: dict = field(default_factory=dict)  # studio id: the client languages it offers
     plans: dict = field(default_factory=dict)  # (email id, language): _EmailPlan
     gallery_parts: dict = field(default_factory=dict)  # see _gallery_part
     links: Links = field(default_factory=Links)
@@ -161,18 +165,25 @@ def _load_context(due, now):
     clients = _clients({d.client_id for d in due if d.client_id is not None})
     senders = studio_identities(studios)
     carts = cart_states({d.occurrence_id for d in due if d.kind == K.CART})
+    translations = translations_of(set(emails))
     return _Context(emails, galleries, studios, promotions, orders, registrants, clients,
                     _ordered_pairs(_filtered_clients(due, emails, registrants), now),
                     _suppressed(set(studios), _all_clients(clients, registrants)), senders,
-                    running_promotions(_promotion_moments(due, emails)), carts)
+                    running_promotions(_promotion_moments(due, emails, translations)), carts,
+                    translations, {studio.id: frozenset(client_languages(studio))
+                                   for studio in studios.values()})
 
 
-def _promotion_moments(due, emails):
-    """The (gallery, due time) pairs whose running promotion an email names; a promotion's own
-    expiry email names the promotion ending instead."""
+def _promotion_moments(due, emails, translations):
+    """The (gallery, due time) pairs whose running promotion an email names (in any of its
+    languages); a promotion's own expiry email names the promotion ending instead."""
+    texts = defaultdict(str)
+    for (email_id, _language), (subject, body_html) in translations.items():
+        texts[email_id] += subject + body_html
     naming = {email_id for email_id, email in emails.items()
               if email.trigger != Trigger.PROMOTION_EXPIRY
-              and PROMOTION_VARIABLES.intersection(variables_in(email.subject + email.body_html))}
+              and PROMOTION_VARIABLES.intersection(variables_in(
+                  email.subject + email.body_html + texts[email_id]))}
     return {(d.gallery_id, d.due_at) for d in due if d.email_id in naming}
 
 

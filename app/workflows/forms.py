@@ -13,7 +13,8 @@ from app.i18n import email_problem
 from app.request_limits import rich_text_within_limit
 from app.workflows.describe import FILTER_LABELS, RULE_LABELS, TRIGGER_LABELS
 from app.workflows.models import Purpose
-from app.workflows.services import default_purpose, email_settings_problems
+from app.workflows.services import default_purpose, email_settings_problems, text_problems
+from app.workflows.translations import has_text
 
 
 class TitleForm(FlaskForm):
@@ -53,8 +54,7 @@ class EmailForm(FlaskForm):
         problems = email_settings_problems(
             self.trigger.data, self.rule.data, self.days.data, self.send_time.data,
             self.recipient_filter.data, self.subject.data, self.body_html.data)
-        if not (self.body_html.data or "").strip() or self.body_html.data.strip() in (
-                "<p><br></p>", "<p></p>"):
+        if not has_text(self.body_html.data):
             problems.setdefault("body_html", _l("Please write the message."))
         for name, message in problems.items():
             getattr(self, name).errors = [*getattr(self, name).errors, str(message)]
@@ -66,9 +66,55 @@ class EmailForm(FlaskForm):
                  "subject", "body_html")}
 
 
+class TranslationForm(FlaskForm):
+    """An email's subject and message in one more client language (fields named
+    ``<language>-subject`` and ``<language>-body_html``): both empty, its clients get the
+    default language's text; else the same rules as the default text."""
+
+    class Meta:
+        csrf = False  # part of the email form, which carries the token
+
+    subject = StringField(_l("Subject"), validators=[Length(max=200), single_line("subject")])
+    body_html = HiddenField(_l("Message"), validators=[rich_text_within_limit])
+
+    def __init__(self, language, default_language_name, **kwargs):
+        super().__init__(prefix=language, **kwargs)
+        self.language, self.default_language_name = language, default_language_name
+
+    @property
+    def is_empty(self):
+        return not (self.subject.data or "").strip() and not has_text(self.body_html.data)
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.is_empty:
+            return valid
+        problems = text_problems(self.subject.data, self.body_html.data)
+        if not (self.subject.data or "").strip():
+            problems["subject"] = _l("Please write the subject too, or empty the message to "
+                                     "send the %(language)s text.",
+                                     language=self.default_language_name)
+        if not has_text(self.body_html.data):
+            problems.setdefault("body_html", _l(
+                "Please write the message too, or empty the subject to send the %(language)s "
+                "text.", language=self.default_language_name))
+        for name, message in problems.items():
+            getattr(self, name).errors = [*getattr(self, name).errors, str(message)]
+        return valid and not problems
+
+    def text(self):
+        return self.subject.data or "", self.body_html.data or ""
+
+
 class TestSendForm(FlaskForm):
     to = StringField(_l("Send a test to"), validators=[
         DataRequired(_l("Please enter an email address."))])
+    # The choices are the studio's client languages (set by the route); empty: the studio's.
+    language = SelectField(_l("Language"), validate_choice=False)
+
+    def validate_language(self, field):
+        if field.data and field.data not in {choice[0] for choice in field.choices or ()}:
+            raise ValidationError(_l("Choose one of your clients' languages."))
 
     def validate_to(self, field):
         try:

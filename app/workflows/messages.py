@@ -18,6 +18,7 @@ from app.workflows.audience import occurrence_promotion
 from app.workflows.due import catch_up_window
 from app.workflows.models import OccurrenceKind
 from app.workflows.rendering import branding_of, personalize, prepare, share
+from app.workflows.translations import text_in
 from app.workflows.variables import LOCALE_VARIABLES, RECIPIENT_VARIABLES, recipient_values
 
 K = OccurrenceKind
@@ -55,7 +56,8 @@ def _plan(email, studio, language, context, now):
     key = (email.id, language)
     plan = context.plans.get(key)
     if plan is None:
-        prepared = prepare(email.subject, email.body_html, language, branding_of(studio))
+        subject, body_html = text_in(email, language, studio.language, context.translations)
+        prepared = prepare(subject, body_html, language, branding_of(studio))
         row_base = message_base(kind=MailKind.CAMPAIGN, studio_id=studio.id,
                                 sender=context.senders[studio.id].sender, now=now,
                                 reply_to=context.senders[studio.id].reply_to,
@@ -92,7 +94,8 @@ def _gallery_part(plan, email, gallery, studio, language, promotion, context):
 def _message_row(occurrence, email, client, context, now):
     gallery = context.galleries[occurrence.gallery_id]
     studio = context.studios[gallery.studio_id]
-    language = client.language or studio.language
+    language = (client.language if client.language in context.languages[studio.id]
+                else studio.language)
     plan = _plan(email, studio, language, context, now)
     promotion = occurrence_promotion(occurrence, context)
     part = (plan.whole if occurrence.client_id is not None

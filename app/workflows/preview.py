@@ -22,6 +22,7 @@ from app.shop.models import Cart, Order, OrderStatus, Promotion
 from app.workflows.models import GalleryWorkflow, Trigger
 from app.workflows.rendering import branding_of, personalize, prepare
 from app.workflows.schedule import due_at
+from app.workflows.translations import recipient_language, text_in
 from app.workflows.values import cart_states, running_promotions
 from app.workflows.variables import (
     REGISTRY,
@@ -48,6 +49,7 @@ class Preview:
     client: Client | None = None
     sampled: list = field(default_factory=list)  # variables the email uses, filled with samples
     not_offered: list = field(default_factory=list)  # used, but empty in real mail (trigger)
+    language: str = ""  # the language it is written in
 
     @property
     def real(self):
@@ -140,20 +142,24 @@ def _real_values(email, needed, studio, gallery, client, language):
 def subject_for(email, studio, gallery, client):
     """``email``'s subject as ``client`` of ``gallery`` would read it (as far as the data can
     tell now): for pages that list what a client will get."""
-    language = client.language or studio.language
-    needed = [name for name in variables_in(email.subject) if is_offered(name, email.trigger)]
+    language = recipient_language(studio, client.language)
+    subject, _body = text_in(email, language, studio.language)
+    needed = [name for name in variables_in(subject) if is_offered(name, email.trigger)]
     values = {"studio_name": studio.name, "studio_email": studio.email}
     values |= _real_values(email, needed, studio, gallery, client, language)
-    return substitute(email.subject, values, html=False)
+    return substitute(subject, values, html=False)
 
 
-def render_for_preview(email, studio, gallery=None):
+def render_for_preview(email, studio, gallery=None, language=None):
     """The ``email`` of ``studio``'s workflow rendered exactly as campaign mail is (``prepare``
     then ``personalize``), filled from a real gallery and client when the studio has one, with
-    sample values for whatever the real data cannot give (no promotion yet, no order...)."""
+    sample values for whatever the real data cannot give (no promotion yet, no order...).
+    Written in ``language`` (one of the studio's client languages), else in the client's as
+    the tick would write to them."""
     gallery, client = sample_recipient(email.workflow, gallery)
-    language = (client.language if client else None) or studio.language
-    prepared = prepare(email.subject, email.body_html, language, branding_of(studio))
+    language = language or recipient_language(studio, client.language if client else None)
+    prepared = prepare(*text_in(email, language, studio.language), language,
+                       branding_of(studio))
     offered = [name for name in prepared.variables if is_offered(name, email.trigger)]
     not_offered = sorted({name for name in prepared.variables if name in REGISTRY} - set(offered))
     real = _real_values(email, offered, studio, gallery, client, language) if gallery else {}
@@ -161,5 +167,6 @@ def render_for_preview(email, studio, gallery=None):
     subject, html, text = personalize(prepared, values)
     sampled = [name for name in prepared.variables
                if name not in real and name not in ("studio_name", "studio_email")]
-    return Preview(subject, html, text, gallery, client, sorted(set(sampled)), not_offered)
+    return Preview(subject, html, text, gallery, client, sorted(set(sampled)), not_offered,
+                   language)
 

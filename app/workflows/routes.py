@@ -18,9 +18,9 @@ from app.galleries.models import Gallery
 from app.mailing.dispatch import dispatch
 from app.mailing.models import MailState
 from app.mailing.services import studio_sender
-from app.workflows import bp, services
+from app.workflows import bp, services, translations
 from app.workflows.describe import describe
-from app.workflows.forms import EmailForm, TestSendForm, TitleForm
+from app.workflows.forms import EmailForm, TestSendForm, TitleForm, TranslationForm
 from app.workflows.image_routes import media_bp  # noqa: F401  (registered by the app factory)
 from app.workflows.models import GalleryWorkflow, Trigger, Workflow, WorkflowEmail
 from app.workflows.preview import render_for_preview
@@ -100,7 +100,17 @@ def workflow(workflow_id):
     return render_template("workflows/workflow.html", workflow=found, describe=describe,
                            galleries=galleries, assigned=assigned, titles=titles,
                            using=sum(1 for value in assigned.values() if value == found.id),
+                           translated=_translated(found, current_user.studio),
+                           language_name=translations.language_name,
                            title_form=TitleForm(title=found.title))
+
+
+def _translated(found, studio):
+    """{email id: the client languages it is translated into} for the workflow's emails."""
+    offered = translations.other_languages(studio)
+    return {email_id: [code for code in offered if code in languages]
+            for email_id, languages in translations.translated_languages(
+                [email.id for email in found.emails]).items()}
 
 
 @bp.post("/<int:workflow_id>/rename")
@@ -205,23 +215,71 @@ def edit_email(workflow_id, email_id):
 
 def _edit(found, email):
     form = EmailForm(obj=email) if email is not None else EmailForm()
-    if request.method == "POST" and form.validate():
-        saved = services.save_email(found, email, form.values(), timeutil.now())
-        db.session.commit()
-        flash(_("Email saved."), "success")
-        target = ".preview" if request.form.get("then") == "preview" else ".edit_email"
-        return redirect(url_for(target, workflow_id=found.id, email_id=saved.id))
+    studio = current_user.studio
+    saved = translations.email_translations(email)
+    languages = _translation_forms(studio, saved)
+    if request.method == "POST":
+        # Every language is checked (and its errors shown) before anything is saved.
+        valid = all([form.validate(), *[each.validate() for each in languages]])
+        if valid:
+            return _save_email(found, email, form, languages)
     if request.method == "GET" and email is None:
         form.purpose.data = services.default_purpose(*map(_first_choice, (
             form.trigger, form.rule, form.recipient_filter)))
     status = 422 if request.method == "POST" else 200
+    texts = [(form.subject.data, form.body_html.data), *(each.text() for each in languages)]
     warnings = services.email_warnings(found, _first_choice(form.trigger),
-                                       form.subject.data, form.body_html.data, timeutil.now())
+                                       " ".join(subject or "" for subject, _body in texts),
+                                       " ".join(body or "" for _subject, body in texts),
+                                       timeutil.now())
     return render_template("workflows/email.html", workflow=found, email=email, form=form,
                            variables=REGISTRY.values(), warnings=warnings,
+                           languages=languages, saved_languages=set(saved),
+                           default_language=translations.language_name(studio.language),
+                           language_name=translations.language_name,
                            date_triggers=[t.value for t in Trigger if t.is_date],
                            service_defaults=services.service_defaults(),
-                           test_form=TestSendForm(to=current_user.email)), status
+                           test_form=_test_form(to=current_user.email)), status
+
+
+def _translation_forms(studio, saved):
+    """One form per client language other than the studio's, filled with its saved text."""
+    default = translations.language_name(studio.language)
+    return [TranslationForm(language, default, obj=saved.get(language))
+            for language in translations.other_languages(studio)]
+
+
+def _save_email(found, email, form, languages):
+    now = timeutil.now()
+    saved = services.save_email(found, email, form.values(), now)
+    translations.save_translations(saved, {each.language: each.text() for each in languages},
+                                   now)
+    db.session.commit()
+    flash(_("Email saved."), "success")
+    target = ".preview" if request.form.get("then") == "preview" else ".edit_email"
+    return redirect(url_for(target, workflow_id=found.id, email_id=saved.id))
+
+
+@bp.post("/<int:workflow_id>/emails/<int:email_id>/translations/<language>/delete")
+@login_required
+def revert_translation(workflow_id, email_id, language):
+    """Delete the email's text in one client language: those clients get the default text."""
+    found = _workflow_or_404(workflow_id)
+    email = _email_or_404(found, email_id)
+    if translations.delete_translation(email, language, timeutil.now()):
+        db.session.commit()
+        flash(_("The %(language)s text is removed: clients who chose %(language)s get the "
+                "%(default)s text.", language=translations.language_name(language),
+                default=translations.language_name(current_user.studio.language)), "success")
+    return redirect(url_for(".edit_email", workflow_id=found.id, email_id=email.id))
+
+
+def _test_form(**kwargs):
+    """The test-send form, its languages those of the studio's clients."""
+    form = TestSendForm(**kwargs)
+    form.language.choices = [(code, translations.language_name(code))
+                             for code in translations.client_languages(current_user.studio)]
+    return form
 
 
 def _first_choice(select):
@@ -236,7 +294,9 @@ def duplicate_email(workflow_id, email_id):
     found = _workflow_or_404(workflow_id)
     source = _email_or_404(found, email_id)
     values = {name: getattr(source, name) for name in services.EMAIL_FIELDS}
-    copy = services.save_email(found, None, values, timeutil.now())
+    now = timeutil.now()
+    copy = services.save_email(found, None, values, now)
+    translations.copy_translations({source.id: copy}, now)
     db.session.commit()
     flash(_("Email copied: adjust when it goes out."), "success")
     return redirect(url_for(".edit_email", workflow_id=found.id, email_id=copy.id))
@@ -256,15 +316,23 @@ def delete_email(workflow_id, email_id):
 @bp.get("/<int:workflow_id>/emails/<int:email_id>/preview")
 @login_required
 def preview(workflow_id, email_id):
-    """The email as a client will receive it: the real rendering, real data when there is some."""
+    """The email as a client will receive it: the real rendering, real data when there is some,
+    in the client's language or the one chosen."""
     found = _workflow_or_404(workflow_id)
     email = _email_or_404(found, email_id)
     chosen = _chosen_gallery(request.args)
+    studio = current_user.studio
+    languages = translations.client_languages(studio)
+    language = request.args.get("language")
+    shown = render_for_preview(email, studio, chosen,
+                               language=language if language in languages else None)
     return render_template("workflows/preview.html", workflow=found, email=email,
-                           preview=render_for_preview(email, current_user.studio, chosen),
-                           describe=describe, galleries=_galleries_for_preview(found),
+                           preview=shown, describe=describe,
+                           galleries=_galleries_for_preview(found),
+                           languages=[(code, translations.language_name(code))
+                                      for code in languages],
                            sender=studio_sender(current_user.studio_id),
-                           test_form=TestSendForm(to=current_user.email))
+                           test_form=_test_form(to=current_user.email, language=shown.language))
 
 
 def _chosen_gallery(values):
@@ -296,13 +364,13 @@ def test_send(workflow_id, email_id):
     the real outbox and dispatcher."""
     found = _workflow_or_404(workflow_id)
     email = _email_or_404(found, email_id)
-    form = TestSendForm()
+    form = _test_form()
     if not form.validate():
-        flash(" ".join(map(str, form.to.errors)), "error")
+        flash(" ".join(map(str, form.to.errors + form.language.errors)), "error")
         return redirect(_back_to(found, email))
     now = timeutil.now()
     row = queue_test(email, current_user.studio, form.to.data, now,
-                     _chosen_gallery(request.form))
+                     _chosen_gallery(request.form), language=form.language.data or None)
     db.session.commit()
     dispatch(now, worker="test-send", ids=[row.id])
     db.session.refresh(row)
@@ -321,7 +389,8 @@ def _back_to(found, email):
     """Back to the page the test was sent from (the preview or the editor)."""
     if request.form.get("back") == "preview":
         return url_for(".preview", workflow_id=found.id, email_id=email.id,
-                       gallery=request.form.get("gallery", type=int))
+                       gallery=request.form.get("gallery", type=int),
+                       language=request.form.get("language") or None)
     return url_for(".edit_email", workflow_id=found.id, email_id=email.id)
 
 

@@ -13,6 +13,7 @@ from app.galleries.models import Gallery
 from app.i18n import with_variables
 from app.mailing.wire import has_line_break
 from app.shop.models import Promotion
+from app.workflows import translations
 from app.workflows.describe import TRIGGER_LABELS
 from app.workflows.models import (
     GalleryWorkflow,
@@ -22,6 +23,7 @@ from app.workflows.models import (
     Trigger,
     Workflow,
     WorkflowEmail,
+    WorkflowEmailTranslation,
 )
 from app.workflows.templates import TEMPLATES, render_body
 from app.workflows.variables import (
@@ -70,6 +72,13 @@ def email_settings_problems(trigger, rule, days, send_time, recipient_filter, su
     if recipient_filter == RecipientFilter.NOT_ORDERED and trigger == Trigger.ORDER:
         problems["recipient_filter"] = _l("An email sent after an order always goes to a client "
                                           "who ordered: choose “all clients”.")
+    return problems | text_problems(subject, body_html)
+
+
+def text_problems(subject, body_html):
+    """{"subject" or "body_html": message} for what is wrong with an email's text, in any of
+    its languages: no subject, a subject on two lines, an unknown %variable%."""
+    problems = {}
     if subject is None or not subject.strip():
         problems["subject"] = _l("Please write a subject.")
     elif has_line_break(subject):
@@ -91,7 +100,8 @@ def _copy_email(source, position, now):
 
 
 def duplicate_template(studio, key, title, now):
-    """A studio workflow copied from a predefined template, written in the studio's language."""
+    """A studio workflow copied from a predefined template, written in the studio's language,
+    with a translation in each of its other client languages (from the catalogues)."""
     template = TEMPLATES[key]
     with force_locale(studio.language):
         workflow = Workflow(studio_id=studio.id, title=title.strip(), template_key=key,
@@ -105,17 +115,26 @@ def duplicate_template(studio, key, title, now):
                 position=position, created_at=now, updated_at=now))
     db.session.add(workflow)
     db.session.flush()
+    for language in translations.other_languages(studio):
+        with force_locale(language):
+            db.session.add_all(WorkflowEmailTranslation(
+                email_id=copy.id, language=language, subject=with_variables(email.subject),
+                body_html=sanitize_body(render_body(email.body_html)), updated_at=now)
+                for copy, email in zip(workflow.emails, template.emails, strict=True))
+    db.session.flush()
     return workflow
 
 
 def duplicate_workflow(source, title, now):
-    """A copy of one of the studio's workflows with every email."""
+    """A copy of one of the studio's workflows with every email and its translations."""
     workflow = Workflow(studio_id=source.studio_id, title=title.strip(),
                         template_key=source.template_key, created_at=now, updated_at=now)
     workflow.emails = [_copy_email(email, position, now)
                        for position, email in enumerate(source.emails)]
     db.session.add(workflow)
     db.session.flush()
+    translations.copy_translations(
+        {email.id: copy for email, copy in zip(source.emails, workflow.emails, strict=True)}, now)
     return workflow
 
 

@@ -20,6 +20,7 @@ from app.mailing.outbox import queue_message
 from app.urls import external_url
 from app.workflows.models import GalleryWorkflow
 from app.workflows.rendering import branding_of, personalize, prepare
+from app.workflows.translations import text_in
 from app.workflows.values import running_promotions
 from app.workflows.variables import REGISTRY, is_offered, recipient_values, sample_values
 
@@ -71,21 +72,24 @@ def sample_client_values(needed, trigger, studio, gallery, language, now):
                      and not is_offered(name, trigger)}
 
 
-def render_test(email, studio, now, gallery=None):
+def render_test(email, studio, now, gallery=None, language=None):
     """``email`` rendered exactly as campaign mail (``prepare`` then ``personalize``) for the
-    sample client, in the studio's language, as if it were due ``now``."""
+    sample client, in ``language`` (one of the studio's client languages; None: the studio's),
+    as if it were due ``now``."""
     gallery = _gallery_for(email.workflow, gallery)
-    prepared = prepare(email.subject, email.body_html, studio.language, branding_of(studio))
+    language = language or studio.language
+    prepared = prepare(*text_in(email, language, studio.language), language,
+                       branding_of(studio))
     values = sample_client_values(prepared.variables, email.trigger, studio, gallery,
-                                  studio.language, now)
+                                  language, now)
     subject, html, text = personalize(prepared, values)
     return RenderedTest(subject, html, text, gallery)
 
 
-def queue_test(email, studio, to, now, gallery=None):
+def queue_test(email, studio, to, now, gallery=None, language=None):
     """Queue ``email`` for the sample client to ``to``, its subject marked [Test], as an outbox
     row like every real message (flushed; the route commits, then dispatches it)."""
-    rendered = render_test(email, studio, now, gallery)
+    rendered = render_test(email, studio, now, gallery, language)
     identity = studio_identity(studio.id)
     return queue_message(kind=MailKind.TEST, studio_id=studio.id, sender=identity.sender,
                          recipient=to, subject=f"[Test] {rendered.subject}", html=rendered.html,

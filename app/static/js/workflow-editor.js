@@ -17,29 +17,35 @@
     Quill.register(new Parchment.StyleAttributor(name, name, { scope: Parchment.Scope.INLINE }), true);
   });
 
-  var holder = form.querySelector("[data-editor]");
-  var hidden = form.querySelector("[data-body]");
-  var subject = form.querySelector("[data-subject]");
-  var quill = new Quill(holder, {
-    theme: "snow",
-    modules: {
-      toolbar: {
-        container: [
-          [{ header: [1, 2, 3, false] }],
-          ["bold", "italic", "underline"],
-          [{ color: [] }, { size: Size.whitelist }],
-          [{ align: [] }],
-          [{ list: "ordered" }, { list: "bullet" }],
-          ["link", "image"],
-          ["clean"],
-        ],
-        handlers: { image: insertImage },
+  // One editor per message: the default language's, and one per client language (each in a
+  // <details> section with its own subject).
+  var editors = Array.prototype.map.call(form.querySelectorAll("[data-editor]"), function (holder) {
+    var editor = { holder: holder, hidden: holder.parentNode.querySelector("[data-body]") };
+    editor.quill = new Quill(holder, {
+      theme: "snow",
+      modules: {
+        toolbar: {
+          container: [
+            [{ header: [1, 2, 3, false] }],
+            ["bold", "italic", "underline"],
+            [{ color: [] }, { size: Size.whitelist }],
+            [{ align: [] }],
+            [{ list: "ordered" }, { list: "bullet" }],
+            ["link", "image"],
+            ["clean"],
+          ],
+          handlers: { image: function () { insertImage(editor); } },
+        },
       },
-    },
+    });
+    // sanitized by the server
+    if (editor.hidden.value) editor.quill.clipboard.dangerouslyPasteHTML(editor.hidden.value);
+    return editor;
   });
-  if (hidden.value) quill.clipboard.dangerouslyPasteHTML(hidden.value);  // sanitized by the server
+  if (!editors.length) return;
 
-  function insertImage() {
+  function insertImage(editor) {
+    var quill = editor.quill, holder = editor.holder;
     var address = window.prompt(holder.dataset.imagePrompt, "");
     if (address === null) return;  // cancelled
     var at = (quill.getSelection(true) || { index: quill.getLength() }).index;
@@ -65,24 +71,40 @@
     input.click();
   }
 
-  // The variable picker inserts at the cursor of the message, or of the subject when it was
-  // the last one focused.
-  var lastFocus = "editor";
+  // The variable picker inserts at the cursor of the message, or of the subject, last focused
+  // (of whichever language).
+  var lastFocus = { editor: editors[0] };
   form.addEventListener("focusin", function (event) {
-    lastFocus = event.target === subject ? "subject" : "editor";
+    if (event.target.matches("[data-subject]")) { lastFocus = { subject: event.target }; return; }
+    editors.forEach(function (editor) {
+      if (editor.holder.contains(event.target)) lastFocus = { editor: editor };
+    });
   });
-  quill.on("selection-change", function (range) { if (range) lastFocus = "editor"; });
+  editors.forEach(function (editor) {
+    editor.quill.on("selection-change", function (range) {
+      if (range) lastFocus = { editor: editor };
+    });
+  });
+  // A closed language section takes no variable: back to the default message.
+  form.querySelectorAll("details").forEach(function (section) {
+    section.addEventListener("toggle", function () {
+      var focused = lastFocus.subject || lastFocus.editor.holder;
+      if (!section.open && section.contains(focused)) lastFocus = { editor: editors[0] };
+    });
+  });
   document.querySelectorAll("[data-variable]").forEach(function (button) {
     button.addEventListener("mousedown", function (event) { event.preventDefault(); });
     button.addEventListener("click", function () {
       var text = button.dataset.variable;
-      if (lastFocus === "subject") {
+      var subject = lastFocus.subject;
+      if (subject) {
         var start = subject.selectionStart || 0, end = subject.selectionEnd || 0;
         subject.value = subject.value.slice(0, start) + text + subject.value.slice(end);
         subject.focus();
         subject.setSelectionRange(start + text.length, start + text.length);
         dirty = true;
       } else {
+        var quill = lastFocus.editor.quill;
         var range = quill.getSelection(true);
         var at = range ? range.index : quill.getLength() - 1;
         quill.insertText(at, text, "user");
@@ -147,18 +169,25 @@
 
   // Warn before leaving with unsaved changes (any field, or the message).
   var dirty = false;
-  quill.on("text-change", function (delta, old, source) { if (source === "user") dirty = true; });
+  editors.forEach(function (editor) {
+    editor.quill.on("text-change", function (delta, old, source) {
+      if (source === "user") dirty = true;
+    });
+  });
   form.addEventListener("input", function () { dirty = true; });
   form.addEventListener("change", function () { dirty = true; });
   window.addEventListener("beforeunload", function (event) {
     if (!dirty) return;
     event.preventDefault();
-    event.returnValue = holder.dataset.leaveWarning;
+    event.returnValue = editors[0].holder.dataset.leaveWarning;
   });
 
   form.addEventListener("submit", function () {
     dirty = false;
-    hidden.value = quill.getLength() > 1 ? plainSpaces(quill.getSemanticHTML()) : "";
+    editors.forEach(function (editor) {
+      var quill = editor.quill;
+      editor.hidden.value = quill.getLength() > 1 ? plainSpaces(quill.getSemanticHTML()) : "";
+    });
   });
 
   // Quill 2.0.3's getSemanticHTML writes every space as &nbsp;, which stops lines from
