@@ -117,10 +117,14 @@ def compile_catalogue(folder, locale, translations):
 
 
 def page_app(tmp_path, translation_directory):
-    return create_app({"TESTING": True, "SECRET_KEY": "test",
-                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'unused.db'}",
-                       "BABEL_TRANSLATION_DIRECTORIES": str(translation_directory)},
-                      instance_path=str(tmp_path / "instance"))
+    app = create_app({"TESTING": True, "SECRET_KEY": "test",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'unused.db'}",
+                      "BABEL_TRANSLATION_DIRECTORIES": str(translation_directory)},
+                     instance_path=str(tmp_path / "instance"))
+    # Flask-Babel keeps loaded catalogues for the whole process, by language only: the real
+    # catalogue an earlier test loaded would answer for this app's folder.
+    app.extensions["babel"].instance.domain_instance.cache.clear()
+    return app
 
 
 def test_the_languages_are_named_in_themselves(tmp_path):
