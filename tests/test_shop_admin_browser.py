@@ -42,7 +42,7 @@ def test_price_list_products_gallery_pricing_promotion_and_coupon(live_server, p
     page.goto(base + "/")
     page.get_by_role("link", name="Create a price list").click()
     page.fill("input[name=name]", "Family sessions")
-    page.fill("input[name=shipping]", "4,90")
+    page.fill("input[name=shipping]", "4.90")  # English admin: a decimal point
     page.check("input[name=allows_pickup]")
     page.fill("textarea[name=pickup_instructions]", "Saturdays at the studio")
     page.get_by_role("button", name="Create price list").click()
