@@ -26,7 +26,7 @@ def test_partial_then_full_refund_through_stripe(shop, fake_stripe, auth, owner)
     page = shop.client.get(f"/admin/shop/orders/{order.id}").data.decode()
     assert "Refund by card" in page and "At most €13.90" in page
     response = shop.client.post(f"/admin/shop/orders/{order.id}/refund",
-                                data={"amount": "4,90", "reason": "Print damaged"})
+                                data={"amount": "4.90", "reason": "Print damaged"})
     assert response.status_code == 302
     sent = fake_stripe.calls("POST", "/v1/refunds")
     assert len(sent) == 1
