@@ -23,7 +23,7 @@ from tests.shop_factories import (
 
 # Values for URL arguments that are not ids.
 FIXED_ARGUMENTS = {"variant": "thumb", "direction": "up", "key": "school", "event": "shipped",
-                   "kind": "invoice"}
+                   "kind": "invoice", "language": "sv"}
 
 
 def _their_objects(studio):
