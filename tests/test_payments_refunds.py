@@ -28,6 +28,7 @@ def test_partial_then_full_refund_through_stripe(shop, fake_stripe, auth, owner)
     response = shop.client.post(f"/admin/shop/orders/{order.id}/refund",
                                 data={"amount": "4.90", "reason": "Print damaged"})
     assert response.status_code == 302
+    assert "Refunded €4.90." in shop.client.get(response.location).data.decode()
     sent = fake_stripe.calls("POST", "/v1/refunds")
     assert len(sent) == 1
     assert sent[0].params["payment_intent"] == payment.payment_intent_id

@@ -21,6 +21,7 @@ from app.shop.payment_forms import RefundForm
 from app.shop.payment_refunds import refund_order, refundable_minor
 from app.shop.payments import PROVIDERS
 from app.shop.stripe_checkout import CardPaymentError
+from app.templating import money
 from app.timeutil import now
 
 ORDERS_PER_PAGE = 25
@@ -130,6 +131,6 @@ def refund(order_id):
         return _render_order(_order_or_404(order_id), refund_form=form, code=400)
     db.session.commit()
     notifications.send_queued(now())
-    flash(_("Refunded %(amount)s.", amount=forms.amount_text(done.amount_minor, order.currency)),
+    flash(_("Refunded %(amount)s.", amount=money(done.amount_minor, order.currency)),
           "success")
     return redirect(url_for(".order", order_id=order_id))

@@ -88,7 +88,7 @@ DEFAULTS = {
            "<p>The download links work for a week; your orders page always makes new ones.</p>")),
 }
 EVENTS = list(DEFAULTS)
-EVENT_LABELS = {
+EVENT_LABELS: dict[str, object] = {
     "placed": _l("Order placed"),
     **{status.value: STATUS_LABELS[status] for status in OrderStatus if status.value in DEFAULTS},
     "delivery_changed": _l("Expected delivery date changed"),

@@ -13,20 +13,11 @@ from flask import current_app
 
 from app.database import among
 from app.extensions import db
+from app.i18n import client_languages
 from app.workflows.models import WorkflowEmailTranslation
 from app.workflows.variables import sanitize_body
 
 T = WorkflowEmailTranslation
-
-
-def client_languages(studio):
-    """The languages ``studio``'s clients may choose, its own first, then the others in the
-    site's order (``Studio.client_languages``; empty: every language of LANGUAGES)."""
-    site = list(current_app.config["LANGUAGES"])
-    chosen = {code.strip() for code in (studio.client_languages or "").split(",")}
-    others = [code for code in site
-              if code != studio.language and (code in chosen or not chosen - {""})]
-    return [studio.language, *others]
 
 
 def other_languages(studio):
