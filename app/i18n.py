@@ -10,7 +10,8 @@ def client_languages(studio):
     """The languages ``studio``'s clients may choose, as codes: the studio's own language first,
     then the others it offers in the site's order (``Studio.client_languages``; empty: all)."""
     languages = list(current_app.config["LANGUAGES"])
-    offered = [code for code in (studio.client_languages or "").split(",") if code in languages]
+    chosen = {code.strip() for code in (studio.client_languages or "").split(",")} - {""}
+    offered = [code for code in languages if code in chosen]  # the site's order, whatever stored
     return [studio.language] + [code for code in offered or languages if code != studio.language]
 
 
@@ -120,3 +121,15 @@ def with_variables(message):
     that translators and Babel's checks see named placeholders, not printf codes such as the
     "% i" of "%order_number% is"), with its variables back as ``%name%``."""
     return str(message) % _VariableTokens()
+
+
+def language_name(code):
+    """A language's name in the page's language, as a sentence uses it: "Swedish", "svenska" on
+    a Swedish page. (Pickers that clients use show each language in itself: LANGUAGES.)"""
+    from babel import Locale, UnknownLocaleError
+    from flask_babel import get_locale
+
+    try:
+        return Locale.parse(code).get_display_name(get_locale() or "en") or code
+    except (ValueError, UnknownLocaleError):
+        return code

@@ -219,7 +219,7 @@ def test_a_held_email_keeps_the_clients_language_when_the_team_sends_it(client, 
     [row] = held()
     assert row.headers["Content-Language"] == "sv"
     page = client.get(f"/admin/shop/review/{row.id}").data.decode()
-    assert 'data-testid="review-language">Svenska<' in page
+    assert 'data-testid="review-language">Swedish<' in page
     client.post(f"/admin/shop/review/{row.id}", data={
         "subject": row.subject, "body_html": row.body_html + "<p>Vi ses!</p>", "cc": ""})
     mail = mail_outbox.wait_for(1)[0]
@@ -243,7 +243,7 @@ def test_the_editor_has_a_tab_per_client_language_with_its_standard_wording(clie
     db.session.commit()
     page = editor(client, "shipped").data.decode()
     tabs = re.search(r'data-testid="language-tabs">(.*?)</nav>', page, re.S).group(1)
-    assert re.findall(r'lang="(\w+)"', tabs) == ["en", "ru", "sv"]  # the studio's first
+    assert re.findall(r'lang="(\w+)"', tabs) == ["en", "sv", "ru"]  # the studio's, then the site's order
     assert "Order %order_number% is on its way" in page
     russian = editor(client, "shipped", "ru").data.decode()
     assert standard("shipped", "ru")[0] in russian and "is on its way" not in russian
@@ -262,7 +262,7 @@ def test_a_russian_wording_is_used_for_russian_clients_then_reverted(client, sho
     assert "Посылка %order_number% уже в пути" in saved.data.decode()
     rows = db.session.scalars(sa.select(OrderEmailWording)).all()
     assert [(row.event, row.language) for row in rows] == [("shipped", "ru")]
-    assert "your wording: Русский" in client.get("/admin/shop/order-emails").data.decode()
+    assert "your wording: Russian" in client.get("/admin/shop/order-emails").data.decode()
     english_tab = editor(client, "shipped", "en").data.decode()
     assert "Order %order_number% is on its way" in english_tab  # other languages unchanged
 
@@ -292,7 +292,7 @@ def test_bad_wording_is_refused_in_its_language_and_nothing_is_saved(client, log
                            data={"subject": "", "body_html": "<p>%gallery_link%</p>"})
     page = response.data.decode()
     assert response.status_code == 422
-    assert "Svenska: please correct what is marked below." in page
+    assert "Swedish: please correct what is marked below." in page
     assert "Please write a subject." in page and "Unknown variable %gallery_link%" in page
     assert re.search(r'aria-current="page">Svenska', page)  # on the Swedish tab
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OrderEmailWording)) == 0

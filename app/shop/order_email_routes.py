@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.extensions import db
+from app.i18n import language_name
 from app.shop import admin_bp
 from app.shop.documents import CONFIRMATION, INVOICE, order_pdf
 from app.shop.models import Order, OrderEmailSetting
@@ -82,9 +83,8 @@ def order_emails():
 def _customised_names(studio):
     """event -> the names of the languages the studio wrote its own wording in, in the order of
     its client languages."""
-    names = current_app.config["LANGUAGES"]
     order = {language: index for index, language in enumerate(client_languages(studio))}
-    return {event: [names.get(language, language)
+    return {event: [language_name(language)
                     for language in sorted(languages, key=lambda code: order.get(code, len(order)))]
             for event, languages in customised_languages(studio.id).items()}
 
@@ -142,7 +142,7 @@ def order_email_template(event):
     tabs = [(code, names.get(code, code), code in customised) for code in languages]
     return render_template("shop/admin/order_email_template.html", form=form, event=event,
                            label=EVENT_LABELS[event], language=language,
-                           language_name=names.get(language, language), tabs=tabs,
+                           language_name=language_name(language), tabs=tabs,
                            customised=stored is not None, standard=standard,
                            variables=VARIABLES, preview=preview, preview_order=preview_order,
                            action=here), 422 if form.errors else 200

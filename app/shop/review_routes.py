@@ -1,7 +1,7 @@
 """The review queue: order emails held for an operator, who edits the message as rich text, adds
 CC addresses and files where the studio allows it, then sends or discards it."""
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -9,6 +9,7 @@ from markupsafe import escape
 
 from app import timeutil
 from app.extensions import db
+from app.i18n import language_name
 from app.mailing.dispatch import dispatch
 from app.mailing.models import MailState, OutboxAttachment, OutboxMessage
 from app.mailing.studio_settings import settings_of
@@ -107,7 +108,7 @@ def review_message(message_id):
     return render_template("shop/admin/review_message.html", row=row, form=form,
                            discard_form=FlaskForm(), mail_settings=mail_settings,
                            language=language,
-                           language_name=current_app.config["LANGUAGES"].get(language, language)), (
+                           language_name=language_name(language)), (
         422 if form.errors or form.form_errors else 200)
 
 

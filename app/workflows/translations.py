@@ -9,11 +9,10 @@ Services take ``now``, flush and never commit.
 """
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.database import among
 from app.extensions import db
-from app.i18n import client_languages
+from app.i18n import client_languages, language_name  # noqa: F401 (language_name: for routes)
 from app.workflows.models import WorkflowEmailTranslation
 from app.workflows.variables import sanitize_body
 
@@ -23,10 +22,6 @@ T = WorkflowEmailTranslation
 def other_languages(studio):
     """The client languages a workflow email may be translated into (all but the studio's)."""
     return client_languages(studio)[1:]
-
-
-def language_name(code):
-    return current_app.config["LANGUAGES"].get(code, code)
 
 
 def recipient_language(studio, client_language, offered=None):
