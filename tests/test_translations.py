@@ -123,7 +123,8 @@ def page_app(tmp_path, translation_directory):
                      instance_path=str(tmp_path / "instance"))
     # Flask-Babel keeps loaded catalogues for the whole process, by language only: the real
     # catalogue an earlier test loaded would answer for this app's folder.
-    app.extensions["babel"].instance.domain_instance.cache.clear()
+    with app.app_context():
+        app.extensions["babel"].instance.domain_instance.cache.clear()
     return app
 
 
