@@ -32,6 +32,20 @@ def money(minor, currency):
     return format_money(minor or 0, currency, str(get_locale() or "en"))
 
 
+def amount_input(minor, currency):
+    """Minor units as a price field shows them for typing: "0.00", "0,00" on a Swedish page."""
+    from app.shop.money import amount_text
+
+    return amount_text(minor, currency)
+
+
+def country_name(code):
+    """An ISO country code as the country's name in the page's language ("SE" -> "Sverige")."""
+    from app.shop.addresses import country_name as name_of
+
+    return name_of(code) if code else ""
+
+
 def url_if(endpoint, **values):
     """The URL of ``endpoint``, or None when that page is not installed (optional features)."""
     from flask import url_for
@@ -48,5 +62,7 @@ def init_app(app):
     app.jinja_env.filters["localdate"] = localdate
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["with_variables"] = with_variables
+    app.jinja_env.filters["country_name"] = country_name
+    app.jinja_env.filters["amount_input"] = amount_input
     app.jinja_env.globals["url_if"] = url_if
     app.jinja_env.globals["current_locale_code"] = lambda: str(get_locale() or "en")

@@ -328,3 +328,11 @@ def test_registration_refuses_a_language_the_studio_does_not_offer(client, swedi
     assert response.status_code == 422
     assert "Svenska, Français" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+
+
+def test_sign_up_starts_in_the_pages_language_and_its_currency(client):
+    swedish = client.get("/signup", headers={"Accept-Language": "sv-SE,sv"}).data.decode()
+    assert '<option selected value="sv">' in swedish or '<option value="sv" selected>' in swedish
+    assert '<option selected value="SEK">' in swedish or '<option value="SEK" selected>' in swedish
+    english = client.get("/signup", headers={"Accept-Language": "en-GB"}).data.decode()
+    assert '<option selected value="EUR">' in english or '<option value="EUR" selected>' in english

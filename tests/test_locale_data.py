@@ -2,6 +2,7 @@
 language, addresses checked per country with Google's address data, carriers' tracking links,
 amounts typed as the admin's language writes them, and percentages as it prints them."""
 
+import io
 import re
 from datetime import timedelta
 
@@ -135,11 +136,11 @@ def test_a_wrong_swedish_postal_code_is_refused_on_its_field_and_nothing_is_orde
                         city="Stockholm", country="SE")
     assert response.status_code == 200
     assert field_errors(response.get_data(as_text=True), "postal_code") == [
-        "This postal code does not look like one from Sverige (for example 11455)."]
+        "Det här ser inte ut som ett postnummer från Sverige (till exempel 11455)."]  # sv page
     assert db.session.scalar(sa.select(sa.func.count(Order.id))) == 0
     refused = checkout(shop, address_line1="", postal_code="", city="", country="")
     page = refused.get_data(as_text=True)
-    assert field_errors(page, "country") == ["Please choose your country."]
+    assert field_errors(page, "country") == ["Välj ditt land."]
     assert field_errors(page, "address_line1") == ["Ange din gatuadress."]  # translated already
 
 
@@ -297,3 +298,26 @@ def test_promotions_list_prints_the_percentage_in_the_admins_language(client, lo
     db.session.commit()
     page = client.get(f"/admin/shop/galleries/{gallery.id}/promotions").get_data(as_text=True)
     assert f"12,5{NBSP}%" in page and "12.5" not in page  # English: tests/test_shop_admin.py
+
+
+def test_checkout_starts_with_the_studios_country_chosen(shop):
+    page = shop.client.get(f"/s/{shop.studio.slug}/checkout",
+                           headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    assert re.search(r'<option (selected )?value="SE"( selected)?>Sverige</option>', page)
+    assert 'selected value="SE"' in page or 'value="SE" selected' in page
+
+
+def test_the_order_pdf_and_page_name_the_country(shop, auth, owner):
+    from pypdf import PdfReader
+
+    from app.shop.documents import order_pdf
+
+    assert checkout(shop, address_line1="Drottninggatan 1", postal_code="114 55",
+                    city="Stockholm", country="SE").status_code == 302
+    order = db.session.scalar(sa.select(Order))
+    _name, data = order_pdf(order, shop.studio, language="ru")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert "Швеция" in text and ", SE" not in text
+    auth.login(owner)
+    page = shop.client.get(f"/admin/shop/orders/{order.id}").get_data(as_text=True)
+    assert "Stockholm<br>Sverige</address>" in page  # the studio writes Swedish

@@ -6,7 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
-from babel.numbers import get_currency_name, list_currencies
+from babel.core import get_global
+from babel.numbers import get_currency_name, get_territory_currencies, list_currencies
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import get_locale, lazy_ngettext
@@ -154,9 +155,24 @@ class SignupForm(StudioFieldsMixin, FlaskForm):
     def __init__(self, *args, reveal_taken_email=True, **kwargs):
         super().__init__(*args, **kwargs)
         self._fill_studio_choices()
+        if not self.is_submitted():
+            self._default_to_the_page_language()
         # False when sign-ups are confirmed by email: the page then never says whether an
         # address has an account (the email to that address does).
         self.reveal_taken_email = reveal_taken_email
+
+    def _default_to_the_page_language(self):
+        """A photographer reading the sign-up page in Swedish gets a Swedish studio paid in
+        kronor unless they choose otherwise."""
+        page = str(get_locale() or "en")
+        if page in current_app.config["LANGUAGES"]:
+            self.language.data = page
+        if page == "en":
+            return  # English is spoken everywhere: no currency follows from it (EUR stays)
+        territory = get_global("likely_subtags").get(page, "").split("_")[-1]
+        currencies = get_territory_currencies(territory) if len(territory) == 2 else []
+        if currencies and currencies[0] in dict(self.currency.choices):
+            self.currency.data = currencies[0]
 
     def validate_email(self, field):
         _normalized_email(field)

@@ -180,7 +180,10 @@ def _checkout_form(studio, client, quote, methods):
         "name": client.name, "email": client.email,
         "coupon_code": request.args.get("coupon", "")})
     # Every country, named in the page's language, the studio's own first; the ISO code is stored.
-    form.country.choices = [("", _("Choose a country")), *country_choices(first=home_country(studio))]
+    home = home_country(studio)
+    form.country.choices = [("", _("Choose a country")), *country_choices(first=home)]
+    if request.method != "POST" and home:
+        form.country.data = home  # most clients live where the studio works
     # ``methods``: what the studio and every gallery of the cart offer (Shop → Payments).
     form.payment_method.choices = [(p.key, p.label) for p in providers_for(quote, methods)] or [
         (PROVIDERS[key].key, PROVIDERS[key].label) for key in methods]

@@ -14,6 +14,7 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from fpdf import FPDF
 
+from app.shop.addresses import country_name
 from app.shop.money import format_money
 from app.shop.payment_bank import epc_qr_png, transfer_details
 from app.shop.payment_settings import BANK_TRANSFER, settings_of
@@ -63,7 +64,8 @@ def _client(pdf, order):
                email=order.contact_email))
     address = ", ".join(part for part in (order.address_line1, order.address_line2,
                                           f"{order.postal_code} {order.city}".strip(),
-                                          order.country) if part)
+                                          country_name(order.country) if order.country else "")
+                       if part)
     if address:
         pdf.text_line(address, size=10)
     pdf.ln(4)
