@@ -67,13 +67,19 @@ $(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/message
 run: install
 	$(BIN)/flask serve
 
-## Install what the tests need (Chromium and PostgreSQL from Debian when possible) and run them all.
+## Install what the tests need (Chromium and PostgreSQL from Debian when possible), check the
+## code (ruff's lint and format, mypy over app/) and run every test.
 test: install-dev
 	bash scripts/install-test-system-deps.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check --quiet .
+	$(BIN)/mypy
 	$(BIN)/pytest -n 2
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache

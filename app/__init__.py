@@ -41,7 +41,8 @@ def _fill_instance_defaults(app):
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = (
-        app.config["SQLALCHEMY_DATABASE_URI"] or f"sqlite:///{instance / 'proofsheet.db'}")
+        app.config["SQLALCHEMY_DATABASE_URI"] or f"sqlite:///{instance / 'proofsheet.db'}"
+    )
     app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or str(instance / "uploads")
     app.config["MAIL_SINK_FOLDER"] = app.config["MAIL_SINK_FOLDER"] or str(instance / "mail-sink")
     app.config["SMS_SINK_FOLDER"] = app.config["SMS_SINK_FOLDER"] or str(instance / "sms-sink")

@@ -40,8 +40,10 @@ def _start_inbound(app):
 
     controller = start_inbound(app)
     if controller is not None:
-        click.echo(f"Inbound mail receiver on {app.config['MAIL_INBOUND_HOST']}:"
-                   f"{app.config['MAIL_INBOUND_PORT']} for {app.config['MAIL_BOUNCE_DOMAIN']}")
+        click.echo(
+            f"Inbound mail receiver on {app.config['MAIL_INBOUND_HOST']}:"
+            f"{app.config['MAIL_INBOUND_PORT']} for {app.config['MAIL_BOUNCE_DOMAIN']}"
+        )
     return controller
 
 
@@ -78,10 +80,19 @@ def scheduler_run():
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-@click.option("--sink/--no-sink", default=True, show_default=True,
-              help="Start the local SMTP sink (only used when MAIL_SINK_ENABLED).")
-@click.option("--scheduler/--no-scheduler", "with_scheduler", default=True, show_default=True,
-              help="Run the campaign and mail jobs in this process.")
+@click.option(
+    "--sink/--no-sink",
+    default=True,
+    show_default=True,
+    help="Start the local SMTP sink (only used when MAIL_SINK_ENABLED).",
+)
+@click.option(
+    "--scheduler/--no-scheduler",
+    "with_scheduler",
+    default=True,
+    show_default=True,
+    help="Run the campaign and mail jobs in this process.",
+)
 def serve(host, port, sink, with_scheduler):
     """Upgrade the database, start the local mail sink, the scheduler (with the inbound mail
     receiver when MAIL_INBOUND_PORT is set), and serve the site."""
@@ -93,8 +104,10 @@ def serve(host, port, sink, with_scheduler):
         from app.mailing.sink import start_sink
 
         controller = start_sink(app.config["MAIL_SINK_FOLDER"], port=app.config["MAIL_PORT"])
-        click.echo(f"Local mail sink on 127.0.0.1:{app.config['MAIL_PORT']}; "
-                   f"read it at http://{host}:{port}/admin/mail")
+        click.echo(
+            f"Local mail sink on 127.0.0.1:{app.config['MAIL_PORT']}; "
+            f"read it at http://{host}:{port}/admin/mail"
+        )
     if with_scheduler:
         from app.jobs import start_background_scheduler
 

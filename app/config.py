@@ -117,8 +117,7 @@ DEFAULTS: dict[str, Any] = {
     # Their catalogues are app/translations/<code>/LC_MESSAGES/messages.po, compiled to .mo by
     # make (the Makefile's messages, catalogues and compile-catalogues). A language without a
     # compiled catalogue shows English.
-    "LANGUAGES": {"en": "English", "sv": "Svenska", "fr": "Français", "de": "Deutsch",
-                  "ru": "Русский"},
+    "LANGUAGES": {"en": "English", "sv": "Svenska", "fr": "Français", "de": "Deutsch", "ru": "Русский"},
     "BABEL_TRANSLATION_DIRECTORIES": "translations",  # relative to app/: app/translations
     "PASSWORD_RESET_MAX_AGE": 60 * 60 * 2,
     "INVITATION_MAX_AGE": 60 * 60 * 24 * 7,
@@ -142,8 +141,16 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_CHECKOUT_EXPIRY_MINUTES": 60,
 }
 
-_BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True,
-                  "0": False, "false": False, "no": False, "off": False}
+_BOOLEAN_WORDS = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
 
 
 def parse_env_value(name, raw):
@@ -179,9 +186,11 @@ def warn_if_insecure_base_url(app):
     """Log a warning at start-up, and show the owner a banner on the admin pages (base.html),
     while ``insecure_base_url``."""
     if insecure_base_url(app.config):
-        app.logger.warning("BASE_URL is %s: links in emails and QR codes go over plain http. "
-                           "Serve the site over HTTPS and set BASE_URL to https://...",
-                           app.config["BASE_URL"])
+        app.logger.warning(
+            "BASE_URL is %s: links in emails and QR codes go over plain http. "
+            "Serve the site over HTTPS and set BASE_URL to https://...",
+            app.config["BASE_URL"],
+        )
     app.jinja_env.globals["insecure_base_url"] = lambda: insecure_base_url(app.config)
 
 

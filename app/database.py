@@ -53,8 +53,7 @@ def register_sqlite_pragmas():
         if options.get("isolation_level") == "AUTOCOMMIT":
             return  # each statement is its own transaction (see ``autocommit_connection``)
         if connection.dialect.name == "sqlite":
-            mode = options.get(
-                "sqlite_begin", "IMMEDIATE" if _sqlite_writer.get() else "DEFERRED")
+            mode = options.get("sqlite_begin", "IMMEDIATE" if _sqlite_writer.get() else "DEFERRED")
             connection.exec_driver_sql(f"BEGIN {mode}")
             connection.info[_WRITER_INFO] = mode != "DEFERRED"
 
@@ -274,19 +273,29 @@ class _CompiledInsert:
     parameters: in the statement's order, each through its type's bind processor."""
 
     def __init__(self, table, columns, dialect):
-        missing = [column.name for column in table.columns
-                   if column.name not in columns and column.default is not None]
+        missing = [
+            column.name
+            for column in table.columns
+            if column.name not in columns and column.default is not None
+        ]
         if missing:
             raise ValueError(f"{table.name}: give {', '.join(missing)} (Python-side defaults)")
-        compiled = insert_ignoring_conflicts(table, dialect).values(
-            {name: sa.bindparam(name) for name in columns}).compile(dialect=dialect)
+        compiled = (
+            insert_ignoring_conflicts(table, dialect)
+            .values({name: sa.bindparam(name) for name in columns})
+            .compile(dialect=dialect)
+        )
         self.statement = compiled.string
         order = compiled.positiontup if dialect.positional else columns
         self.names = None if dialect.positional else tuple(order)
         self.processors = tuple(
-            (index, process) for index, process in (
+            (index, process)
+            for index, process in (
                 (index, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-                for index, name in enumerate(order)) if process is not None)
+                for index, name in enumerate(order)
+            )
+            if process is not None
+        )
         self.keys = tuple(order)  # a dict row's keys, in the statement's order
         self.positions = tuple(columns.index(name) for name in order)  # a tuple row's
 

@@ -14,16 +14,17 @@ CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 # (line break message, control character message) by kind of value.
 SINGLE_LINE_MESSAGES = {
-    "name": (_l("A name cannot contain line breaks."),
-             _l("A name cannot contain control characters.")),
-    "title": (_l("A title cannot contain line breaks."),
-              _l("A title cannot contain control characters.")),
-    "subject": (_l("A subject cannot contain line breaks."),
-                _l("A subject cannot contain control characters.")),
-    "label": (_l("A label cannot contain line breaks."),
-              _l("A label cannot contain control characters.")),
-    "text": (_l("This field cannot contain line breaks."),
-             _l("This field cannot contain control characters.")),
+    "name": (_l("A name cannot contain line breaks."), _l("A name cannot contain control characters.")),
+    "title": (_l("A title cannot contain line breaks."), _l("A title cannot contain control characters.")),
+    "subject": (
+        _l("A subject cannot contain line breaks."),
+        _l("A subject cannot contain control characters."),
+    ),
+    "label": (_l("A label cannot contain line breaks."), _l("A label cannot contain control characters.")),
+    "text": (
+        _l("This field cannot contain line breaks."),
+        _l("This field cannot contain control characters."),
+    ),
 }
 
 # Dates outside these years are typing slips (0001, 9999); near the ends of Python's range,
@@ -49,6 +50,7 @@ def single_line(kind="name"):
 
     Browsers never send a line break from an ``<input>``; a hand-made request can.
     """
+
     def validator(form, field):
         problem = single_line_problem(field.data if isinstance(field.data, str) else None, kind)
         if problem:
@@ -69,8 +71,7 @@ def sane_date(min_year=MIN_YEAR, max_year=MAX_YEAR):
     (which compare dates in the studio's timezone) never convert a year-1 date: that overflows.
     The field still shows what was typed.
     """
-    message = _l("Enter a date between the years %(min)d and %(max)d.", min=min_year,
-                 max=max_year)
+    message = _l("Enter a date between the years %(min)d and %(max)d.", min=min_year, max=max_year)
 
     def validator(form, field):
         if not year_in_range(field.data, min_year, max_year):

@@ -68,30 +68,37 @@ def select_timezone():
 # it uses (so English is unchanged), for the catalogues; a rarer one is shown as it comes.
 _EMAIL_PROBLEMS = {
     "An email address must have an @-sign.": _l("An email address must have an @-sign."),
-    "There must be something before the @-sign.":
-        _l("There must be something before the @-sign."),
+    "There must be something before the @-sign.": _l("There must be something before the @-sign."),
     "There must be something after the @-sign.": _l("There must be something after the @-sign."),
-    "An email address cannot have two periods in a row.":
-        _l("An email address cannot have two periods in a row."),
+    "An email address cannot have two periods in a row.": _l(
+        "An email address cannot have two periods in a row."
+    ),
     "An email address cannot end with a period.": _l("An email address cannot end with a period."),
-    "An email address cannot start with a period.":
-        _l("An email address cannot start with a period."),
-    "An email address cannot have a period immediately after the @-sign.":
-        _l("An email address cannot have a period immediately after the @-sign."),
-    "An email address cannot have a period immediately before the @-sign.":
-        _l("An email address cannot have a period immediately before the @-sign."),
-    "The part after the @-sign is not valid. It should have a period.":
-        _l("The part after the @-sign is not valid. It should have a period."),
-    "The part after the @-sign is not valid. It is not within a valid top-level domain.":
-        _l("The part after the @-sign is not valid. It is not within a valid top-level domain."),
-    "The email address contains invalid characters before the @-sign.":
-        _l("The email address contains invalid characters before the @-sign."),
-    "The part after the @-sign contains invalid characters.":
-        _l("The part after the @-sign contains invalid characters."),
-    "The email address contains an invalid character.":
-        _l("The email address contains an invalid character."),
-    "There can't be anything after the email address.":
-        _l("There can't be anything after the email address."),
+    "An email address cannot start with a period.": _l("An email address cannot start with a period."),
+    "An email address cannot have a period immediately after the @-sign.": _l(
+        "An email address cannot have a period immediately after the @-sign."
+    ),
+    "An email address cannot have a period immediately before the @-sign.": _l(
+        "An email address cannot have a period immediately before the @-sign."
+    ),
+    "The part after the @-sign is not valid. It should have a period.": _l(
+        "The part after the @-sign is not valid. It should have a period."
+    ),
+    "The part after the @-sign is not valid. It is not within a valid top-level domain.": _l(
+        "The part after the @-sign is not valid. It is not within a valid top-level domain."
+    ),
+    "The email address contains invalid characters before the @-sign.": _l(
+        "The email address contains invalid characters before the @-sign."
+    ),
+    "The part after the @-sign contains invalid characters.": _l(
+        "The part after the @-sign contains invalid characters."
+    ),
+    "The email address contains an invalid character.": _l(
+        "The email address contains an invalid character."
+    ),
+    "There can't be anything after the email address.": _l(
+        "There can't be anything after the email address."
+    ),
     "The email address is too long.": _l("The email address is too long."),
 }
 
@@ -105,7 +112,7 @@ def email_problem(error):
     for english, translated in _EMAIL_PROBLEMS.items():
         # With details: "... before the @-sign: SPACE.", "... too long (4 characters too many)."
         if text.startswith((english[:-1] + ": ", english[:-1] + " (")):
-            return str(translated)[:-1] + text[len(english) - 1:]
+            return str(translated)[:-1] + text[len(english) - 1 :]
     return text if text else _("This is not a valid email address.")
 
 

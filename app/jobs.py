@@ -17,8 +17,8 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 
 JOB_DEFAULTS = {
-    "coalesce": True,           # a backlog of missed runs becomes one run
-    "max_instances": 1,         # never two runs of a job at once in one process
+    "coalesce": True,  # a backlog of missed runs becomes one run
+    "max_instances": 1,  # never two runs of a job at once in one process
     "misfire_grace_time": 300,  # APScheduler's default of 1 s silently drops late runs
 }
 
@@ -70,8 +70,9 @@ def sms_cycle(app):
         try:
             result = dispatch_sms(timeutil.now(), worker=f"scheduler-{os.getpid()}")
             if result.sent or result.failed or result.retried:
-                log.info("sms cycle: sent %s, retried %s, failed %s", result.sent,
-                         result.retried, result.failed)
+                log.info(
+                    "sms cycle: sent %s, retried %s, failed %s", result.sent, result.retried, result.failed
+                )
         finally:
             db.session.remove()
 
@@ -86,8 +87,15 @@ JOBS = [
 
 def _add_jobs(scheduler, app):
     for job_id, function, seconds in JOBS:
-        scheduler.add_job(function, "interval", seconds=seconds, args=[app], id=job_id,
-                          replace_existing=True, next_run_time=timeutil.now())
+        scheduler.add_job(
+            function,
+            "interval",
+            seconds=seconds,
+            args=[app],
+            id=job_id,
+            replace_existing=True,
+            next_run_time=timeutil.now(),
+        )
 
 
 def start_background_scheduler(app):

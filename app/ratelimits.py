@@ -20,6 +20,7 @@ def _address_key(field):
     def key():
         typed = (request.form.get(field) or "").strip().lower()
         return f"address:{typed}"
+
     return key
 
 
@@ -29,13 +30,18 @@ def _setting(name):
 
 def per_ip(setting, scope):
     """At most ``config[setting]`` POSTs from one network address, counted over ``scope``."""
-    return limiter.shared_limit(_setting(setting), scope=scope, key_func=get_remote_address,
-                                methods=["POST"], error_message=_TOO_MANY)
+    return limiter.shared_limit(
+        _setting(setting), scope=scope, key_func=get_remote_address, methods=["POST"], error_message=_TOO_MANY
+    )
 
 
 def per_address(setting, scope, field="email"):
     """At most ``config[setting]`` POSTs naming one email address in ``field``."""
-    return limiter.shared_limit(_setting(setting), scope=f"{scope}-address",
-                                key_func=_address_key(field), methods=["POST"],
-                                error_message=_TOO_MANY,
-                                exempt_when=lambda: not (request.form.get(field) or "").strip())
+    return limiter.shared_limit(
+        _setting(setting),
+        scope=f"{scope}-address",
+        key_func=_address_key(field),
+        methods=["POST"],
+        error_message=_TOO_MANY,
+        exempt_when=lambda: not (request.form.get(field) or "").strip(),
+    )

@@ -63,8 +63,7 @@ def too_large_message():
     limit = request.max_content_length
     if limit is None:
         return _("This request is too large.")
-    return _("This is too large to send: this page accepts up to %(limit)s at once.",
-             limit=megabytes(limit))
+    return _("This is too large to send: this page accepts up to %(limit)s at once.", limit=megabytes(limit))
 
 
 def too_large(_error, message=None):
@@ -90,10 +89,14 @@ def rich_text_within_limit(form, field):
     limit = current_app.config["MAX_RICH_TEXT_BYTES"]
     size = len((field.data or "").encode("utf-8"))
     if size > limit:
-        raise ValidationError(_l(
-            "The message is too long: %(size)s of HTML, the limit is %(limit)s. Shorten it, or "
-            "insert pictures with the image button instead of pasting them.",
-            size=_kilobytes(size), limit=_kilobytes(limit)))
+        raise ValidationError(
+            _l(
+                "The message is too long: %(size)s of HTML, the limit is %(limit)s. Shorten it, or "
+                "insert pictures with the image button instead of pasting them.",
+                size=_kilobytes(size),
+                limit=_kilobytes(limit),
+            )
+        )
 
 
 def _kilobytes(byte_count):

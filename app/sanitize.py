@@ -14,11 +14,41 @@ import bleach
 import tinycss2
 from bleach.css_sanitizer import CSSSanitizer
 
-ALLOWED_TAGS = frozenset({
-    "a", "b", "blockquote", "br", "div", "em", "h1", "h2", "h3", "h4", "hr", "i", "img", "li",
-    "ol", "p", "s", "span", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr",
-    "u", "ul", "pre", "code",
-})
+ALLOWED_TAGS = frozenset(
+    {
+        "a",
+        "b",
+        "blockquote",
+        "br",
+        "div",
+        "em",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "hr",
+        "i",
+        "img",
+        "li",
+        "ol",
+        "p",
+        "s",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "u",
+        "ul",
+        "pre",
+        "code",
+    }
+)
 ALLOWED_ATTRIBUTES = {
     "*": ["style", "class"],
     "a": ["href", "title", "target", "rel"],
@@ -27,18 +57,40 @@ ALLOWED_ATTRIBUTES = {
     "th": ["colspan", "rowspan", "align"],
 }
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto", "tel"})
-ALLOWED_CSS_PROPERTIES = frozenset({
-    "color", "background-color", "font-size", "font-weight", "font-style", "font-family",
-    "text-align", "text-decoration", "line-height", "margin", "margin-top", "margin-bottom",
-    "margin-left", "margin-right", "padding", "padding-left", "padding-right", "width", "height",
-    "max-width", "border", "border-radius", "vertical-align",
-})
+ALLOWED_CSS_PROPERTIES = frozenset(
+    {
+        "color",
+        "background-color",
+        "font-size",
+        "font-weight",
+        "font-style",
+        "font-family",
+        "text-align",
+        "text-decoration",
+        "line-height",
+        "margin",
+        "margin-top",
+        "margin-bottom",
+        "margin-left",
+        "margin-right",
+        "padding",
+        "padding-left",
+        "padding-right",
+        "width",
+        "height",
+        "max-width",
+        "border",
+        "border-radius",
+        "vertical-align",
+    }
+)
 
 # CSS functions a value may use: colours only. url(), expression(), var()... are dropped.
 ALLOWED_CSS_FUNCTIONS = frozenset({"rgb", "rgba", "hsl", "hsla"})
 # Elements whose content is code, not text: removed whole before bleach strips the tags.
-_CODE_ELEMENTS = re.compile(r"<(script|style|template|noscript|iframe|object|xmp)\b.*?</\1\s*>",
-                            re.IGNORECASE | re.DOTALL)
+_CODE_ELEMENTS = re.compile(
+    r"<(script|style|template|noscript|iframe|object|xmp)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL
+)
 
 
 def _safe_value(tokens):
@@ -60,8 +112,7 @@ class _ValueCheckingCSSSanitizer(CSSSanitizer):
     def sanitize_css(self, style):
         cleaned = super().sanitize_css(style)
         kept = []
-        for declaration in tinycss2.parse_declaration_list(cleaned, skip_whitespace=True,
-                                                           skip_comments=True):
+        for declaration in tinycss2.parse_declaration_list(cleaned, skip_whitespace=True, skip_comments=True):
             if declaration.type != "declaration" or not _safe_value(declaration.value):
                 continue
             value = tinycss2.serialize(declaration.value).strip()
@@ -84,6 +135,7 @@ def _attribute_check(link_variables):
             match = _LEADING_VARIABLE.match(value)
             return match is None or match.group(1) in link_variables
         return True
+
     return allowed
 
 
@@ -92,9 +144,14 @@ _css = _ValueCheckingCSSSanitizer(allowed_css_properties=ALLOWED_CSS_PROPERTIES)
 
 @lru_cache(maxsize=8)
 def _cleaner(link_variables):
-    return bleach.Cleaner(tags=ALLOWED_TAGS, attributes=_attribute_check(link_variables),
-                          protocols=ALLOWED_PROTOCOLS, strip=True, strip_comments=True,
-                          css_sanitizer=_css)
+    return bleach.Cleaner(
+        tags=ALLOWED_TAGS,
+        attributes=_attribute_check(link_variables),
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+        css_sanitizer=_css,
+    )
 
 
 def sanitize(html, link_variables=frozenset()):

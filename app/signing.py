@@ -105,8 +105,7 @@ class _OneStepTimestampSigner(TimestampSigner, _OneStepSigner):
         seconds = self.get_timestamp()
         stamp = self._stamp
         if stamp[0] != seconds:
-            stamp = self._stamp = (
-                seconds, base64.urlsafe_b64encode(int_to_bytes(seconds)).rstrip(b"="))
+            stamp = self._stamp = (seconds, base64.urlsafe_b64encode(int_to_bytes(seconds)).rstrip(b"="))
         return _OneStepSigner.sign(self, value + self._separator + stamp[1])
 
 

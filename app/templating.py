@@ -17,8 +17,10 @@ def localtime(moment, timezone_name=None, format="medium"):
     local = moment.astimezone(zone)
     locale = get_locale() or "en"
     date_format = "long" if format == "long" else "medium"
-    return (f"{babel_dates.format_date(local.date(), date_format, locale=locale)}, "
-            f"{babel_dates.format_time(local, 'short', tzinfo=zone, locale=locale)}")
+    return (
+        f"{babel_dates.format_date(local.date(), date_format, locale=locale)}, "
+        f"{babel_dates.format_time(local, 'short', tzinfo=zone, locale=locale)}"
+    )
 
 
 def localdate(value, format="medium"):

@@ -67,8 +67,11 @@ def now():
 
 def timezone_names():
     """IANA timezone names for select fields, sorted, without the legacy aliases."""
-    return sorted(name for name in available_timezones()
-                  if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/")))
+    return sorted(
+        name
+        for name in available_timezones()
+        if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/"))
+    )
 
 
 def to_local(moment, timezone_name):

@@ -15,15 +15,15 @@ def _adapter(app):
     cached = app.extensions.get("proofsheet_url_adapter")
     if cached is None or cached[0] != app.config["BASE_URL"]:
         base = urlsplit(app.config["BASE_URL"])
-        adapter = app.url_map.bind(base.netloc, script_name=base.path or "/",
-                                   url_scheme=base.scheme or "https")
+        adapter = app.url_map.bind(
+            base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+        )
         cached = app.extensions["proofsheet_url_adapter"] = (app.config["BASE_URL"], adapter)
     return cached[1]
 
 
 def external_url(endpoint, **values):
-    return _adapter(current_app._get_current_object()).build(endpoint, values,
-                                                              force_external=True)
+    return _adapter(current_app._get_current_object()).build(endpoint, values, force_external=True)
 
 
 _PLACEHOLDER = "PROOFSHEET-PLACEHOLDER"
@@ -43,6 +43,5 @@ def external_url_with(endpoint, name, value):
 def external_url_around(endpoint, name):
     """(before, after) such that ``external_url(endpoint, **{name: value})`` is
     ``before + value + after`` for a URL-safe value: for makers of thousands of links."""
-    before, _placeholder, after = external_url_with(endpoint, name, _PLACEHOLDER).partition(
-        _PLACEHOLDER)
+    before, _placeholder, after = external_url_with(endpoint, name, _PLACEHOLDER).partition(_PLACEHOLDER)
     return before, after

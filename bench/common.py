@@ -29,8 +29,7 @@ def parse_args(description, **extra):
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     for name, (kind, default, help_text) in extra.items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=default,
-                            help=help_text)
+        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=default, help=help_text)
     return parser.parse_args()
 
 
@@ -48,8 +47,11 @@ def bench_app(database, **config):
         url = cluster.url("bench")
     else:
         url = f"sqlite:///{folder}/bench.db"
-    settings = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
-                "BASE_URL": "https://photos.example.com"}
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "bench",
+        "BASE_URL": "https://photos.example.com",
+    }
     settings.update(config)
     app = create_app(settings, instance_path=folder)
     try:

@@ -29,11 +29,14 @@ NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 
 def start_sink(reply_delay_ms=0):
     port = free_port()
-    handler = (["bench.slow_sink.SlowSink", str(reply_delay_ms)] if reply_delay_ms
-               else ["aiosmtpd.handlers.Sink"])
-    process = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l",
-                                f"127.0.0.1:{port}", "-c", *handler],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    handler = (
+        ["bench.slow_sink.SlowSink", str(reply_delay_ms)] if reply_delay_ms else ["aiosmtpd.handlers.Sink"]
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", *handler],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -46,24 +49,47 @@ def start_sink(reply_delay_ms=0):
 
 def queue_campaign(count):
     """``count`` rendered campaign messages in the outbox, as the tick leaves them."""
-    db.session.add(Studio(id=1, name="Northlight", slug="northlight", email="hi@northlight.test",
-                          timezone="Europe/Paris", currency="EUR", language="en", created_at=NOW))
+    db.session.add(
+        Studio(
+            id=1,
+            name="Northlight",
+            slug="northlight",
+            email="hi@northlight.test",
+            timezone="Europe/Paris",
+            currency="EUR",
+            language="en",
+            created_at=NOW,
+        )
+    )
     db.session.flush()
     email = TEMPLATES["school"].emails[0]
     prepared = prepare(str(email.subject), render_body(email.body_html), "en")
     rows = []
     for index in range(count):
-        values = {"client_name": f"Parent {index}", "gallery_title": "Riverside Primary",
-                  "gallery_link": f"https://photos.example.com/g/x?t={index:020d}",
-                  "sale_end_date": "21 March 2027", "studio_name": "Northlight",
-                  "unsubscribe_link": f"https://photos.example.com/unsubscribe/{index:030d}"}
+        values = {
+            "client_name": f"Parent {index}",
+            "gallery_title": "Riverside Primary",
+            "gallery_link": f"https://photos.example.com/g/x?t={index:020d}",
+            "sale_end_date": "21 March 2027",
+            "studio_name": "Northlight",
+            "unsubscribe_link": f"https://photos.example.com/unsubscribe/{index:030d}",
+        }
         subject, html, text = personalize(prepared, values)
-        rows.append(message_values(kind="campaign", studio_id=1,
-                                   sender="Northlight <studio@northlight.test>",
-                                   recipient=f"parent{index}@example.com",
-                                   recipient_name=f"Parent {index}", subject=subject, html=html,
-                                   text=text, now=NOW, dedup_key=f"bench:{index}",
-                                   headers={"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}))
+        rows.append(
+            message_values(
+                kind="campaign",
+                studio_id=1,
+                sender="Northlight <studio@northlight.test>",
+                recipient=f"parent{index}@example.com",
+                recipient_name=f"Parent {index}",
+                subject=subject,
+                html=html,
+                text=text,
+                now=NOW,
+                dedup_key=f"bench:{index}",
+                headers={"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+            )
+        )
     db.session.execute(sa.insert(OutboxMessage.__table__), rows)
     db.session.commit()
 
@@ -83,9 +109,15 @@ PARALLEL_BATCH = 100
 def _worker(database_url, port, instance, worker, ready, go):
     from app import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench",
-                      "MAIL_PORT": port, "MAIL_STUDIO_RATE_PER_MINUTE": 10**9},
-                     instance_path=instance)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "bench",
+            "MAIL_PORT": port,
+            "MAIL_STUDIO_RATE_PER_MINUTE": 10**9,
+        },
+        instance_path=instance,
+    )
     with app.app_context():
         ready.release()
         go.wait()
@@ -99,9 +131,10 @@ def parallel(app, port, processes):
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     context = multiprocessing.get_context("spawn")
     ready, go = context.Semaphore(0), context.Event()
-    workers = [context.Process(target=_worker,
-                               args=(url, port, app.instance_path, f"w{i}", ready, go))
-               for i in range(processes)]
+    workers = [
+        context.Process(target=_worker, args=(url, port, app.instance_path, f"w{i}", ready, go))
+        for i in range(processes)
+    ]
     for worker in workers:
         worker.start()
     for _worker_process in workers:
@@ -114,17 +147,24 @@ def parallel(app, port, processes):
 
 
 def reset():
-    db.session.execute(sa.update(OutboxMessage).values(state=MailState.QUEUED, attempts=0,
-                                                       lease_until=None, sent_at=None))
+    db.session.execute(
+        sa.update(OutboxMessage).values(state=MailState.QUEUED, attempts=0, lease_until=None, sent_at=None)
+    )
     db.session.commit()
 
 
 def main():
     quiet_alembic()
-    args = parse_args(__doc__.splitlines()[0], count=(int, 10_000, "messages"),
-                      processes=(int, 2, "dispatcher processes for the parallel run"),
-                      reply_delay_ms=(float, 0, "the sink answers each message this late, as "
-                                                "a server across a network (bench/slow_sink.py)"))
+    args = parse_args(
+        __doc__.splitlines()[0],
+        count=(int, 10_000, "messages"),
+        processes=(int, 2, "dispatcher processes for the parallel run"),
+        reply_delay_ms=(
+            float,
+            0,
+            "the sink answers each message this late, as a server across a network (bench/slow_sink.py)",
+        ),
+    )
     sink, port = start_sink(args.reply_delay_ms)
     try:
         with bench_app(args.db, MAIL_PORT=port, MAIL_STUDIO_RATE_PER_MINUTE=10**9) as app:
@@ -137,23 +177,24 @@ def main():
             while dispatch(NOW, worker="bench", limit=1000).sent:
                 pass
             one_seconds = time.perf_counter() - start
-            sent = db.session.scalar(sa.select(sa.func.count()).where(
-                OutboxMessage.state == MailState.SENT))
+            sent = db.session.scalar(sa.select(sa.func.count()).where(OutboxMessage.state == MailState.SENT))
             reset()
             many_seconds = parallel(app, port, args.processes)
             db.session.expire_all()
-            sent_many = db.session.scalar(sa.select(sa.func.count()).where(
-                OutboxMessage.state == MailState.SENT))
+            sent_many = db.session.scalar(
+                sa.select(sa.func.count()).where(OutboxMessage.state == MailState.SENT)
+            )
     finally:
         sink.terminate()
     floor_rate, one_rate = args.count / floor_seconds, sent / one_seconds
     delay = f", sink answering after {args.reply_delay_ms:g} ms" if args.reply_delay_ms else ""
     print(f"database: {args.db}, {args.count} messages of {len(payloads[0][2])} bytes{delay}")
     print(f"floor (prebuilt bytes, one connection): {floor_rate:,.0f} msg/s")
-    print(f"one dispatcher: {one_rate:,.0f} msg/s = {one_rate / floor_rate:.0%} of the floor "
-          f"(aim >= 70 %), {sent} sent")
-    print(f"{args.processes} dispatcher processes: {sent_many / many_seconds:,.0f} msg/s, "
-          f"{sent_many} sent")
+    print(
+        f"one dispatcher: {one_rate:,.0f} msg/s = {one_rate / floor_rate:.0%} of the floor "
+        f"(aim >= 70 %), {sent} sent"
+    )
+    print(f"{args.processes} dispatcher processes: {sent_many / many_seconds:,.0f} msg/s, {sent_many} sent")
 
 
 if __name__ == "__main__":

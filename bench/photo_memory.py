@@ -74,18 +74,30 @@ image.save({str(path)!r}, {image_format!r}, quality=90, compress_level=1, method
 
 def measure(path, max_pixels, budget):
     """The child's figures for one file (a fresh process each: peak RSS only ever grows)."""
-    answer = subprocess.run([sys.executable, "-c", CHILD, str(path), str(max_pixels), str(budget)],
-                            cwd=ROOT, check=True, capture_output=True, text=True)
+    answer = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), str(max_pixels), str(budget)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(answer.stdout.strip().splitlines()[-1])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--side", type=int, default=10_000)
-    parser.add_argument("--budget-mb", type=int, default=256,
-                        help="MAX_PHOTO_DECODE_BYTES for the run, in MB (where the code has it)")
-    parser.add_argument("--kinds", default="jpeg,progressive,rgb,rgba",
-                        help="jpeg, progressive (JPEG), rgb (PNG), rgba (PNG), webp: comma-separated")
+    parser.add_argument(
+        "--budget-mb",
+        type=int,
+        default=256,
+        help="MAX_PHOTO_DECODE_BYTES for the run, in MB (where the code has it)",
+    )
+    parser.add_argument(
+        "--kinds",
+        default="jpeg,progressive,rgb,rgba",
+        help="jpeg, progressive (JPEG), rgb (PNG), rgba (PNG), webp: comma-separated",
+    )
     parser.add_argument("--folder", default=str(Path(tempfile.gettempdir()) / "proofsheet-bench"))
     args = parser.parse_args()
     folder = Path(args.folder)
@@ -101,9 +113,11 @@ def main():
         if time.perf_counter() - started > 1:
             print(f"  (generated {path.name} in {time.perf_counter() - started:.1f} s)")
         figures = measure(path, max(pixels, 100_000_000), args.budget_mb * 1024 * 1024)
-        print(f"{kind:<10}{path.stat().st_size / 1e6:>9.1f}{figures['before_mb']:>10.0f}"
-              f"{figures['peak_mb']:>8.0f}{figures['peak_mb'] - figures['before_mb']:>8.0f}"
-              f"{figures['seconds']:>9.2f}  {figures['outcome'][:110]}")
+        print(
+            f"{kind:<10}{path.stat().st_size / 1e6:>9.1f}{figures['before_mb']:>10.0f}"
+            f"{figures['peak_mb']:>8.0f}{figures['peak_mb'] - figures['before_mb']:>8.0f}"
+            f"{figures['seconds']:>9.2f}  {figures['outcome'][:110]}"
+        )
 
 
 if __name__ == "__main__":

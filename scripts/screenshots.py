@@ -27,16 +27,21 @@ def _emailed_code(app, email):
     from app.mailing.models import OutboxMessage
 
     with app.app_context():
-        text = db.session.scalar(sa.select(OutboxMessage.text).where(
-            OutboxMessage.recipient == email, OutboxMessage.is_sensitive.is_(True))
-            .order_by(OutboxMessage.id.desc()).limit(1))
+        text = db.session.scalar(
+            sa.select(OutboxMessage.text)
+            .where(OutboxMessage.recipient == email, OutboxMessage.is_sensitive.is_(True))
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
     return re.search(r"^\s*(\d{6})\s*$", text, re.M).group(1)
 
 
 def main():
     folder = tempfile.mkdtemp()
-    app = create_app({"SECRET_KEY": "screens", "BASE_URL": "http://127.0.0.1:5077",
-                      "MAIL_SUPPRESS_SEND": True}, instance_path=folder)
+    app = create_app(
+        {"SECRET_KEY": "screens", "BASE_URL": "http://127.0.0.1:5077", "MAIL_SUPPRESS_SEND": True},
+        instance_path=folder,
+    )
     with app.app_context():
         upgrade()
         create_demo(timeutil.now())
@@ -45,8 +50,10 @@ def main():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 860})
         page.goto("http://127.0.0.1:5077/login")
         page.fill("input[name=email]", DEMO_EMAIL)

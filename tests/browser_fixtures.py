@@ -53,8 +53,14 @@ def live_server(tmp_path, sqlite_template, smtp_server, mail_outbox, app_config)
 
     database = tmp_path / "live.db"
     shutil.copy(sqlite_template, database)
-    app = make_test_app(f"sqlite:///{database}", tmp_path / "instance", smtp_server.port,
-                        WTF_CSRF_ENABLED=True, TESTING=False, **app_config)
+    app = make_test_app(
+        f"sqlite:///{database}",
+        tmp_path / "instance",
+        smtp_server.port,
+        WTF_CSRF_ENABLED=True,
+        TESTING=False,
+        **app_config,
+    )
     server = LiveServer(app).start()
     yield server
     server.stop()
@@ -65,8 +71,9 @@ def live_server(tmp_path, sqlite_template, smtp_server, mail_outbox, app_config)
 @pytest.fixture
 def context(browser, tmp_path):
     """A fresh browser context (cookies, storage) per test; closed afterwards."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US",
-                                  timezone_id="Europe/Paris")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="Europe/Paris"
+    )
     context.set_default_timeout(15_000)
     yield context
     context.close()

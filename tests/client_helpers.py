@@ -13,9 +13,13 @@ CODE = re.compile(r"^\s*(\d{6})\s*$", re.M)  # the code stands on a line of its 
 
 def latest_sign_in_message(email):
     """The newest one-time sign-in message queued for ``email`` (as typed: normalized here)."""
-    return db.session.scalar(sa.select(OutboxMessage).where(
-        OutboxMessage.recipient == email.strip().lower(),
-        OutboxMessage.subject.contains(SIGN_IN_SUBJECT)).order_by(OutboxMessage.id.desc()))
+    return db.session.scalar(
+        sa.select(OutboxMessage)
+        .where(
+            OutboxMessage.recipient == email.strip().lower(), OutboxMessage.subject.contains(SIGN_IN_SUBJECT)
+        )
+        .order_by(OutboxMessage.id.desc())
+    )
 
 
 def code_in(text):
@@ -45,8 +49,11 @@ def wait_for_mail(mail_outbox, email, subject_part, timeout=10):
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = [mail for mail in list(mail_outbox.messages)
-                 if email in mail.rcpt_tos and subject_part in (mail.subject or "")]
+        found = [
+            mail
+            for mail in list(mail_outbox.messages)
+            if email in mail.rcpt_tos and subject_part in (mail.subject or "")
+        ]
         if found:
             return found[-1]
         time.sleep(0.05)

@@ -38,12 +38,16 @@ class CollectingHandler:
         self._condition = threading.Condition()
 
     async def handle_DATA(self, server, session, envelope):
-        parsed = message_from_bytes(envelope.original_content or envelope.content,
-                                    policy=policy.default)
+        parsed = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         with self._condition:
             self.messages.append(
-                SimpleMail(envelope.mail_from, list(envelope.rcpt_tos), parsed,
-                           envelope.original_content or envelope.content))
+                SimpleMail(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    parsed,
+                    envelope.original_content or envelope.content,
+                )
+            )
             self._condition.notify_all()
         return "250 OK"
 
@@ -118,8 +122,9 @@ def refuse_remote_mail_servers(monkeypatch):
 def _upgrade(database_url, instance_path):
     from flask_migrate import upgrade
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test"},
-                     instance_path=str(instance_path))
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test"}, instance_path=str(instance_path)
+    )
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -139,8 +144,7 @@ def postgres_server(tmp_path_factory):
     """A throw-away PostgreSQL cluster for this test session (Debian's postgresql package)."""
     bin_dir = find_postgres_bin()
     if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed (Debian package postgresql): "
-                    "PostgreSQL variants skipped")
+        pytest.skip("PostgreSQL is not installed (Debian package postgresql): PostgreSQL variants skipped")
     cluster = PostgresCluster(bin_dir, free_port())
     cluster.start()
     yield cluster
@@ -158,17 +162,17 @@ def postgres_template(postgres_server):
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "no_database: the test needs an app but no table: it runs once, on an empty "
-                   "SQLite file (a query fails with 'no such table'), not also on PostgreSQL")
+        "markers",
+        "no_database: the test needs an app but no table: it runs once, on an empty "
+        "SQLite file (a query fails with 'no such table'), not also on PostgreSQL",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_generate_tests(metafunc):
     # A parametrize mark on the test overrides the database_url fixture's two params.
-    if metafunc.definition.get_closest_marker("no_database") and \
-            "database_url" in metafunc.fixturenames:
-        metafunc.definition.add_marker(
-            pytest.mark.parametrize("database_url", ["sqlite"], indirect=True))
+    if metafunc.definition.get_closest_marker("no_database") and "database_url" in metafunc.fixturenames:
+        metafunc.definition.add_marker(pytest.mark.parametrize("database_url", ["sqlite"], indirect=True))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -246,8 +250,9 @@ def owner(app):
 @pytest.fixture
 def other_owner(app):
     """The owner of a second studio, for tenant isolation tests."""
-    return factories.make_owner(name="Other Studio", email="owner@other.test",
-                                timezone="America/New_York", currency="USD")
+    return factories.make_owner(
+        name="Other Studio", email="owner@other.test", timezone="America/New_York", currency="USD"
+    )
 
 
 @pytest.fixture

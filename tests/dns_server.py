@@ -27,7 +27,7 @@ class ZoneResolver(BaseResolver):
             for value in self.txt[name]:
                 data = value.encode()
                 # A TXT record's strings are 255 bytes at most: a 2048-bit key takes two.
-                chunks = [data[i:i + 255] for i in range(0, len(data), 255)]
+                chunks = [data[i : i + 255] for i in range(0, len(data), 255)]
                 reply.add_answer(RR(name, QTYPE.TXT, rdata=TXT(chunks), ttl=60))
         return reply
 
@@ -35,9 +35,12 @@ class ZoneResolver(BaseResolver):
 @pytest.fixture(scope="session")
 def dns_server():
     zone = ZoneResolver()
-    server = DNSServer(zone, port=free_port(), address="127.0.0.1",
-                       logger=DNSLogger(log="-request,-reply,-truncated,-error,-recv,-send,-data",
-                                        logf=lambda _text: None))
+    server = DNSServer(
+        zone,
+        port=free_port(),
+        address="127.0.0.1",
+        logger=DNSLogger(log="-request,-reply,-truncated,-error,-recv,-send,-data", logf=lambda _text: None),
+    )
     server.start_thread()
     server.zone, server.port = zone, server.server.server_address[1]
     yield server

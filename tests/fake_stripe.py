@@ -29,9 +29,17 @@ def sign(payload, secret, timestamp=None):
 
 def event(event_type, session, event_id=None):
     """A Stripe event (as JSON text) whose object is ``session``."""
-    return json.dumps({"id": event_id or f"evt_{next(_ids)}", "object": "event",
-                       "api_version": "2025-01-01", "created": int(time.time()),
-                       "type": event_type, "livemode": False, "data": {"object": session}})
+    return json.dumps(
+        {
+            "id": event_id or f"evt_{next(_ids)}",
+            "object": "event",
+            "api_version": "2025-01-01",
+            "created": int(time.time()),
+            "type": event_type,
+            "livemode": False,
+            "data": {"object": session},
+        }
+    )
 
 
 _ids = itertools.count(1)
@@ -66,46 +74,66 @@ class FakeStripe:
 
     def create_session(self, params):
         session_id = f"cs_test_{next(_ids)}"
-        amount = sum(int(params[f"line_items[{i}][price_data][unit_amount]"])
-                     * int(params.get(f"line_items[{i}][quantity]", 1))
-                     for i in itertools.takewhile(
-                         lambda i: f"line_items[{i}][price_data][unit_amount]" in params,
-                         itertools.count()))
+        amount = sum(
+            int(params[f"line_items[{i}][price_data][unit_amount]"])
+            * int(params.get(f"line_items[{i}][quantity]", 1))
+            for i in itertools.takewhile(
+                lambda i: f"line_items[{i}][price_data][unit_amount]" in params, itertools.count()
+            )
+        )
         session = {
-            "id": session_id, "object": "checkout.session", "mode": "payment",
-            "url": f"{self.url}/pay/{session_id}", "status": "open",
-            "payment_status": "unpaid", "amount_total": amount,
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": "payment",
+            "url": f"{self.url}/pay/{session_id}",
+            "status": "open",
+            "payment_status": "unpaid",
+            "amount_total": amount,
             "currency": params["line_items[0][price_data][currency]"],
             "client_reference_id": params.get("client_reference_id"),
             "customer_email": params.get("customer_email"),
-            "metadata": {key[len("metadata["):-1]: value for key, value in params.items()
-                         if key.startswith("metadata[")},
-            "success_url": params["success_url"], "cancel_url": params["cancel_url"],
+            "metadata": {
+                key[len("metadata[") : -1]: value
+                for key, value in params.items()
+                if key.startswith("metadata[")
+            },
+            "success_url": params["success_url"],
+            "cancel_url": params["cancel_url"],
             "expires_at": int(params.get("expires_at") or time.time() + 86400),
-            "payment_intent": None, "livemode": False,
+            "payment_intent": None,
+            "livemode": False,
         }
         self.sessions[session_id] = session
         return session
 
     def complete(self, session_id):
         session = self.sessions[session_id]
-        session.update(status="complete", payment_status="paid",
-                       payment_intent=f"pi_test_{next(_ids)}")
+        session.update(status="complete", payment_status="paid", payment_intent=f"pi_test_{next(_ids)}")
         return session
 
     def refund(self, params):
-        refund = {"id": f"re_test_{next(_ids)}", "object": "refund",
-                  "amount": int(params["amount"]), "currency": "eur",
-                  "payment_intent": params["payment_intent"], "status": "succeeded"}
+        refund = {
+            "id": f"re_test_{next(_ids)}",
+            "object": "refund",
+            "amount": int(params["amount"]),
+            "currency": "eur",
+            "payment_intent": params["payment_intent"],
+            "status": "succeeded",
+        }
         self.refunds.append(refund)
         return refund
 
     def send_webhook(self, payload):
         """POST a signed event to the app, as Stripe does; returns the HTTP status."""
         request = urllib.request.Request(
-            self.webhook_url, data=payload.encode(), method="POST",
-            headers={"Content-Type": "application/json",
-                     "Stripe-Signature": sign(payload, self.webhook_secret)})
+            self.webhook_url,
+            data=payload.encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Stripe-Signature": sign(payload, self.webhook_secret),
+            },
+        )
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
             with opener.open(request, timeout=10) as reply:
@@ -143,8 +171,9 @@ def _handler(fake):
 
         def _authorized(self):
             if not (self.headers.get("Authorization") or "").startswith("Bearer sk_test_"):
-                self._json(401, {"error": {"type": "invalid_request_error",
-                                           "message": "Invalid API Key provided"}})
+                self._json(
+                    401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}}
+                )
                 return False
             return True
 
@@ -152,14 +181,22 @@ def _handler(fake):
             self._record()
             if self.path.startswith("/pay/"):
                 session = fake.sessions[self.path.removeprefix("/pay/")]
-                return self._reply(200, HOSTED_PAGE.format(
-                    amount=session["amount_total"], currency=session["currency"].upper(),
-                    session_id=session["id"]), "text/html; charset=utf-8")
+                return self._reply(
+                    200,
+                    HOSTED_PAGE.format(
+                        amount=session["amount_total"],
+                        currency=session["currency"].upper(),
+                        session_id=session["id"],
+                    ),
+                    "text/html; charset=utf-8",
+                )
             if self.path.startswith("/v1/checkout/sessions/") and self._authorized():
                 session = fake.sessions.get(self.path.rsplit("/", 1)[1].split("?")[0])
                 if session is None:
-                    return self._json(404, {"error": {"type": "invalid_request_error",
-                                                      "message": "No such checkout.session"}})
+                    return self._json(
+                        404,
+                        {"error": {"type": "invalid_request_error", "message": "No such checkout.session"}},
+                    )
                 return self._json(200, session)
             return None
 
@@ -176,8 +213,9 @@ def _handler(fake):
                 return self._json(200, fake.create_session(params))
             if self.path == "/v1/refunds":
                 return self._json(200, fake.refund(params))
-            return self._json(404, {"error": {"type": "invalid_request_error",
-                                              "message": "Unrecognized request URL"}})
+            return self._json(
+                404, {"error": {"type": "invalid_request_error", "message": "Unrecognized request URL"}}
+            )
 
     return Handler
 

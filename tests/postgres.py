@@ -13,8 +13,9 @@ import psycopg
 
 def find_postgres_bin():
     """The newest installed PostgreSQL server binaries, or None."""
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                        key=lambda path: int(path.split("/")[4]))
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda path: int(path.split("/")[4])
+    )
     if candidates:
         return os.path.dirname(candidates[-1])
     initdb = shutil.which("initdb")
@@ -47,13 +48,15 @@ class PostgresCluster:
         if self.run_as:
             user = pwd.getpwnam(self.run_as)
             os.chown(self.folder, user.pw_uid, user.pw_gid)
-        self._run("initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                  "--no-sync")
-        options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                   "-c max_connections=200")
-        self._run("pg_ctl", "-D", self.data, "-l", os.path.join(self.folder, "log"),
-                  "-o", options, "-w", "start")
+        self._run("initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+        options = (
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        self._run(
+            "pg_ctl", "-D", self.data, "-l", os.path.join(self.folder, "log"), "-o", options, "-w", "start"
+        )
         self._wait_ready()
 
     def _wait_ready(self):

@@ -26,8 +26,16 @@ def make_shop(studio, title="Spring portraits", price_list_name="School prints")
     return Shop(gallery, price_list, photo)
 
 
-def place(shop, studio, email="parent@example.com", name="Alex Parent", at=NOW, quantity=1,
-          product_index=0, **kwargs) -> Order:
+def place(
+    shop,
+    studio,
+    email="parent@example.com",
+    name="Alex Parent",
+    at=NOW,
+    quantity=1,
+    product_index=0,
+    **kwargs,
+) -> Order:
     """A client of ``shop``'s gallery orders one product at ``at``."""
     client = factories.make_client(studio, email=email, name=name, gallery=shop.gallery)
     fill_cart(client, shop.gallery, shop.photo, shop.price_list.products[product_index], quantity, now=at)

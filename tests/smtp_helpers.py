@@ -50,13 +50,11 @@ class ScriptedHandler:
     async def handle_DATA(self, server, session, envelope):
         if self.stall_after_data:
             await asyncio.sleep(self.stall_after_data)
-        refusals = [self.data_replies[rcpt] for rcpt in envelope.rcpt_tos
-                    if rcpt in self.data_replies]
+        refusals = [self.data_replies[rcpt] for rcpt in envelope.rcpt_tos if rcpt in self.data_replies]
         if refusals:
             return refusals[0]
         with self.lock:
-            self.received.append((envelope.mail_from, list(envelope.rcpt_tos),
-                                  envelope.original_content))
+            self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
         return "250 Queued"
 
 

@@ -8,9 +8,16 @@ from app.extensions import db
 
 
 def signup_data(**overrides):
-    data = {"studio_name": "Lumen Photo", "name": "Ana Silva", "email": "Ana@Example.COM",
-            "password": "a long secret", "confirm": "a long secret",
-            "timezone": "Europe/Lisbon", "currency": "EUR", "language": "en"}
+    data = {
+        "studio_name": "Lumen Photo",
+        "name": "Ana Silva",
+        "email": "Ana@Example.COM",
+        "password": "a long secret",
+        "confirm": "a long secret",
+        "timezone": "Europe/Lisbon",
+        "currency": "EUR",
+        "language": "en",
+    }
     data.update(overrides)
     return data
 
@@ -23,17 +30,24 @@ def test_signup_creates_the_studio_and_its_owner_and_logs_in(client, app):
     assert user.password_hash != "a long secret"
     studio = db.session.scalar(sa.select(Studio))
     assert (studio.name, studio.timezone, studio.currency, studio.slug) == (
-        "Lumen Photo", "Europe/Lisbon", "EUR", "lumen-photo")
+        "Lumen Photo",
+        "Europe/Lisbon",
+        "EUR",
+        "lumen-photo",
+    )
     assert client.get("/admin/galleries/").status_code == 200
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("studio_name", "", b"Please enter your studio"),
-    ("email", "nope", b"An email address must have an @-sign."),
-    ("password", "short", b"Use at least 10 characters."),
-    ("confirm", "something else", b"The two passwords are not the same."),
-    ("timezone", "Mars/Olympus", b"Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("studio_name", "", b"Please enter your studio"),
+        ("email", "nope", b"An email address must have an @-sign."),
+        ("password", "short", b"Use at least 10 characters."),
+        ("confirm", "something else", b"The two passwords are not the same."),
+        ("timezone", "Mars/Olympus", b"Not a valid choice"),
+    ],
+)
 def test_signup_errors_are_shown_on_their_field(client, field, value, message):
     response = client.post("/signup", data=signup_data(**{field: value}))
     assert response.status_code == 200 and message in response.data
@@ -54,8 +68,10 @@ def test_login_logout_and_safe_next(client, owner):
     assert b"Email or password is incorrect." in bad.data
     unknown = client.post("/login", data={"email": "nobody@x.test", "password": "whatever12"})
     assert b"Email or password is incorrect." in unknown.data
-    good = client.post("/login", data={"email": owner.email, "password": "correct horse",
-                                       "next": "https://evil.example/steal"})
+    good = client.post(
+        "/login",
+        data={"email": owner.email, "password": "correct horse", "next": "https://evil.example/steal"},
+    )
     assert good.status_code == 302 and good.location.endswith("/admin/galleries/")
     assert client.get("/admin/galleries/").status_code == 200
     client.post("/logout")
@@ -68,8 +84,7 @@ def test_admin_pages_send_visitors_to_the_login_with_next(client):
     assert response.status_code == 302 and "/login?next=" in response.location
 
 
-@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True,
-                                         "LOGIN_RATE_LIMIT": "3 per minute"}])
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"}])
 def test_login_attempts_are_rate_limited(client, owner, app_config):
     for _ in range(3):
         client.post("/login", data={"email": owner.email, "password": "wrong password"})
@@ -92,13 +107,17 @@ def test_password_reset_over_real_smtp_is_single_use(client, owner, mail_outbox,
     link = next(word for word in mail.text().split() if "/reset-password/" in word)
     path = "/" + link.split("/", 3)[3]
     other = app.test_client()
-    assert other.post(path, data={"password": "new password 1", "confirm": "new password 1"}
-                      ).status_code == 302
-    reused = app.test_client().post(path, data={"password": "another one 2",
-                                                "confirm": "another one 2"})
+    assert (
+        other.post(path, data={"password": "new password 1", "confirm": "new password 1"}).status_code == 302
+    )
+    reused = app.test_client().post(path, data={"password": "another one 2", "confirm": "another one 2"})
     assert reused.status_code == 400 and b"cannot be used" in reused.data
-    assert app.test_client().post("/login", data={"email": owner.email,
-                                                  "password": "new password 1"}).status_code == 302
+    assert (
+        app.test_client()
+        .post("/login", data={"email": owner.email, "password": "new password 1"})
+        .status_code
+        == 302
+    )
 
 
 def test_expired_reset_link(client, owner, app):
@@ -113,17 +132,29 @@ def test_expired_reset_link(client, owner, app):
 
 def test_owner_edits_the_studio_and_operators_cannot(client, auth, owner):
     auth.login(owner)
-    response = client.post("/profile/studio", data={
-        "studio-name": "Northlight", "studio-email": "hello@example.com",
-        "studio-timezone": "America/New_York", "studio-currency": "USD", "studio-language": "en",
-        "studio-watermark_text": "© Northlight"})
+    response = client.post(
+        "/profile/studio",
+        data={
+            "studio-name": "Northlight",
+            "studio-email": "hello@example.com",
+            "studio-timezone": "America/New_York",
+            "studio-currency": "USD",
+            "studio-language": "en",
+            "studio-watermark_text": "© Northlight",
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
     studio = db.session.get(Studio, owner.studio_id)
-    assert (studio.timezone, studio.currency, studio.watermark) == ("America/New_York", "USD",
-                                                                     "© Northlight")
-    operator = User(studio_id=owner.studio_id, email="op@northlight.test", name="Op",
-                    password_hash="x", role=Role.OPERATOR, created_at=studio.created_at)
+    assert (studio.timezone, studio.currency, studio.watermark) == ("America/New_York", "USD", "© Northlight")
+    operator = User(
+        studio_id=owner.studio_id,
+        email="op@northlight.test",
+        name="Op",
+        password_hash="x",
+        role=Role.OPERATOR,
+        created_at=studio.created_at,
+    )
     db.session.add(operator)
     db.session.commit()
     auth.login(operator)
@@ -132,9 +163,14 @@ def test_owner_edits_the_studio_and_operators_cannot(client, auth, owner):
 
 
 def test_change_password_needs_the_current_one(client, logged_in):
-    wrong = client.post("/profile/password", data={
-        "password-current": "nope", "password-password": "a new secret",
-        "password-confirm": "a new secret"})
+    wrong = client.post(
+        "/profile/password",
+        data={
+            "password-current": "nope",
+            "password-password": "a new secret",
+            "password-confirm": "a new secret",
+        },
+    )
     assert wrong.status_code == 422 and b"This is not your current password." in wrong.data
 
 
@@ -146,8 +182,9 @@ def test_invitation_flow(client, auth, owner, mail_outbox, app):
     link = next(word for word in mail.text().split() if "/invitations/" in word)
     path = "/" + link.split("/", 3)[3]
     invitee = app.test_client()
-    response = invitee.post(path, data={"name": "Olivia", "password": "operator pass",
-                                        "confirm": "operator pass"})
+    response = invitee.post(
+        path, data={"name": "Olivia", "password": "operator pass", "confirm": "operator pass"}
+    )
     assert response.status_code == 302
     operator = db.session.scalar(sa.select(User).where(User.email == "operator@example.com"))
     assert operator.role == Role.OPERATOR and operator.studio_id == owner.studio_id

@@ -35,22 +35,39 @@ ARCHIVE = utc(2027, 4, 30, 22, 0)
 def school(owner):
     """A published school gallery in Paris with three registered parents and a price list."""
     studio = owner.studio
-    gallery = factories.make_gallery(studio, title="Riverside Primary", sale_starts_at=SALE_START,
-                                     sale_ends_at=SALE_END, archives_at=ARCHIVE)
+    gallery = factories.make_gallery(
+        studio,
+        title="Riverside Primary",
+        sale_starts_at=SALE_START,
+        sale_ends_at=SALE_END,
+        archives_at=ARCHIVE,
+    )
     registered = SALE_START - timedelta(days=5)
-    parents = [factories.make_client(studio, email=f"parent{i}@example.com", name=f"Parent {i}",
-                                     gallery=gallery, registered_at=registered) for i in range(3)]
+    parents = [
+        factories.make_client(
+            studio,
+            email=f"parent{i}@example.com",
+            name=f"Parent {i}",
+            gallery=gallery,
+            registered_at=registered,
+        )
+        for i in range(3)
+    ]
     price_list = make_price_list(studio)
     sell_gallery(gallery, price_list)
     photo = factories.make_photo(gallery)
-    return type("School", (), dict(studio=studio, gallery=gallery, parents=parents,
-                                   price_list=price_list, photo=photo))
+    return type(
+        "School",
+        (),
+        dict(studio=studio, gallery=gallery, parents=parents, price_list=price_list, photo=photo),
+    )
 
 
 def queued(kind=MailKind.CAMPAIGN):
     db.session.expire_all()
-    return db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == kind)
-                              .order_by(OutboxMessage.recipient)).all()
+    return db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.recipient)
+    ).all()
 
 
 def run_tick(now):
@@ -60,8 +77,9 @@ def run_tick(now):
 
 
 def test_sale_start_instant_goes_once_to_every_registered_client(school, mail_outbox):
-    workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START,
-                                                         subject="%gallery_title% is open")])
+    workflow = make_workflow(
+        school.studio, emails=[dict(trigger=Trigger.SALE_START, subject="%gallery_title% is open")]
+    )
     assign(school.gallery, workflow)
     assert run_tick(SALE_START - timedelta(minutes=1)).queued.total() == 0
     result = run_tick(SALE_START)
@@ -71,17 +89,29 @@ def test_sale_start_instant_goes_once_to_every_registered_client(school, mail_ou
     assert {m.subject for m in queued()} == {"Riverside Primary is open"}
     assert dispatch(SALE_START + timedelta(minutes=1)).sent == 3
     assert sorted(m.to for m in mail_outbox.wait_for(3)) == [
-        f"Parent {i} <parent{i}@example.com>" for i in range(3)]
+        f"Parent {i} <parent{i}@example.com>" for i in range(3)
+    ]
 
 
 def test_days_after_at_send_time_in_the_studio_timezone_to_non_buyers(school):
-    workflow = make_workflow(school.studio, emails=[dict(
-        trigger=Trigger.SALE_START, rule=Rule.DAYS_AFTER, days=3, send_time="09:00",
-        recipient_filter=RecipientFilter.NOT_ORDERED, subject="Don't miss your photos")])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(
+                trigger=Trigger.SALE_START,
+                rule=Rule.DAYS_AFTER,
+                days=3,
+                send_time="09:00",
+                recipient_filter=RecipientFilter.NOT_ORDERED,
+                subject="Don't miss your photos",
+            )
+        ],
+    )
     assign(school.gallery, workflow)
     buyer = school.parents[0]
-    fill_cart(buyer, school.gallery, school.photo, school.price_list.products[0],
-              now=SALE_START + timedelta(days=1))
+    fill_cart(
+        buyer, school.gallery, school.photo, school.price_list.products[0], now=SALE_START + timedelta(days=1)
+    )
     order_now(school.studio, buyer, now=SALE_START + timedelta(days=1))
     due = utc(2027, 3, 4, 8, 0)  # 09:00 in Paris on 4 March
     assert run_tick(due - timedelta(seconds=1)).queued.total() == 0
@@ -90,9 +120,19 @@ def test_days_after_at_send_time_in_the_studio_timezone_to_non_buyers(school):
 
 
 def test_days_before_sale_end_reads_the_filter_at_the_due_time(school):
-    workflow = make_workflow(school.studio, emails=[dict(
-        trigger=Trigger.SALE_END, rule=Rule.DAYS_BEFORE, days=2, send_time="18:00",
-        recipient_filter=RecipientFilter.ORDERED, subject="Last call")])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(
+                trigger=Trigger.SALE_END,
+                rule=Rule.DAYS_BEFORE,
+                days=2,
+                send_time="18:00",
+                recipient_filter=RecipientFilter.ORDERED,
+                subject="Last call",
+            )
+        ],
+    )
     assign(school.gallery, workflow)
     due = utc(2027, 3, 19, 17, 0)
     assert run_tick(due).queued.total() == 0  # nobody has ordered: nothing queued...
@@ -100,14 +140,28 @@ def test_days_before_sale_end_reads_the_filter_at_the_due_time(school):
 
 
 def test_registration_instant_and_one_day_after(school):
-    workflow = make_workflow(school.studio, emails=[
-        dict(trigger=Trigger.REGISTRATION, subject="Welcome %client_name%"),
-        dict(trigger=Trigger.REGISTRATION, rule=Rule.DAYS_AFTER, days=1, send_time="10:00",
-             subject="Have you seen your photos?")])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(trigger=Trigger.REGISTRATION, subject="Welcome %client_name%"),
+            dict(
+                trigger=Trigger.REGISTRATION,
+                rule=Rule.DAYS_AFTER,
+                days=1,
+                send_time="10:00",
+                subject="Have you seen your photos?",
+            ),
+        ],
+    )
     assign(school.gallery, workflow)
     registered_at = utc(2027, 3, 2, 20, 15)
-    newcomer = factories.make_client(school.studio, email="new@example.com", name="Nina",
-                                     gallery=school.gallery, registered_at=registered_at)
+    newcomer = factories.make_client(
+        school.studio,
+        email="new@example.com",
+        name="Nina",
+        gallery=school.gallery,
+        registered_at=registered_at,
+    )
     assert run_tick(registered_at).queued == {"registration": 1}
     assert queued()[0].subject == "Welcome Nina"
     assert run_tick(utc(2027, 3, 3, 8, 59)).queued.total() == 0
@@ -116,9 +170,18 @@ def test_registration_instant_and_one_day_after(school):
 
 
 def test_after_an_order_zero_days_at_9h_for_an_order_at_15h_goes_at_15h(school):
-    workflow = make_workflow(school.studio, emails=[dict(
-        trigger=Trigger.ORDER, rule=Rule.DAYS_AFTER, days=0, send_time="09:00",
-        subject="Thank you for order %order_number%")])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(
+                trigger=Trigger.ORDER,
+                rule=Rule.DAYS_AFTER,
+                days=0,
+                send_time="09:00",
+                subject="Thank you for order %order_number%",
+            )
+        ],
+    )
     assign(school.gallery, workflow)
     placed = utc(2027, 3, 5, 14, 0)  # 15:00 in Paris
     parent = school.parents[1]
@@ -130,9 +193,18 @@ def test_after_an_order_zero_days_at_9h_for_an_order_at_15h_goes_at_15h(school):
 
 
 def test_abandoned_cart_after_one_day_only_while_the_cart_is_open(school):
-    workflow = make_workflow(school.studio, emails=[dict(
-        trigger=Trigger.CART, rule=Rule.DAYS_AFTER, days=1, send_time="19:00",
-        subject="Your cart is waiting")])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(
+                trigger=Trigger.CART,
+                rule=Rule.DAYS_AFTER,
+                days=1,
+                send_time="19:00",
+                subject="Your cart is waiting",
+            )
+        ],
+    )
     assign(school.gallery, workflow)
     first, second = school.parents[:2]
     added = utc(2027, 3, 6, 10, 0)
@@ -146,9 +218,18 @@ def test_abandoned_cart_after_one_day_only_while_the_cart_is_open(school):
 
 
 def test_promotion_expiry_day_before_and_removed_promotions_are_silent(school):
-    workflow = make_workflow(school.studio, emails=[dict(
-        trigger=Trigger.PROMOTION_EXPIRY, rule=Rule.DAYS_BEFORE, days=1, send_time="10:00",
-        subject="%promotion_name% ends tomorrow")])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(
+                trigger=Trigger.PROMOTION_EXPIRY,
+                rule=Rule.DAYS_BEFORE,
+                days=1,
+                send_time="10:00",
+                subject="%promotion_name% ends tomorrow",
+            )
+        ],
+    )
     assign(school.gallery, workflow)
     ends = utc(2027, 3, 10, 22, 59)
     make_promotion(school.gallery, name="Early bird", starts_at=SALE_START, ends_at=ends)
@@ -161,10 +242,19 @@ def test_promotion_expiry_day_before_and_removed_promotions_are_silent(school):
 
 
 def test_archiving_trigger_still_speaks_about_an_archived_gallery(school):
-    workflow = make_workflow(school.studio, emails=[
-        dict(trigger=Trigger.ARCHIVE, subject="Your gallery is archived"),
-        dict(trigger=Trigger.SALE_START, rule=Rule.DAYS_AFTER, days=60, send_time="09:00",
-             subject="Too late")])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(trigger=Trigger.ARCHIVE, subject="Your gallery is archived"),
+            dict(
+                trigger=Trigger.SALE_START,
+                rule=Rule.DAYS_AFTER,
+                days=60,
+                send_time="09:00",
+                subject="Too late",
+            ),
+        ],
+    )
     assign(school.gallery, workflow)
     school.gallery.status = GalleryStatus.ARCHIVED
     db.session.commit()
@@ -210,10 +300,15 @@ def test_unassigned_workflow_sends_nothing(school):
 
 
 def test_moving_the_sale_start_moves_what_was_not_sent_and_never_resends(school):
-    workflow = make_workflow(school.studio, emails=[
-        dict(trigger=Trigger.SALE_START, subject="Open"),
-        dict(trigger=Trigger.SALE_END, rule=Rule.DAYS_BEFORE, days=1, send_time="09:00",
-             subject="Closing")])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(trigger=Trigger.SALE_START, subject="Open"),
+            dict(
+                trigger=Trigger.SALE_END, rule=Rule.DAYS_BEFORE, days=1, send_time="09:00", subject="Closing"
+            ),
+        ],
+    )
     assign(school.gallery, workflow)
     assert run_tick(SALE_START).queued.total() == 3
     later_start = SALE_START + timedelta(days=2)
@@ -226,8 +321,14 @@ def test_moving_the_sale_start_moves_what_was_not_sent_and_never_resends(school)
 
 
 def test_unsubscribed_clients_are_left_out(school):
-    db.session.add(Suppression(studio_id=school.studio.id, email=school.parents[2].email,
-                               reason="unsubscribed", created_at=SALE_START))
+    db.session.add(
+        Suppression(
+            studio_id=school.studio.id,
+            email=school.parents[2].email,
+            reason="unsubscribed",
+            created_at=SALE_START,
+        )
+    )
     db.session.commit()
     workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START)])
     assign(school.gallery, workflow)
@@ -238,22 +339,29 @@ def test_suppressions_are_read_for_the_recipients_only_and_in_any_case(school, o
     from app.workflows.audience import _suppressed
 
     studio = school.studio
-    for studio_id, address in [(studio.id, "parent1@example.com"),
-                               (studio.id, "someone.else@example.com"),
-                               (other_owner.studio.id, "parent0@example.com")]:
-        db.session.add(Suppression(studio_id=studio_id, email=address, reason="unsubscribed",
-                                   created_at=SALE_START))
+    for studio_id, address in [
+        (studio.id, "parent1@example.com"),
+        (studio.id, "someone.else@example.com"),
+        (other_owner.studio.id, "parent0@example.com"),
+    ]:
+        db.session.add(
+            Suppression(studio_id=studio_id, email=address, reason="unsubscribed", created_at=SALE_START)
+        )
     school.parents[1].email = "Parent1@Example.com"
     db.session.commit()
     assert _suppressed({studio.id}, school.parents) == {(studio.id, "parent1@example.com")}
-    workflow = make_workflow(studio, emails=[dict(trigger=Trigger.SALE_START),
-                                             dict(trigger=Trigger.REGISTRATION)])
+    workflow = make_workflow(
+        studio, emails=[dict(trigger=Trigger.SALE_START), dict(trigger=Trigger.REGISTRATION)]
+    )
     assign(school.gallery, workflow)
-    factories.make_client(studio, email="SOMEONE.else@example.com", gallery=school.gallery,
-                          registered_at=SALE_START - timedelta(seconds=30))
+    factories.make_client(
+        studio,
+        email="SOMEONE.else@example.com",
+        gallery=school.gallery,
+        registered_at=SALE_START - timedelta(seconds=30),
+    )
     run_tick(SALE_START)
-    assert sorted(message.recipient for message in queued()) == [
-        "parent0@example.com", "parent2@example.com"]
+    assert sorted(message.recipient for message in queued()) == ["parent0@example.com", "parent2@example.com"]
 
 
 def test_another_studios_workflow_never_reaches_this_gallery(school, other_owner):
@@ -262,8 +370,7 @@ def test_another_studios_workflow_never_reaches_this_gallery(school, other_owner
     assert run_tick(SALE_START).queued.total() == 0
 
 
-def test_campaign_messages_carry_one_click_unsubscribe_that_works_without_a_cookie(
-        school, app, mail_outbox):
+def test_campaign_messages_carry_one_click_unsubscribe_that_works_without_a_cookie(school, app, mail_outbox):
     workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START)])
     assign(school.gallery, workflow)
     run_tick(SALE_START)
@@ -298,13 +405,27 @@ def test_dry_run_lists_without_queueing(school):
 def test_cancelled_orders_do_not_count_as_ordered(school):
     from app.shop.orders import change_status
 
-    workflow = make_workflow(school.studio, emails=[dict(
-        trigger=Trigger.SALE_END, rule=Rule.DAYS_BEFORE, days=1, send_time="09:00",
-        recipient_filter=RecipientFilter.NOT_ORDERED)])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(
+                trigger=Trigger.SALE_END,
+                rule=Rule.DAYS_BEFORE,
+                days=1,
+                send_time="09:00",
+                recipient_filter=RecipientFilter.NOT_ORDERED,
+            )
+        ],
+    )
     assign(school.gallery, workflow)
     parent = school.parents[0]
-    fill_cart(parent, school.gallery, school.photo, school.price_list.products[0],
-              now=SALE_START + timedelta(days=1))
+    fill_cart(
+        parent,
+        school.gallery,
+        school.photo,
+        school.price_list.products[0],
+        now=SALE_START + timedelta(days=1),
+    )
     order = order_now(school.studio, parent, now=SALE_START + timedelta(days=1))
     change_status(order, OrderStatus.CANCELLED, now=SALE_START + timedelta(days=2), reason="x")
     db.session.commit()
@@ -328,11 +449,16 @@ def test_tick_command_queues_and_dry_run_only_lists(school, runner):
 def test_timeline_shows_upcoming_sent_and_missed_and_missed_can_be_sent_now(school):
     from app.workflows.timeline import gallery_timeline, send_missed
 
-    workflow = make_workflow(school.studio, emails=[
-        dict(trigger=Trigger.SALE_START, subject="Open"),
-        dict(trigger=Trigger.SALE_END, rule=Rule.DAYS_BEFORE, days=1, send_time="09:00",
-             subject="Closing"),
-        dict(trigger=Trigger.REGISTRATION, subject="Welcome")])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(trigger=Trigger.SALE_START, subject="Open"),
+            dict(
+                trigger=Trigger.SALE_END, rule=Rule.DAYS_BEFORE, days=1, send_time="09:00", subject="Closing"
+            ),
+            dict(trigger=Trigger.REGISTRATION, subject="Welcome"),
+        ],
+    )
     assign(school.gallery, workflow)
     run_tick(SALE_START)
     late = SALE_START + timedelta(days=2)
@@ -342,13 +468,13 @@ def test_timeline_shows_upcoming_sent_and_missed_and_missed_can_be_sent_now(scho
     welcome = timeline.client_emails[0]
     assert welcome.email.subject == "Welcome" and welcome.counts["missed"] == 3
     missed = welcome.missed[0]
-    assert send_missed(school.gallery, missed.email_id, missed.kind, missed.occurrence_id,
-                       late) == 1
+    assert send_missed(school.gallery, missed.email_id, missed.kind, missed.occurrence_id, late) == 1
     db.session.commit()
     again = gallery_timeline(school.gallery, late).client_emails[0]
     assert again.counts["missed"] == 2 and again.counts["sent"] == 1
-    assert send_missed(school.gallery, missed.email_id, missed.kind, missed.occurrence_id,
-                       late) is None  # already sent: nothing twice
+    assert (
+        send_missed(school.gallery, missed.email_id, missed.kind, missed.occurrence_id, late) is None
+    )  # already sent: nothing twice
 
 
 def test_sqlite_planner_statistics_are_refreshed_hourly_by_the_tick(school, database_url):
@@ -377,22 +503,33 @@ def test_sqlite_planner_statistics_are_refreshed_hourly_by_the_tick(school, data
 def test_what_recipients_share_is_filled_per_gallery_and_language(school):
     """The tick fills a gallery's own values (title, dates) once per gallery and language and
     each recipient's own (name, links) per message: nothing leaks from one to another."""
-    hillside = factories.make_gallery(school.studio, title="Hillside <High>",
-                                      sale_starts_at=SALE_START,
-                                      sale_ends_at=SALE_END + timedelta(days=3),
-                                      archives_at=ARCHIVE)
-    workflow = make_workflow(school.studio, emails=[dict(
-        trigger=Trigger.SALE_START, subject="%gallery_title% for %client_name%",
-        body_html="<p>%gallery_title% closes on %sale_end_date%, %client_name%: "
-                  "%gallery_link%</p>")])
+    hillside = factories.make_gallery(
+        school.studio,
+        title="Hillside <High>",
+        sale_starts_at=SALE_START,
+        sale_ends_at=SALE_END + timedelta(days=3),
+        archives_at=ARCHIVE,
+    )
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(
+                trigger=Trigger.SALE_START,
+                subject="%gallery_title% for %client_name%",
+                body_html="<p>%gallery_title% closes on %sale_end_date%, %client_name%: %gallery_link%</p>",
+            )
+        ],
+    )
     assign(school.gallery, workflow)
     assign(hillside, workflow)
     registered = SALE_START - timedelta(days=1)
-    german = factories.make_client(school.studio, email="de@example.com", name="Jürgen",
-                                   gallery=hillside, registered_at=registered)
+    german = factories.make_client(
+        school.studio, email="de@example.com", name="Jürgen", gallery=hillside, registered_at=registered
+    )
     german.language = "de"
-    factories.make_client(school.studio, email="en@example.com", name="Ann & Co",
-                          gallery=hillside, registered_at=registered)
+    factories.make_client(
+        school.studio, email="en@example.com", name="Ann & Co", gallery=hillside, registered_at=registered
+    )
     run_tick(SALE_START)
     sent = {message.recipient: message for message in queued()}
     assert len(sent) == 5
@@ -401,27 +538,35 @@ def test_what_recipients_share_is_filled_per_gallery_and_language(school):
         assert message.subject == f"Riverside Primary for {parent.name}"
         assert f"Riverside Primary closes on March 21, 2027, {parent.name}" in message.text
     assert sent["en@example.com"].subject == "Hillside <High> for Ann & Co"
-    assert ("Hillside &lt;High&gt; closes on March 24, 2027, Ann &amp; Co"
-            in sent["en@example.com"].html)
+    assert "Hillside &lt;High&gt; closes on March 24, 2027, Ann &amp; Co" in sent["en@example.com"].html
     assert "Hillside <High> closes on 24. März 2027, Jürgen" in sent["de@example.com"].text
-    links = {message.recipient: re.search(r"/signin/([^?\s\"]+)\?gallery=(\d+)",
-                                          message.text).groups() for message in sent.values()}
+    links = {
+        message.recipient: re.search(r"/signin/([^?\s\"]+)\?gallery=(\d+)", message.text).groups()
+        for message in sent.values()
+    }
     assert len({token for token, _gallery in links.values()}) == 5  # one per recipient
     assert links["de@example.com"][1] == str(hillside.id)
     assert links[school.parents[0].email][1] == str(school.gallery.id)
 
 
-def test_sqlite_reads_each_branchs_occurrences_before_joining_their_emails(school,
-                                                                          database_url):
+def test_sqlite_reads_each_branchs_occurrences_before_joining_their_emails(school, database_url):
     """Each branch of the tick's query starts from the occurrences in the window (an index
     range on their instant). SQLite, left to merge the subquery into the joins, started some
     from the workflow emails and sought the window in every gallery of theirs: 10 ms a tick
     with nothing due at 10,000 galleries."""
     if not database_url.startswith("sqlite"):
         pytest.skip("PostgreSQL joins in the written order (join_collapse_limit)")
-    assign(school.gallery, make_workflow(school.studio, emails=[
-        dict(trigger=Trigger.REGISTRATION), dict(trigger=Trigger.SALE_START),
-        dict(trigger=Trigger.CART, rule=Rule.DAYS_AFTER, days=1, send_time="10:00")]))
+    assign(
+        school.gallery,
+        make_workflow(
+            school.studio,
+            emails=[
+                dict(trigger=Trigger.REGISTRATION),
+                dict(trigger=Trigger.SALE_START),
+                dict(trigger=Trigger.CART, rule=Rule.DAYS_AFTER, days=1, send_time="10:00"),
+            ],
+        ),
+    )
     captured = []
 
     def capture(_conn, _cursor, statement, parameters, _context, _executemany):
@@ -434,11 +579,14 @@ def test_sqlite_reads_each_branchs_occurrences_before_joining_their_emails(schoo
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", capture)
     statement, parameters = captured[0]
-    plan = [row[3] for row in db.session.connection().exec_driver_sql(
-        "EXPLAIN QUERY PLAN " + statement, parameters)]
+    plan = [
+        row[3]
+        for row in db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+    ]
     branches = statement.count(" UNION ALL ") + 1
-    read_first = [step for step in plan
-                  if step.startswith(("MATERIALIZE occurrence_", "CO-ROUTINE occurrence_"))]
+    read_first = [
+        step for step in plan if step.startswith(("MATERIALIZE occurrence_", "CO-ROUTINE occurrence_"))
+    ]
     assert branches == 3 and len(read_first) == branches, plan
     # ... then their gallery's workflow emails of the branch's schedule, from the index alone.
     emails_read = [step for step in plan if step.startswith("SEARCH workflow_email ")]
@@ -446,12 +594,20 @@ def test_sqlite_reads_each_branchs_occurrences_before_joining_their_emails(schoo
 
 
 def test_a_window_of_several_days_finds_every_occurrence_in_it(school):
-    workflow = make_workflow(school.studio, emails=[dict(
-        trigger=Trigger.REGISTRATION, rule=Rule.DAYS_AFTER, days=1, send_time=time(9, 0))])
+    workflow = make_workflow(
+        school.studio,
+        emails=[dict(trigger=Trigger.REGISTRATION, rule=Rule.DAYS_AFTER, days=1, send_time=time(9, 0))],
+    )
     assign(school.gallery, workflow)
-    late = [factories.make_client(school.studio, email=f"late{i}@example.com",
-                                  gallery=school.gallery,
-                                  registered_at=SALE_START + timedelta(days=i)) for i in range(5)]
+    late = [
+        factories.make_client(
+            school.studio,
+            email=f"late{i}@example.com",
+            gallery=school.gallery,
+            registered_at=SALE_START + timedelta(days=i),
+        )
+        for i in range(5)
+    ]
     db.session.commit()
     found = due_occurrences(SALE_START, SALE_START + timedelta(days=7))
     assert sorted(d.client_id for d in found) == sorted(client.id for client in late)
@@ -473,11 +629,13 @@ def test_range_slots_keep_the_query_shape_and_never_drop_a_range():
 def their_school(studio, parent=None):
     """Another studio's gallery with the school's dates (and one parent registered before the
     sale, when ``parent`` is given)."""
-    gallery = factories.make_gallery(studio, title="Their school", sale_starts_at=SALE_START,
-                                     sale_ends_at=SALE_END, archives_at=ARCHIVE)
+    gallery = factories.make_gallery(
+        studio, title="Their school", sale_starts_at=SALE_START, sale_ends_at=SALE_END, archives_at=ARCHIVE
+    )
     if parent:
-        factories.make_client(studio, email=parent, gallery=gallery,
-                              registered_at=SALE_START - timedelta(days=1))
+        factories.make_client(
+            studio, email=parent, gallery=gallery, registered_at=SALE_START - timedelta(days=1)
+        )
     return gallery
 
 
@@ -500,15 +658,24 @@ def test_gallery_wide_and_per_client_triggers_are_read_in_one_query(school):
     """Archiving emails (no client) and a registration email (a client) come from one
     UNION ALL: their client columns must agree in type, on PostgreSQL too (two untyped NULLs
     first make it take the column for text)."""
-    workflow = make_workflow(school.studio, emails=[
-        dict(trigger=Trigger.ARCHIVE, rule=Rule.DAYS_BEFORE, days=1, send_time=time(9, 0)),
-        dict(trigger=Trigger.ARCHIVE), dict(trigger=Trigger.REGISTRATION)])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(trigger=Trigger.ARCHIVE, rule=Rule.DAYS_BEFORE, days=1, send_time=time(9, 0)),
+            dict(trigger=Trigger.ARCHIVE),
+            dict(trigger=Trigger.REGISTRATION),
+        ],
+    )
     assign(school.gallery, workflow)
-    newcomer = factories.make_client(school.studio, email="new@example.com",
-                                     gallery=school.gallery, registered_at=SALE_START)
+    newcomer = factories.make_client(
+        school.studio, email="new@example.com", gallery=school.gallery, registered_at=SALE_START
+    )
     found = due_occurrences(SALE_START - timedelta(minutes=1), ARCHIVE)
     assert sorted((d.trigger, d.client_id or 0) for d in found) == [
-        (Trigger.ARCHIVE, 0), (Trigger.ARCHIVE, 0), (Trigger.REGISTRATION, newcomer.id)]
+        (Trigger.ARCHIVE, 0),
+        (Trigger.ARCHIVE, 0),
+        (Trigger.REGISTRATION, newcomer.id),
+    ]
 
 
 def test_one_email_setting_in_two_timezones_goes_at_each_studios_local_time(school, other_owner):
@@ -516,13 +683,20 @@ def test_one_email_setting_in_two_timezones_goes_at_each_studios_local_time(scho
     both timezones' occurrences in one branch and sends each at its own 09:00."""
     theirs = their_school(other_owner.studio)
     registered = utc(2027, 3, 2, 12, 0)  # 13:00 in Paris, 07:00 in New York
-    ours = factories.make_client(school.studio, email="paris@example.com",
-                                 gallery=school.gallery, registered_at=registered)
-    other = factories.make_client(other_owner.studio, email="ny@example.com", gallery=theirs,
-                                  registered_at=registered)
+    ours = factories.make_client(
+        school.studio, email="paris@example.com", gallery=school.gallery, registered_at=registered
+    )
+    other = factories.make_client(
+        other_owner.studio, email="ny@example.com", gallery=theirs, registered_at=registered
+    )
     for studio, gallery in ((school.studio, school.gallery), (other_owner.studio, theirs)):
-        assign(gallery, make_workflow(studio, emails=[dict(
-            trigger=Trigger.REGISTRATION, rule=Rule.DAYS_AFTER, days=1, send_time="09:00")]))
+        assign(
+            gallery,
+            make_workflow(
+                studio,
+                emails=[dict(trigger=Trigger.REGISTRATION, rule=Rule.DAYS_AFTER, days=1, send_time="09:00")],
+            ),
+        )
     paris_nine, new_york_nine = utc(2027, 3, 3, 8, 0), utc(2027, 3, 3, 14, 0)
     assert run_tick(paris_nine - timedelta(minutes=1)).queued.total() == 0
     assert run_tick(paris_nine).queued.total() == 1
@@ -532,8 +706,7 @@ def test_one_email_setting_in_two_timezones_goes_at_each_studios_local_time(scho
     assert sorted(m.recipient for m in queued()) == sorted([ours.email, other.email])
 
 
-def test_campaign_mail_comes_from_each_studios_own_sender_when_its_domain_is_verified(
-        school, other_owner):
+def test_campaign_mail_comes_from_each_studios_own_sender_when_its_domain_is_verified(school, other_owner):
     """From is the studio's address once its domain is verified; otherwise the platform's,
     shown as "<studio> via Proofsheet", with replies to the studio (mailing/identity.py)."""
     from email.utils import parseaddr
@@ -541,8 +714,14 @@ def test_campaign_mail_comes_from_each_studios_own_sender_when_its_domain_is_ver
     from app.mailing import sender_domains
     from app.mailing.models import StudioMailSettings
 
-    db.session.add(StudioMailSettings(studio_id=school.studio.id, sender_email="hello@north.example",
-                                      sender_name="Northlight", updated_at=SALE_START))
+    db.session.add(
+        StudioMailSettings(
+            studio_id=school.studio.id,
+            sender_email="hello@north.example",
+            sender_name="Northlight",
+            updated_at=SALE_START,
+        )
+    )
     sender_domains.set_domain(school.studio.id, "north.example", SALE_START).verified_at = SALE_START
     theirs = their_school(other_owner.studio, parent="their.parent@example.com")
     for studio, gallery in ((school.studio, school.gallery), (other_owner.studio, theirs)):
@@ -559,13 +738,19 @@ def test_campaign_mail_comes_from_each_studios_own_sender_when_its_domain_is_ver
 def test_a_registration_committed_just_after_a_tick_is_queued_by_the_next_one(school):
     """Stamped by its request before a tick, committed after it (a slow request, SQLite's
     write lock): the next tick's overlap still reads it, once."""
-    workflow = make_workflow(school.studio, emails=[
-        dict(trigger=Trigger.REGISTRATION, subject="Welcome %client_name%")])
+    workflow = make_workflow(
+        school.studio, emails=[dict(trigger=Trigger.REGISTRATION, subject="Welcome %client_name%")]
+    )
     assign(school.gallery, workflow)
     tick_at = utc(2027, 3, 2, 20, 15)
     assert run_tick(tick_at).queued.total() == 0
-    factories.make_client(school.studio, email="late@example.com", name="Lena",
-                          gallery=school.gallery, registered_at=tick_at - timedelta(seconds=20))
+    factories.make_client(
+        school.studio,
+        email="late@example.com",
+        name="Lena",
+        gallery=school.gallery,
+        registered_at=tick_at - timedelta(seconds=20),
+    )
     assert run_tick(tick_at + timedelta(minutes=1)).queued == {"registration": 1}
     assert run_tick(tick_at + timedelta(minutes=2)).queued.total() == 0
     assert [m.subject for m in queued()] == ["Welcome Lena"]
@@ -574,8 +759,7 @@ def test_a_registration_committed_just_after_a_tick_is_queued_by_the_next_one(sc
 def test_a_sale_start_typed_minutes_back_after_a_tick_is_still_sent(school):
     """A photographer opens the sale "now" at 10:02 with a start of 10:00: the next tick
     sends the sale-start email (gallery dates overlap by five minutes)."""
-    workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START,
-                                                         subject="Open")])
+    workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START, subject="Open")])
     assign(school.gallery, workflow)
     opened_at = SALE_START - timedelta(days=1)
     assert run_tick(opened_at).queued.total() == 0
@@ -591,20 +775,32 @@ def test_registrations_a_tick_dealt_with_are_dropped_before_their_emails_are_joi
     with the registration's own instant, which must match on both databases)."""
     from app.workflows.due import SOURCES, _occurrences
 
-    workflow = make_workflow(school.studio, emails=[
-        dict(trigger=Trigger.REGISTRATION, subject="Welcome"),
-        dict(trigger=Trigger.REGISTRATION, subject="Your code")])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(trigger=Trigger.REGISTRATION, subject="Welcome"),
+            dict(trigger=Trigger.REGISTRATION, subject="Your code"),
+        ],
+    )
     assign(school.gallery, workflow)
     registered_at = utc(2027, 3, 2, 20, 15, 7, 123456)
-    newcomer = factories.make_client(school.studio, email="new@example.com", name="Nina",
-                                     gallery=school.gallery, registered_at=registered_at)
+    newcomer = factories.make_client(
+        school.studio,
+        email="new@example.com",
+        name="Nina",
+        gallery=school.gallery,
+        registered_at=registered_at,
+    )
 
     def occurrences_read(skip_processed):
-        subquery = _occurrences(0, SOURCES[Trigger.REGISTRATION], Rule.INSTANT, 1, False,
-                                skip_processed)
-        return db.session.scalars(sa.select(subquery.c.client_id), {
-            "c0_low_0": registered_at - timedelta(minutes=1),
-            "c0_high_0": registered_at + timedelta(minutes=1)}).all()
+        subquery = _occurrences(0, SOURCES[Trigger.REGISTRATION], Rule.INSTANT, 1, False, skip_processed)
+        return db.session.scalars(
+            sa.select(subquery.c.client_id),
+            {
+                "c0_low_0": registered_at - timedelta(minutes=1),
+                "c0_high_0": registered_at + timedelta(minutes=1),
+            },
+        ).all()
 
     assert occurrences_read(skip_processed=True) == [newcomer.id]
     assert run_tick(registered_at + timedelta(seconds=30)).queued == {"registration": 2}

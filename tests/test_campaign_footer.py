@@ -27,15 +27,16 @@ def png(size=(1200, 300), color=(20, 80, 160, 255)):
 
 
 def upload(client, data, name="logo.png"):
-    return client.post("/admin/galleries/branding",
-                       data={"logo": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/admin/galleries/branding",
+        data={"logo": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def campaign_rows():
     db.session.expire_all()
-    return db.session.scalars(sa.select(OutboxMessage).where(
-        OutboxMessage.kind == MailKind.CAMPAIGN)).all()
+    return db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == MailKind.CAMPAIGN)).all()
 
 
 @pytest.fixture
@@ -50,26 +51,33 @@ def gallery_with_client(owner):
 
 def test_the_address_is_saved_from_the_profile_tidied(client, logged_in):
     studio = logged_in.studio
-    form = {"studio-name": studio.name, "studio-email": "hello@northlight-photo.com",
-            "studio-timezone": studio.timezone, "studio-currency": studio.currency,
-            "studio-language": studio.language,
-            "studio-postal_address": "  Northlight   Studio \r\n\r\n 3 Quay Road \n Leeds LS1 4AP "}
+    form = {
+        "studio-name": studio.name,
+        "studio-email": "hello@northlight-photo.com",
+        "studio-timezone": studio.timezone,
+        "studio-currency": studio.currency,
+        "studio-language": studio.language,
+        "studio-postal_address": "  Northlight   Studio \r\n\r\n 3 Quay Road \n Leeds LS1 4AP ",
+    }
     assert client.post("/profile/studio", data=form).status_code == 302
     db.session.expire_all()
     assert studio.postal_address == "Northlight Studio\n3 Quay Road\nLeeds LS1 4AP"
 
 
-def test_the_address_cannot_be_removed_while_galleries_send_campaigns(client, logged_in,
-                                                                      gallery_with_client):
+def test_the_address_cannot_be_removed_while_galleries_send_campaigns(client, logged_in, gallery_with_client):
     studio = logged_in.studio
     assign(gallery_with_client, make_workflow(studio, emails=[dict(trigger=Trigger.SALE_START)]))
-    form = {"studio-name": studio.name, "studio-email": "hello@northlight-photo.com",
-            "studio-timezone": studio.timezone, "studio-currency": studio.currency,
-            "studio-language": studio.language, "studio-postal_address": "  "}
+    form = {
+        "studio-name": studio.name,
+        "studio-email": "hello@northlight-photo.com",
+        "studio-timezone": studio.timezone,
+        "studio-currency": studio.currency,
+        "studio-language": studio.language,
+        "studio-postal_address": "  ",
+    }
     page = client.post("/profile/studio", data=form)
     assert page.status_code == 422
-    assert "Your campaign emails need it: 1 gallery uses a workflow" in html.unescape(
-        page.data.decode())
+    assert "Your campaign emails need it: 1 gallery uses a workflow" in html.unescape(page.data.decode())
     db.session.expire_all()
     assert studio.postal_address
 
@@ -79,18 +87,21 @@ def test_a_workflow_is_not_chosen_for_a_gallery_without_the_address(client, auth
     auth.login(owner)
     gallery = factories.make_gallery(owner.studio)
     workflow = make_workflow(owner.studio, emails=[dict(trigger=Trigger.SALE_START)])
-    page = client.post(f"/admin/workflows/galleries/{gallery.id}",
-                       data={"workflow": str(workflow.id)}, follow_redirects=True)
+    page = client.post(
+        f"/admin/workflows/galleries/{gallery.id}", data={"workflow": str(workflow.id)}, follow_redirects=True
+    )
     assert "Add your studio's postal address first" in html.unescape(page.data.decode())
-    page = client.post(f"/admin/workflows/{workflow.id}/galleries",
-                       data={"gallery_ids": [str(gallery.id)]}, follow_redirects=True)
+    page = client.post(
+        f"/admin/workflows/{workflow.id}/galleries",
+        data={"gallery_ids": [str(gallery.id)]},
+        follow_redirects=True,
+    )
     assert "Add your studio's postal address first" in html.unescape(page.data.decode())
     assert db.session.scalar(sa.select(sa.func.count()).select_from(GalleryWorkflow)) == 0
 
 
 def test_every_campaign_message_shows_the_address(app, owner, gallery_with_client):
-    assign(gallery_with_client, make_workflow(owner.studio,
-                                              emails=[dict(trigger=Trigger.SALE_START)]))
+    assign(gallery_with_client, make_workflow(owner.studio, emails=[dict(trigger=Trigger.SALE_START)]))
     tick(NOW)
     db.session.commit()
     [row] = campaign_rows()
@@ -104,8 +115,7 @@ def test_every_campaign_message_shows_the_address(app, owner, gallery_with_clien
 # ------------------------------------------------------------------ the logo
 
 
-def test_a_logo_is_resized_served_and_shown_in_campaign_mail(client, logged_in, app,
-                                                             gallery_with_client):
+def test_a_logo_is_resized_served_and_shown_in_campaign_mail(client, logged_in, app, gallery_with_client):
     assert upload(client, png()).status_code == 302
     studio = logged_in.studio
     db.session.expire_all()
@@ -140,12 +150,14 @@ def test_a_new_logo_replaces_the_old_file_and_removing_it_shows_the_name(client,
     assert studio.logo_filename is None
 
 
-@pytest.mark.parametrize(("data", "name", "message"), [
-    (b"%PDF-1.4 not an image", "logo.pdf", "not an image we can use"),
-    (b"", "empty.png", "not an image we can use"),
-])
-def test_a_file_that_is_not_a_usable_image_is_refused_with_a_reason(client, logged_in, data,
-                                                                    name, message):
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (b"%PDF-1.4 not an image", "logo.pdf", "not an image we can use"),
+        (b"", "empty.png", "not an image we can use"),
+    ],
+)
+def test_a_file_that_is_not_a_usable_image_is_refused_with_a_reason(client, logged_in, data, name, message):
     page = upload(client, data, name)
     assert page.status_code == 422 and message in html.unescape(page.data.decode())
     db.session.expire_all()

@@ -41,9 +41,19 @@ def consent(*clients):
 
 
 def test_a_reminder_due_after_the_sale_closed_is_skipped_and_shown_so(school):
-    workflow = make_workflow(school.studio, emails=[dict(
-        trigger=Trigger.SALE_START, rule=Rule.DAYS_AFTER, days=25, send_time="09:00",
-        recipient_filter=RecipientFilter.NOT_ORDERED, subject="Still time to order")])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(
+                trigger=Trigger.SALE_START,
+                rule=Rule.DAYS_AFTER,
+                days=25,
+                send_time="09:00",
+                recipient_filter=RecipientFilter.NOT_ORDERED,
+                subject="Still time to order",
+            )
+        ],
+    )
     assign(school.gallery, workflow)
     due = utc(2027, 3, 26, 8, 0)  # 25 days after the sale start, the sale closed on 21 March
     result = run_tick(due)
@@ -56,19 +66,43 @@ def test_a_reminder_due_after_the_sale_closed_is_skipped_and_shown_so(school):
 
 
 def test_a_reminder_before_the_sale_closes_still_goes(school):
-    workflow = make_workflow(school.studio, emails=[dict(
-        trigger=Trigger.SALE_START, rule=Rule.DAYS_AFTER, days=3, send_time="09:00",
-        recipient_filter=RecipientFilter.NOT_ORDERED)])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(
+                trigger=Trigger.SALE_START,
+                rule=Rule.DAYS_AFTER,
+                days=3,
+                send_time="09:00",
+                recipient_filter=RecipientFilter.NOT_ORDERED,
+            )
+        ],
+    )
     assign(school.gallery, workflow)
     assert run_tick(utc(2027, 3, 4, 8, 0)).queued == {"sale_start": 3}
 
 
 def test_reminders_of_an_archived_or_unpublished_gallery_are_skipped(school):
-    workflow = make_workflow(school.studio, emails=[
-        dict(trigger=Trigger.SALE_END, rule=Rule.DAYS_BEFORE, days=1, send_time="09:00",
-             recipient_filter=RecipientFilter.NOT_ORDERED, subject="Last call"),
-        dict(trigger=Trigger.SALE_END, rule=Rule.DAYS_BEFORE, days=1, send_time="09:00",
-             subject="Sale info")])  # not a reminder: missed, as before
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(
+                trigger=Trigger.SALE_END,
+                rule=Rule.DAYS_BEFORE,
+                days=1,
+                send_time="09:00",
+                recipient_filter=RecipientFilter.NOT_ORDERED,
+                subject="Last call",
+            ),
+            dict(
+                trigger=Trigger.SALE_END,
+                rule=Rule.DAYS_BEFORE,
+                days=1,
+                send_time="09:00",
+                subject="Sale info",
+            ),
+        ],
+    )  # not a reminder: missed, as before
     assign(school.gallery, workflow)
     school.gallery.status = GalleryStatus.DRAFT
     db.session.commit()
@@ -79,8 +113,9 @@ def test_reminders_of_an_archived_or_unpublished_gallery_are_skipped(school):
 
 
 def test_the_timeline_page_says_why_an_email_was_skipped(school, owner, auth, client):
-    workflow = make_workflow(school.studio, emails=[dict(
-        trigger=Trigger.PROMOTION_EXPIRY, subject="Offer over")])
+    workflow = make_workflow(
+        school.studio, emails=[dict(trigger=Trigger.PROMOTION_EXPIRY, subject="Offer over")]
+    )
     assign(school.gallery, workflow)
     make_promotion(school.gallery, starts_at=SALE_START, ends_at=SALE_END + timedelta(days=2))
     run_tick(SALE_END + timedelta(days=2))
@@ -91,9 +126,18 @@ def test_the_timeline_page_says_why_an_email_was_skipped(school, owner, auth, cl
 
 
 def test_a_cart_email_is_skipped_when_the_cart_was_emptied_or_ordered(school):
-    workflow = make_workflow(school.studio, emails=[dict(
-        trigger=Trigger.CART, rule=Rule.DAYS_AFTER, days=1, send_time="19:00",
-        subject="Your cart is waiting")])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(
+                trigger=Trigger.CART,
+                rule=Rule.DAYS_AFTER,
+                days=1,
+                send_time="19:00",
+                subject="Your cart is waiting",
+            )
+        ],
+    )
     assign(school.gallery, workflow)
     added = utc(2027, 3, 6, 10, 0)
     product = school.price_list.products[0]
@@ -112,11 +156,26 @@ def test_a_cart_email_is_skipped_when_the_cart_was_emptied_or_ordered(school):
 
 
 def test_ordering_drops_the_clients_queued_reminders_but_nothing_else(school):
-    workflow = make_workflow(school.studio, emails=[
-        dict(trigger=Trigger.SALE_START, rule=Rule.DAYS_AFTER, days=3, send_time="09:00",
-             recipient_filter=RecipientFilter.NOT_ORDERED, subject="Don't miss your photos"),
-        dict(trigger=Trigger.SALE_START, rule=Rule.DAYS_AFTER, days=3, send_time="09:00",
-             subject="News for everyone")])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(
+                trigger=Trigger.SALE_START,
+                rule=Rule.DAYS_AFTER,
+                days=3,
+                send_time="09:00",
+                recipient_filter=RecipientFilter.NOT_ORDERED,
+                subject="Don't miss your photos",
+            ),
+            dict(
+                trigger=Trigger.SALE_START,
+                rule=Rule.DAYS_AFTER,
+                days=3,
+                send_time="09:00",
+                subject="News for everyone",
+            ),
+        ],
+    )
     assign(school.gallery, workflow)
     due = utc(2027, 3, 4, 8, 0)
     assert run_tick(due).queued == {"sale_start": 6}  # queued, not yet sent
@@ -124,24 +183,34 @@ def test_ordering_drops_the_clients_queued_reminders_but_nothing_else(school):
     fill_cart(buyer, school.gallery, school.photo, school.price_list.products[0], now=due)
     order_now(school.studio, buyer, now=due + timedelta(seconds=30))
     states = {(m.recipient, m.subject): (m.state, m.last_error) for m in queued()}
-    assert states[(buyer.email, "Don't miss your photos")] == (MailState.SKIPPED,
-                                                                "ordered meanwhile")
+    assert states[(buyer.email, "Don't miss your photos")] == (MailState.SKIPPED, "ordered meanwhile")
     assert states[(buyer.email, "News for everyone")] == (MailState.QUEUED, None)
     others = [state for (recipient, _s), state in states.items() if recipient != buyer.email]
     assert others == [(MailState.QUEUED, None)] * 4
-    entry = next(e for e in gallery_timeline(school.gallery, due + timedelta(minutes=5)).entries
-                 if e.email.subject == "Don't miss your photos")
+    entry = next(
+        e
+        for e in gallery_timeline(school.gallery, due + timedelta(minutes=5)).entries
+        if e.email.subject == "Don't miss your photos"
+    )
     assert entry.state == "sent" and entry.recipients == 3 and entry.ordered_meanwhile == 1
 
 
 def test_ordering_drops_a_queued_cart_email(school):
-    workflow = make_workflow(school.studio, emails=[dict(
-        trigger=Trigger.CART, rule=Rule.DAYS_AFTER, days=1, send_time="19:00",
-        subject="Your cart is waiting")])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(
+                trigger=Trigger.CART,
+                rule=Rule.DAYS_AFTER,
+                days=1,
+                send_time="19:00",
+                subject="Your cart is waiting",
+            )
+        ],
+    )
     assign(school.gallery, workflow)
     parent = school.parents[1]
-    fill_cart(parent, school.gallery, school.photo, school.price_list.products[0],
-              now=utc(2027, 3, 6, 10, 0))
+    fill_cart(parent, school.gallery, school.photo, school.price_list.products[0], now=utc(2027, 3, 6, 10, 0))
     due = utc(2027, 3, 7, 18, 0)
     assert run_tick(due).queued == {"cart": 1}
     order_now(school.studio, parent, now=due + timedelta(minutes=1))
@@ -155,9 +224,13 @@ def test_ordering_drops_a_queued_cart_email(school):
 
 
 def test_marketing_goes_only_to_clients_who_consented_and_the_others_are_counted(school):
-    workflow = make_workflow(school.studio, emails=[
-        dict(trigger=Trigger.SALE_START, subject="Offers", purpose=Purpose.MARKETING),
-        dict(trigger=Trigger.SALE_START, subject="Gallery open", purpose=Purpose.SERVICE)])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(trigger=Trigger.SALE_START, subject="Offers", purpose=Purpose.MARKETING),
+            dict(trigger=Trigger.SALE_START, subject="Gallery open", purpose=Purpose.SERVICE),
+        ],
+    )
     assign(school.gallery, workflow)
     consent(school.parents[0])
     result = run_tick(SALE_START)
@@ -165,20 +238,29 @@ def test_marketing_goes_only_to_clients_who_consented_and_the_others_are_counted
     by_subject = {}
     for message in queued():
         by_subject.setdefault(message.subject, []).append(message.recipient)
-    assert by_subject == {"Offers": [school.parents[0].email],
-                          "Gallery open": [p.email for p in school.parents]}
+    assert by_subject == {
+        "Offers": [school.parents[0].email],
+        "Gallery open": [p.email for p in school.parents],
+    }
     counts = {r.workflow_email_id: (r.recipients, r.without_consent) for r in records()}
     assert sorted(counts.values()) == [(1, 2), (3, 0)]
     entries = gallery_timeline(school.gallery, SALE_START + timedelta(hours=1)).entries
-    assert {e.email.subject: e.without_consent for e in entries} == {"Offers": 2,
-                                                                    "Gallery open": 0}
+    assert {e.email.subject: e.without_consent for e in entries} == {"Offers": 2, "Gallery open": 0}
 
 
-def test_the_timeline_counts_upcoming_recipients_without_consent(school, owner, auth,
-                                                                 client):
-    workflow = make_workflow(school.studio, emails=[dict(
-        trigger=Trigger.SALE_END, rule=Rule.DAYS_BEFORE, days=1, send_time="09:00",
-        purpose=Purpose.MARKETING)])
+def test_the_timeline_counts_upcoming_recipients_without_consent(school, owner, auth, client):
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(
+                trigger=Trigger.SALE_END,
+                rule=Rule.DAYS_BEFORE,
+                days=1,
+                send_time="09:00",
+                purpose=Purpose.MARKETING,
+            )
+        ],
+    )
     assign(school.gallery, workflow)
     consent(*school.parents[:2])
     [entry] = gallery_timeline(school.gallery, SALE_START).entries
@@ -199,10 +281,19 @@ def move(gallery, at, **dates):
 
 
 def test_a_sale_start_set_to_this_morning_sends_its_email_and_its_due_reminder(school):
-    workflow = make_workflow(school.studio, emails=[
-        dict(trigger=Trigger.SALE_START, subject="Open"),
-        dict(trigger=Trigger.SALE_START, rule=Rule.DAYS_AFTER, days=0, send_time="09:00",
-             subject="Same morning")])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(trigger=Trigger.SALE_START, subject="Open"),
+            dict(
+                trigger=Trigger.SALE_START,
+                rule=Rule.DAYS_AFTER,
+                days=0,
+                send_time="09:00",
+                subject="Same morning",
+            ),
+        ],
+    )
     assign(school.gallery, workflow)
     today = utc(2027, 2, 26, 14, 0)  # 15:00 in Paris; the parents registered on the 24th
     run_tick(today - timedelta(minutes=1))
@@ -214,23 +305,23 @@ def test_a_sale_start_set_to_this_morning_sends_its_email_and_its_due_reminder(s
 
 
 def test_an_archive_date_set_ten_minutes_ago_sends_the_archive_email(school):
-    workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.ARCHIVE,
-                                                         subject="Archived")])
+    workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.ARCHIVE, subject="Archived")])
     assign(school.gallery, workflow)
     now = utc(2027, 4, 2, 10, 0)
     run_tick(now)
-    move(school.gallery, now + timedelta(seconds=30),
-         archives_at=now - timedelta(minutes=10))
+    move(school.gallery, now + timedelta(seconds=30), archives_at=now - timedelta(minutes=10))
     assert run_tick(now + timedelta(minutes=1)).queued == {"archive": 3}
 
 
 def test_a_promotion_end_moved_into_the_recent_past_sends_its_email(school):
-    workflow = make_workflow(school.studio, emails=[dict(
-        trigger=Trigger.PROMOTION_EXPIRY, subject="%promotion_name% is over")])
+    workflow = make_workflow(
+        school.studio, emails=[dict(trigger=Trigger.PROMOTION_EXPIRY, subject="%promotion_name% is over")]
+    )
     assign(school.gallery, workflow)
     now = utc(2027, 3, 5, 12, 0)
-    promotion = make_promotion(school.gallery, name="Early bird", starts_at=SALE_START,
-                               ends_at=now + timedelta(days=3))
+    promotion = make_promotion(
+        school.gallery, name="Early bird", starts_at=SALE_START, ends_at=now + timedelta(days=3)
+    )
     run_tick(now)
     promotion.ends_at = now - timedelta(hours=2)
     db.session.commit()
@@ -243,8 +334,7 @@ def test_a_date_moved_back_past_what_was_sent_sends_nothing_again(school):
     workflow = make_workflow(school.studio, emails=[dict(trigger=Trigger.SALE_START)])
     assign(school.gallery, workflow)
     assert run_tick(SALE_START).queued.total() == 3
-    move(school.gallery, SALE_START + timedelta(hours=2),
-         sale_starts_at=SALE_START + timedelta(hours=1))
+    move(school.gallery, SALE_START + timedelta(hours=2), sale_starts_at=SALE_START + timedelta(hours=1))
     assert run_tick(SALE_START + timedelta(hours=2, minutes=1)).queued.total() == 0
 
 
@@ -270,16 +360,30 @@ def test_a_date_moved_beyond_the_catch_up_window_is_not_sent(school):
 
 def test_outbox_rows_skipped_keep_their_reason_for_email_activity(school):
     assert ARCHIVE  # the school's dates, imported for the fixture
-    workflow = make_workflow(school.studio, emails=[dict(
-        trigger=Trigger.REGISTRATION, rule=Rule.DAYS_AFTER, days=1, send_time="10:00",
-        recipient_filter=RecipientFilter.NOT_ORDERED)])
+    workflow = make_workflow(
+        school.studio,
+        emails=[
+            dict(
+                trigger=Trigger.REGISTRATION,
+                rule=Rule.DAYS_AFTER,
+                days=1,
+                send_time="10:00",
+                recipient_filter=RecipientFilter.NOT_ORDERED,
+            )
+        ],
+    )
     assign(school.gallery, workflow)
-    newcomer = factories.make_client(school.studio, email="new@example.com",
-                                     gallery=school.gallery, registered_at=utc(2027, 3, 2, 8))
+    newcomer = factories.make_client(
+        school.studio, email="new@example.com", gallery=school.gallery, registered_at=utc(2027, 3, 2, 8)
+    )
     assert run_tick(utc(2027, 3, 3, 9, 0)).queued == {"registration": 1}
-    fill_cart(newcomer, school.gallery, school.photo, school.price_list.products[0],
-              now=utc(2027, 3, 3, 9, 0))
+    fill_cart(
+        newcomer, school.gallery, school.photo, school.price_list.products[0], now=utc(2027, 3, 3, 9, 0)
+    )
     order_now(school.studio, newcomer, now=utc(2027, 3, 3, 9, 0, 30))
-    row = db.session.scalar(sa.select(OutboxMessage).where(
-        OutboxMessage.recipient == newcomer.email, OutboxMessage.kind == "campaign"))
+    row = db.session.scalar(
+        sa.select(OutboxMessage).where(
+            OutboxMessage.recipient == newcomer.email, OutboxMessage.kind == "campaign"
+        )
+    )
     assert (row.state, row.last_error) == (MailState.SKIPPED, "ordered meanwhile")

@@ -20,20 +20,32 @@ def _buy(client_email, gallery, now, order=True):
     client = db.session.scalar(sa.select(Client).where(Client.email == client_email))
     pricing = db.session.get(GalleryPricing, gallery.id)
     photo = gallery.photos[0]
-    carts.add_to_cart(client, gallery_id=gallery.id, photo_id=photo.id,
-                      product_id=pricing.price_list.products[0].id, quantity=1, now=now)
+    carts.add_to_cart(
+        client,
+        gallery_id=gallery.id,
+        photo_id=photo.id,
+        product_id=pricing.price_list.products[0].id,
+        quantity=1,
+        now=now,
+    )
     if order:
-        place_order(studio=client_studio(client), client=client,
-                    cart=carts.open_cart(client, now, create=False),
-                    contact=Contact(client.name, client.email), delivery=Delivery(method="pickup"),
-                    payment_method="pay_at_pickup", now=now)
+        place_order(
+            studio=client_studio(client),
+            client=client,
+            cart=carts.open_cart(client, now, create=False),
+            contact=Contact(client.name, client.email),
+            delivery=Delivery(method="pickup"),
+            payment_method="pay_at_pickup",
+            now=now,
+        )
     db.session.commit()
 
 
 def _starting(by_subject, prefix):
     """Everyone who got an email whose subject starts with ``prefix``."""
-    return set().union(*(recipients for subject, recipients in by_subject.items()
-                         if subject.startswith(prefix)))
+    return set().union(
+        *(recipients for subject, recipients in by_subject.items() if subject.startswith(prefix))
+    )
 
 
 def client_studio(client):
@@ -68,18 +80,24 @@ def test_a_sale_from_the_command_line(runner, mail_outbox):
     by_subject = {}
     for subject, recipient in seen:
         by_subject.setdefault(subject, set()).add(recipient)
-    school_clients = {"amelie.durand@example.com", "tom.baker@example.com",
-                      "sara.lindqvist@example.com"}
+    school_clients = {"amelie.durand@example.com", "tom.baker@example.com", "sara.lindqvist@example.com"}
     assert by_subject["Don't miss your photos"] == {
-        "amelie.durand@example.com", "sara.lindqvist@example.com", "julie.moreau@example.com"}
+        "amelie.durand@example.com",
+        "sara.lindqvist@example.com",
+        "julie.moreau@example.com",
+    }
     # The order confirmation thanks at once; the workflow's thank-you comes 3 days later.
     assert _starting(by_subject, "A little thank-you from") == {"tom.baker@example.com"}
     assert by_subject["Your cart is waiting for you"] == {"sara.lindqvist@example.com"}
     assert by_subject["Early bird ends tomorrow"] == school_clients
     assert _starting(by_subject, f"{school.title} will be archived on") == school_clients
-    last_calls = set().union(*(recipients for subject, recipients in by_subject.items()
-                               if subject.startswith("Last call")))
-    assert last_calls == {"amelie.durand@example.com", "sara.lindqvist@example.com",
-                          "julie.moreau@example.com"}
+    last_calls = set().union(
+        *(recipients for subject, recipients in by_subject.items() if subject.startswith("Last call"))
+    )
+    assert last_calls == {
+        "amelie.durand@example.com",
+        "sara.lindqvist@example.com",
+        "julie.moreau@example.com",
+    }
     # The sale-start announcement was due before the demo existed: missed, not sent late.
     assert not any(subject.startswith("The photos of") for subject in by_subject)

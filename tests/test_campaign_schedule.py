@@ -10,8 +10,17 @@ from hypothesis import strategies as st
 from app.workflows.models import Rule
 from app.workflows.schedule import due_at, occurrence_ranges
 
-ZONES = ["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu",
-         "Pacific/Apia", "America/Santiago", "Europe/London", "UTC", "Pacific/Kiritimati"]
+ZONES = [
+    "Europe/Paris",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Asia/Kathmandu",
+    "Pacific/Apia",
+    "America/Santiago",
+    "Europe/London",
+    "UTC",
+    "Pacific/Kiritimati",
+]
 
 
 def utc(*args):
@@ -58,14 +67,20 @@ def test_month_and_leap_year_ends():
     assert due_at(Rule.DAYS_BEFORE, 1, time(9), utc(2027, 3, 1, 12), "UTC") == utc(2027, 2, 28, 9)
 
 
-moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2030, 12, 31),
-                       timezones=st.just(UTC))
+moments = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)
+)
 send_times = st.times().map(lambda t: t.replace(microsecond=0))
 
 
 @settings(max_examples=300, deadline=None)
-@given(occurrence=moments, days=st.integers(0, 365), send_time=send_times,
-       zone=st.sampled_from(ZONES), rule=st.sampled_from([Rule.DAYS_AFTER, Rule.DAYS_BEFORE]))
+@given(
+    occurrence=moments,
+    days=st.integers(0, 365),
+    send_time=send_times,
+    zone=st.sampled_from(ZONES),
+    rule=st.sampled_from([Rule.DAYS_AFTER, Rule.DAYS_BEFORE]),
+)
 def test_due_time_properties(occurrence, days, send_time, zone, rule):
     due = due_at(rule, days, send_time, occurrence, zone)
     tz = ZoneInfo(zone)
@@ -80,16 +95,22 @@ def test_due_time_properties(occurrence, days, send_time, zone, rule):
         assert local.date() == expected_day or local.time() < send_time  # only a DST gap moves it
         # a skipped wall-clock time moves forward by the gap (at most 2 hours anywhere)
         planned = datetime.combine(expected_day, send_time)
-        assert timedelta(0) <= local.replace(tzinfo=None) - planned <= timedelta(hours=2) or \
-            local.replace(tzinfo=None) == planned
+        assert (
+            timedelta(0) <= local.replace(tzinfo=None) - planned <= timedelta(hours=2)
+            or local.replace(tzinfo=None) == planned
+        )
 
 
 @settings(max_examples=300, deadline=None)
-@given(occurrence=moments, days=st.integers(0, 60), send_time=send_times,
-       zone=st.sampled_from(ZONES), rule=st.sampled_from(list(Rule)),
-       lag=st.integers(0, 36 * 3600))
-def test_the_tick_window_finds_every_occurrence_due_inside_it(occurrence, days, send_time, zone,
-                                                              rule, lag):
+@given(
+    occurrence=moments,
+    days=st.integers(0, 60),
+    send_time=send_times,
+    zone=st.sampled_from(ZONES),
+    rule=st.sampled_from(list(Rule)),
+    lag=st.integers(0, 36 * 3600),
+)
+def test_the_tick_window_finds_every_occurrence_due_inside_it(occurrence, days, send_time, zone, rule, lag):
     """occurrence_ranges never misses an occurrence whose due time falls in the window."""
     due = due_at(rule, days, send_time, occurrence, zone)
     window_end = due + timedelta(seconds=lag % (24 * 3600))

@@ -46,19 +46,27 @@ def _setting(owner, trigger, discount):
     """A gallery of its own with one consenting registered client and the trigger's data."""
     number = next(SERIAL)
     studio = owner.studio
-    gallery = factories.make_gallery(studio, title=f"Gallery <{number}>", slug=f"g-{number}",
-                                     sale_starts_at=SALE_START, sale_ends_at=SALE_END,
-                                     archives_at=ARCHIVE)
-    client = factories.make_client(studio, email=f"p{number}@example.com",
-                                   name=f"Parent & {number}", gallery=gallery,
-                                   registered_at=SALE_START - timedelta(days=2))
+    gallery = factories.make_gallery(
+        studio,
+        title=f"Gallery <{number}>",
+        slug=f"g-{number}",
+        sale_starts_at=SALE_START,
+        sale_ends_at=SALE_END,
+        archives_at=ARCHIVE,
+    )
+    client = factories.make_client(
+        studio,
+        email=f"p{number}@example.com",
+        name=f"Parent & {number}",
+        gallery=gallery,
+        registered_at=SALE_START - timedelta(days=2),
+    )
     client.marketing_consent = True
     price_list = make_price_list(studio, name=f"Prints {number}")
     sell_gallery(gallery, price_list)
     photo = factories.make_photo(gallery)
     starts, ends = _promotion_span(trigger)
-    make_promotion(gallery, name=f"Offer {number}", value=discount, starts_at=starts,
-                   ends_at=ends)
+    make_promotion(gallery, name=f"Offer {number}", value=discount, starts_at=starts, ends_at=ends)
     if trigger in (Trigger.CART, Trigger.ORDER):
         fill_cart(client, gallery, photo, price_list.products[1], quantity=2, now=IN_SALE)
     if trigger == Trigger.ORDER:
@@ -80,26 +88,45 @@ def cases(draw):
     return trigger, names, draw(st.sampled_from(RULES)), draw(st.integers(100, 5000))
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(case=cases())
 def test_the_preview_for_a_real_client_is_the_queued_message(owner, case):
     trigger, names, (rule, days, send_time), discount = case
     gallery, client = _setting(owner, trigger, discount)
     body = "<p>" + " ".join(f"[{name}=%{name}%]" for name in names) + "</p>"
-    workflow = make_workflow(owner.studio, title=f"W {gallery.id}", emails=[dict(
-        trigger=trigger, rule=rule, days=days, send_time=send_time,
-        subject=f"{names[0]}: %{names[0]}%", body_html=body)])
+    workflow = make_workflow(
+        owner.studio,
+        title=f"W {gallery.id}",
+        emails=[
+            dict(
+                trigger=trigger,
+                rule=rule,
+                days=days,
+                send_time=send_time,
+                subject=f"{names[0]}: %{names[0]}%",
+                body_html=body,
+            )
+        ],
+    )
     assign(gallery, workflow)
     email = workflow.emails[0]
     preview = render_for_preview(email, owner.studio, gallery)
     assert preview.client.id == client.id and preview.sampled == []
-    [occurrence] = [o for o in due_occurrences(gallery_id=gallery.id, skip_processed=False)
-                    if o.email_id == email.id]
+    [occurrence] = [
+        o for o in due_occurrences(gallery_id=gallery.id, skip_processed=False) if o.email_id == email.id
+    ]
     result = queue_occurrences([occurrence], occurrence.due_at)
     assert result.queued.total() == 1, result
-    row = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key(
-        email.id, occurrence.kind, occurrence.occurrence_id, client.id)))
+    row = db.session.scalar(
+        sa.select(OutboxMessage).where(
+            OutboxMessage.dedup_key
+            == dedup_key(email.id, occurrence.kind, occurrence.occurrence_id, client.id)
+        )
+    )
     assert row.subject == preview.subject
     assert _unsigned(row.html) == _unsigned(preview.html)
     assert _unsigned(row.text) == _unsigned(preview.text)
@@ -110,21 +137,29 @@ def test_the_preview_for_a_real_client_is_the_queued_message(owner, case):
 
 def test_every_trigger_offers_the_promotion_and_only_its_own_occurrence_values():
     offered = {trigger: {v.name for v in variables_offered(trigger)} for trigger in Trigger}
-    assert all({"promotion_name", "promotion_end_date", "client_name"} <= names
-               for names in offered.values())
+    assert all({"promotion_name", "promotion_end_date", "client_name"} <= names for names in offered.values())
     assert offered[Trigger.CART] - offered[Trigger.SALE_START] == {"cart_total"}
-    assert offered[Trigger.ORDER] - offered[Trigger.SALE_START] == {"order_number",
-                                                                    "order_total"}
+    assert offered[Trigger.ORDER] - offered[Trigger.SALE_START] == {"order_number", "order_total"}
     assert not_offered(Trigger.SALE_START, "%order_number% %cart_total% %client_name%") == [
-        "order_number", "cart_total"]
+        "order_number",
+        "cart_total",
+    ]
     assert set(REGISTRY) == set().union(*offered.values())
 
 
 def test_cart_total_and_the_running_promotion_are_filled_in_real_mail(owner):
     gallery, client = _setting(owner, Trigger.CART, 1500)
-    workflow = make_workflow(owner.studio, title="Cart", emails=[dict(
-        trigger=Trigger.CART, subject="Cart",
-        body_html="<p>Total %cart_total%, %promotion_name% -%promotion_discount%</p>")])
+    workflow = make_workflow(
+        owner.studio,
+        title="Cart",
+        emails=[
+            dict(
+                trigger=Trigger.CART,
+                subject="Cart",
+                body_html="<p>Total %cart_total%, %promotion_name% -%promotion_discount%</p>",
+            )
+        ],
+    )
     assign(gallery, workflow)
     [occurrence] = due_occurrences(gallery_id=gallery.id, skip_processed=False)
     queue_occurrences([occurrence], occurrence.due_at)

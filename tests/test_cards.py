@@ -30,44 +30,56 @@ def test_codes_are_unguessable_and_easy_to_type():
 
 
 def test_create_n_cards_with_a_prefix(client, qr_gallery):
-    response = client.post(f"/admin/galleries/{qr_gallery.id}/cards",
-                           data={"create-count": "3", "create-prefix": "Class 3B"})
+    response = client.post(
+        f"/admin/galleries/{qr_gallery.id}/cards", data={"create-count": "3", "create-prefix": "Class 3B"}
+    )
     assert response.status_code == 302
     labels = db.session.scalars(sa.select(AccessCard.label).order_by(AccessCard.id)).all()
     assert labels == ["Class 3B – 1", "Class 3B – 2", "Class 3B – 3"]
 
 
-@pytest.mark.parametrize(("count", "message"), [("0", b"Between 1 and 1000"),
-                                                ("1001", b"Between 1 and 1000"),
-                                                ("", b"Say how many cards")])
+@pytest.mark.parametrize(
+    ("count", "message"),
+    [("0", b"Between 1 and 1000"), ("1001", b"Between 1 and 1000"), ("", b"Say how many cards")],
+)
 def test_bad_counts_are_refused(client, qr_gallery, count, message):
     page = client.post(f"/admin/galleries/{qr_gallery.id}/cards", data={"create-count": count})
     assert message in page.data and card_count() == 0
 
 
 def _import(client, gallery, content, name="labels.csv"):
-    return client.post(f"/admin/galleries/{gallery.id}/cards",
-                       data={"import-file": (io.BytesIO(content), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/admin/galleries/{gallery.id}/cards",
+        data={"import-file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
 
 
-@pytest.mark.parametrize("content", [
-    b"Name\nEmma Martin\nLucas Martin\n",
-    "\ufeffEmma Martin;3B\nLucas Martin;3B\n".encode(),
-    b"Emma Martin,3B\r\nLucas Martin,3B\r\n",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"Name\nEmma Martin\nLucas Martin\n",
+        "\ufeffEmma Martin;3B\nLucas Martin;3B\n".encode(),
+        b"Emma Martin,3B\r\nLucas Martin,3B\r\n",
+    ],
+)
 def test_csv_import_with_header_bom_or_semicolons(client, qr_gallery, content):
     assert _import(client, qr_gallery, content).status_code == 302
     assert db.session.scalars(sa.select(AccessCard.label).order_by(AccessCard.id)).all() == [
-        "Emma Martin", "Lucas Martin"]
+        "Emma Martin",
+        "Lucas Martin",
+    ]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"Emma\n\nLucas\n", b"Row 2 has no label"),
-    (b"Emma\n" + b"x" * 201 + b"\n", b"Row 2: the label is longer than 200"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", b"not a"),
-    (b"", b"no labels"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"Emma\n\nLucas\n", b"Row 2 has no label"),
+        (b"Emma\n" + b"x" * 201 + b"\n", b"Row 2: the label is longer than 200"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", b"not a"),
+        (b"", b"no labels"),
+    ],
+)
 def test_bad_csv_files_name_the_problem_and_create_nothing(client, qr_gallery, content, message):
     page = _import(client, qr_gallery, content)
     assert page.status_code == 200 and message in page.data
@@ -80,8 +92,10 @@ def test_assign_photos_only_from_the_cards_gallery(client, qr_gallery, logged_in
     mine = [factories.make_photo(qr_gallery, position=i) for i in range(2)]
     other_gallery = factories.make_gallery(logged_in.studio, title="Other")
     foreign = factories.make_photo(other_gallery)
-    client.post(f"/admin/galleries/{qr_gallery.id}/cards/{card.id}",
-                data={"photo_ids": [str(mine[1].id), str(foreign.id)]})
+    client.post(
+        f"/admin/galleries/{qr_gallery.id}/cards/{card.id}",
+        data={"photo_ids": [str(mine[1].id), str(foreign.id)]},
+    )
     db.session.expire_all()
     assert [photo.id for photo in db.session.get(AccessCard, card.id).photos] == [mine[1].id]
 
@@ -95,7 +109,7 @@ def test_print_sheet_has_each_cards_qr_code_for_its_url(client, qr_gallery, app)
     with app.test_request_context():
         for card in created:
             expected = card_service.qr_svg(external_url("galleries_public.card", code=card.code))
-            path = expected[expected.index("<path"):]
+            path = expected[expected.index("<path") :]
             assert path[:200] in page  # the same QR drawing: it encodes the card's URL
             assert card_service.display_code(card.code) in page
     letter = client.get(f"/admin/galleries/{qr_gallery.id}/cards/print?paper=letter").data

@@ -44,8 +44,9 @@ def url(gallery, studio):
 
 
 def post_registration(browser, gallery, studio, email, name="Mallory"):
-    return browser.post(url(gallery, studio) + "/register",
-                        data={"name": name, "email": email, "language": "en"})
+    return browser.post(
+        url(gallery, studio) + "/register", data={"name": name, "email": email, "language": "en"}
+    )
 
 
 def thumb_status(browser, photo):
@@ -60,13 +61,11 @@ def victim_setup(owner, clock):
     first = factories.make_gallery(studio, title="Autumn", access=GalleryAccess.REGISTRATION)
     second = factories.make_gallery(studio, title="Winter", access=GalleryAccess.REGISTRATION)
     photo = factories.make_photo(second)
-    victim = factories.make_client(studio, email="victim@example.com", name="Vera Victim",
-                                   gallery=first)
+    victim = factories.make_client(studio, email="victim@example.com", name="Vera Victim", gallery=first)
     return studio, first, second, photo, victim
 
 
-def test_registering_with_a_clients_email_signs_nobody_in_and_changes_nothing(
-        app, victim_setup, mail_outbox):
+def test_registering_with_a_clients_email_signs_nobody_in_and_changes_nothing(app, victim_setup, mail_outbox):
     studio, first, second, photo, victim = victim_setup
     attacker = app.test_client()
     response = post_registration(attacker, second, studio, "Victim@Example.com")
@@ -75,8 +74,12 @@ def test_registering_with_a_clients_email_signs_nobody_in_and_changes_nothing(
     assert b"Register to see the photos" in attacker.get(url(second, studio)).data
     assert b"Vera Victim" not in attacker.get(url(first, studio)).data
     # Nothing of the victim changed: no new registration, name kept.
-    assert db.session.scalar(sa.select(sa.func.count(Registration.id)).where(
-        Registration.client_id == victim.id)) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(Registration.id)).where(Registration.client_id == victim.id)
+        )
+        == 1
+    )
     db.session.refresh(victim)
     assert victim.name == "Vera Victim"
     # The code went to the victim's address, who alone can use it.
@@ -84,17 +87,16 @@ def test_registering_with_a_clients_email_signs_nobody_in_and_changes_nothing(
     assert mail.rcpt_tos == ["victim@example.com"] and mail.subject == "Your sign-in code for Winter"
 
 
-def test_a_card_registered_with_someone_elses_email_is_not_added_to_their_account(
-        app, victim_setup):
+def test_a_card_registered_with_someone_elses_email_is_not_added_to_their_account(app, victim_setup):
     studio, _, _, _, victim = victim_setup
-    qr = factories.make_gallery(studio, title="Maple", is_qr=True,
-                                access=GalleryAccess.REGISTRATION)
+    qr = factories.make_gallery(studio, title="Maple", is_qr=True, access=GalleryAccess.REGISTRATION)
     card = AccessCard(gallery_id=qr.id, label="Mallory's kid", code="KKKKMMMMNN", created_at=NOW)
     db.session.add(card)
     db.session.commit()
     attacker = app.test_client()
-    response = attacker.post("/c/KKKKMMMMNN", data={"name": "M", "email": "victim@example.com",
-                                                   "language": "en"})
+    response = attacker.post(
+        "/c/KKKKMMMMNN", data={"name": "M", "email": "victim@example.com", "language": "en"}
+    )
     assert response.location.endswith("/sign-in/code")
     assert db.session.scalar(sa.select(sa.func.count(CardClaim.card_id))) == 0
     # Only when the owner of the address opens the emailed link is the card theirs.
@@ -110,8 +112,14 @@ def test_known_and_unknown_addresses_get_the_same_answer(app, victim_setup):
         browser = app.test_client()
         response = post_registration(browser, second, studio, email)
         page = browser.get(response.location)
-        answers.append((response.status_code, response.location, page.status_code,
-                        page.data.decode().replace(email, "ADDRESS")))
+        answers.append(
+            (
+                response.status_code,
+                response.location,
+                page.status_code,
+                page.data.decode().replace(email, "ADDRESS"),
+            )
+        )
     assert answers[0] == answers[1]
     assert db.session.scalar(sa.select(sa.func.count(Client.id))) == 1  # nobody made yet
     assert f'href="{url(second, studio)}">Use another address' in answers[0][3]
@@ -127,8 +135,12 @@ def test_the_code_signs_in_once_only_in_the_browser_that_asked(app, victim_setup
     landing = browser.post("/sign-in/code", data={"code": code[:3] + " " + code[3:]})
     assert landing.status_code == 302 and landing.location.endswith(url(second, studio))
     assert thumb_status(browser, photo) == 200
-    assert db.session.scalar(sa.select(sa.func.count(Registration.id)).where(
-        Registration.client_id == victim.id)) == 2
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(Registration.id)).where(Registration.client_id == victim.id)
+        )
+        == 2
+    )
     # Used: neither the code nor the link works again.
     assert browser.post("/sign-in/code", data={"code": code}).status_code == 404
     assert app.test_client().get(latest_sign_in_link_path("victim@example.com")).status_code == 410
@@ -193,8 +205,7 @@ def test_a_signed_in_client_adds_a_gallery_without_a_new_code(app, victim_setup)
 # ------------------------------------------------------------------ sensitive messages
 
 
-def test_secrets_are_marked_and_never_shown_to_staff(app, client, auth, owner, victim_setup,
-                                                     mail_outbox):
+def test_secrets_are_marked_and_never_shown_to_staff(app, client, auth, owner, victim_setup, mail_outbox):
     studio, _, second, _, _ = victim_setup
     post_registration(app.test_client(), second, studio, "victim@example.com")
     code = latest_sign_in_code("victim@example.com")
@@ -213,14 +224,14 @@ def test_secrets_are_marked_and_never_shown_to_staff(app, client, auth, owner, v
 
 
 def test_secrets_go_through_the_platforms_server_not_the_studios(
-        app, client, logged_in, secure_server, mail_outbox, victim_setup):
+    app, client, logged_in, secure_server, mail_outbox, victim_setup
+):
     studio, _, second, _, _ = victim_setup
     client.post("/admin/mail/settings", data=settings_form(secure_server.port))
     post_registration(app.test_client(), second, studio, "victim@example.com")
     app.test_client().post("/forgot-password", data={"email": logged_in.email})
     received = mail_outbox.wait_for(2)
-    assert {tuple(mail.rcpt_tos) for mail in received} == {("victim@example.com",),
-                                                            (logged_in.email,)}
+    assert {tuple(mail.rcpt_tos) for mail in received} == {("victim@example.com",), (logged_in.email,)}
     assert all("proofsheet.local" in mail.message["From"] for mail in received)
     assert secure_server.collector.messages == []
 
@@ -251,8 +262,7 @@ def test_my_orders_link_expires_and_a_new_one_is_emailed(app, victim_setup, monk
     browser = app.test_client()
     refused = browser.get(stale)
     assert refused.status_code == 410 and b"This link has expired" in refused.data
-    asked = browser.post(f"/s/{studio.slug}/my-orders/new-link",
-                         data={"email": "Victim@example.com"})
+    asked = browser.post(f"/s/{studio.slug}/my-orders/new-link", data={"email": "Victim@example.com"})
     assert asked.location.endswith("/sign-in/code")
     landing = confirm_with_code(browser, "victim@example.com")
     assert landing.status_code == 302 and "/my-orders/" in landing.location
@@ -268,8 +278,9 @@ def test_a_new_orders_link_for_an_unknown_address_makes_no_client(app, victim_se
     assert db.session.scalar(sa.select(sa.func.count(Client.id))) == 1
 
 
-def test_the_studio_revokes_a_clients_links_and_browsers(app, client, auth, owner, victim_setup,
-                                                         other_owner, clock):
+def test_the_studio_revokes_a_clients_links_and_browsers(
+    app, client, auth, owner, victim_setup, other_owner, clock
+):
     studio, first, _, _, victim = victim_setup
     photo = factories.make_photo(first)
     old_link = _sign_in_link_of(app, victim, first)

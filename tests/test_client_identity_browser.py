@@ -1,7 +1,6 @@
 """Issue 14.1 in a real Chromium, with two browsers: a parent, and someone who knows the
 parent's email. The second one never becomes the parent."""
 
-
 import pytest
 from playwright.sync_api import expect
 
@@ -46,8 +45,7 @@ def test_someone_typing_a_parents_email_gets_no_access(live_server, browser, mai
     expect(other.get_by_text("Alex Martin")).to_have_count(0)
     # The code went to Alex's inbox, not to the other browser.
     mail = wait_for_mail(mail_outbox, "alex@example.com", SIGN_IN_SUBJECT)
-    assert len([m for m in mail_outbox.messages if SIGN_IN_SUBJECT in m.subject]) == (
-        codes_before + 1)
+    assert len([m for m in mail_outbox.messages if SIGN_IN_SUBJECT in m.subject]) == (codes_before + 1)
     assert "did not ask for this" in mail.text()
     # Alex, meanwhile, is still signed in and sees the photos.
     parent.reload()

@@ -18,15 +18,22 @@ PASSWORD = "correct horse battery"
 def _studio_with_a_client(app):
     now = timeutil.now()
     with app.app_context():
-        owner, gallery = factories.make_studio_on_sale(PASSWORD, title="Maple class", photos=0,
-                                                       now=now)
-        parent = factories.make_client(owner.studio, email="julie@example.com",
-                                       name="Julie Moreau", gallery=gallery)
+        owner, gallery = factories.make_studio_on_sale(PASSWORD, title="Maple class", photos=0, now=now)
+        parent = factories.make_client(
+            owner.studio, email="julie@example.com", name="Julie Moreau", gallery=gallery
+        )
         factories.make_client(owner.studio, email="paul@example.com", name="Paul Martin")
-        queue_message(kind=MailKind.TRANSACTIONAL, studio_id=owner.studio.id,
-                      sender="s@example.com", recipient=parent.email,
-                      subject="Your order N-1001", html="<p>x</p>", text="x", now=now,
-                      state=MailState.SENT)
+        queue_message(
+            kind=MailKind.TRANSACTIONAL,
+            studio_id=owner.studio.id,
+            sender="s@example.com",
+            recipient=parent.email,
+            subject="Your order N-1001",
+            html="<p>x</p>",
+            text="x",
+            now=now,
+            state=MailState.SENT,
+        )
         db.session.commit()
         return parent.id
 

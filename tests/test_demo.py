@@ -13,8 +13,7 @@ def test_seed_demo_creates_a_usable_studio_once(runner):
     assert result.exit_code == 0, result.output
     assert "demo@proofsheet.local / demo-password" in result.output
     owner = db.session.scalar(sa.select(User).where(User.email == "demo@proofsheet.local"))
-    galleries = db.session.scalars(sa.select(Gallery).where(
-        Gallery.studio_id == owner.studio_id)).all()
+    galleries = db.session.scalars(sa.select(Gallery).where(Gallery.studio_id == owner.studio_id)).all()
     assert sorted(g.is_qr for g in galleries) == [False, True]
     assert db.session.scalar(sa.select(sa.func.count(Photo.id))) >= 20
     assert db.session.scalar(sa.select(sa.func.count(AccessCard.id))) == 4

@@ -30,8 +30,8 @@ def test_the_lock_pins_every_direct_dependency_at_the_same_version():
     for path in ("requirements.txt", "requirements-dev.txt"):
         for name, version in _pins(path).items():
             assert lock.get(name) == version, (
-                f"{path} pins {name}=={version}, requirements.lock has {lock.get(name)}: "
-                "run `make lock`")
+                f"{path} pins {name}=={version}, requirements.lock has {lock.get(name)}: run `make lock`"
+            )
 
 
 def test_the_lock_holds_more_than_the_direct_dependencies():

@@ -10,11 +10,19 @@ from tests import factories
 from tests.factories import NOW
 
 
-def _message(studio_id, state=MailState.QUEUED, subject="Hello", gallery_id=None, error=None,
-             source=None):
-    row = queue_message(kind=MailKind.CAMPAIGN, studio_id=studio_id, sender="s@x.test",
-                        recipient="client@example.com", subject=subject, html="<p>Hi</p>",
-                        text="Hi", now=NOW, gallery_id=gallery_id, source=source)
+def _message(studio_id, state=MailState.QUEUED, subject="Hello", gallery_id=None, error=None, source=None):
+    row = queue_message(
+        kind=MailKind.CAMPAIGN,
+        studio_id=studio_id,
+        sender="s@x.test",
+        recipient="client@example.com",
+        subject=subject,
+        html="<p>Hi</p>",
+        text="Hi",
+        now=NOW,
+        gallery_id=gallery_id,
+        source=source,
+    )
     row.state, row.last_error = state, error
     db.session.commit()
     return row
@@ -52,8 +60,14 @@ def test_filter_by_gallery(client, logged_in):
 
 
 def test_paused_studio_sees_why_and_can_resume(client, logged_in):
-    db.session.add(StudioMailState(studio_id=logged_in.studio_id, sent_in_window=0, paused_at=NOW,
-                                   pause_reason="550 5.7.1 Relaying denied"))
+    db.session.add(
+        StudioMailState(
+            studio_id=logged_in.studio_id,
+            sent_in_window=0,
+            paused_at=NOW,
+            pause_reason="550 5.7.1 Relaying denied",
+        )
+    )
     db.session.commit()
     page = client.get("/admin/activity/")
     assert b"Sending is paused" in page.data and b"5.7.1 Relaying denied" in page.data
@@ -65,16 +79,20 @@ def test_paused_studio_sees_why_and_can_resume(client, logged_in):
 def test_another_studios_messages_and_filters_answer_404(client, logged_in, other_owner):
     theirs = _message(other_owner.studio_id, MailState.FAILED)
     their_gallery = factories.make_gallery(other_owner.studio, title="Theirs")
-    for method, url in [("get", f"/admin/activity/messages/{theirs.id}"),
-                        ("post", f"/admin/activity/messages/{theirs.id}/retry"),
-                        ("post", f"/admin/activity/messages/{theirs.id}/cancel"),
-                        ("post", f"/admin/activity/messages/{theirs.id}/delivered"),
-                        ("get", f"/admin/activity/?gallery={their_gallery.id}")]:
+    for method, url in [
+        ("get", f"/admin/activity/messages/{theirs.id}"),
+        ("post", f"/admin/activity/messages/{theirs.id}/retry"),
+        ("post", f"/admin/activity/messages/{theirs.id}/cancel"),
+        ("post", f"/admin/activity/messages/{theirs.id}/delivered"),
+        ("get", f"/admin/activity/?gallery={their_gallery.id}"),
+    ]:
         assert getattr(client, method)(url).status_code == 404, url
     assert client.get("/admin/activity/?state=failed").data.count(b"Retry") == 0
     db.session.expire_all()
-    assert db.session.scalar(sa.select(OutboxMessage.state).where(
-        OutboxMessage.id == theirs.id)) == MailState.FAILED
+    assert (
+        db.session.scalar(sa.select(OutboxMessage.state).where(OutboxMessage.id == theirs.id))
+        == MailState.FAILED
+    )
 
 
 @pytest.mark.parametrize("path", ["/admin/activity/", "/admin/mail/"])

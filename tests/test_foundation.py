@@ -31,29 +31,33 @@ def test_migrated_schema_matches_the_models(app):
 
 
 def test_timestamps_round_trip_as_aware_utc(app, owner):
-    gallery = factories.make_gallery(owner.studio,
-                                     sale_starts_at=datetime(2026, 3, 1, 8, tzinfo=timezone(
-                                         timedelta(hours=1))))
+    gallery = factories.make_gallery(
+        owner.studio, sale_starts_at=datetime(2026, 3, 1, 8, tzinfo=timezone(timedelta(hours=1)))
+    )
     db.session.expire_all()
     stored = db.session.get(Gallery, gallery.id).sale_starts_at
     assert stored == datetime(2026, 3, 1, 7, tzinfo=UTC)
     assert stored.tzinfo is not None and stored.utcoffset() == timedelta(0)
 
 
-@pytest.mark.parametrize(("stored_text", "expected"), [
-    ("2026-03-01 07:00:00.250000", datetime(2026, 3, 1, 7, 0, 0, 250000, tzinfo=UTC)),
-    ("2026-03-01 07:00:00", datetime(2026, 3, 1, 7, tzinfo=UTC)),  # as SQL's datetime() writes
-    ("2026-03-01", datetime(2026, 3, 1, tzinfo=UTC)),
-])
-def test_sqlite_timestamp_texts_read_back_as_aware_utc(app, owner, database_url, stored_text,
-                                                       expected):
+@pytest.mark.parametrize(
+    ("stored_text", "expected"),
+    [
+        ("2026-03-01 07:00:00.250000", datetime(2026, 3, 1, 7, 0, 0, 250000, tzinfo=UTC)),
+        ("2026-03-01 07:00:00", datetime(2026, 3, 1, 7, tzinfo=UTC)),  # as SQL's datetime() writes
+        ("2026-03-01", datetime(2026, 3, 1, tzinfo=UTC)),
+    ],
+)
+def test_sqlite_timestamp_texts_read_back_as_aware_utc(app, owner, database_url, stored_text, expected):
     """SQLite keeps text: what SQLAlchemy writes is read by the quick parser, other forms by
     SQLAlchemy's own."""
     if not database_url.startswith("sqlite"):
         pytest.skip("PostgreSQL keeps timestamps with their zone")
     gallery = factories.make_gallery(owner.studio)
-    db.session.execute(sa.text("UPDATE gallery SET sale_starts_at = :text, sale_ends_at = NULL"
-                               " WHERE id = :id"), {"text": stored_text, "id": gallery.id})
+    db.session.execute(
+        sa.text("UPDATE gallery SET sale_starts_at = :text, sale_ends_at = NULL WHERE id = :id"),
+        {"text": stored_text, "id": gallery.id},
+    )
     db.session.commit()
     db.session.expire_all()
     read = db.session.get(Gallery, gallery.id)
@@ -69,22 +73,31 @@ def test_naive_timestamps_are_refused(app, owner):
     db.session.rollback()
 
 
-@pytest.mark.parametrize(("wall_clock", "zone", "expected_utc"), [
-    # spring forward: 02:30 does not exist in Paris on 29 March 2026; it goes at 03:30 CEST
-    (datetime(2026, 3, 29, 2, 30), "Europe/Paris", datetime(2026, 3, 29, 1, 30, tzinfo=UTC)),
-    # fall back: 02:30 happens twice on 25 October 2026; the first one (CEST) is taken
-    (datetime(2026, 10, 25, 2, 30), "Europe/Paris", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
-    (datetime(2026, 3, 8, 2, 30), "America/New_York", datetime(2026, 3, 8, 7, 30, tzinfo=UTC)),
-    (datetime(2026, 7, 1, 9, 0), "Asia/Tokyo", datetime(2026, 7, 1, 0, 0, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("wall_clock", "zone", "expected_utc"),
+    [
+        # spring forward: 02:30 does not exist in Paris on 29 March 2026; it goes at 03:30 CEST
+        (datetime(2026, 3, 29, 2, 30), "Europe/Paris", datetime(2026, 3, 29, 1, 30, tzinfo=UTC)),
+        # fall back: 02:30 happens twice on 25 October 2026; the first one (CEST) is taken
+        (datetime(2026, 10, 25, 2, 30), "Europe/Paris", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
+        (datetime(2026, 3, 8, 2, 30), "America/New_York", datetime(2026, 3, 8, 7, 30, tzinfo=UTC)),
+        (datetime(2026, 7, 1, 9, 0), "Asia/Tokyo", datetime(2026, 7, 1, 0, 0, tzinfo=UTC)),
+    ],
+)
 def test_local_wall_clock_to_utc_handles_daylight_saving(wall_clock, zone, expected_utc):
     assert from_local(wall_clock, zone) == expected_utc
 
 
 def test_environment_overrides_defaults():
     config = {}
-    load_environment(config, {"PROOFSHEET_MAIL_PORT": "2525", "PROOFSHEET_MAIL_USE_TLS": "yes",
-                              "DATABASE_URL": "postgres://u@h/db"})
+    load_environment(
+        config,
+        {
+            "PROOFSHEET_MAIL_PORT": "2525",
+            "PROOFSHEET_MAIL_USE_TLS": "yes",
+            "DATABASE_URL": "postgres://u@h/db",
+        },
+    )
     assert config["MAIL_PORT"] == 2525 and config["MAIL_USE_TLS"] is True
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
 

@@ -15,17 +15,26 @@ from tests.gallery_admin_helpers import jpeg_bytes
 
 
 def form_data(**overrides):
-    data = {"title": "Smith wedding", "slug": "", "description": "Saturday in Lyon",
-            "shoot_date": "2026-06-13", "sale_starts_at": "2026-06-20T09:00",
-            "sale_ends_at": "2026-07-20T18:00", "archives_at": "2026-09-01T00:00",
-            "status": "draft", "access": "public", "password": ""}
+    data = {
+        "title": "Smith wedding",
+        "slug": "",
+        "description": "Saturday in Lyon",
+        "shoot_date": "2026-06-13",
+        "sale_starts_at": "2026-06-20T09:00",
+        "sale_ends_at": "2026-07-20T18:00",
+        "archives_at": "2026-09-01T00:00",
+        "status": "draft",
+        "access": "public",
+        "password": "",
+    }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
 
 
 def galleries_of(studio):
-    return db.session.scalars(sa.select(Gallery).where(Gallery.studio_id == studio.id)
-                              .order_by(Gallery.id)).all()
+    return db.session.scalars(
+        sa.select(Gallery).where(Gallery.studio_id == studio.id).order_by(Gallery.id)
+    ).all()
 
 
 # ------------------------------------------------------------------ list
@@ -37,8 +46,9 @@ def test_empty_list_invites_to_create_a_gallery(client, logged_in):
 
 
 def test_list_shows_status_counts_and_dates_in_studio_time(client, logged_in):
-    gallery = factories.make_gallery(logged_in.studio, title="Spring portraits",
-                                     sale_starts_at=datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
+    gallery = factories.make_gallery(
+        logged_in.studio, title="Spring portraits", sale_starts_at=datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    )
     factories.make_photo(gallery)
     factories.make_photo(gallery)
     factories.make_client(logged_in.studio, gallery=gallery)
@@ -79,8 +89,9 @@ def test_generated_slug_avoids_the_studios_existing_ones(client, logged_in):
 
 
 def test_edit_form_shows_dates_in_studio_time(client, logged_in):
-    gallery = factories.make_gallery(logged_in.studio,
-                                     sale_ends_at=datetime(2026, 12, 24, 17, 30, tzinfo=UTC))
+    gallery = factories.make_gallery(
+        logged_in.studio, sale_ends_at=datetime(2026, 12, 24, 17, 30, tzinfo=UTC)
+    )
     page = client.get(f"/admin/galleries/{gallery.id}/edit").get_data(as_text=True)
     assert 'value="2026-12-24T18:30"' in page
 
@@ -89,31 +100,48 @@ def test_edit_changes_fields_and_keeps_password_when_blank(client, logged_in):
     client.post("/admin/galleries/new", data=form_data(access="password", password="s3cret!"))
     gallery = galleries_of(logged_in.studio)[0]
     assert check_password_hash(gallery.password_hash, "s3cret!")
-    client.post(f"/admin/galleries/{gallery.id}/edit",
-                data=form_data(title="Smith & Jones wedding", slug="smith-jones", access="password",
-                               status="published", is_qr="y"))
+    client.post(
+        f"/admin/galleries/{gallery.id}/edit",
+        data=form_data(
+            title="Smith & Jones wedding",
+            slug="smith-jones",
+            access="password",
+            status="published",
+            is_qr="y",
+        ),
+    )
     db.session.refresh(gallery)
     assert (gallery.title, gallery.slug, gallery.status, gallery.is_qr) == (
-        "Smith & Jones wedding", "smith-jones", "published", True)
+        "Smith & Jones wedding",
+        "smith-jones",
+        "published",
+        True,
+    )
     assert check_password_hash(gallery.password_hash, "s3cret!")
     client.post(f"/admin/galleries/{gallery.id}/edit", data=form_data(access="password", password="n3w-one"))
     db.session.refresh(gallery)
     assert check_password_hash(gallery.password_hash, "n3w-one")
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"title": ""}, "Give the gallery a title."),
-    ({"slug": "Not A Slug!"}, "Use only lowercase letters, digits and single hyphens"),
-    ({"slug": "double--hyphen"}, "Use only lowercase letters, digits and single hyphens"),
-    ({"sale_ends_at": "2026-06-20T09:00"}, "The sale must end after it starts."),
-    ({"sale_ends_at": "2026-06-01T09:00"}, "The sale must end after it starts."),
-    ({"archives_at": "2026-07-20T17:59"}, "Archive the gallery after the sale ends."),
-    ({"sale_ends_at": "", "archives_at": "2026-06-19T00:00"}, "Archive the gallery after the sale starts."),
-    ({"access": "password", "password": ""}, "Choose a password: this gallery"),
-    ({"access": "password", "password": "abc"}, "Use at least 4 characters."),
-    ({"sale_starts_at": "tomorrow"}, "Not a valid datetime value."),
-    ({"status": "secret"}, "Not a valid choice."),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"title": ""}, "Give the gallery a title."),
+        ({"slug": "Not A Slug!"}, "Use only lowercase letters, digits and single hyphens"),
+        ({"slug": "double--hyphen"}, "Use only lowercase letters, digits and single hyphens"),
+        ({"sale_ends_at": "2026-06-20T09:00"}, "The sale must end after it starts."),
+        ({"sale_ends_at": "2026-06-01T09:00"}, "The sale must end after it starts."),
+        ({"archives_at": "2026-07-20T17:59"}, "Archive the gallery after the sale ends."),
+        (
+            {"sale_ends_at": "", "archives_at": "2026-06-19T00:00"},
+            "Archive the gallery after the sale starts.",
+        ),
+        ({"access": "password", "password": ""}, "Choose a password: this gallery"),
+        ({"access": "password", "password": "abc"}, "Use at least 4 characters."),
+        ({"sale_starts_at": "tomorrow"}, "Not a valid datetime value."),
+        ({"status": "secret"}, "Not a valid choice."),
+    ],
+)
 def test_create_validations_each_have_a_message(client, logged_in, overrides, message):
     response = client.post("/admin/galleries/new", data=form_data(**overrides))
     assert response.status_code == 200
@@ -122,10 +150,12 @@ def test_create_validations_each_have_a_message(client, logged_in, overrides, me
 
 
 def test_date_errors_show_on_their_own_field(client, logged_in):
-    page = client.post("/admin/galleries/new", data=form_data(
-        sale_ends_at="2026-06-01T09:00", archives_at="2026-05-01T00:00")).get_data(as_text=True)
-    ends_field = page[page.index('for="sale_ends_at"'):page.index('for="archives_at"')]
-    archive_field = page[page.index('for="archives_at"'):page.index('name="status"')]
+    page = client.post(
+        "/admin/galleries/new",
+        data=form_data(sale_ends_at="2026-06-01T09:00", archives_at="2026-05-01T00:00"),
+    ).get_data(as_text=True)
+    ends_field = page[page.index('for="sale_ends_at"') : page.index('for="archives_at"')]
+    archive_field = page[page.index('for="archives_at"') : page.index('name="status"')]
     assert "The sale must end after it starts." in ends_field
     assert "Archive the gallery after the sale" in archive_field
     assert "The sale must end" not in archive_field
@@ -142,8 +172,9 @@ def test_slug_must_be_unique_within_the_studio_only(client, logged_in, other_own
 
 def test_editing_keeps_its_own_slug_without_complaint(client, logged_in):
     gallery = factories.make_gallery(logged_in.studio, title="Summer", slug="summer")
-    response = client.post(f"/admin/galleries/{gallery.id}/edit",
-                           data=form_data(title="Summer", slug="summer"))
+    response = client.post(
+        f"/admin/galleries/{gallery.id}/edit", data=form_data(title="Summer", slug="summer")
+    )
     assert response.status_code == 302
 
 
@@ -179,8 +210,9 @@ def test_delete_confirmation_names_what_goes(client, logged_in):
     factories.make_photo(gallery)
     factories.make_photo(gallery)
     factories.make_client(logged_in.studio, gallery=gallery)
-    db.session.add(AccessCard(gallery_id=gallery.id, label="Class A", code="ABCDEF123456",
-                              created_at=factories.NOW))
+    db.session.add(
+        AccessCard(gallery_id=gallery.id, label="Class A", code="ABCDEF123456", created_at=factories.NOW)
+    )
     db.session.commit()
     page = client.get(f"/admin/galleries/{gallery.id}/delete").get_data(as_text=True)
     assert "Delete “Doomed”?" in page
@@ -224,15 +256,21 @@ def gallery_with_photos(logged_in):
 
 
 def positions(gallery):
-    return db.session.scalars(sa.select(Photo.original_filename).where(Photo.gallery_id == gallery.id)
-                              .order_by(Photo.position, Photo.id)).all()
+    return db.session.scalars(
+        sa.select(Photo.original_filename)
+        .where(Photo.gallery_id == gallery.id)
+        .order_by(Photo.position, Photo.id)
+    ).all()
 
 
 def test_reorder_saves_the_new_order(client, gallery_with_photos):
     gallery, photos = gallery_with_photos
     order = ",".join(str(photos[i].id) for i in (2, 0, 1))
-    response = client.post(f"/admin/galleries/{gallery.id}/reorder", data={"order": order},
-                           headers={"Accept": "application/json"})
+    response = client.post(
+        f"/admin/galleries/{gallery.id}/reorder",
+        data={"order": order},
+        headers={"Accept": "application/json"},
+    )
     assert response.get_json() == {"ok": True, "message": "Order saved."}
     db.session.expire_all()
     assert positions(gallery) == ["2.jpg", "0.jpg", "1.jpg"]
@@ -242,20 +280,26 @@ def test_reorder_refuses_photos_of_another_gallery(client, logged_in, gallery_wi
     gallery, photos = gallery_with_photos
     sibling = factories.make_photo(factories.make_gallery(logged_in.studio, title="Sibling"))
     stranger = factories.make_photo(factories.make_gallery(other_owner.studio, title="Theirs"))
-    response = client.post(f"/admin/galleries/{gallery.id}/reorder",
-                           data={"order": f"{photos[2].id},{sibling.id},{stranger.id}"},
-                           headers={"Accept": "application/json"})
+    response = client.post(
+        f"/admin/galleries/{gallery.id}/reorder",
+        data={"order": f"{photos[2].id},{sibling.id},{stranger.id}"},
+        headers={"Accept": "application/json"},
+    )
     assert response.status_code == 400
     assert response.get_json()["message"] == (
-        f"Photos {sibling.id}, {stranger.id} are not in this gallery; reload the page and try again.")
+        f"Photos {sibling.id}, {stranger.id} are not in this gallery; reload the page and try again."
+    )
     db.session.expire_all()
     assert positions(gallery) == ["0.jpg", "1.jpg", "2.jpg"]
 
 
 def test_reorder_rejects_garbage(client, gallery_with_photos):
     gallery, _photos = gallery_with_photos
-    response = client.post(f"/admin/galleries/{gallery.id}/reorder", data={"order": "1,two"},
-                           headers={"Accept": "application/json"})
+    response = client.post(
+        f"/admin/galleries/{gallery.id}/reorder",
+        data={"order": "1,two"},
+        headers={"Accept": "application/json"},
+    )
     assert response.status_code == 400 and "not a list of photo ids" in response.get_json()["message"]
 
 
@@ -305,19 +349,25 @@ def test_every_route_answers_404_for_another_studios_gallery_or_photo(client, lo
     their_photo = factories.make_photo(theirs)
     t, p = theirs.id, their_photo.id
     requests = [
-        ("get", f"/admin/galleries/{t}"), ("get", f"/admin/galleries/{t}/edit"),
-        ("post", f"/admin/galleries/{t}/edit"), ("get", f"/admin/galleries/{t}/delete"),
-        ("post", f"/admin/galleries/{t}/delete"), ("post", f"/admin/galleries/{t}/publish"),
-        ("post", f"/admin/galleries/{t}/upload"), ("post", f"/admin/galleries/{t}/reorder"),
+        ("get", f"/admin/galleries/{t}"),
+        ("get", f"/admin/galleries/{t}/edit"),
+        ("post", f"/admin/galleries/{t}/edit"),
+        ("get", f"/admin/galleries/{t}/delete"),
+        ("post", f"/admin/galleries/{t}/delete"),
+        ("post", f"/admin/galleries/{t}/publish"),
+        ("post", f"/admin/galleries/{t}/upload"),
+        ("post", f"/admin/galleries/{t}/reorder"),
         ("post", f"/admin/galleries/{t}/photos/{p}/delete"),
         ("post", f"/admin/galleries/{t}/photos/{p}/cover"),
         # Their photo through my gallery's URL, and my photo through theirs.
         ("post", f"/admin/galleries/{mine.id}/photos/{p}/delete"),
         ("post", f"/admin/galleries/{mine.id}/photos/{p}/cover"),
         ("post", f"/admin/galleries/{t}/photos/{my_photo.id}/cover"),
-    ] + [("get", f"/admin/galleries/{g}/photos/{photo}/{variant}")
-         for g, photo in ((t, p), (mine.id, p), (t, my_photo.id))
-         for variant in ("original", "thumb", "preview")]
+    ] + [
+        ("get", f"/admin/galleries/{g}/photos/{photo}/{variant}")
+        for g, photo in ((t, p), (mine.id, p), (t, my_photo.id))
+        for variant in ("original", "thumb", "preview")
+    ]
     for method, url in requests:
         assert getattr(client, method)(url).status_code == 404, (method, url)
     db.session.expire_all()
@@ -351,7 +401,9 @@ def test_gallery_page_links_to_its_sales_and_email_pages(client, logged_in):
 
     gallery = _factories.make_gallery(logged_in.studio, title="Linked")
     page = client.get(f"/admin/galleries/{gallery.id}").data.decode()
-    for path in (f"/admin/shop/galleries/{gallery.id}/pricing",
-                 f"/admin/workflows/galleries/{gallery.id}",
-                 f"/admin/activity/?gallery={gallery.id}"):
+    for path in (
+        f"/admin/shop/galleries/{gallery.id}/pricing",
+        f"/admin/workflows/galleries/{gallery.id}",
+        f"/admin/activity/?gallery={gallery.id}",
+    ):
         assert path in page, path

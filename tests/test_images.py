@@ -24,16 +24,21 @@ LIMITS = images.Limits(max_bytes=5_000_000, max_pixels=50_000_000, thumbnail_siz
 
 
 def photos_of(gallery):
-    return db.session.scalars(sa.select(Photo).where(Photo.gallery_id == gallery.id)
-                              .order_by(Photo.position)).all()
+    return db.session.scalars(
+        sa.select(Photo).where(Photo.gallery_id == gallery.id).order_by(Photo.position)
+    ).all()
 
 
 def upload(client, gallery, *files, json=True):
     """POST ``files`` ((name, bytes) pairs) to the gallery's upload route in one request."""
     data = {"photos": [(io.BytesIO(content), name) for name, content in files]}
     headers = {"Accept": "application/json"} if json else {}
-    return client.post(f"/admin/galleries/{gallery.id}/upload", data=data, headers=headers,
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/admin/galleries/{gallery.id}/upload",
+        data=data,
+        headers=headers,
+        content_type="multipart/form-data",
+    )
 
 
 @pytest.fixture
@@ -45,8 +50,9 @@ def gallery(owner):
 
 
 def test_exif_orientation_is_applied_and_dimensions_are_stored_upright(app, gallery):
-    photo = images.add_photo(gallery, jpeg_bytes(size=(640, 480), orientation=6), "portrait.jpg",
-                             factories.NOW)
+    photo = images.add_photo(
+        gallery, jpeg_bytes(size=(640, 480), orientation=6), "portrait.jpg", factories.NOW
+    )
     db.session.commit()
     assert (photo.width, photo.height) == (480, 640)
     with Image.open(photo_file(photo, "preview")) as preview:
@@ -78,8 +84,9 @@ def test_variants_are_bounded_by_configured_sizes(app, gallery):
 
 def test_watermark_changes_preview_pixels_but_not_thumbnail(app, gallery):
     plain = images.prepare_photo(jpeg_bytes(size=(800, 600), color=(90, 90, 90)), "grey.jpg", "", LIMITS)
-    marked = images.prepare_photo(jpeg_bytes(size=(800, 600), color=(90, 90, 90)), "grey.jpg",
-                                  "Northlight Studio", LIMITS)
+    marked = images.prepare_photo(
+        jpeg_bytes(size=(800, 600), color=(90, 90, 90)), "grey.jpg", "Northlight Studio", LIMITS
+    )
     with Image.open(io.BytesIO(plain.preview)) as a, Image.open(io.BytesIO(marked.preview)) as b:
         a_pixels = list(a.convert("L").get_flattened_data())
         b_pixels = list(b.convert("L").get_flattened_data())
@@ -104,13 +111,16 @@ def test_new_photos_go_to_the_end(app, gallery):
     assert second.position == first.position + 1
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    (b"this is a text file, not a photo\n" * 20, "is not an image we can read"),
-    (truncated_jpeg(), "is damaged or incomplete"),
-    (gif_bytes(), "is a GIF file"),
-    (png_bomb(), "has too many pixels"),
-    (b"", "is empty"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"this is a text file, not a photo\n" * 20, "is not an image we can read"),
+        (truncated_jpeg(), "is damaged or incomplete"),
+        (gif_bytes(), "is a GIF file"),
+        (png_bomb(), "has too many pixels"),
+        (b"", "is empty"),
+    ],
+)
 def test_refused_files_have_a_message_naming_the_file(app, gallery, content, expected):
     with pytest.raises(images.PhotoRejected) as refused:
         images.add_photo(gallery, content, "folder/IMG_0001.jpg", factories.NOW)
@@ -137,8 +147,13 @@ def test_store_failure_removes_written_files(app, gallery, monkeypatch):
 
 
 def test_upload_many_formats_in_one_request(client, logged_in, gallery):
-    response = upload(client, gallery, ("a.jpg", jpeg_bytes(orientation=6)), ("b.png", png_bytes()),
-                      ("c.webp", webp_bytes()))
+    response = upload(
+        client,
+        gallery,
+        ("a.jpg", jpeg_bytes(orientation=6)),
+        ("b.png", png_bytes()),
+        ("c.webp", webp_bytes()),
+    )
     assert response.status_code == 200
     results = response.get_json()["results"]
     assert [result["ok"] for result in results] == [True, True, True]
@@ -153,13 +168,16 @@ def test_bad_files_are_reported_one_by_one_and_others_still_succeed(client, logg
     buffer = io.BytesIO()
     noisy.save(buffer, "JPEG", quality=100)
     assert len(buffer.getvalue()) > 40_000
-    response = upload(client, gallery,
-                      ("good-1.jpg", jpeg_bytes()),
-                      ("notes.jpg", b"hello, I am text\n" * 50),
-                      ("cut.jpg", truncated_jpeg()),
-                      ("bomb.png", png_bomb(2000, 2000)),
-                      ("heavy.jpg", buffer.getvalue()),
-                      ("good-2.png", png_bytes()))
+    response = upload(
+        client,
+        gallery,
+        ("good-1.jpg", jpeg_bytes()),
+        ("notes.jpg", b"hello, I am text\n" * 50),
+        ("cut.jpg", truncated_jpeg()),
+        ("bomb.png", png_bomb(2000, 2000)),
+        ("heavy.jpg", buffer.getvalue()),
+        ("good-2.png", png_bytes()),
+    )
     assert response.status_code == 422
     results = {result["filename"]: result for result in response.get_json()["results"]}
     assert results["good-1.jpg"]["ok"] and results["good-2.png"]["ok"]
@@ -181,8 +199,9 @@ def test_plain_form_flashes_one_message_per_file(client, logged_in, gallery):
 
 
 def test_upload_without_files_says_so(client, logged_in, gallery):
-    response = client.post(f"/admin/galleries/{gallery.id}/upload", data={},
-                           headers={"Accept": "application/json"})
+    response = client.post(
+        f"/admin/galleries/{gallery.id}/upload", data={}, headers={"Accept": "application/json"}
+    )
     assert response.status_code == 400
     assert "Choose at least one photo" in response.get_json()["results"][0]["message"]
 
@@ -247,17 +266,26 @@ def test_colour_profile_is_kept_in_previews(app):
 
 
 def gallery_files(gallery):
-    folder = photo_file(Photo(gallery_id=gallery.id, storage_key="x", content_type="image/jpeg"),
-                        "original", studio_id=gallery.studio_id).parent.parent
+    folder = photo_file(
+        Photo(gallery_id=gallery.id, storage_key="x", content_type="image/jpeg"),
+        "original",
+        studio_id=gallery.studio_id,
+    ).parent.parent
     return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
 
 
 def test_upload_leaves_exactly_three_files_per_photo_and_no_partial_ones(client, logged_in, gallery):
     upload(client, gallery, ("a.jpg", jpeg_bytes()), ("b.webp", webp_bytes()))
     photos = photos_of(gallery)
-    expected = sorted(f"{variant}/{photo.storage_key}.{ext}" for photo in photos
-                      for variant, ext in (("original", photo_file(photo, "original").suffix[1:]),
-                                           ("thumb", "jpg"), ("preview", "jpg")))
+    expected = sorted(
+        f"{variant}/{photo.storage_key}.{ext}"
+        for photo in photos
+        for variant, ext in (
+            ("original", photo_file(photo, "original").suffix[1:]),
+            ("thumb", "jpg"),
+            ("preview", "jpg"),
+        )
+    )
     assert gallery_files(gallery) == expected
 
 
@@ -307,8 +335,13 @@ def test_a_100_megapixel_jpeg_is_processed_within_300_mb(tmp_path):
 
     path = tmp_path / "big.jpg"
     subprocess.run([sys.executable, "-c", MAKE_BIG_JPEG, str(path)], check=True)
-    answer = subprocess.run([sys.executable, "-c", MEASURE_PEAK, str(path), str(tmp_path / "instance")],
-                            check=True, capture_output=True, text=True, timeout=120)
+    answer = subprocess.run(
+        [sys.executable, "-c", MEASURE_PEAK, str(path), str(tmp_path / "instance")],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     figures = json.loads(answer.stdout)
     assert figures["size"] == [10_000, 10_000]
     assert figures["delta_mb"] < 300
@@ -316,8 +349,7 @@ def test_a_100_megapixel_jpeg_is_processed_within_300_mb(tmp_path):
 
 @pytest.mark.no_database
 def test_large_jpeg_is_decoded_reduced_yet_upright_with_its_full_size(app):
-    limits = images.Limits(max_bytes=5_000_000, max_pixels=50_000_000, thumbnail_size=50,
-                           preview_size=400)
+    limits = images.Limits(max_bytes=5_000_000, max_pixels=50_000_000, thumbnail_size=50, preview_size=400)
     prepared = images.prepare_photo(jpeg_bytes(size=(4000, 2000), orientation=6), "tall.jpg", "", limits)
     assert (prepared.width, prepared.height) == (2000, 4000)  # the file's own pixels, turned
     with Image.open(io.BytesIO(prepared.preview)) as preview:
@@ -331,13 +363,19 @@ def test_large_jpeg_is_decoded_reduced_yet_upright_with_its_full_size(app):
 def test_png_over_the_memory_budget_is_refused_before_decoding(app):
     # A header claiming 8000 x 8000 RGB pixels (within MAX_PHOTO_PIXELS) over a few bytes of data:
     # judged from the header, before 256 MB of pixels are allocated for it.
-    limits = images.Limits(max_bytes=5_000_000, max_pixels=100_000_000, thumbnail_size=480,
-                           preview_size=1600, max_decoded_bytes=256 * 1024 * 1024)
+    limits = images.Limits(
+        max_bytes=5_000_000,
+        max_pixels=100_000_000,
+        thumbnail_size=480,
+        preview_size=1600,
+        max_decoded_bytes=256 * 1024 * 1024,
+    )
     with pytest.raises(images.PhotoRejected) as refused:
         images.prepare_photo(png_bomb(8000, 8000), "scan.png", "", limits)
     assert refused.value.message == (
         "scan.png is too large to process as a PNG file: PNG photos like this one may be up to "
-        "53.7 megapixels. Save it as a JPEG, or smaller.")
+        "53.7 megapixels. Save it as a JPEG, or smaller."
+    )
 
 
 def progressive_jpeg(size):
@@ -348,8 +386,13 @@ def progressive_jpeg(size):
 
 @pytest.mark.no_database
 def test_progressive_jpeg_counts_its_full_size_coefficients(app):
-    limits = images.Limits(max_bytes=5_000_000, max_pixels=100_000_000, thumbnail_size=50,
-                           preview_size=250, max_decoded_bytes=5_000_000)
+    limits = images.Limits(
+        max_bytes=5_000_000,
+        max_pixels=100_000_000,
+        thumbnail_size=50,
+        preview_size=250,
+        max_decoded_bytes=5_000_000,
+    )
     # Baseline, the same size: drafted to 1/8, it needs a few hundred kB.
     assert images.prepare_photo(jpeg_bytes(size=(2000, 2000)), "plain.jpg", "", limits).width == 2000
     with pytest.raises(images.PhotoRejected) as refused:
@@ -361,8 +404,7 @@ def test_progressive_jpeg_counts_its_full_size_coefficients(app):
 
 @pytest.mark.no_database
 def test_large_palette_and_transparent_pngs_keep_their_colours(app):
-    limits = images.Limits(max_bytes=5_000_000, max_pixels=50_000_000, thumbnail_size=50,
-                           preview_size=100)
+    limits = images.Limits(max_bytes=5_000_000, max_pixels=50_000_000, thumbnail_size=50, preview_size=100)
     palette = Image.new("P", (1000, 500))
     palette.putpalette([200, 30, 30] + [0, 0, 0] * 255)
     transparent = Image.new("RGBA", (1000, 500), (0, 0, 255, 0))
@@ -416,7 +458,8 @@ def test_an_upload_failing_half_way_leaves_no_file(app, client, logged_in, galle
 
 
 def test_a_photo_failing_half_way_removes_its_files_even_if_the_transaction_goes_on(
-        app, gallery, monkeypatch):
+    app, gallery, monkeypatch
+):
     kept = images.add_photo(gallery, jpeg_bytes(), "kept.jpg", factories.NOW)
     real_stage = images.stage_file
 
@@ -432,7 +475,8 @@ def test_a_photo_failing_half_way_removes_its_files_even_if_the_transaction_goes
     db.session.commit()
     assert all_files(app) == sorted(
         photo_file(kept, variant).relative_to(app.config["UPLOAD_FOLDER"]).as_posix()
-        for variant in ("original", "thumb", "preview"))
+        for variant in ("original", "thumb", "preview")
+    )
 
 
 @pytest.mark.no_database
@@ -445,15 +489,15 @@ def test_stale_part_files_are_removed_and_fresh_ones_kept(app, tmp_path):
     folder = tmp_path / "uploads" / "1" / "2" / "original"
     folder.mkdir(parents=True)
     now = factories.NOW
-    files = {name: folder / name for name in
-             (".old.jpg.part", ".fresh.jpg.part", "old.jpg", ".old-hidden.jpg")}
+    files = {
+        name: folder / name for name in (".old.jpg.part", ".fresh.jpg.part", "old.jpg", ".old-hidden.jpg")
+    }
     for name, path in files.items():
         path.write_bytes(b"x")
         written = now - (timedelta(minutes=5) if "fresh" in name else timedelta(hours=2))
         os.utime(path, (written.timestamp(), written.timestamp()))
     assert storage.remove_stale_parts(tmp_path / "uploads", now) == 1
-    assert sorted(path.name for path in folder.iterdir()) == [".fresh.jpg.part", ".old-hidden.jpg",
-                                                               "old.jpg"]
+    assert sorted(path.name for path in folder.iterdir()) == [".fresh.jpg.part", ".old-hidden.jpg", "old.jpg"]
 
 
 def test_wsgi_start_cleans_stale_part_files(tmp_path, monkeypatch):

@@ -26,8 +26,13 @@ from tests.shop_factories import make_price_list, sell_gallery
 from tests.workflow_factories import make_workflow
 
 # CR LF (header injection), a lone LF, the Unicode line and paragraph separators, NEL.
-LINE_BREAKS = ["Evil\r\nBcc: victim@example.com", "Evil\nname", "Evil\u2028name",
-               "Evil\u2029name", "Evil\x85name"]
+LINE_BREAKS = [
+    "Evil\r\nBcc: victim@example.com",
+    "Evil\nname",
+    "Evil\u2028name",
+    "Evil\u2029name",
+    "Evil\x85name",
+]
 NAME_MESSAGE = "A name cannot contain line breaks."
 
 
@@ -45,28 +50,33 @@ def assert_refused(response, message):
 # ------------------------------------------------------------------ the validators
 
 
-@pytest.mark.parametrize("text", [*LINE_BREAKS, "Evil\rname", "Evil\vname", "Evil\fname",
-                                  "Evil\x1ename"])
+@pytest.mark.parametrize("text", [*LINE_BREAKS, "Evil\rname", "Evil\vname", "Evil\fname", "Evil\x1ename"])
 def test_every_kind_of_line_break_is_one(text):
     assert single_line_problem(text) == NAME_MESSAGE
 
 
-@pytest.mark.parametrize("text", ["Evil\x00name", "Evil\tname", "Evil\x1bname", "Evil\x7fname",
-                                  "Evil\x9bname"])
+@pytest.mark.parametrize(
+    "text", ["Evil\x00name", "Evil\tname", "Evil\x1bname", "Evil\x7fname", "Evil\x9bname"]
+)
 def test_control_characters_are_refused_too(text):
     assert single_line_problem(text, "title") == "A title cannot contain control characters."
 
 
-@pytest.mark.parametrize("text", [None, "", "Zoë O'Brien – Studio Lumière 📷", "  padded  ",
-                                  "שלום", "\u200bzero width"])
+@pytest.mark.parametrize(
+    "text", [None, "", "Zoë O'Brien – Studio Lumière 📷", "  padded  ", "שלום", "\u200bzero width"]
+)
 def test_ordinary_text_is_one_line(text):
     assert single_line_problem(text) is None
 
 
 def test_sane_years_are_2000_to_2100():
     from datetime import date, datetime
-    assert year_in_range(None) and year_in_range(date(2000, 1, 1)) and year_in_range(
-        datetime(2100, 12, 31, 23, 59))
+
+    assert (
+        year_in_range(None)
+        and year_in_range(date(2000, 1, 1))
+        and year_in_range(datetime(2100, 12, 31, 23, 59))
+    )
     assert not year_in_range(date(1999, 12, 31)) and not year_in_range(datetime(2101, 1, 1))
 
 
@@ -76,21 +86,37 @@ def test_sane_years_are_2000_to_2100():
 @pytest.mark.parametrize("field", ["studio_name", "name"])
 @pytest.mark.parametrize("value", LINE_BREAKS[:3])
 def test_signup_refuses_line_breaks_in_names(client, app, field, value):
-    data = {"studio_name": "Lumen Studio", "name": "Ana Lumen", "email": "ana@example.com",
-            "password": "a long secret", "confirm": "a long secret",
-            "timezone": "Europe/Paris", "currency": "EUR", "language": "en", field: value}
+    data = {
+        "studio_name": "Lumen Studio",
+        "name": "Ana Lumen",
+        "email": "ana@example.com",
+        "password": "a long secret",
+        "confirm": "a long secret",
+        "timezone": "Europe/Paris",
+        "currency": "EUR",
+        "language": "en",
+        field: value,
+    }
     assert_refused(client.post("/signup", data=data), NAME_MESSAGE)
     assert count(Studio) == 0 and count(User) == 0
 
 
 def test_studio_settings_refuse_line_breaks_in_the_name_and_watermark(client, logged_in):
-    data = {"studio-name": "Northlight", "studio-email": "hello@example.com",
-            "studio-timezone": "Europe/Paris", "studio-currency": "EUR",
-            "studio-language": "en", "studio-watermark_text": "© Northlight"}
-    assert_refused(client.post("/profile/studio", data={**data, "studio-name": "North\r\nlight"}),
-                   NAME_MESSAGE)
-    assert_refused(client.post("/profile/studio", data={**data, "studio-watermark_text": "©\nN"}),
-                   "This field cannot contain line breaks.")
+    data = {
+        "studio-name": "Northlight",
+        "studio-email": "hello@example.com",
+        "studio-timezone": "Europe/Paris",
+        "studio-currency": "EUR",
+        "studio-language": "en",
+        "studio-watermark_text": "© Northlight",
+    }
+    assert_refused(
+        client.post("/profile/studio", data={**data, "studio-name": "North\r\nlight"}), NAME_MESSAGE
+    )
+    assert_refused(
+        client.post("/profile/studio", data={**data, "studio-watermark_text": "©\nN"}),
+        "This field cannot contain line breaks.",
+    )
     db.session.expire_all()
     studio = db.session.get(Studio, logged_in.studio_id)
     assert (studio.name, studio.watermark_text) == ("Northlight Studio", None)
@@ -107,9 +133,14 @@ def test_accepting_an_invitation_refuses_a_line_break_in_the_name(client, owner)
     invitation = accounts.invite_operator(owner.studio, "op@example.com", owner, NOW)
     db.session.commit()
     token = accounts.invitation_token(invitation)
-    response = client.post(f"/invitations/{token}", data={
-        "name": "Olivia\r\nBcc: x@example.com", "password": "operator pass",
-        "confirm": "operator pass"})
+    response = client.post(
+        f"/invitations/{token}",
+        data={
+            "name": "Olivia\r\nBcc: x@example.com",
+            "password": "operator pass",
+            "confirm": "operator pass",
+        },
+    )
     assert_refused(response, NAME_MESSAGE)
     assert count(User) == 1
 
@@ -118,25 +149,38 @@ def test_accepting_an_invitation_refuses_a_line_break_in_the_name(client, owner)
 
 
 def gallery_data(**overrides):
-    return {"title": "Smith wedding", "slug": "", "description": "Saturday in Lyon",
-            "shoot_date": "2026-06-13", "sale_starts_at": "2026-06-20T09:00",
-            "sale_ends_at": "2026-07-20T18:00", "archives_at": "2026-09-01T00:00",
-            "status": "draft", "access": "public", "password": "", **overrides}
+    return {
+        "title": "Smith wedding",
+        "slug": "",
+        "description": "Saturday in Lyon",
+        "shoot_date": "2026-06-13",
+        "sale_starts_at": "2026-06-20T09:00",
+        "sale_ends_at": "2026-07-20T18:00",
+        "archives_at": "2026-09-01T00:00",
+        "status": "draft",
+        "access": "public",
+        "password": "",
+        **overrides,
+    }
 
 
 @pytest.mark.parametrize("title", [*LINE_BREAKS, "Smith\x00wedding"])
 def test_gallery_title_must_be_one_line(client, logged_in, title):
     response = client.post("/admin/galleries/new", data=gallery_data(title=title))
-    message = ("A title cannot contain control characters." if "\x00" in title
-               else "A title cannot contain line breaks.")
+    message = (
+        "A title cannot contain control characters."
+        if "\x00" in title
+        else "A title cannot contain line breaks."
+    )
     assert_refused(response, message)
     assert count(Gallery) == 0
 
 
 def test_editing_a_gallery_title_with_a_line_break_changes_nothing(client, logged_in):
     gallery = factories.make_gallery(logged_in.studio, title="Spring portraits")
-    response = client.post(f"/admin/galleries/{gallery.id}/edit",
-                           data=gallery_data(title="Spring\nportraits"))
+    response = client.post(
+        f"/admin/galleries/{gallery.id}/edit", data=gallery_data(title="Spring\nportraits")
+    )
     assert_refused(response, "A title cannot contain line breaks.")
     db.session.expire_all()
     assert db.session.get(Gallery, gallery.id).title == "Spring portraits"
@@ -148,17 +192,20 @@ def qr_gallery(logged_in):
 
 
 def test_card_labels_must_be_one_line(client, qr_gallery):
-    response = client.post(f"/admin/galleries/{qr_gallery.id}/cards",
-                           data={"create-count": "3", "create-prefix": "Class\r\n3B"})
+    response = client.post(
+        f"/admin/galleries/{qr_gallery.id}/cards", data={"create-count": "3", "create-prefix": "Class\r\n3B"}
+    )
     assert_refused(response, "A label cannot contain line breaks.")
     assert count(AccessCard) == 0
 
 
 @pytest.mark.parametrize("content", [b'label\nEmma\n"Noah\nBcc: x"\n', b"label\nEmma\nNo\x1bah\n"])
 def test_a_csv_label_with_a_line_break_names_its_row(client, qr_gallery, content):
-    response = client.post(f"/admin/galleries/{qr_gallery.id}/cards",
-                           data={"import-file": (io.BytesIO(content), "labels.csv")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"/admin/galleries/{qr_gallery.id}/cards",
+        data={"import-file": (io.BytesIO(content), "labels.csv")},
+        content_type="multipart/form-data",
+    )
     assert_refused(response, "Row 2: a label cannot contain line breaks or control characters.")
     assert count(AccessCard) == 0
 
@@ -166,8 +213,10 @@ def test_a_csv_label_with_a_line_break_names_its_row(client, qr_gallery, content
 def test_registering_with_a_line_break_in_the_name_is_refused(client, owner, monkeypatch):
     monkeypatch.setattr("app.timeutil.now", lambda: NOW)
     gallery = factories.make_gallery(owner.studio, access=GalleryAccess.REGISTRATION)
-    response = client.post(f"/g/{owner.studio.slug}/{gallery.slug}/register", data={
-        "name": "Alex\r\nBcc: x@example.com", "email": "alex@example.com", "language": "en"})
+    response = client.post(
+        f"/g/{owner.studio.slug}/{gallery.slug}/register",
+        data={"name": "Alex\r\nBcc: x@example.com", "email": "alex@example.com", "language": "en"},
+    )
     assert_refused(response, NAME_MESSAGE)
     assert count(Client) == 0
 
@@ -189,20 +238,40 @@ def buyer_shop(owner, client, app, monkeypatch):
         signed_in = dict(flask.session)
     with client.session_transaction() as session:
         session.update(signed_in)
-    client.post(f"/s/{studio.slug}/cart/add", data={
-        "gallery_id": gallery.id, "photo_id": photo.id, "product_id": price_list.products[0].id,
-        "quantity": 1, "next": f"/s/{studio.slug}/cart"})
+    client.post(
+        f"/s/{studio.slug}/cart/add",
+        data={
+            "gallery_id": gallery.id,
+            "photo_id": photo.id,
+            "product_id": price_list.products[0].id,
+            "quantity": 1,
+            "next": f"/s/{studio.slug}/cart",
+        },
+    )
     return studio
 
 
-@pytest.mark.parametrize(("field", "message"), [
-    ("name", NAME_MESSAGE), ("address_line1", "This field cannot contain line breaks."),
-    ("city", "This field cannot contain line breaks.")])
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("name", NAME_MESSAGE),
+        ("address_line1", "This field cannot contain line breaks."),
+        ("city", "This field cannot contain line breaks."),
+    ],
+)
 def test_checkout_refuses_line_breaks(client, buyer_shop, field, message):
-    data = {"name": "Alex Parent", "email": "parent@example.com", "delivery_method": "shipping",
-            "address_line1": "1 Rue des Lilas", "postal_code": "75011", "city": "Paris",
-            "country": "FR", "payment_method": "bank_transfer", "place_order": "1",
-            field: "Paris\r\nBcc: x@example.com"}
+    data = {
+        "name": "Alex Parent",
+        "email": "parent@example.com",
+        "delivery_method": "shipping",
+        "address_line1": "1 Rue des Lilas",
+        "postal_code": "75011",
+        "city": "Paris",
+        "country": "FR",
+        "payment_method": "bank_transfer",
+        "place_order": "1",
+        field: "Paris\r\nBcc: x@example.com",
+    }
     assert_refused(client.post(f"/s/{buyer_shop.slug}/checkout", data=data), message)
     assert count(Order) == 0
 
@@ -211,13 +280,13 @@ def test_checkout_refuses_line_breaks(client, buyer_shop, field, message):
 
 
 def test_workflow_titles_must_be_one_line(client, logged_in):
-    page = client.post("/admin/workflows/new", data={"title": "Weddings\nBcc: x"},
-                       follow_redirects=True)
+    page = client.post("/admin/workflows/new", data={"title": "Weddings\nBcc: x"}, follow_redirects=True)
     assert_refused(page, "A title cannot contain line breaks.")
     assert count(Workflow) == 0
     workflow = make_workflow(logged_in.studio, title="Weddings")
-    page = client.post(f"/admin/workflows/{workflow.id}/rename", data={"title": "Wed\u2028dings"},
-                       follow_redirects=True)
+    page = client.post(
+        f"/admin/workflows/{workflow.id}/rename", data={"title": "Wed\u2028dings"}, follow_redirects=True
+    )
     assert_refused(page, "A title cannot contain line breaks.")
     db.session.expire_all()
     assert db.session.get(Workflow, workflow.id).title == "Weddings"
@@ -225,10 +294,18 @@ def test_workflow_titles_must_be_one_line(client, logged_in):
 
 def test_workflow_email_subject_must_be_one_line(client, logged_in):
     workflow = make_workflow(logged_in.studio)
-    response = client.post(f"/admin/workflows/{workflow.id}/emails/new", data={
-        "trigger": "sale_start", "rule": "after", "days": "3", "send_time": "09:00",
-        "recipient_filter": "not_ordered", "subject": "Your photos\r\nBcc: x@example.com",
-        "body_html": "<p>Hello %client_name%</p>"})
+    response = client.post(
+        f"/admin/workflows/{workflow.id}/emails/new",
+        data={
+            "trigger": "sale_start",
+            "rule": "after",
+            "days": "3",
+            "send_time": "09:00",
+            "recipient_filter": "not_ordered",
+            "subject": "Your photos\r\nBcc: x@example.com",
+            "body_html": "<p>Hello %client_name%</p>",
+        },
+    )
     assert_refused(response, "A subject cannot contain line breaks.")
     assert count(WorkflowEmail) == 0
 
@@ -236,22 +313,43 @@ def test_workflow_email_subject_must_be_one_line(client, logged_in):
 # ------------------------------------------------------------------ mail settings
 
 
-@pytest.mark.parametrize(("field", "message"), [
-    ("sender_name", NAME_MESSAGE), ("smtp_host", "This field cannot contain line breaks."),
-    ("username", "This field cannot contain line breaks.")])
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("sender_name", NAME_MESSAGE),
+        ("smtp_host", "This field cannot contain line breaks."),
+        ("username", "This field cannot contain line breaks."),
+    ],
+)
 def test_mail_settings_refuse_line_breaks(client, logged_in, field, message):
-    data = {"sender_email": "hello@northlight.example.com", "sender_name": "Northlight Studio",
-            "reply_to": "", "default_cc": "", "smtp_host": "127.0.0.1", "smtp_port": "2525",
-            "security": "starttls", "username": "studio", "password": "s3cret-smtp",
-            field: "Northlight\r\nBcc: victim@example.com"}
+    data = {
+        "sender_email": "hello@northlight.example.com",
+        "sender_name": "Northlight Studio",
+        "reply_to": "",
+        "default_cc": "",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": "2525",
+        "security": "starttls",
+        "username": "studio",
+        "password": "s3cret-smtp",
+        field: "Northlight\r\nBcc: victim@example.com",
+    }
     assert_refused(client.post("/admin/mail/settings", data=data), message)
     assert count(StudioMailSettings) == 0
 
 
 def test_the_sender_name_is_stored_stripped(client, logged_in):
-    data = {"sender_email": "hello@northlight.example.com", "sender_name": "  Northlight Studio ",
-            "reply_to": "", "default_cc": "", "smtp_host": "", "smtp_port": "",
-            "security": "starttls", "username": "", "password": ""}
+    data = {
+        "sender_email": "hello@northlight.example.com",
+        "sender_name": "  Northlight Studio ",
+        "reply_to": "",
+        "default_cc": "",
+        "smtp_host": "",
+        "smtp_port": "",
+        "security": "starttls",
+        "username": "",
+        "password": "",
+    }
     assert client.post("/admin/mail/settings", data=data).status_code == 302
     db.session.expire_all()
     assert db.session.get(StudioMailSettings, logged_in.studio_id).sender_name == "Northlight Studio"
@@ -261,46 +359,64 @@ def test_the_sender_name_is_stored_stripped(client, logged_in):
 
 
 def test_price_list_and_product_names_must_be_one_line(client, logged_in):
-    response = client.post("/admin/shop/price-lists/new", data={
-        "name": "Weddings\n2026", "shipping": "6.90"})
+    response = client.post("/admin/shop/price-lists/new", data={"name": "Weddings\n2026", "shipping": "6.90"})
     assert_refused(response, NAME_MESSAGE)
     assert count(PriceList) == 0
     price_list = make_price_list(logged_in.studio, name="Prints")
     products_before = count(Product)
-    for field, message in [("name", NAME_MESSAGE),
-                           ("paper", "This field cannot contain line breaks.")]:
-        response = client.post(f"/admin/shop/price-lists/{price_list.id}/products/new", data={
-            "kind": "print", "name": "Print 10 × 15", "price": "7.50", "print_size": "10 × 15 cm",
-            "paper": "matte", "digital_scope": "photo", "is_active": "y",
-            field: "Print\r\n10 × 15"})
+    for field, message in [("name", NAME_MESSAGE), ("paper", "This field cannot contain line breaks.")]:
+        response = client.post(
+            f"/admin/shop/price-lists/{price_list.id}/products/new",
+            data={
+                "kind": "print",
+                "name": "Print 10 × 15",
+                "price": "7.50",
+                "print_size": "10 × 15 cm",
+                "paper": "matte",
+                "digital_scope": "photo",
+                "is_active": "y",
+                field: "Print\r\n10 × 15",
+            },
+        )
         assert_refused(response, message)
     assert count(Product) == products_before
 
 
 def test_promotion_names_and_coupon_codes_must_be_one_line(client, logged_in):
     gallery = factories.make_gallery(logged_in.studio)
-    response = client.post(f"/admin/shop/galleries/{gallery.id}/promotions/new", data={
-        "name": "Early\u2028bird", "discount_kind": "percent", "discount": "12.5",
-        "starts_at": "2026-12-01T09:00", "ends_at": "2026-12-15T23:59"})
+    response = client.post(
+        f"/admin/shop/galleries/{gallery.id}/promotions/new",
+        data={
+            "name": "Early\u2028bird",
+            "discount_kind": "percent",
+            "discount": "12.5",
+            "starts_at": "2026-12-01T09:00",
+            "ends_at": "2026-12-15T23:59",
+        },
+    )
     assert_refused(response, NAME_MESSAGE)
     assert count(Promotion) == 0
-    response = client.post("/admin/shop/coupons/new", data={
-        "code": "SPRING\n", "discount_kind": "percent", "discount": "10"})
+    response = client.post(
+        "/admin/shop/coupons/new", data={"code": "SPRING\n", "discount_kind": "percent", "discount": "10"}
+    )
     assert_refused(response, "This field cannot contain line breaks.")
     assert count(Coupon) == 0
 
 
 def test_order_email_subjects_must_be_one_line(client, logged_in):
-    response = client.post("/admin/shop/order-emails/paid", data={
-        "subject": "Paid\r\nBcc: x@example.com", "body_html": "<p>Thanks</p>"})
+    response = client.post(
+        "/admin/shop/order-emails/paid",
+        data={"subject": "Paid\r\nBcc: x@example.com", "body_html": "<p>Thanks</p>"},
+    )
     assert_refused(response, "A subject cannot contain line breaks.")
     assert count(OrderEmailSetting) == 0
 
 
 def test_an_order_status_note_must_be_one_line(client, logged_in):
     order = place(make_shop(logged_in.studio), logged_in.studio)
-    response = client.post(f"/admin/shop/orders/{order.id}/status", data={
-        "status": "paid", "note": "Paid\r\nBcc: x@example.com"})
+    response = client.post(
+        f"/admin/shop/orders/{order.id}/status", data={"status": "paid", "note": "Paid\r\nBcc: x@example.com"}
+    )
     assert_refused(response, "This field cannot contain line breaks.")
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == "new"
@@ -327,39 +443,62 @@ def test_a_year_1_shoot_date_is_refused(client, logged_in):
 
 
 def test_gallery_dates_at_the_ends_of_the_range_are_kept(client, logged_in):
-    response = client.post("/admin/galleries/new", data=gallery_data(
-        shoot_date="1987-05-01", sale_starts_at="2000-01-01T00:00",
-        sale_ends_at="2100-12-31T22:00", archives_at="2100-12-31T23:59"))
+    response = client.post(
+        "/admin/galleries/new",
+        data=gallery_data(
+            shoot_date="1987-05-01",
+            sale_starts_at="2000-01-01T00:00",
+            sale_ends_at="2100-12-31T22:00",
+            archives_at="2100-12-31T23:59",
+        ),
+    )
     assert response.status_code == 302
     [gallery] = db.session.scalars(sa.select(Gallery)).all()
     assert (gallery.sale_starts_at.year, gallery.archives_at.year) == (1999, 2100)  # in UTC
 
 
-@pytest.mark.parametrize(("field", "value"), [("starts_at", "0001-01-01T00:00"),
-                                              ("ends_at", "9999-12-31T23:59")])
+@pytest.mark.parametrize(
+    ("field", "value"), [("starts_at", "0001-01-01T00:00"), ("ends_at", "9999-12-31T23:59")]
+)
 def test_promotion_dates_outside_the_range_are_refused(client, logged_in, field, value):
     gallery = factories.make_gallery(logged_in.studio)
-    response = client.post(f"/admin/shop/galleries/{gallery.id}/promotions/new", data={
-        "name": "Early bird", "discount_kind": "percent", "discount": "12.5",
-        "starts_at": "2026-12-01T09:00", "ends_at": "2026-12-15T23:59", field: value})
+    response = client.post(
+        f"/admin/shop/galleries/{gallery.id}/promotions/new",
+        data={
+            "name": "Early bird",
+            "discount_kind": "percent",
+            "discount": "12.5",
+            "starts_at": "2026-12-01T09:00",
+            "ends_at": "2026-12-15T23:59",
+            field: value,
+        },
+    )
     assert_refused(response, DATE_MESSAGE)
     assert count(Promotion) == 0
 
 
 @pytest.mark.parametrize("field", ["valid_from", "valid_until"])
 def test_coupon_validity_outside_the_range_is_refused(client, logged_in, field):
-    response = client.post("/admin/shop/coupons/new", data={
-        "code": "SPRING-10", "discount_kind": "percent", "discount": "10",
-        "valid_from": "2026-12-01T00:00", "valid_until": "2027-01-31T23:59",
-        field: "0001-01-01T00:00"})
+    response = client.post(
+        "/admin/shop/coupons/new",
+        data={
+            "code": "SPRING-10",
+            "discount_kind": "percent",
+            "discount": "10",
+            "valid_from": "2026-12-01T00:00",
+            "valid_until": "2027-01-31T23:59",
+            field: "0001-01-01T00:00",
+        },
+    )
     assert_refused(response, DATE_MESSAGE)
     assert count(Coupon) == 0
 
 
 def test_an_expected_delivery_in_year_9999_is_refused(client, logged_in):
     order = place(make_shop(logged_in.studio), logged_in.studio)
-    response = client.post(f"/admin/shop/orders/{order.id}/expected-delivery",
-                           data={"expected_delivery_on": "9999-12-31"})
+    response = client.post(
+        f"/admin/shop/orders/{order.id}/expected-delivery", data={"expected_delivery_on": "9999-12-31"}
+    )
     assert_refused(response, DATE_MESSAGE)
     db.session.expire_all()
     assert db.session.get(Order, order.id).expected_delivery_on is None

@@ -25,8 +25,14 @@ PASSWORD = "correct horse battery"
 
 def photos(count, prefix="photo"):
     colors = [(200, 80, 40), (40, 120, 200), (60, 160, 90), (180, 160, 40)]
-    return [{"name": f"{prefix}-{n}.jpg", "mimeType": "image/jpeg",
-             "buffer": jpeg_bytes(size=(900, 600), color=colors[n % 4])} for n in range(count)]
+    return [
+        {
+            "name": f"{prefix}-{n}.jpg",
+            "mimeType": "image/jpeg",
+            "buffer": jpeg_bytes(size=(900, 600), color=colors[n % 4]),
+        }
+        for n in range(count)
+    ]
 
 
 def log_in(page, live_server, email):
@@ -67,8 +73,7 @@ def upload(page, files):
     expect(page.locator("[data-photo-grid] figure img")).to_have_count(len(files))
 
 
-def test_sign_up_publish_and_a_parent_registers_to_see_the_photos(live_server, page, browser,
-                                                                 mail_outbox):
+def test_sign_up_publish_and_a_parent_registers_to_see_the_photos(live_server, page, browser, mail_outbox):
     sign_up(page, live_server)
     create_gallery(page, "Riverside Primary")
     upload(page, photos(3))
@@ -92,12 +97,12 @@ def test_sign_up_publish_and_a_parent_registers_to_see_the_photos(live_server, p
         expect(grid.nth(index)).to_have_js_property("complete", True)
         assert grid.nth(index).evaluate("img => img.naturalWidth") > 0
     assert wait_for_mail(mail_outbox, "alex@example.com", "Your link").subject == (
-        "Your link to Riverside Primary")
+        "Your link to Riverside Primary"
+    )
     parent.context.close()
 
 
-def test_qr_cards_each_parent_sees_only_their_childs_photos(live_server, page, browser,
-                                                           mail_outbox):
+def test_qr_cards_each_parent_sees_only_their_childs_photos(live_server, page, browser, mail_outbox):
     sign_up(page, live_server, studio="Maple Photo", email="maple@example.com")
     create_gallery(page, "Maple kindergarten", qr=True)
     upload(page, photos(3, prefix="kid"))
@@ -148,14 +153,18 @@ def prepare_shop(app):
     with app.app_context():
         owner, gallery = factories.make_studio_on_sale(PASSWORD, now=now)
         sell_gallery(gallery, make_price_list(owner.studio, allows_pickup=False))
-        make_promotion(gallery, name="Early bird", value=1000, starts_at=now - timedelta(days=1),
-                       ends_at=now + timedelta(days=5))
+        make_promotion(
+            gallery,
+            name="Early bird",
+            value=1000,
+            starts_at=now - timedelta(days=1),
+            ends_at=now + timedelta(days=5),
+        )
         make_coupon(owner.studio, code="SPRING5", kind=DiscountKind.FIXED, value=500)
         return f"/g/{owner.studio.slug}/{gallery.slug}"
 
 
-def test_order_with_promotion_and_coupon_then_follow_its_status(live_server, page, browser,
-                                                                mail_outbox):
+def test_order_with_promotion_and_coupon_then_follow_its_status(live_server, page, browser, mail_outbox):
     gallery_path = prepare_shop(live_server.app)
     client = browser.new_context().new_page()
     client.goto(live_server.url + gallery_path)

@@ -79,8 +79,9 @@ def new_context(browser):
     opened = []
 
     def new_context(locale, timezone_id="Europe/Stockholm"):
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale,
-                                      timezone_id=timezone_id)
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale=locale, timezone_id=timezone_id
+        )
         context.set_default_timeout(15_000)
         opened.append(context)
         return context.new_page()
@@ -101,8 +102,9 @@ def register_with_emailed_code(page, mail_outbox, t, name, email, where):
     page.get_by_role("button", name=t("Register"), exact=True).click()
     expect(page.get_by_role("heading", name=t("Check your email"))).to_be_visible()
     mail = wait_for_mail(mail_outbox, email, t("Your sign-in code for %(where)s", where=where))
-    assert flat(t("To continue to %(where)s, type this code on the page you came from:",
-                  where=where)) in flat(mail.text())
+    assert flat(
+        t("To continue to %(where)s, type this code on the page you came from:", where=where)
+    ) in flat(mail.text())
     page.fill("input[name=code]", code_in(mail.text()))
     page.get_by_role("button", name=t("Continue")).click()
     expect(page.locator(".flash-success")).to_contain_text(t("Welcome, %(name)s!", name=name))
@@ -130,8 +132,12 @@ def fill_address(page, line1, postal_code, city, country):
 # ------------------------------------------------------------------ Swedish, studio and parent
 
 
-def test_a_swedish_studio_publishes_and_a_swedish_parent_orders(live_server, new_context,
-                                                                mail_outbox, catalogues):  # noqa: F811
+def test_a_swedish_studio_publishes_and_a_swedish_parent_orders(
+    live_server,
+    new_context,
+    mail_outbox,
+    catalogues,  # noqa: F811
+):
     sv = Catalogue(catalogues, "sv")
     assert money(14900, "SEK", "sv") == "149,00 kr"  # what Babel writes (with a no-break space)
     title, studio_name = "Björkskolan vår 2026", "Ljusets Ateljé"
@@ -151,8 +157,9 @@ def test_a_swedish_studio_publishes_and_a_swedish_parent_orders(live_server, new
     page.select_option("select[name=language]", "sv")
     page.get_by_role("button", name=sv("Create my studio")).click()
     page.wait_for_url(re.compile(r".*/admin/galleries/$"))
-    expect(page.locator(".flash-success")).to_contain_text(sv(
-        "Welcome to Proofsheet, %(name)s! Create your first gallery.", name="Karin Lindqvist"))
+    expect(page.locator(".flash-success")).to_contain_text(
+        sv("Welcome to Proofsheet, %(name)s! Create your first gallery.", name="Karin Lindqvist")
+    )
 
     # Studio settings, in Swedish: the country (named in Swedish), Swedish and English for
     # clients, the postal address.
@@ -174,8 +181,9 @@ def test_a_swedish_studio_publishes_and_a_swedish_parent_orders(live_server, new
     page.fill("input[name=name]", "Skolfoto")
     page.fill("input[name=shipping]", "49,00")
     page.get_by_role("button", name=sv("Create price list")).click()
-    expect(page.locator(".flash-success")).to_contain_text(sv(
-        "Price list “%(name)s” created. Now add its products.", name="Skolfoto"))
+    expect(page.locator(".flash-success")).to_contain_text(
+        sv("Price list “%(name)s” created. Now add its products.", name="Skolfoto")
+    )
     page.get_by_role("link", name=sv("Add a print")).click()
     page.fill("input[name=name]", "Kopia 13 × 18 cm")
     page.fill("input[name=price]", "149,00")
@@ -190,10 +198,8 @@ def test_a_swedish_studio_publishes_and_a_swedish_parent_orders(live_server, new
     page.goto(live_server.url + "/admin/galleries/")
     page.get_by_role("link", name=sv("Create your first gallery")).click()
     page.fill("input[name=title]", title)
-    page.fill("input[name=sale_starts_at]",
-              (timeutil.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
-    page.fill("input[name=sale_ends_at]",
-              (timeutil.now() + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("input[name=sale_starts_at]", (timeutil.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("input[name=sale_ends_at]", (timeutil.now() + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M"))
     page.select_option("select[name=access]", "registration")
     page.get_by_role("button", name=sv("Create gallery")).click()
     expect(page.locator("h1")).to_contain_text(title)
@@ -211,7 +217,11 @@ def test_a_swedish_studio_publishes_and_a_swedish_parent_orders(live_server, new
     with live_server.app.app_context():
         studio = db.session.scalar(sa.select(Studio).where(Studio.name == studio_name))
         assert (studio.language, studio.currency, studio.timezone, studio.country) == (
-            "sv", "SEK", "Europe/Stockholm", "SE")
+            "sv",
+            "SEK",
+            "Europe/Stockholm",
+            "SE",
+        )
         assert studio.client_languages == "en,sv"
         price_list = db.session.scalar(sa.select(PriceList).where(PriceList.studio_id == studio.id))
         assert price_list.shipping_minor == 4900
@@ -237,12 +247,17 @@ def test_a_swedish_studio_publishes_and_a_swedish_parent_orders(live_server, new
     with live_server.app.app_context():
         order = db.session.scalar(sa.select(Order))
         assert (order.total_minor, order.currency, order.postal_code, order.country) == (
-            19800, "SEK", "114 55", "SE")
+            19800,
+            "SEK",
+            "114 55",
+            "SE",
+        )
         number = order.number
         client = db.session.scalar(sa.select(Client).where(Client.email == "sven@example.se"))
         assert client.language == "sv"
-    mail = wait_for_mail(mail_outbox, "sven@example.se",
-                         sv("Your order %(order_number)s", order_number=number))
+    mail = wait_for_mail(
+        mail_outbox, "sven@example.se", sv("Your order %(order_number)s", order_number=number)
+    )
     assert mail.message["Content-Language"] == "sv"
     text = flat(mail.text())
     assert "Sven Berg" in text and "149,00 kr" in text and "198,00 kr" in text
@@ -254,16 +269,27 @@ def test_a_swedish_studio_publishes_and_a_swedish_parent_orders(live_server, new
 
 
 def test_a_russian_parent_orders_and_gets_a_russian_email_and_pdf_with_a_cyrillic_name(
-        live_server, new_context, mail_outbox, catalogues):  # noqa: F811
+    live_server,
+    new_context,
+    mail_outbox,
+    catalogues,  # noqa: F811
+):
     ru = Catalogue(catalogues, "ru")
     name, email = "Анна Смирнова", "anna@example.ru"
     title = "Riverside Primary"
     with live_server.app.app_context():
         owner, gallery = factories.make_studio_on_sale(PASSWORD, title=title, now=timeutil.now())
         owner.studio.client_languages = "ru"  # an English studio that also offers Russian
-        db.session.add(OrderEmailSetting(studio_id=owner.studio_id, event="placed", mode="always",
-                                         to_client=True, to_operators=False,
-                                         attachment="confirmation"))
+        db.session.add(
+            OrderEmailSetting(
+                studio_id=owner.studio_id,
+                event="placed",
+                mode="always",
+                to_client=True,
+                to_operators=False,
+                attachment="confirmation",
+            )
+        )
         db.session.commit()
         sell_gallery(gallery, make_price_list(owner.studio, allows_pickup=False))
         gallery_url = f"{live_server.url}/g/{owner.studio.slug}/{gallery.slug}"
@@ -284,7 +310,10 @@ def test_a_russian_parent_orders_and_gets_a_russian_email_and_pdf_with_a_cyrilli
     with live_server.app.app_context():
         order = db.session.scalar(sa.select(Order))
         assert (order.contact_name, order.address_line1, order.city) == (
-            name, "ул. Тверская, д. 1, кв. 5", "Москва")
+            name,
+            "ул. Тверская, д. 1, кв. 5",
+            "Москва",
+        )
         assert order.client.language == "ru"
         number = order.number
     mail = wait_for_mail(mail_outbox, email, ru("Your order %(order_number)s", order_number=number))

@@ -63,9 +63,14 @@ def frozen_now(monkeypatch):
 
 
 def studio_form(studio, **changes):
-    data = {"studio-name": studio.name, "studio-email": "hello@example.com",
-            "studio-timezone": studio.timezone, "studio-currency": studio.currency,
-            "studio-language": studio.language, "studio-postal_address": studio.postal_address}
+    data = {
+        "studio-name": studio.name,
+        "studio-email": "hello@example.com",
+        "studio-timezone": studio.timezone,
+        "studio-currency": studio.currency,
+        "studio-language": studio.language,
+        "studio-postal_address": studio.postal_address,
+    }
     data.update(changes)
     return data
 
@@ -77,8 +82,9 @@ def reload(model, key):
 
 def type_the_code(client, email):
     """Type the code of the newest message to ``email``; returns that message's subject."""
-    message = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == email)
-                                .order_by(OutboxMessage.id.desc()))
+    message = db.session.scalar(
+        sa.select(OutboxMessage).where(OutboxMessage.recipient == email).order_by(OutboxMessage.id.desc())
+    )
     client.post("/sign-in/code", data={"code": code_in(message.text)})
     return message.subject
 
@@ -97,8 +103,12 @@ def offer(studio, language, client_languages):
 
 
 def test_the_studio_chooses_its_client_languages_and_country(client, logged_in):
-    response = client.post("/profile/studio", data=studio_form(
-        logged_in.studio, **{"studio-client_languages": ["fr", "sv"], "studio-country": "SE"}))
+    response = client.post(
+        "/profile/studio",
+        data=studio_form(
+            logged_in.studio, **{"studio-client_languages": ["fr", "sv"], "studio-country": "SE"}
+        ),
+    )
     assert response.status_code == 302
     studio = reload(Studio, logged_in.studio_id)
     # In the site's order, the studio's own language (en) always among them.
@@ -110,9 +120,12 @@ def test_the_studio_chooses_its_client_languages_and_country(client, logged_in):
     assert 'value="en" checked disabled' in page  # the studio's language: always offered
     assert '<option selected value="SE">Sweden</option>' in page
 
-    every = client.post("/profile/studio", data=studio_form(
-        studio, **{"studio-client_languages": ["en", "sv", "fr", "de", "ru"],
-                   "studio-country": ""}))
+    every = client.post(
+        "/profile/studio",
+        data=studio_form(
+            studio, **{"studio-client_languages": ["en", "sv", "fr", "de", "ru"], "studio-country": ""}
+        ),
+    )
     assert every.status_code == 302
     studio = reload(Studio, logged_in.studio_id)
     assert (studio.client_languages, studio.country) == ("", None)
@@ -120,28 +133,34 @@ def test_the_studio_chooses_its_client_languages_and_country(client, logged_in):
 
 def test_changing_the_studios_language_keeps_it_offered(client, logged_in):
     # The form sends the former studio language (its disabled box's hidden input) as offered.
-    client.post("/profile/studio", data=studio_form(
-        logged_in.studio, **{"studio-language": "sv", "studio-client_languages": ["en"]}))
+    client.post(
+        "/profile/studio",
+        data=studio_form(logged_in.studio, **{"studio-language": "sv", "studio-client_languages": ["en"]}),
+    )
     studio = reload(Studio, logged_in.studio_id)
     assert (studio.language, studio.client_languages) == ("sv", "en,sv")
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"studio-client_languages": ["sv", "xx"]},
-     "xx is not one of the languages Proofsheet offers: choose among English, Svenska, "
-     "Français, Deutsch, Русский."),
-    ({"studio-country": "QQ"}, "Choose a country from the list."),
-    ({"studio-country": "EU"}, "Choose a country from the list."),
-])
-def test_a_language_or_country_that_is_not_offered_is_refused(client, logged_in, changes,
-                                                               message):
-    response = client.post("/profile/studio", data=studio_form(
-        logged_in.studio, **{"studio-name": "Renamed", **changes}))
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"studio-client_languages": ["sv", "xx"]},
+            "xx is not one of the languages Proofsheet offers: choose among English, Svenska, "
+            "Français, Deutsch, Русский.",
+        ),
+        ({"studio-country": "QQ"}, "Choose a country from the list."),
+        ({"studio-country": "EU"}, "Choose a country from the list."),
+    ],
+)
+def test_a_language_or_country_that_is_not_offered_is_refused(client, logged_in, changes, message):
+    response = client.post(
+        "/profile/studio", data=studio_form(logged_in.studio, **{"studio-name": "Renamed", **changes})
+    )
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     studio = reload(Studio, logged_in.studio_id)
-    assert (studio.name, studio.client_languages, studio.country) == ("Northlight Studio", "",
-                                                                      None)
+    assert (studio.name, studio.client_languages, studio.country) == ("Northlight Studio", "", None)
 
 
 def test_countries_are_named_in_the_page_language_and_sorted(client, logged_in):
@@ -161,8 +180,7 @@ def test_countries_are_named_in_the_page_language_and_sorted(client, logged_in):
 def test_staff_choose_their_own_language(client, logged_in):
     assert 'lang="en"' in client.get("/admin/galleries/").get_data(as_text=True)
 
-    response = client.post("/profile/me", data={"profile-name": logged_in.name,
-                                                "profile-language": "sv"})
+    response = client.post("/profile/me", data={"profile-name": logged_in.name, "profile-language": "sv"})
     assert response.status_code == 302
     assert reload(User, logged_in.id).language == "sv"
     page = client.get("/admin/galleries/").get_data(as_text=True)
@@ -179,8 +197,7 @@ def test_staff_choose_their_own_language(client, logged_in):
 
 
 def test_a_staff_language_not_offered_is_refused(client, logged_in):
-    response = client.post("/profile/me", data={"profile-name": "New name",
-                                                "profile-language": "xx"})
+    response = client.post("/profile/me", data={"profile-name": "New name", "profile-language": "xx"})
     assert response.status_code == 422
     assert "Choose a language from the list." in response.get_data(as_text=True)
     user = reload(User, logged_in.id)
@@ -202,14 +219,18 @@ def gallery_url(studio, gallery):
     return f"/g/{studio.slug}/{gallery.slug}"
 
 
-@pytest.mark.parametrize(("accept", "language", "text"), [
-    ("de-DE,de;q=0.9,fr;q=0.5", "fr", "Inscrivez-vous pour voir les photos"),
-    ("fr-CA", "fr", "Inscrivez-vous pour voir les photos"),
-    ("de-DE,de;q=0.9,en;q=0.5", "sv", "Registrera dig för att se bilderna"),  # neither offered
-    ("", "sv", "Registrera dig för att se bilderna"),
-])
+@pytest.mark.parametrize(
+    ("accept", "language", "text"),
+    [
+        ("de-DE,de;q=0.9,fr;q=0.5", "fr", "Inscrivez-vous pour voir les photos"),
+        ("fr-CA", "fr", "Inscrivez-vous pour voir les photos"),
+        ("de-DE,de;q=0.9,en;q=0.5", "sv", "Registrera dig för att se bilderna"),  # neither offered
+        ("", "sv", "Registrera dig för att se bilderna"),
+    ],
+)
 def test_a_studio_page_follows_the_browser_among_the_studios_languages(
-        client, swedish_studio, accept, language, text):
+    client, swedish_studio, accept, language, text
+):
     page = client.get(gallery_url(*swedish_studio), headers={"Accept-Language": accept})
     html = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -219,8 +240,7 @@ def test_a_studio_page_follows_the_browser_among_the_studios_languages(
     assert 'value="de"' not in html and 'value="en"' not in html
 
 
-def test_a_language_chosen_elsewhere_that_the_studio_does_not_offer_is_not_used(
-        client, swedish_studio):
+def test_a_language_chosen_elsewhere_that_the_studio_does_not_offer_is_not_used(client, swedish_studio):
     with client.session_transaction() as session:
         session["client_language"] = "de"  # chosen on another studio's pages
     page = client.get(gallery_url(*swedish_studio), headers={"Accept-Language": "fr"})
@@ -229,8 +249,7 @@ def test_a_language_chosen_elsewhere_that_the_studio_does_not_offer_is_not_used(
 
 
 def test_pages_of_no_studio_follow_the_browser_among_every_language(client, swedish_studio):
-    assert '<html lang="de">' in client.get("/c", headers={"Accept-Language": "de"}).get_data(
-        as_text=True)
+    assert '<html lang="de">' in client.get("/c", headers={"Accept-Language": "de"}).get_data(as_text=True)
 
 
 def test_the_switcher_changes_the_page_language(client, swedish_studio):
@@ -245,8 +264,9 @@ def test_the_switcher_changes_the_page_language(client, swedish_studio):
     assert '<html lang="fr">' in page and "Inscrivez-vous pour voir les photos" in page
 
     # A language the studio does not offer is refused, with a message; the choice stays.
-    refused = client.post(f"/g/{studio.slug}/language", data={"language": "de", "next": url},
-                          follow_redirects=True)
+    refused = client.post(
+        f"/g/{studio.slug}/language", data={"language": "de", "next": url}, follow_redirects=True
+    )
     html = refused.get_data(as_text=True)
     assert '<html lang="fr">' in html
     assert "Svenska, Français" in html and 'class="flash flash-error"' in html
@@ -265,31 +285,37 @@ def test_the_switcher_sets_a_signed_in_clients_language(client, swedish_studio):
     customer = factories.make_client(studio, gallery=gallery)
     other = factories.make_client(studio, email="other@example.com")
     sign_in_as(client, customer)
-    client.post(f"/g/{studio.slug}/language", data={"language": "fr",
-                                                    "next": gallery_url(studio, gallery)})
+    client.post(f"/g/{studio.slug}/language", data={"language": "fr", "next": gallery_url(studio, gallery)})
     assert reload(Client, customer.id).language == "fr"
     assert reload(Client, other.id).language == "en"
 
 
-@pytest.mark.parametrize("target", [
-    "https://evil.example/phish", "//evil.example/phish", "/\\evil.example/phish",
-    "http://localhost.evil.example/", "javascript:alert(1)", "evil.example", "/\t/evil.example",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/phish",
+        "//evil.example/phish",
+        "/\\evil.example/phish",
+        "http://localhost.evil.example/",
+        "javascript:alert(1)",
+        "evil.example",
+        "/\t/evil.example",
+    ],
+)
 def test_the_switcher_never_redirects_elsewhere(client, swedish_studio, target):
     studio, _gallery = swedish_studio
-    response = client.post(f"/g/{studio.slug}/language", data={"language": "fr",
-                                                               "next": target})
+    response = client.post(f"/g/{studio.slug}/language", data={"language": "fr", "next": target})
     assert response.status_code == 302
     assert response.location == "/c"
 
 
 def test_the_switcher_comes_back_to_a_page_of_this_site(client, swedish_studio):
     studio, gallery = swedish_studio
-    for target, back in [(gallery_url(studio, gallery) + "?page=2",
-                          gallery_url(studio, gallery) + "?page=2"),
-                         ("http://localhost/c", "/c")]:
-        response = client.post(f"/g/{studio.slug}/language",
-                               data={"language": "fr", "next": target})
+    for target, back in [
+        (gallery_url(studio, gallery) + "?page=2", gallery_url(studio, gallery) + "?page=2"),
+        ("http://localhost/c", "/c"),
+    ]:
+        response = client.post(f"/g/{studio.slug}/language", data={"language": "fr", "next": target})
         assert response.location == back
 
 
@@ -298,8 +324,10 @@ def test_the_switcher_comes_back_to_a_page_of_this_site(client, swedish_studio):
 
 def test_registration_stores_the_chosen_language(client, swedish_studio, mail_outbox):
     studio, gallery = swedish_studio
-    response = client.post(gallery_url(studio, gallery) + "/register", data={
-        "name": "Alex Parent", "email": "alex@example.com", "language": "fr"})
+    response = client.post(
+        gallery_url(studio, gallery) + "/register",
+        data={"name": "Alex Parent", "email": "alex@example.com", "language": "fr"},
+    )
     assert response.status_code == 302
     # The pages follow the choice at once (the "check your email" page too).
     assert '<html lang="fr">' in client.get("/sign-in/code").get_data(as_text=True)
@@ -310,21 +338,24 @@ def test_registration_stores_the_chosen_language(client, swedish_studio, mail_ou
     assert '<html lang="fr">' in client.get(gallery_url(studio, gallery)).get_data(as_text=True)
 
 
-def test_a_returning_client_registering_again_keeps_the_language_chosen(client, swedish_studio,
-                                                                       mail_outbox):
+def test_a_returning_client_registering_again_keeps_the_language_chosen(client, swedish_studio, mail_outbox):
     studio, gallery = swedish_studio
     second = factories.make_gallery(studio, title="Autumn", access=GalleryAccess.REGISTRATION)
     customer = factories.make_client(studio, email="alex@example.com", gallery=gallery)
-    client.post(gallery_url(studio, second) + "/register", data={
-        "name": "Alex Parent", "email": "alex@example.com", "language": "sv"})
+    client.post(
+        gallery_url(studio, second) + "/register",
+        data={"name": "Alex Parent", "email": "alex@example.com", "language": "sv"},
+    )
     type_the_code(client, "alex@example.com")
     assert reload(Client, customer.id).language == "sv"
 
 
 def test_registration_refuses_a_language_the_studio_does_not_offer(client, swedish_studio):
     studio, gallery = swedish_studio
-    response = client.post(gallery_url(studio, gallery) + "/register", data={
-        "name": "Alex Parent", "email": "alex@example.com", "language": "de"})
+    response = client.post(
+        gallery_url(studio, gallery) + "/register",
+        data={"name": "Alex Parent", "email": "alex@example.com", "language": "de"},
+    )
     assert response.status_code == 422
     assert "Svenska, Français" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0

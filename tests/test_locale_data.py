@@ -40,8 +40,12 @@ def test_swedish_country_list_starts_with_the_studios_country_then_swedish_order
 
 def test_other_languages_sort_accented_names_with_their_letter():
     french = [name for _, name in country_choices(locale="fr")]
-    assert french.index("Espagne") < french.index("États-Unis") < french.index("Éthiopie") < french.index(
-        "Fidji")
+    assert (
+        french.index("Espagne")
+        < french.index("États-Unis")
+        < french.index("Éthiopie")
+        < french.index("Fidji")
+    )
     german = [name for _, name in country_choices(locale="de")]
     assert german.index("Afghanistan") < german.index("Ägypten") < german.index("Albanien")
     assert german.index("Oman") < german.index("Österreich") < german.index("Pakistan")
@@ -62,25 +66,32 @@ def test_the_studios_country_else_its_languages_country_else_none():
 # ------------------------------------------------------------------ addresses
 
 
-@pytest.mark.parametrize(("country", "wrong", "right", "example"), [
-    ("SE", "1234", "114 55", "11455"),
-    ("FR", "750", "75011", "33380"),
-    ("DE", "1011", "10117", "26133"),
-])
+@pytest.mark.parametrize(
+    ("country", "wrong", "right", "example"),
+    [
+        ("SE", "1234", "114 55", "11455"),
+        ("FR", "750", "75011", "33380"),
+        ("DE", "1011", "10117", "26133"),
+    ],
+)
 def test_postal_codes_are_checked_per_country(country, wrong, right, example):
     problems = address_problems(country, "Main street 1", "", wrong, "Capital", locale="en")
     assert list(problems) == ["postal_code"]
     assert str(problems["postal_code"]) == (
         f"This postal code does not look like one from "
-        f"{ {'SE': 'Sweden', 'FR': 'France', 'DE': 'Germany'}[country] } (for example {example}).")
+        f"{ {'SE': 'Sweden', 'FR': 'France', 'DE': 'Germany'}[country] } (for example {example})."
+    )
     assert address_problems(country, "Main street 1", "", right, "Capital", locale="en") == {}
 
 
 def test_missing_parts_and_country_are_named_on_their_fields():
     problems = {field: str(message) for field, message in address_problems("", "", "", "", "").items()}
-    assert problems == {"country": "Please choose your country.",
-                        "address_line1": "Please enter your street address.",
-                        "postal_code": "Please enter your postal code.", "city": "Please enter your city."}
+    assert problems == {
+        "country": "Please choose your country.",
+        "address_line1": "Please enter your street address.",
+        "postal_code": "Please enter your postal code.",
+        "city": "Please enter your city.",
+    }
     assert set(address_problems("SE", "", "", "", "Stockholm")) == {"address_line1", "postal_code"}
     assert set(address_problems("QQ", "Main street 1", "", "1", "City")) == {"country"}
 
@@ -99,17 +110,28 @@ def shop(owner, client, monkeypatch):
     db.session.commit()
     with client.session_transaction() as session:
         session["clients"] = {str(studio.id): [buyer.id, 0]}
-    client.post(f"/s/{studio.slug}/cart/add", data={
-        "gallery_id": gallery.id, "photo_id": photo.id, "product_id": price_list.products[0].id,
-        "quantity": 2})
+    client.post(
+        f"/s/{studio.slug}/cart/add",
+        data={
+            "gallery_id": gallery.id,
+            "photo_id": photo.id,
+            "product_id": price_list.products[0].id,
+            "quantity": 2,
+        },
+    )
     return type("Shop", (), dict(studio=studio, client=client))
 
 
 def checkout(shop, **address):
-    data = {"name": "Kim Kund", "email": "kund@example.com", "delivery_method": "shipping",
-            "payment_method": "bank_transfer", "place_order": "1", **address}
-    return shop.client.post(f"/s/{shop.studio.slug}/checkout", data=data,
-                            headers={"Accept-Language": "sv"})
+    data = {
+        "name": "Kim Kund",
+        "email": "kund@example.com",
+        "delivery_method": "shipping",
+        "payment_method": "bank_transfer",
+        "place_order": "1",
+        **address,
+    }
+    return shop.client.post(f"/s/{shop.studio.slug}/checkout", data=data, headers={"Accept-Language": "sv"})
 
 
 def field_errors(page, name):
@@ -121,10 +143,13 @@ def field_errors(page, name):
 def test_checkout_offers_every_country_in_swedish_with_the_studios_first(shop):
     shop.studio.country = "NO"
     db.session.commit()
-    page = shop.client.get(f"/s/{shop.studio.slug}/checkout",
-                           headers={"Accept-Language": "sv"}).get_data(as_text=True)
-    options = re.findall(r'<option (?:selected )?value="([A-Z]{2})">([^<]+)</option>',
-                         page.split('name="country"')[1].split("</select>")[0])
+    page = shop.client.get(f"/s/{shop.studio.slug}/checkout", headers={"Accept-Language": "sv"}).get_data(
+        as_text=True
+    )
+    options = re.findall(
+        r'<option (?:selected )?value="([A-Z]{2})">([^<]+)</option>',
+        page.split('name="country"')[1].split("</select>")[0],
+    )
     assert options[0] == ("NO", "Norge") and len(options) > 240
     names = [name for _, name in options[1:]]
     assert names == sorted(names, key=lambda name: sort_key(name, "sv"))
@@ -132,11 +157,13 @@ def test_checkout_offers_every_country_in_swedish_with_the_studios_first(shop):
 
 
 def test_a_wrong_swedish_postal_code_is_refused_on_its_field_and_nothing_is_ordered(shop):
-    response = checkout(shop, address_line1="Drottninggatan 1", postal_code="1145",
-                        city="Stockholm", country="SE")
+    response = checkout(
+        shop, address_line1="Drottninggatan 1", postal_code="1145", city="Stockholm", country="SE"
+    )
     assert response.status_code == 200
     assert field_errors(response.get_data(as_text=True), "postal_code") == [
-        "Det här ser inte ut som ett postnummer från Sverige (till exempel 11455)."]  # sv page
+        "Det här ser inte ut som ett postnummer från Sverige (till exempel 11455)."
+    ]  # sv page
     assert db.session.scalar(sa.select(sa.func.count(Order.id))) == 0
     refused = checkout(shop, address_line1="", postal_code="", city="", country="")
     page = refused.get_data(as_text=True)
@@ -145,42 +172,80 @@ def test_a_wrong_swedish_postal_code_is_refused_on_its_field_and_nothing_is_orde
 
 
 def test_a_correct_swedish_address_is_kept_as_typed(shop):
-    response = checkout(shop, address_line1="Drottninggatan 1", address_line2="lgh 1102",
-                        postal_code="114 55", city="Stockholm", country="SE")
+    response = checkout(
+        shop,
+        address_line1="Drottninggatan 1",
+        address_line2="lgh 1102",
+        postal_code="114 55",
+        city="Stockholm",
+        country="SE",
+    )
     assert response.status_code == 302
     order = db.session.scalar(sa.select(Order))
     assert (order.address_line1, order.address_line2, order.postal_code, order.city, order.country) == (
-        "Drottninggatan 1", "lgh 1102", "114 55", "Stockholm", "SE")
+        "Drottninggatan 1",
+        "lgh 1102",
+        "114 55",
+        "Stockholm",
+        "SE",
+    )
 
 
 def test_a_russian_address_in_cyrillic_is_accepted_as_typed(shop):
-    response = checkout(shop, address_line1="ул. Тверская, д. 1, кв. 5", postal_code="125009",
-                        city="Москва", country="RU")
+    response = checkout(
+        shop, address_line1="ул. Тверская, д. 1, кв. 5", postal_code="125009", city="Москва", country="RU"
+    )
     assert response.status_code == 302
     order = db.session.scalar(sa.select(Order))
     assert (order.address_line1, order.postal_code, order.city, order.country) == (
-        "ул. Тверская, д. 1, кв. 5", "125009", "Москва", "RU")
+        "ул. Тверская, д. 1, кв. 5",
+        "125009",
+        "Москва",
+        "RU",
+    )
 
 
 # ------------------------------------------------------------------ carriers
 
 
 def test_every_carrier_asked_for_has_a_tracking_page():
-    for name in ("PostNord", "Bring", "DHL", "UPS", "FedEx", "GLS", "DPD", "La Poste / Colissimo",
-                 "Chronopost", "Deutsche Post", "Russian Post", "CDEK"):
+    for name in (
+        "PostNord",
+        "Bring",
+        "DHL",
+        "UPS",
+        "FedEx",
+        "GLS",
+        "DPD",
+        "La Poste / Colissimo",
+        "Chronopost",
+        "Deutsche Post",
+        "Russian Post",
+        "CDEK",
+    ):
         assert TRACKING_URLS[name].startswith("https://") and "{number}" in TRACKING_URLS[name]
 
 
-@pytest.mark.parametrize(("carrier", "number", "link"), [
-    ("PostNord", "00370712345678901234",
-     "https://www.postnord.se/en/our-tools/track-and-trace?shipmentId=00370712345678901234"),
-    ("Bring", "TEST/1 2", "https://tracking.bring.com/tracking/TEST%2F1%202"),
-    ("CDEK", "1234&x=5", "https://www.cdek.ru/ru/tracking?order_id=1234%26x%3D5"),
-    ("Russian Post", "RA123#456RU", "https://www.pochta.ru/tracking#RA123%23456RU"),
-    ("La Poste", "6A123", "https://www.laposte.fr/outils/suivre-vos-envois?code=6A123"),  # former name
-    ("Chronopost", "XP1?2", "https://www.chronopost.fr/tracking-no-cms/suivi-page?listeNumerosLT=XP1%3F2"),
-    ("Posten Åland", "AX123", None),  # "Other": a name typed by the studio, no link
-])
+@pytest.mark.parametrize(
+    ("carrier", "number", "link"),
+    [
+        (
+            "PostNord",
+            "00370712345678901234",
+            "https://www.postnord.se/en/our-tools/track-and-trace?shipmentId=00370712345678901234",
+        ),
+        ("Bring", "TEST/1 2", "https://tracking.bring.com/tracking/TEST%2F1%202"),
+        ("CDEK", "1234&x=5", "https://www.cdek.ru/ru/tracking?order_id=1234%26x%3D5"),
+        ("Russian Post", "RA123#456RU", "https://www.pochta.ru/tracking#RA123%23456RU"),
+        ("La Poste", "6A123", "https://www.laposte.fr/outils/suivre-vos-envois?code=6A123"),  # former name
+        (
+            "Chronopost",
+            "XP1?2",
+            "https://www.chronopost.fr/tracking-no-cms/suivi-page?listeNumerosLT=XP1%3F2",
+        ),
+        ("Posten Åland", "AX123", None),  # "Other": a name typed by the studio, no link
+    ],
+)
 def test_tracking_links_encode_the_number(carrier, number, link):
     assert tracking_url(Order(carrier=carrier, tracking_number=number)) == link
 
@@ -188,15 +253,20 @@ def test_tracking_links_encode_the_number(carrier, number, link):
 def test_the_client_sees_the_carrier_and_its_link(shop):
     from app.shop.client_services import my_orders_token
 
-    checkout(shop, address_line1="Drottninggatan 1", postal_code="114 55", city="Stockholm",
-             country="SE")
+    checkout(shop, address_line1="Drottninggatan 1", postal_code="114 55", city="Stockholm", country="SE")
     order = db.session.scalar(sa.select(Order))
     change_status(order, OrderStatus.PAID, now=NOW + timedelta(hours=1))
-    change_status(order, OrderStatus.SHIPPED, now=NOW + timedelta(days=1), carrier="PostNord",
-                  tracking_number="0037 0712")
+    change_status(
+        order,
+        OrderStatus.SHIPPED,
+        now=NOW + timedelta(days=1),
+        carrier="PostNord",
+        tracking_number="0037 0712",
+    )
     db.session.commit()
     page = shop.client.get(f"/my-orders/{my_orders_token(shop.studio.id, order.client_id)}").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert "PostNord" in page and "0037 0712" in page
     assert 'href="https://www.postnord.se/en/our-tools/track-and-trace?shipmentId=0037%200712"' in page
 
@@ -218,39 +288,45 @@ def test_the_admin_offers_the_carriers_where_an_order_is_shipped(client, logged_
 # ------------------------------------------------------------------ amounts and percentages
 
 
-@pytest.mark.parametrize(("locale", "typed", "minor"), [
-    ("en", "1,250.00", 125000),
-    ("en", "1,250", 125000),  # a thousands separator, never 1.25
-    ("en", "1250", 125000),
-    ("en", "12.5", 1250),
-    ("sv", "1 250,00", 125000),
-    ("sv", f"1{NBSP}250,00", 125000),
-    ("sv", f"1{NNBSP}250,00", 125000),
-    ("sv", "12,50", 1250),
-    ("fr", "1 250,00", 125000),
-    ("fr", f"1{NNBSP}250,00", 125000),
-    ("fr", f"1{NBSP}250,5", 125050),
-    ("de", "1.250,00", 125000),
-    ("de", "12,50", 1250),
-    ("de", "1250", 125000),
-])
+@pytest.mark.parametrize(
+    ("locale", "typed", "minor"),
+    [
+        ("en", "1,250.00", 125000),
+        ("en", "1,250", 125000),  # a thousands separator, never 1.25
+        ("en", "1250", 125000),
+        ("en", "12.5", 1250),
+        ("sv", "1 250,00", 125000),
+        ("sv", f"1{NBSP}250,00", 125000),
+        ("sv", f"1{NNBSP}250,00", 125000),
+        ("sv", "12,50", 1250),
+        ("fr", "1 250,00", 125000),
+        ("fr", f"1{NNBSP}250,00", 125000),
+        ("fr", f"1{NBSP}250,5", 125050),
+        ("de", "1.250,00", 125000),
+        ("de", "12,50", 1250),
+        ("de", "1250", 125000),
+    ],
+)
 def test_amounts_are_read_as_the_admins_language_writes_them(locale, typed, minor):
     assert parse_amount(typed, "EUR", locale=locale) == minor
 
 
-@pytest.mark.parametrize(("locale", "typed", "message"), [
-    ("en", "1,25", "Enter an amount like 12.50 (with “.” before the decimals)."),
-    ("en", "12,50", "Enter an amount like 12.50 (with “.” before the decimals)."),
-    ("en", "1 250.00", "Enter an amount like 12.50 (with “.” before the decimals)."),
-    ("en", "1e3", "Enter an amount like 12.50 (with “.” before the decimals)."),
-    ("en", "twelve", "Enter an amount like 12.50 (with “.” before the decimals)."),
-    ("sv", "1.250,00", "Enter an amount like 12,50 (with “,” before the decimals)."),
-    ("de", "12.50", "Enter an amount like 12,50 (with “,” before the decimals)."),
-    ("de", "1.25", "Enter an amount like 12,50 (with “,” before the decimals)."),
-    ("en", "12.505", "EUR amounts have at most 2 decimals."),
-    ("sv", "12,505", "EUR amounts have at most 2 decimals."),
-    ("fr", "-3", "The amount cannot be negative."),
-])
+@pytest.mark.parametrize(
+    ("locale", "typed", "message"),
+    [
+        ("en", "1,25", "Enter an amount like 12.50 (with “.” before the decimals)."),
+        ("en", "12,50", "Enter an amount like 12.50 (with “.” before the decimals)."),
+        ("en", "1 250.00", "Enter an amount like 12.50 (with “.” before the decimals)."),
+        ("en", "1e3", "Enter an amount like 12.50 (with “.” before the decimals)."),
+        ("en", "twelve", "Enter an amount like 12.50 (with “.” before the decimals)."),
+        ("sv", "1.250,00", "Enter an amount like 12,50 (with “,” before the decimals)."),
+        ("de", "12.50", "Enter an amount like 12,50 (with “,” before the decimals)."),
+        ("de", "1.25", "Enter an amount like 12,50 (with “,” before the decimals)."),
+        ("en", "12.505", "EUR amounts have at most 2 decimals."),
+        ("sv", "12,505", "EUR amounts have at most 2 decimals."),
+        ("fr", "-3", "The amount cannot be negative."),
+    ],
+)
 def test_unclear_amounts_are_refused_with_a_clear_message(locale, typed, message):
     with pytest.raises(AmountError) as refused:
         parse_amount(typed, "EUR", locale=locale)
@@ -264,12 +340,15 @@ def test_no_decimals_for_a_currency_without_them():
     assert amount_text(125000, "EUR", "sv") == "1250,00" and amount_text(125000, "EUR", "en") == "1250.00"
 
 
-@pytest.mark.parametrize(("locale", "twenty", "twelve_and_a_half"), [
-    ("en", "20%", "12.5%"),
-    ("sv", f"20{NBSP}%", f"12,5{NBSP}%"),
-    ("fr", f"20{NBSP}%", f"12,5{NBSP}%"),
-    ("de", f"20{NBSP}%", f"12,5{NBSP}%"),
-])
+@pytest.mark.parametrize(
+    ("locale", "twenty", "twelve_and_a_half"),
+    [
+        ("en", "20%", "12.5%"),
+        ("sv", f"20{NBSP}%", f"12,5{NBSP}%"),
+        ("fr", f"20{NBSP}%", f"12,5{NBSP}%"),
+        ("de", f"20{NBSP}%", f"12,5{NBSP}%"),
+    ],
+)
 def test_percentages_as_each_language_prints_them(locale, twenty, twelve_and_a_half):
     assert percent_text(2000, locale) == twenty
     assert percent_text(1250, locale) == twelve_and_a_half
@@ -278,8 +357,7 @@ def test_percentages_as_each_language_prints_them(locale, twenty, twelve_and_a_h
 def test_the_studio_types_and_reads_in_swedish(client, logged_in):
     logged_in.language = "sv"
     db.session.commit()
-    response = client.post("/admin/shop/price-lists/new", data={"name": "Bröllop",
-                                                                 "shipping": "1 250,00"})
+    response = client.post("/admin/shop/price-lists/new", data={"name": "Bröllop", "shipping": "1 250,00"})
     assert response.status_code == 302
     price_list = db.session.scalar(sa.select(PriceList).where(PriceList.name == "Bröllop"))
     assert price_list.shipping_minor == 125000
@@ -301,8 +379,9 @@ def test_promotions_list_prints_the_percentage_in_the_admins_language(client, lo
 
 
 def test_checkout_starts_with_the_studios_country_chosen(shop):
-    page = shop.client.get(f"/s/{shop.studio.slug}/checkout",
-                           headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    page = shop.client.get(f"/s/{shop.studio.slug}/checkout", headers={"Accept-Language": "sv"}).get_data(
+        as_text=True
+    )
     assert re.search(r'<option (selected )?value="SE"( selected)?>Sverige</option>', page)
     assert 'selected value="SE"' in page or 'value="SE" selected' in page
 
@@ -312,8 +391,12 @@ def test_the_order_pdf_and_page_name_the_country(shop, auth, owner):
 
     from app.shop.documents import order_pdf
 
-    assert checkout(shop, address_line1="Drottninggatan 1", postal_code="114 55",
-                    city="Stockholm", country="SE").status_code == 302
+    assert (
+        checkout(
+            shop, address_line1="Drottninggatan 1", postal_code="114 55", city="Stockholm", country="SE"
+        ).status_code
+        == 302
+    )
     order = db.session.scalar(sa.select(Order))
     _name, data = order_pdf(order, shop.studio, language="ru")
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)

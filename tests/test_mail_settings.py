@@ -12,19 +12,25 @@ from tests.secure_smtp import PASSWORD, USER
 
 
 def settings_form(port, **overrides):
-    data = {"sender_email": "hello@northlight.example.com", "sender_name": "Northlight Studio",
-            "reply_to": "", "default_cc": "", "smtp_host": "127.0.0.1", "smtp_port": str(port),
-            "security": "starttls", "allow_self_signed": "y", "username": USER,
-            "password": PASSWORD}
+    data = {
+        "sender_email": "hello@northlight.example.com",
+        "sender_name": "Northlight Studio",
+        "reply_to": "",
+        "default_cc": "",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": str(port),
+        "security": "starttls",
+        "allow_self_signed": "y",
+        "username": USER,
+        "password": PASSWORD,
+    }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
 
 
 def test_password_is_encrypted_at_rest_and_never_shown(client, logged_in, secure_server):
-    assert client.post("/admin/mail/settings", data=settings_form(secure_server.port)
-                       ).status_code == 302
-    raw = db.session.execute(sa.text(
-        "SELECT password_encrypted FROM studio_mail_settings")).scalar_one()
+    assert client.post("/admin/mail/settings", data=settings_form(secure_server.port)).status_code == 302
+    raw = db.session.execute(sa.text("SELECT password_encrypted FROM studio_mail_settings")).scalar_one()
     assert PASSWORD not in raw
     page = client.get("/admin/mail/settings").data.decode()
     assert PASSWORD not in page and "A password is saved." in page
@@ -34,12 +40,15 @@ def test_password_is_encrypted_at_rest_and_never_shown(client, logged_in, secure
     assert smtp_settings(db.session.get(StudioMailSettings, logged_in.studio_id)).password == PASSWORD
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    (dict(sender_email="nope"), "nope: An email address must have an @-sign."),
-    (dict(default_cc="a@example.com; bad@@example.com"), "bad@@example.com:"),
-    (dict(smtp_port="70000"), "A port is a number from 1 to 65535."),
-    (dict(password=""), "Please enter the password for this username."),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (dict(sender_email="nope"), "nope: An email address must have an @-sign."),
+        (dict(default_cc="a@example.com; bad@@example.com"), "bad@@example.com:"),
+        (dict(smtp_port="70000"), "A port is a number from 1 to 65535."),
+        (dict(password=""), "Please enter the password for this username."),
+    ],
+)
 def test_bad_settings_name_the_problem_and_save_nothing(client, logged_in, overrides, message):
     page = client.post("/admin/mail/settings", data=settings_form(2525, **overrides))
     assert page.status_code == 422 and message in page.data.decode()
@@ -52,8 +61,16 @@ def _settings(port, **overrides):
     from app.mailing.studio_settings import host_policy
     from app.mailing.transport import SmtpSettings
 
-    values = dict(host="127.0.0.1", port=port, security="starttls", username=USER,
-                  password=PASSWORD, allow_self_signed=True, timeout=2, policy=host_policy())
+    values = dict(
+        host="127.0.0.1",
+        port=port,
+        security="starttls",
+        username=USER,
+        password=PASSWORD,
+        allow_self_signed=True,
+        timeout=2,
+        policy=host_policy(),
+    )
     values.update(overrides)
     return SmtpSettings(**values)
 
@@ -64,12 +81,15 @@ def test_connection_succeeds_with_starttls_and_auth(app, secure_server):
     assert ok and "with TLS and logged in" in message
 
 
-@pytest.mark.parametrize(("overrides", "expected"), [
-    (dict(password="wrong"), "refused the username or password"),
-    (dict(allow_self_signed=False), "certificate is not trusted"),
-    (dict(security="none"), "closed the connection|refused the username|STARTTLS"),
-    (dict(host="mail.nonexistent.invalid"), r"was not found \(DNS\)"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (dict(password="wrong"), "refused the username or password"),
+        (dict(allow_self_signed=False), "certificate is not trusted"),
+        (dict(security="none"), "closed the connection|refused the username|STARTTLS"),
+        (dict(host="mail.nonexistent.invalid"), r"was not found \(DNS\)"),
+    ],
+)
 @pytest.mark.no_database
 def test_connection_failures_are_explained(app, secure_server, overrides, expected, monkeypatch):
     import re
@@ -108,11 +128,13 @@ def test_refused_port_is_explained(app):
     assert not ok and "refused the connection" in message
 
 
-def test_studio_mail_goes_through_its_own_server_from_its_address(client, logged_in,
-                                                                  secure_server, mail_outbox):
+def test_studio_mail_goes_through_its_own_server_from_its_address(
+    client, logged_in, secure_server, mail_outbox
+):
     client.post("/admin/mail/settings", data=settings_form(secure_server.port))
-    response = client.post("/admin/mail/settings/test-message",
-                           data={"to": "client@example.com"}, follow_redirects=True)
+    response = client.post(
+        "/admin/mail/settings/test-message", data={"to": "client@example.com"}, follow_redirects=True
+    )
     assert b"Test message sent" in response.data
     mail = secure_server.collector.wait_for(1)[0]
     assert mail.message["From"] == "Northlight Studio <hello@northlight.example.com>"
@@ -120,8 +142,7 @@ def test_studio_mail_goes_through_its_own_server_from_its_address(client, logged
 
 
 def test_test_connection_button_reports_a_wrong_password(client, logged_in, secure_server, app):
-    client.post("/admin/mail/settings", data=settings_form(secure_server.port,
-                                                           password="not it"))
+    client.post("/admin/mail/settings", data=settings_form(secure_server.port, password="not it"))
     page = client.post("/admin/mail/settings/test-connection", follow_redirects=True)
     assert b"refused the username or password" in page.data
 
@@ -129,8 +150,14 @@ def test_test_connection_button_reports_a_wrong_password(client, logged_in, secu
 def test_operators_cannot_change_mail_settings(client, auth, owner):
     from app.accounts.models import Role, User
 
-    operator = User(studio_id=owner.studio_id, email="op@example.com", name="Op",
-                    password_hash="x", role=Role.OPERATOR, created_at=owner.created_at)
+    operator = User(
+        studio_id=owner.studio_id,
+        email="op@example.com",
+        name="Op",
+        password_hash="x",
+        role=Role.OPERATOR,
+        created_at=owner.created_at,
+    )
     db.session.add(operator)
     db.session.commit()
     auth.login(operator)
@@ -139,7 +166,8 @@ def test_operators_cannot_change_mail_settings(client, auth, owner):
 
 
 def test_mail_waits_on_a_wrong_password_and_goes_once_the_settings_are_fixed(
-        client, logged_in, secure_server, app):
+    client, logged_in, secure_server, app
+):
     """Nothing is lost to a misconfiguration: the message stays queued with the server's error,
     attempt after attempt, and saving the right password sends it at the next dispatch."""
     from datetime import timedelta

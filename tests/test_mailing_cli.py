@@ -12,9 +12,17 @@ from tests.factories import NOW
 
 
 def _queue(owner, due_at=NOW):
-    row = queue_message(kind=MailKind.TRANSACTIONAL, studio_id=owner.studio_id,
-                        sender="studio@northlight.test", recipient="client@example.com",
-                        subject="Hello", html="<p>Hi</p>", text="Hi", now=NOW, due_at=due_at)
+    row = queue_message(
+        kind=MailKind.TRANSACTIONAL,
+        studio_id=owner.studio_id,
+        sender="studio@northlight.test",
+        recipient="client@example.com",
+        subject="Hello",
+        html="<p>Hi</p>",
+        text="Hi",
+        now=NOW,
+        due_at=due_at,
+    )
     db.session.commit()
     return row
 
@@ -23,8 +31,7 @@ def test_dispatch_command_sends_what_is_due_at_the_given_instant(runner, owner, 
     _queue(owner, due_at=NOW + timedelta(hours=1))
     early = runner.invoke(args=["emails", "dispatch", "--now", NOW.isoformat()])
     assert early.exit_code == 0 and "sent 0" in early.output
-    late = runner.invoke(args=["emails", "dispatch", "--now",
-                               (NOW + timedelta(hours=1)).isoformat()])
+    late = runner.invoke(args=["emails", "dispatch", "--now", (NOW + timedelta(hours=1)).isoformat()])
     assert "sent 1" in late.output
     assert mail_outbox.wait_for(1)[0].subject == "Hello"
 

@@ -23,16 +23,28 @@ def hidden_preview(html):
 
 
 def own_server(studio_id, port):
-    db.session.add(StudioMailSettings(studio_id=studio_id, sender_email="hello@northlight.test",
-                                      smtp_host="127.0.0.1", smtp_port=port, updated_at=NOW))
+    db.session.add(
+        StudioMailSettings(
+            studio_id=studio_id,
+            sender_email="hello@northlight.test",
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            updated_at=NOW,
+        )
+    )
     db.session.commit()
 
 
 def send_plain(studio_id, sensitive=False):
-    message = send_email(to="client@example.com", subject="Your photos", template="plain",
-                         studio_id=studio_id, sensitive=sensitive, now=NOW,
-                         paragraphs=["Your photos are ready to view.",
-                                     "They stay online for a month."])
+    message = send_email(
+        to="client@example.com",
+        subject="Your photos",
+        template="plain",
+        studio_id=studio_id,
+        sensitive=sensitive,
+        now=NOW,
+        paragraphs=["Your photos are ready to view.", "They stay online for a month."],
+    )
     db.session.commit()
     send_now([message], NOW)
 
@@ -47,8 +59,7 @@ def test_transactional_mail_has_a_preheader_and_the_color_scheme(app, owner, mai
     assert mail.text().count("Your photos are ready to view.") == 1
 
 
-def test_mail_through_the_studios_own_server_leaves_the_credit_out(app, owner, smtp_server,
-                                                                   mail_outbox):
+def test_mail_through_the_studios_own_server_leaves_the_credit_out(app, owner, smtp_server, mail_outbox):
     own_server(owner.studio_id, smtp_server.port)
     send_plain(owner.studio_id)
     mail = mail_outbox.wait_for(1)[0]

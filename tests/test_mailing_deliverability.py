@@ -41,18 +41,31 @@ def server(app):
     controller.stop()
 
 
-ENGINE_UNSUBSCRIBE = ("<http://localhost/unsubscribe/1-abc.sig>, "
-                      "<mailto:no-reply@proofsheet.local?subject=unsubscribe>")
+ENGINE_UNSUBSCRIBE = (
+    "<http://localhost/unsubscribe/1-abc.sig>, <mailto:no-reply@proofsheet.local?subject=unsubscribe>"
+)
 
 
 def queue(studio_id, kind, **extra):
-    values = dict(kind=kind, studio_id=studio_id, sender="Northlight <no-reply@proofsheet.local>",
-                  recipient="client@example.com", subject="Your photos", now=NOW,
-                  html="<p>Hello</p>", text="Hello")
+    values = dict(
+        kind=kind,
+        studio_id=studio_id,
+        sender="Northlight <no-reply@proofsheet.local>",
+        recipient="client@example.com",
+        subject="Your photos",
+        now=NOW,
+        html="<p>Hello</p>",
+        text="Hello",
+    )
     if kind == MailKind.CAMPAIGN:  # what the engine puts on its rows
-        values.update(source="workflow_email:12", headers={
-            "X-Proofsheet-Studio": str(studio_id), "List-Unsubscribe": ENGINE_UNSUBSCRIBE,
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+        values.update(
+            source="workflow_email:12",
+            headers={
+                "X-Proofsheet-Studio": str(studio_id),
+                "List-Unsubscribe": ENGINE_UNSUBSCRIBE,
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
     values.update(extra)
     row = queue_message(**values)
     db.session.commit()
@@ -123,8 +136,9 @@ def test_ehlo_name_is_configurable_and_defaults_to_base_url_host(app, owner, ser
 @pytest.mark.no_database
 def test_ehlo_name_of_an_address_is_a_literal(app):
     assert ehlo_name({"BASE_URL": "http://127.0.0.1:5000"}) == "[127.0.0.1]"
-    assert ehlo_name({"BASE_URL": "https://photos.example.com/", "MAIL_EHLO_NAME": ""}) == \
-        "photos.example.com"
+    assert (
+        ehlo_name({"BASE_URL": "https://photos.example.com/", "MAIL_EHLO_NAME": ""}) == "photos.example.com"
+    )
 
 
 def test_list_id_of_a_name_that_is_not_ascii_is_encoded_before_the_brackets(app, owner, server):
@@ -136,4 +150,3 @@ def test_list_id_of_a_name_that_is_not_ascii_is_encoded_before_the_brackets(app,
     raw = server.received[0][2]
     assert b"List-Id: =?utf-8?" in raw
     assert sent_message(server)["List-Id"] == f"Atelier Ćwierć <{owner.studio.slug}.localhost>"
-

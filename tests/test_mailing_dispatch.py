@@ -29,9 +29,16 @@ def scripted(app):
 
 
 def queue(studio_id, recipient="client@example.com", kind=MailKind.TRANSACTIONAL, now=NOW, **extra):
-    values = dict(kind=kind, studio_id=studio_id, sender="Northlight <studio@northlight.test>",
-                  recipient=recipient, subject="Your photos are ready", now=now,
-                  html="<p>Hello</p>", text="Hello")
+    values = dict(
+        kind=kind,
+        studio_id=studio_id,
+        sender="Northlight <studio@northlight.test>",
+        recipient=recipient,
+        subject="Your photos are ready",
+        now=now,
+        html="<p>Hello</p>",
+        text="Hello",
+    )
     values.update(extra)
     row = queue_message(**values)
     db.session.commit()
@@ -44,8 +51,14 @@ def states():
 
 
 def test_every_line_on_the_wire_is_short_and_ends_in_crlf(app, owner, scripted):
-    long_html = ("<p style='color:#123456'>" + "x" * 3000 + " é ü 😀</p>"
-                 + "<a href='https://example.com/" + "a" * 1500 + "'>link</a>")
+    long_html = (
+        "<p style='color:#123456'>"
+        + "x" * 3000
+        + " é ü 😀</p>"
+        + "<a href='https://example.com/"
+        + "a" * 1500
+        + "'>link</a>"
+    )
     queue(owner.studio_id, html=long_html, text="y" * 2500 + " ünïcödé")
     assert dispatch(NOW).sent == 1
     raw = scripted.received[0][2]
@@ -82,10 +95,8 @@ def test_temporary_refusals_retry_and_permanent_ones_fail_with_the_reply(app, ow
     for _ in range(3):
         later += timedelta(hours=1)
         dispatch(later)
-    assert states() == {"a@example.com": "sent", "b@example.com": "sent",
-                        "c@example.com": "failed"}
-    failed = db.session.scalar(sa.select(OutboxMessage).where(
-        OutboxMessage.recipient == "c@example.com"))
+    assert states() == {"a@example.com": "sent", "b@example.com": "sent", "c@example.com": "failed"}
+    failed = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == "c@example.com"))
     assert "550 5.1.1 No such user" in failed.last_error
     bounce = db.session.get(Suppression, (owner.studio_id, "c@example.com"))
     assert bounce is not None and bounce.reason == "bounced"
@@ -119,8 +130,7 @@ def test_a_misconfigured_server_never_exhausts_the_attempts(app, owner, scripted
     assert "Connection refused" in row.last_error or "Errno" in row.last_error
     app.config["MAIL_PORT"] = port
     scripted.rcpt_replies["greylisted@example.com"] = ("451 4.3.0 Try later", 1000)
-    queue(owner.studio_id, recipient="greylisted@example.com", kind=MailKind.NOTIFICATION,
-          now=later)
+    queue(owner.studio_id, recipient="greylisted@example.com", kind=MailKind.NOTIFICATION, now=later)
     for _ in range(MAX_ATTEMPTS):
         later += timedelta(hours=2)
         dispatch(later)
@@ -175,8 +185,9 @@ def test_send_rate_is_shared_and_the_rest_waits_for_the_next_minute(app, owner, 
 
 
 def test_unsubscribed_address_gets_no_campaign_mail_but_still_transactional(app, owner, scripted):
-    db.session.add(Suppression(studio_id=owner.studio_id, email="p@example.com",
-                               reason="unsubscribed", created_at=NOW))
+    db.session.add(
+        Suppression(studio_id=owner.studio_id, email="p@example.com", reason="unsubscribed", created_at=NOW)
+    )
     db.session.commit()
     campaign = queue(owner.studio_id, recipient="P@example.com", kind=MailKind.CAMPAIGN)
     receipt = queue(owner.studio_id, recipient="p@example.com", subject="Order 2026-00001")
@@ -197,9 +208,16 @@ def test_expired_mail_is_skipped(app, owner, scripted):
 def test_header_injection_is_refused_when_queueing(app, owner):
     """Refused as a failed message with the reason (not an exception: the value comes from
     stored data, and raising would stop a request or a tick for everyone)."""
-    row = queue_message(kind=MailKind.TEST, studio_id=owner.studio_id, sender="a@b.test",
-                        recipient="c@d.test", subject="Hi\r\nBcc: victim@example.com",
-                        html="", text="", now=NOW)
+    row = queue_message(
+        kind=MailKind.TEST,
+        studio_id=owner.studio_id,
+        sender="a@b.test",
+        recipient="c@d.test",
+        subject="Hi\r\nBcc: victim@example.com",
+        html="",
+        text="",
+        now=NOW,
+    )
     assert row.state == MailState.FAILED and "line break" in row.last_error
 
 
@@ -235,9 +253,15 @@ def test_send_email_queues_renders_and_delivers_through_the_outbox(app, owner, m
     from app.mailing.services import send_email, send_now
 
     with app.test_request_context():
-        row = send_email(to="parent@example.com", subject="Your gallery link",
-                         template="plain", studio_id=owner.studio_id, sender_name="Northlight",
-                         paragraphs=["Here is your link."], now=NOW)
+        row = send_email(
+            to="parent@example.com",
+            subject="Your gallery link",
+            template="plain",
+            studio_id=owner.studio_id,
+            sender_name="Northlight",
+            paragraphs=["Here is your link."],
+            now=NOW,
+        )
         db.session.commit()
         send_now([row], NOW)
     received = mail_outbox.wait_for(1)[0]
@@ -261,5 +285,7 @@ def test_announcing_the_next_sender_keeps_the_conversation_in_step(app, owner, s
         connection.announce("d@x.test")
         connection.send("d@x.test", ["p3@example.com"], b"Subject: 3\r\n\r\nthree\r\n")
     assert [(sender, rcpts) for sender, rcpts, _ in scripted.received] == [
-        ("a@x.test", ["p1@example.com"]), ("c@x.test", ["p2@example.com"]),
-        ("d@x.test", ["p3@example.com"])]
+        ("a@x.test", ["p1@example.com"]),
+        ("c@x.test", ["p2@example.com"]),
+        ("d@x.test", ["p3@example.com"]),
+    ]

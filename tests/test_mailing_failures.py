@@ -44,11 +44,17 @@ def utf8_scripted(app):
     controller.stop()
 
 
-def queue(studio_id, recipient="client@example.com", kind=MailKind.TRANSACTIONAL, now=NOW,
-          **extra):
-    values = dict(kind=kind, studio_id=studio_id, sender="Northlight <studio@northlight.test>",
-                  recipient=recipient, subject="Your photos are ready", now=now,
-                  html="<p>Hello</p>", text="Hello")
+def queue(studio_id, recipient="client@example.com", kind=MailKind.TRANSACTIONAL, now=NOW, **extra):
+    values = dict(
+        kind=kind,
+        studio_id=studio_id,
+        sender="Northlight <studio@northlight.test>",
+        recipient=recipient,
+        subject="Your photos are ready",
+        now=now,
+        html="<p>Hello</p>",
+        text="Hello",
+    )
     values.update(extra)
     row = queue_message(**values)
     db.session.commit()
@@ -95,8 +101,9 @@ def test_a_long_outage_does_not_use_up_the_attempts_of_a_later_451(app, owner, s
 
 def test_the_wait_after_an_outage_grows_with_the_waiting_and_is_capped(app, owner):
     row = queue(owner.studio_id)
-    waits = [setup_backoff(row, NOW + timedelta(minutes=minutes)).total_seconds()
-             for minutes in (0, 2, 8, 30, 600)]
+    waits = [
+        setup_backoff(row, NOW + timedelta(minutes=minutes)).total_seconds() for minutes in (0, 2, 8, 30, 600)
+    ]
     assert 48 <= waits[0] <= 72  # one minute at first
     assert 96 <= waits[1] <= 144 and 384 <= waits[2] <= 576
     assert waits[4] <= 3600 * 1.2 and waits[3] < waits[4]
@@ -178,19 +185,23 @@ def test_a_451_after_data_is_retried(app, owner, scripted):
     assert dispatch(NOW + timedelta(hours=1)).sent == 1
 
 
-@pytest.mark.parametrize("reply, at_data, suppressed", [
-    ("550 5.1.1 No such user", False, True),
-    ("550 5.1.1 No such user", True, True),
-    ("550 5.2.1 Mailbox disabled", False, True),
-    ("550 No such user here", False, True),
-    ("551 User not local", False, True),
-    ("553 Mailbox name not allowed", False, True),
-    ("552 5.2.2 Mailbox full", False, False),
-    ("554 Transaction failed", False, False),
-    ("550 5.7.1 Refused by policy", False, False),
-])
-def test_hard_bounces_suppress_the_address_other_refusals_do_not(app, owner, scripted, reply,
-                                                                   at_data, suppressed):
+@pytest.mark.parametrize(
+    "reply, at_data, suppressed",
+    [
+        ("550 5.1.1 No such user", False, True),
+        ("550 5.1.1 No such user", True, True),
+        ("550 5.2.1 Mailbox disabled", False, True),
+        ("550 No such user here", False, True),
+        ("551 User not local", False, True),
+        ("553 Mailbox name not allowed", False, True),
+        ("552 5.2.2 Mailbox full", False, False),
+        ("554 Transaction failed", False, False),
+        ("550 5.7.1 Refused by policy", False, False),
+    ],
+)
+def test_hard_bounces_suppress_the_address_other_refusals_do_not(
+    app, owner, scripted, reply, at_data, suppressed
+):
     (scripted.data_replies if at_data else scripted.rcpt_replies)["gone@example.com"] = reply
     queue(owner.studio_id, recipient="Gone@example.com".lower())
     assert dispatch(NOW).failed == 1
@@ -214,12 +225,24 @@ def test_a_bounced_cc_is_suppressed_not_the_recipient(app, owner, scripted):
 
 def test_a_line_break_in_a_name_makes_a_failed_row_not_an_exception(app, owner, scripted):
     """What the tick does: rows from message_base/message_row, inserted in bulk."""
-    base = message_base(kind=MailKind.CAMPAIGN, studio_id=owner.studio_id,
-                        sender="Northlight <studio@northlight.test>", now=NOW)
-    rows = [message_row(base, recipient=f"p{index}@example.com", subject="Hello",
-                        html="<p>Hi</p>", text="Hi", recipient_name=name,
-                        dedup_key=f"test:{index}")
-            for index, name in enumerate(["Ann", "Bob\r\nBcc: victim@example.com", "Cy"])]
+    base = message_base(
+        kind=MailKind.CAMPAIGN,
+        studio_id=owner.studio_id,
+        sender="Northlight <studio@northlight.test>",
+        now=NOW,
+    )
+    rows = [
+        message_row(
+            base,
+            recipient=f"p{index}@example.com",
+            subject="Hello",
+            html="<p>Hi</p>",
+            text="Hi",
+            recipient_name=name,
+            dedup_key=f"test:{index}",
+        )
+        for index, name in enumerate(["Ann", "Bob\r\nBcc: victim@example.com", "Cy"])
+    ]
     assert queue_many_once(rows) == 3
     db.session.commit()
     poisoned = rows_by_recipient()["p1@example.com"]
@@ -231,15 +254,18 @@ def test_a_line_break_in_a_name_makes_a_failed_row_not_an_exception(app, owner, 
 
 
 def test_a_line_break_in_a_sender_fails_every_row_of_that_base(app, owner):
-    base = message_base(kind=MailKind.CAMPAIGN, studio_id=owner.studio_id,
-                        sender="Northlight\n <studio@northlight.test>", now=NOW)
+    base = message_base(
+        kind=MailKind.CAMPAIGN,
+        studio_id=owner.studio_id,
+        sender="Northlight\n <studio@northlight.test>",
+        now=NOW,
+    )
     row = message_row(base, recipient="p@example.com", subject="Hello", html="", text="")
     assert row["state"] == MailState.FAILED and "sender contains a line break" in row["last_error"]
 
 
 def test_a_subject_with_a_line_break_is_refused_not_folded(app, owner, scripted):
-    row = queue(owner.studio_id, recipient="c@example.com",
-                subject="Hi\r\nBcc: victim@example.com")
+    row = queue(owner.studio_id, recipient="c@example.com", subject="Hi\r\nBcc: victim@example.com")
     assert row.state == MailState.FAILED and "subject contains a line break" in row.last_error
     assert dispatch(NOW).sent == 0 and scripted.received == []
 
@@ -250,8 +276,11 @@ def test_a_stored_message_that_cannot_be_built_fails_alone(app, owner, other_own
     poisoned = queue(owner.studio_id, recipient="p1@example.com")
     queue(owner.studio_id, recipient="p2@example.com")
     queue(other_owner.studio_id, recipient="other@example.com")
-    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == poisoned.id)
-                       .values(recipient_name="Bob\nBcc: victim@example.com"))
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == poisoned.id)
+        .values(recipient_name="Bob\nBcc: victim@example.com")
+    )
     db.session.commit()
     result = dispatch(NOW)
     assert (result.sent, result.failed) == (2, 1)
@@ -260,13 +289,13 @@ def test_a_stored_message_that_cannot_be_built_fails_alone(app, owner, other_own
     assert row.state == MailState.FAILED and "line break" in row.last_error
 
 
-def test_a_poisoned_message_in_the_middle_of_a_batch_keeps_the_conversation_in_step(
-        app, owner, scripted):
+def test_a_poisoned_message_in_the_middle_of_a_batch_keeps_the_conversation_in_step(app, owner, scripted):
     """The next message's bytes are built while the server takes in the current one, and its
     MAIL FROM is announced early: a message that cannot be built must not shift the replies."""
     ids = [queue(owner.studio_id, recipient=f"p{index}@example.com").id for index in range(5)]
-    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id.in_([ids[1], ids[4]]))
-                       .values(subject="Two\nlines"))
+    db.session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.id.in_([ids[1], ids[4]])).values(subject="Two\nlines")
+    )
     db.session.commit()
     result = dispatch(NOW)
     assert (result.sent, result.failed) == (3, 2)
@@ -289,7 +318,8 @@ def test_an_internationalised_address_goes_out_with_smtputf8(app, owner, utf8_sc
 
 
 def test_an_internationalised_address_fails_alone_where_smtputf8_is_not_offered(
-        app, owner, other_owner, client, auth, scripted):
+    app, owner, other_owner, client, auth, scripted
+):
     queue(owner.studio_id, recipient=IDN)
     queue(owner.studio_id, recipient="plain@example.com")
     queue(other_owner.studio_id, recipient="other@example.com")
@@ -306,8 +336,7 @@ def test_an_internationalised_address_fails_alone_where_smtputf8_is_not_offered(
 
 
 @pytest.mark.no_database
-def test_announcing_before_an_internationalised_message_keeps_the_replies_in_step(
-        app, utf8_scripted):
+def test_announcing_before_an_internationalised_message_keeps_the_replies_in_step(app, utf8_scripted):
     settings = SmtpSettings.from_config(app.config)
     with SmtpConnection(settings) as connection:
         connection.send("a@x.test", ["p1@example.com"], b"Subject: 1\r\n\r\none\r\n")
@@ -316,7 +345,10 @@ def test_announcing_before_an_internationalised_message_keeps_the_replies_in_ste
         connection.announce("a@x.test", ["p3@example.com"])
         connection.send("a@x.test", ["p3@example.com"], b"Subject: 3\r\n\r\nthree\r\n")
     assert [rcpts for _, rcpts, _ in utf8_scripted.received] == [
-        ["p1@example.com"], [IDN], ["p3@example.com"]]
+        ["p1@example.com"],
+        [IDN],
+        ["p3@example.com"],
+    ]
 
 
 def test_a_line_break_in_a_clients_name_never_stops_the_tick(app, owner, other_owner, scripted):
@@ -328,13 +360,19 @@ def test_a_line_break_in_a_clients_name_never_stops_the_tick(app, owner, other_o
     from tests.workflow_factories import assign, make_workflow
 
     sale_start = NOW + timedelta(days=1)
-    gallery = factories.make_gallery(owner.studio, title="Riverside", sale_starts_at=sale_start,
-                                     sale_ends_at=sale_start + timedelta(days=10))
+    gallery = factories.make_gallery(
+        owner.studio,
+        title="Riverside",
+        sale_starts_at=sale_start,
+        sale_ends_at=sale_start + timedelta(days=10),
+    )
     for index, name in enumerate(["Ann", "Bob\nBcc: victim@example.com", "Cy"]):
-        factories.make_client(owner.studio, email=f"p{index}@example.com", name=name,
-                              gallery=gallery, registered_at=NOW)
-    workflow = make_workflow(owner.studio, emails=[dict(trigger=Trigger.SALE_START,
-                                                        subject="%gallery_title% is open")])
+        factories.make_client(
+            owner.studio, email=f"p{index}@example.com", name=name, gallery=gallery, registered_at=NOW
+        )
+    workflow = make_workflow(
+        owner.studio, emails=[dict(trigger=Trigger.SALE_START, subject="%gallery_title% is open")]
+    )
     workflow.emails[0].purpose = Purpose.SERVICE  # no consent needed: every client gets it
     db.session.commit()
     assign(gallery, workflow)
@@ -345,8 +383,7 @@ def test_a_line_break_in_a_clients_name_never_stops_the_tick(app, owner, other_o
     assert poisoned.state == MailState.FAILED
     assert "recipient's name contains a line break" in poisoned.last_error
     assert dispatch(sale_start + timedelta(minutes=1)).sent == 3
-    assert received_recipients(scripted) == ["other@example.com", "p0@example.com",
-                                             "p2@example.com"]
+    assert received_recipients(scripted) == ["other@example.com", "p0@example.com", "p2@example.com"]
 
 
 def test_a_test_send_refused_for_good_says_failed_not_retried(client, logged_in, scripted):
@@ -355,12 +392,18 @@ def test_a_test_send_refused_for_good_says_failed_not_retried(client, logged_in,
     workflow = make_workflow(logged_in.studio, emails=[dict(trigger="sale_start")])
     email = workflow.emails[0]
     scripted.rcpt_replies["nobody@example.com"] = "550 5.1.1 No such user"
-    page = client.post(f"/admin/workflows/{workflow.id}/emails/{email.id}/test",
-                       data={"to": "nobody@example.com"}, follow_redirects=True)
+    page = client.post(
+        f"/admin/workflows/{workflow.id}/emails/{email.id}/test",
+        data={"to": "nobody@example.com"},
+        follow_redirects=True,
+    )
     text = page.get_data(as_text=True)
     assert "The test email failed: 550 5.1.1 No such user" in text
     assert "will be retried" not in text
     scripted.rcpt_replies["later@example.com"] = ("451 4.3.0 Try again later", 1)
-    page = client.post(f"/admin/workflows/{workflow.id}/emails/{email.id}/test",
-                       data={"to": "later@example.com"}, follow_redirects=True)
+    page = client.post(
+        f"/admin/workflows/{workflow.id}/emails/{email.id}/test",
+        data={"to": "later@example.com"},
+        follow_redirects=True,
+    )
     assert "will be retried" in page.get_data(as_text=True)

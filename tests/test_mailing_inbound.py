@@ -24,8 +24,7 @@ DOMAIN = "bounces.proofsheet.test"
 
 @pytest.fixture
 def app_config():
-    return {"MAIL_BOUNCE_DOMAIN": DOMAIN, "MAIL_INBOUND_PORT": free_port(),
-            "MAIL_INBOUND_HOST": "127.0.0.1"}
+    return {"MAIL_BOUNCE_DOMAIN": DOMAIN, "MAIL_INBOUND_PORT": free_port(), "MAIL_INBOUND_HOST": "127.0.0.1"}
 
 
 @pytest.fixture
@@ -37,14 +36,22 @@ def receiver(app):
 
 def send_campaign(studio_id, mail_outbox, recipient="client@example.com"):
     """Queue a campaign message as the engine does, send it, return (row id, what arrived)."""
-    row = queue_message(kind=MailKind.CAMPAIGN, studio_id=studio_id,
-                        sender="Northlight <no-reply@proofsheet.local>", recipient=recipient,
-                        subject="Spring sale", now=NOW, html="<p>Hello</p>", text="Hello",
-                        source="workflow_email:3",
-                        headers={"X-Proofsheet-Studio": str(studio_id),
-                                 "List-Unsubscribe": "<http://localhost/unsubscribe/x>, "
-                                                     "<mailto:no-reply@proofsheet.local>",
-                                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    row = queue_message(
+        kind=MailKind.CAMPAIGN,
+        studio_id=studio_id,
+        sender="Northlight <no-reply@proofsheet.local>",
+        recipient=recipient,
+        subject="Spring sale",
+        now=NOW,
+        html="<p>Hello</p>",
+        text="Hello",
+        source="workflow_email:3",
+        headers={
+            "X-Proofsheet-Studio": str(studio_id),
+            "List-Unsubscribe": "<http://localhost/unsubscribe/x>, <mailto:no-reply@proofsheet.local>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
     db.session.commit()
     row_id = row.id
     assert dispatch(NOW).sent == 1
@@ -84,13 +91,13 @@ def arf(original, feedback_type="abuse"):
         b"--R\r\nContent-Type: message/feedback-report\r\n\r\n"
         b"Feedback-Type: " + feedback_type.encode() + b"\r\nUser-Agent: ISP-FBL/1.0\r\n"
         b"Version: 1\r\n\r\n"
-        b"--R\r\nContent-Type: message/rfc822\r\n\r\n" + quoted + b"\r\n--R--\r\n")
+        b"--R\r\nContent-Type: message/rfc822\r\n\r\n" + quoted + b"\r\n--R--\r\n"
+    )
 
 
 def suppressions():
     db.session.rollback()  # see what the receiver's thread committed
-    return {row.email: (row.reason, row.detail) for row in db.session.scalars(
-        sa.select(Suppression))}
+    return {row.email: (row.reason, row.detail) for row in db.session.scalars(sa.select(Suppression))}
 
 
 def outbox_row(row_id):
@@ -105,11 +112,13 @@ def test_the_envelope_sender_is_the_messages_signed_bounce_address(app, owner, m
     assert sent.message["From"] == "Northlight <no-reply@proofsheet.local>"  # From unchanged
 
 
-def test_a_hard_bounce_suppresses_the_address_and_fails_the_message(app, owner, mail_outbox,
-                                                                     receiver):
+def test_a_hard_bounce_suppresses_the_address_and_fails_the_message(app, owner, mail_outbox, receiver):
     row_id, sent = send_campaign(owner.studio_id, mail_outbox)
-    deliver(app, sent.mail_from, dsn(sent, "client@example.com", "failed", "5.1.1",
-                                     "550 5.1.1 <client@example.com>: User unknown"))
+    deliver(
+        app,
+        sent.mail_from,
+        dsn(sent, "client@example.com", "failed", "5.1.1", "550 5.1.1 <client@example.com>: User unknown"),
+    )
     reason, detail = suppressions()["client@example.com"]
     assert reason == "bounced" and detail.startswith(f"bounce, message {row_id}: 5.1.1")
     row = outbox_row(row_id)
@@ -143,13 +152,16 @@ def test_a_not_spam_report_changes_nothing(app, owner, mail_outbox, receiver):
     assert suppressions() == {}
 
 
-def test_mail_to_the_unsubscribe_address_unsubscribes_the_recipient(app, owner, mail_outbox,
-                                                                      receiver):
+def test_mail_to_the_unsubscribe_address_unsubscribes_the_recipient(app, owner, mail_outbox, receiver):
     row_id, sent = send_campaign(owner.studio_id, mail_outbox)
     mailto = sent.message["List-Unsubscribe"].split(", ")[1]
     address = mailto.removeprefix("<mailto:").removesuffix("?subject=unsubscribe>")
-    deliver(app, address, b"From: Client <client@example.com>\r\nSubject: unsubscribe\r\n\r\n",
-            mail_from="client@example.com")
+    deliver(
+        app,
+        address,
+        b"From: Client <client@example.com>\r\nSubject: unsubscribe\r\n\r\n",
+        mail_from="client@example.com",
+    )
     reason, detail = suppressions()["client@example.com"]
     assert reason == "unsubscribed"
     assert detail == f"mailto, message {row_id}: from client@example.com"
@@ -171,8 +183,7 @@ def test_a_forged_bounce_changes_nothing(app, owner, mail_outbox, receiver):
     assert outbox_row(row_id).state == MailState.SENT
 
 
-def test_a_bounce_signed_with_a_key_of_another_platform_is_refused(app, owner, mail_outbox,
-                                                                   receiver):
+def test_a_bounce_signed_with_a_key_of_another_platform_is_refused(app, owner, mail_outbox, receiver):
     row_id, sent = send_campaign(owner.studio_id, mail_outbox)
     other = return_path.address_for("bounce", row_id, DOMAIN, secret_key="another-secret")
     with pytest.raises(smtplib.SMTPRecipientsRefused):
@@ -189,12 +200,14 @@ def test_without_the_receiver_mail_keeps_the_from_address_as_envelope(app, owner
 @pytest.mark.no_database
 def test_read_bounce_uses_flufl_for_reports_without_a_status(app):
     """A qmail-style bounce (no DSN fields): flufl.bounce's heuristics find the address."""
-    raw = (b"From: MAILER-DAEMON@mx.example.com\r\nSubject: failure notice\r\n\r\n"
-           b"Hi. This is the qmail-send program at mx.example.com.\r\n"
-           b"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
-           b"This is a permanent error; I've given up. Sorry it didn't work out.\r\n\r\n"
-           b"<gone@example.com>:\r\nSorry, no mailbox here by that name. (#5.1.1)\r\n\r\n"
-           b"--- Below this line is a copy of the message.\r\n")
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.com\r\nSubject: failure notice\r\n\r\n"
+        b"Hi. This is the qmail-send program at mx.example.com.\r\n"
+        b"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+        b"This is a permanent error; I've given up. Sorry it didn't work out.\r\n\r\n"
+        b"<gone@example.com>:\r\nSorry, no mailbox here by that name. (#5.1.1)\r\n\r\n"
+        b"--- Below this line is a copy of the message.\r\n"
+    )
     bounce = read_bounce(message_from_bytes(raw))
     assert bounce is not None and bounce.permanent and bounce.address == "gone@example.com"
     assert read_bounce(message_from_bytes(b"Subject: I am on holiday\r\n\r\nBack soon.")) is None

@@ -24,10 +24,13 @@ OLD, NEW, UNKNOWN = "old-secret", "new-secret", "someone-elses-secret"
 
 
 def tokens(studio_id, client):
-    return {"unsubscribe": unsubscribe_token(studio_id, "a@example.com"),
-            "sign_in": sign_in_token(client), "orders": my_orders_token(studio_id, client.id),
-            "download": download_token(5, 6),
-            "bounce": return_path.address_for("bounce", 42, "b.test")}
+    return {
+        "unsubscribe": unsubscribe_token(studio_id, "a@example.com"),
+        "sign_in": sign_in_token(client),
+        "orders": my_orders_token(studio_id, client.id),
+        "download": download_token(5, 6),
+        "bounce": return_path.address_for("bounce", 42, "b.test"),
+    }
 
 
 def readable(found, studio_id, client):
@@ -37,12 +40,13 @@ def readable(found, studio_id, client):
         download = read_download_token(found["download"])
     except DownloadRefused:
         download = None
-    return {"unsubscribe": read_unsubscribe_token(found["unsubscribe"]) == (studio_id,
-                                                                            "a@example.com"),
-            "sign_in": read_sign_in_token(found["sign_in"]) == (studio_id, client.id),
-            "orders": read_my_orders_token(found["orders"]) == (studio_id, client.id),
-            "download": download == (5, 6),
-            "bounce": return_path.read_address(found["bounce"], "b.test") == ("bounce", 42)}
+    return {
+        "unsubscribe": read_unsubscribe_token(found["unsubscribe"]) == (studio_id, "a@example.com"),
+        "sign_in": read_sign_in_token(found["sign_in"]) == (studio_id, client.id),
+        "orders": read_my_orders_token(found["orders"]) == (studio_id, client.id),
+        "download": download == (5, 6),
+        "bounce": return_path.read_address(found["bounce"], "b.test") == ("bounce", 42),
+    }
 
 
 def test_links_signed_with_an_old_key_work_after_rotating(app, owner):
@@ -97,8 +101,9 @@ def test_http_base_url_is_insecure_only_for_public_hosts():
 @pytest.mark.no_database
 def test_http_base_url_is_logged_at_start_up(database_url, tmp_path, smtp_server, caplog):
     with caplog.at_level(logging.WARNING):
-        make_test_app(database_url, tmp_path / "instance", smtp_server.port,
-                      BASE_URL="http://photos.example.com")
+        make_test_app(
+            database_url, tmp_path / "instance", smtp_server.port, BASE_URL="http://photos.example.com"
+        )
     assert "BASE_URL is http://photos.example.com" in caplog.text
 
 
@@ -125,8 +130,7 @@ def test_password_reset_and_invitation_links_survive_a_key_rotation(app, owner):
     assert accounts.user_for_reset_token(reset, 3600).id == owner.id
     assert accounts.invitation_for_token(invite, 3600).id == invitation.id
     app.config["SECRET_KEY_FALLBACKS"] = []
-    for read, token in ((accounts.user_for_reset_token, reset),
-                        (accounts.invitation_for_token, invite)):
+    for read, token in ((accounts.user_for_reset_token, reset), (accounts.invitation_for_token, invite)):
         try:
             read(token, 3600)
         except accounts.LinkProblem as problem:

@@ -16,9 +16,17 @@ EMAIL = "client@example.com"
 
 
 def sent_campaign(studio_id, recipient=EMAIL, at=NOW):
-    row = queue_message(kind=MailKind.CAMPAIGN, studio_id=studio_id, recipient=recipient,
-                        sender="Northlight <no-reply@proofsheet.local>", subject="Sale",
-                        html="<p>Hi</p>", text="Hi", now=at, source="workflow_email:1")
+    row = queue_message(
+        kind=MailKind.CAMPAIGN,
+        studio_id=studio_id,
+        recipient=recipient,
+        sender="Northlight <no-reply@proofsheet.local>",
+        subject="Sale",
+        html="<p>Hi</p>",
+        text="Hi",
+        now=at,
+        source="workflow_email:1",
+    )
     row.state, row.sent_at = MailState.SENT, at
     db.session.commit()
     return row.id
@@ -33,8 +41,7 @@ def test_one_click_post_records_how_and_the_message_of_the_header(app, client, o
     first = sent_campaign(owner.studio_id)
     sent_campaign(owner.studio_id, at=NOW + timedelta(days=1))
     token = unsubscribe_token(owner.studio_id, EMAIL)
-    response = client.post(f"/unsubscribe/{token}?m={first}",
-                           data={"List-Unsubscribe": "One-Click"})
+    response = client.post(f"/unsubscribe/{token}?m={first}", data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
     found = record(owner.studio_id)
     assert (found.reason, found.detail) == ("unsubscribed", f"one-click, message {first}")
@@ -47,12 +54,10 @@ def test_the_page_records_the_latest_message_when_the_link_names_none(app, clien
     page = client.get(f"/unsubscribe/{token}")
     assert b"Unsubscribe?" in page.data and b"/preferences" in page.data
     client.post(f"/unsubscribe/{token}")
-    assert record(owner.studio_id).detail == \
-        f"page, message {latest}: the latest sent to the address"
+    assert record(owner.studio_id).detail == f"page, message {latest}: the latest sent to the address"
 
 
-def test_a_message_of_another_studio_or_address_is_not_taken_from_the_link(
-        app, client, owner, other_owner):
+def test_a_message_of_another_studio_or_address_is_not_taken_from_the_link(app, client, owner, other_owner):
     elsewhere = sent_campaign(other_owner.studio_id)
     someone_else = sent_campaign(owner.studio_id, recipient="other@example.com")
     token = unsubscribe_token(owner.studio_id, EMAIL)
@@ -80,8 +85,9 @@ def test_preferences_show_the_subscription_and_re_subscribe(app, client, owner):
     assert record(owner.studio_id) is None
 
 
-@pytest.mark.parametrize("reason, words", [("bounced", b"returned as undeliverable"),
-                                           ("complained", b"reported as unwanted")])
+@pytest.mark.parametrize(
+    "reason, words", [("bounced", b"returned as undeliverable"), ("complained", b"reported as unwanted")]
+)
 def test_a_bounce_or_complaint_is_never_lifted_by_the_client(app, client, owner, reason, words):
     suppress(owner.studio_id, EMAIL, reason, NOW, detail="bounce, message 1: 5.1.1")
     db.session.commit()

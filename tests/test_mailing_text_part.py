@@ -13,11 +13,13 @@ from tests.conftest import free_port
 from tests.factories import NOW
 from tests.smtp_helpers import start_scripted_server
 
-BODY = ("<p>Hello %client_name%, your photos of <b>Riverside</b> are ready: "
-        "<a href='https://photos.example.com/g/riverside'>open the gallery</a>.</p>"
-        "<ul><li>Prints</li><li>Downloads</li></ul>"
-        "<p>Questions? <a href='mailto:studio@northlight.test'>Write to us</a> or see "
-        "https://northlight.test/faq.</p>")
+BODY = (
+    "<p>Hello %client_name%, your photos of <b>Riverside</b> are ready: "
+    "<a href='https://photos.example.com/g/riverside'>open the gallery</a>.</p>"
+    "<ul><li>Prints</li><li>Downloads</li></ul>"
+    "<p>Questions? <a href='mailto:studio@northlight.test'>Write to us</a> or see "
+    "https://northlight.test/faq.</p>"
+)
 
 
 def _wire_text(app, html, text):
@@ -25,9 +27,16 @@ def _wire_text(app, html, text):
     controller = start_scripted_server(free_port())
     app.config.update(MAIL_PORT=controller.port, MAIL_TIMEOUT=2)
     try:
-        queue_message(kind=MailKind.TRANSACTIONAL, studio_id=None, sender="s@northlight.test",
-                      recipient="parent@example.com", subject="Photos", html=html, text=text,
-                      now=NOW)
+        queue_message(
+            kind=MailKind.TRANSACTIONAL,
+            studio_id=None,
+            sender="s@northlight.test",
+            recipient="parent@example.com",
+            subject="Photos",
+            html=html,
+            text=text,
+            now=NOW,
+        )
         db.session.commit()
         assert dispatch(NOW + timedelta(seconds=1)).sent == 1
         raw = controller.handler_ref.received[0][2]
@@ -51,8 +60,10 @@ def test_campaign_text_part_on_the_wire(app):
 
     with app.test_request_context():
         prepared = prepare("Photos", BODY, "en")
-        _, html, text = personalize(prepared, {"client_name": "Alex", "studio_name": "Northlight",
-                                               "unsubscribe_link": "https://x.test/u/1"})
+        _, html, text = personalize(
+            prepared,
+            {"client_name": "Alex", "studio_name": "Northlight", "unsubscribe_link": "https://x.test/u/1"},
+        )
     raw, sent_text = _wire_text(app, html, text)
     _assert_readable(raw, sent_text)
     assert "Hello Alex, your photos of Riverside are ready" in sent_text

@@ -13,16 +13,24 @@ from hypothesis import strategies as st
 from app.mailing.wire import message_bytes
 
 SENT_AT = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
-text_strategy = st.text(st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="\x00"),
-                        max_size=3000)
-line_text = st.text(st.characters(exclude_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1,
-                    max_size=200).filter(lambda s: s.strip() == s and s.strip())
+text_strategy = st.text(
+    st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="\x00"), max_size=3000
+)
+line_text = st.text(
+    st.characters(exclude_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=200
+).filter(lambda s: s.strip() == s and s.strip())
 
 
 def build(**overrides):
-    values = dict(sender="Northlight Studio <studio@northlight.test>",
-                  to="Alex Martin <alex@example.com>", subject="Your photos", html="<p>Hi</p>",
-                  text="Hi", message_id="<abc@northlight.test>", sent_at=SENT_AT)
+    values = dict(
+        sender="Northlight Studio <studio@northlight.test>",
+        to="Alex Martin <alex@example.com>",
+        subject="Your photos",
+        html="<p>Hi</p>",
+        text="Hi",
+        message_id="<abc@northlight.test>",
+        sent_at=SENT_AT,
+    )
     values.update(overrides)
     return message_bytes(**values)
 
@@ -45,25 +53,27 @@ def test_round_trip_through_the_standard_parser(subject, name, html, text):
     message = message_from_bytes(raw, policy=policy.default)
     assert message["Subject"] == subject
     assert message["To"].addresses[0].display_name == name
-    assert normalize(message.get_body(("plain",)).get_content()).rstrip("\n") == \
-        normalize(text).rstrip("\n")
-    assert normalize(message.get_body(("html",)).get_content()).rstrip("\n") == \
-        normalize(html).rstrip("\n")
+    assert normalize(message.get_body(("plain",)).get_content()).rstrip("\n") == normalize(text).rstrip("\n")
+    assert normalize(message.get_body(("html",)).get_content()).rstrip("\n") == normalize(html).rstrip("\n")
 
 
 def test_headers_and_structure():
-    raw = build(reply_to="Studio <hi@northlight.test>", cc="a@x.test, b@x.test",
-                headers={"List-Unsubscribe": "<https://photos.example.com/unsubscribe/" + "t" * 300
-                                             + ">, <mailto:u@x.test?subject=unsubscribe>",
-                         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                         "X-Proofsheet-Studio": "7"})
+    raw = build(
+        reply_to="Studio <hi@northlight.test>",
+        cc="a@x.test, b@x.test",
+        headers={
+            "List-Unsubscribe": "<https://photos.example.com/unsubscribe/"
+            + "t" * 300
+            + ">, <mailto:u@x.test?subject=unsubscribe>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "X-Proofsheet-Studio": "7",
+        },
+    )
     assert_wire_safe(raw)
     message = message_from_bytes(raw, policy=policy.default)
     assert message.get_content_type() == "multipart/alternative"
-    assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain",
-                                                                         "text/html"]
-    assert all(part["Content-Transfer-Encoding"] == "quoted-printable"
-               for part in message.iter_parts())
+    assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
+    assert all(part["Content-Transfer-Encoding"] == "quoted-printable" for part in message.iter_parts())
     assert message["Message-ID"] == "<abc@northlight.test>"
     assert message["Date"].datetime == SENT_AT
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -40,8 +40,7 @@ def rules(**changes):
 
     data = {}
     for event, default in DEFAULTS.items():
-        data.update({f"{event}_mode": default.mode, f"{event}_client": "y",
-                     f"{event}_attachment": ""})
+        data.update({f"{event}_mode": default.mode, f"{event}_client": "y", f"{event}_attachment": ""})
         if default.to_operators:
             data[f"{event}_operators"] = "y"
     data.update(changes)
@@ -70,10 +69,21 @@ def test_when_requested_follows_the_checkout_checkbox(client, order, mail_outbox
 
 
 def test_never_and_team_copies(client, order, logged_in, mail_outbox):
-    db.session.add(OrderEmailSetting(studio_id=logged_in.studio_id, event="paid", mode="always",
-                                     to_client=False, to_operators=True, review=False))
-    db.session.add(OrderEmailSetting(studio_id=logged_in.studio_id, event="shipped",
-                                     mode="never", to_client=True, to_operators=True))
+    db.session.add(
+        OrderEmailSetting(
+            studio_id=logged_in.studio_id,
+            event="paid",
+            mode="always",
+            to_client=False,
+            to_operators=True,
+            review=False,
+        )
+    )
+    db.session.add(
+        OrderEmailSetting(
+            studio_id=logged_in.studio_id, event="shipped", mode="never", to_client=True, to_operators=True
+        )
+    )
     db.session.commit()
     move(client, order, "paid")
     assert mail_outbox.wait_for(1)[0].rcpt_tos == [logged_in.email]
@@ -81,8 +91,7 @@ def test_never_and_team_copies(client, order, logged_in, mail_outbox):
     assert len(notifications()) == 1
 
 
-def test_review_first_holds_the_email_until_an_operator_sends_it(client, order, logged_in,
-                                                                 mail_outbox):
+def test_review_first_holds_the_email_until_an_operator_sends_it(client, order, logged_in, mail_outbox):
     client.post("/admin/shop/order-emails", data=rules(shipped_review="y"))
     move(client, order, "paid")
     move(client, order, "shipped", carrier="UPS", tracking_number="1Z999")
@@ -91,26 +100,41 @@ def test_review_first_holds_the_email_until_an_operator_sends_it(client, order, 
     assert b"To review" in client.get("/admin/galleries/").data
     body = held.body_html
     assert "1Z999" in body and "<html" not in body  # the body alone, as the reviewer edits it
-    refused = client.post(f"/admin/shop/review/{held.id}", data={
-        "subject": held.subject, "body_html": body, "cc": "grandma@example.com"})
+    refused = client.post(
+        f"/admin/shop/review/{held.id}",
+        data={"subject": held.subject, "body_html": body, "cc": "grandma@example.com"},
+    )
     assert refused.status_code == 422 and b"does not allow adding CC" in refused.data
     from app.mailing.models import StudioMailSettings
     from tests.factories import NOW
 
-    db.session.add(StudioMailSettings(studio_id=logged_in.studio_id, sender_email="a@example.com",
-                                      allow_operator_cc=True, default_cc="office@example.com",
-                                      updated_at=NOW))
+    db.session.add(
+        StudioMailSettings(
+            studio_id=logged_in.studio_id,
+            sender_email="a@example.com",
+            allow_operator_cc=True,
+            default_cc="office@example.com",
+            updated_at=NOW,
+        )
+    )
     db.session.commit()
-    bad = client.post(f"/admin/shop/review/{held.id}", data={
-        "subject": held.subject, "body_html": body, "cc": "ok@example.com; nope@@x"})
+    bad = client.post(
+        f"/admin/shop/review/{held.id}",
+        data={"subject": held.subject, "body_html": body, "cc": "ok@example.com; nope@@x"},
+    )
     assert bad.status_code == 422 and b"nope@@x" in bad.data
-    empty = client.post(f"/admin/shop/review/{held.id}", data={
-        "subject": held.subject, "body_html": "<p><br></p>", "cc": ""})
+    empty = client.post(
+        f"/admin/shop/review/{held.id}", data={"subject": held.subject, "body_html": "<p><br></p>", "cc": ""}
+    )
     assert empty.status_code == 422 and b"Please write the message." in empty.data
-    client.post(f"/admin/shop/review/{held.id}", data={
-        "subject": "Your photos are on their way", "cc": "grandma@example.com",
-        "body_html": "<p>Hello!</p><p><strong>Tracking</strong> 1Z999.</p>"
-                     "<script>alert(1)</script>"})
+    client.post(
+        f"/admin/shop/review/{held.id}",
+        data={
+            "subject": "Your photos are on their way",
+            "cc": "grandma@example.com",
+            "body_html": "<p>Hello!</p><p><strong>Tracking</strong> 1Z999.</p><script>alert(1)</script>",
+        },
+    )
     mail = mail_outbox.wait_for(1)[0]
     assert mail.subject == "Your photos are on their way"
     assert sorted(mail.rcpt_tos) == ["buyer@example.com", "grandma@example.com"]
@@ -128,13 +152,25 @@ def test_discard_and_other_studios_held_emails(client, order, other_owner):
     assert notifications()[0].state == MailState.CANCELLED
     from app.mailing.outbox import queue_message
 
-    theirs = queue_message(kind=MailKind.NOTIFICATION, studio_id=other_owner.studio_id,
-                           sender="a@b.example", recipient="c@d.example", subject="x", html="",
-                           text="", now=factories.NOW, state=MailState.HELD)
+    theirs = queue_message(
+        kind=MailKind.NOTIFICATION,
+        studio_id=other_owner.studio_id,
+        sender="a@b.example",
+        recipient="c@d.example",
+        subject="x",
+        html="",
+        text="",
+        now=factories.NOW,
+        state=MailState.HELD,
+    )
     db.session.commit()
     assert client.get(f"/admin/shop/review/{theirs.id}").status_code == 404
-    assert client.post(f"/admin/shop/review/{theirs.id}",
-                       data={"subject": "hacked", "body_html": "<p>x</p>"}).status_code == 404
+    assert (
+        client.post(
+            f"/admin/shop/review/{theirs.id}", data={"subject": "hacked", "body_html": "<p>x</p>"}
+        ).status_code
+        == 404
+    )
     assert client.post(f"/admin/shop/review/{theirs.id}/discard").status_code == 404
 
 
@@ -147,8 +183,15 @@ def _pdf_text(data):
 
 
 def test_order_pdf_is_attached_and_reads_right(client, order, logged_in, mail_outbox):
-    db.session.add(OrderEmailSetting(studio_id=logged_in.studio_id, event="paid", mode="always",
-                                     to_client=True, attachment="confirmation"))
+    db.session.add(
+        OrderEmailSetting(
+            studio_id=logged_in.studio_id,
+            event="paid",
+            mode="always",
+            to_client=True,
+            attachment="confirmation",
+        )
+    )
     db.session.commit()
     move(client, order, "paid")
     mail = mail_outbox.wait_for(1)[0]
@@ -166,44 +209,70 @@ def _hold_shipped(client, order):
     return notifications()[0]
 
 
-def test_operator_files_need_the_studio_switch_and_a_real_pdf_or_image(client, order, logged_in,
-                                                                       mail_outbox):
+def test_operator_files_need_the_studio_switch_and_a_real_pdf_or_image(client, order, logged_in, mail_outbox):
     import io
 
     from app.mailing.models import StudioMailSettings
     from tests.factories import NOW
 
     held = _hold_shipped(client, order)
-    refused = client.post(f"/admin/shop/review/{held.id}", data={
-        "subject": held.subject, "body_html": held.body_html,
-        "attachments": (io.BytesIO(b"%PDF-1.4 x"), "note.pdf")}, content_type="multipart/form-data")
+    refused = client.post(
+        f"/admin/shop/review/{held.id}",
+        data={
+            "subject": held.subject,
+            "body_html": held.body_html,
+            "attachments": (io.BytesIO(b"%PDF-1.4 x"), "note.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
     assert refused.status_code == 422 and b"does not allow attaching files" in refused.data
-    db.session.add(StudioMailSettings(studio_id=logged_in.studio_id, sender_email="a@example.com",
-                                      allow_operator_attachments=True, updated_at=NOW))
+    db.session.add(
+        StudioMailSettings(
+            studio_id=logged_in.studio_id,
+            sender_email="a@example.com",
+            allow_operator_attachments=True,
+            updated_at=NOW,
+        )
+    )
     db.session.commit()
-    fake = client.post(f"/admin/shop/review/{held.id}", data={
-        "subject": held.subject, "body_html": held.body_html,
-        "attachments": (io.BytesIO(b"MZ not a pdf"), "invoice.pdf")},
-        content_type="multipart/form-data")
+    fake = client.post(
+        f"/admin/shop/review/{held.id}",
+        data={
+            "subject": held.subject,
+            "body_html": held.body_html,
+            "attachments": (io.BytesIO(b"MZ not a pdf"), "invoice.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
     assert fake.status_code == 422 and b"invoice.pdf is not a PDF, JPEG or PNG file." in fake.data
-    client.post(f"/admin/shop/review/{held.id}", data={
-        "subject": held.subject, "body_html": held.body_html,
-        "attachments": (io.BytesIO(b"%PDF-1.4 delivery note"), "delivery-note.pdf")},
-        content_type="multipart/form-data")
+    client.post(
+        f"/admin/shop/review/{held.id}",
+        data={
+            "subject": held.subject,
+            "body_html": held.body_html,
+            "attachments": (io.BytesIO(b"%PDF-1.4 delivery note"), "delivery-note.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
     mail = mail_outbox.wait_for(1)[0]
     attachment = next(mail.message.iter_attachments())
     assert attachment.get_filename() == "delivery-note.pdf"
     assert attachment.get_content() == b"%PDF-1.4 delivery note"
 
 
-def test_studio_reply_to_and_default_cc_apply_to_order_emails(client, order, logged_in,
-                                                              mail_outbox):
+def test_studio_reply_to_and_default_cc_apply_to_order_emails(client, order, logged_in, mail_outbox):
     from app.mailing.models import StudioMailSettings
     from tests.factories import NOW
 
-    db.session.add(StudioMailSettings(studio_id=logged_in.studio_id, sender_email="a@example.com",
-                                      reply_to="orders@example.com",
-                                      default_cc="office@example.com", updated_at=NOW))
+    db.session.add(
+        StudioMailSettings(
+            studio_id=logged_in.studio_id,
+            sender_email="a@example.com",
+            reply_to="orders@example.com",
+            default_cc="office@example.com",
+            updated_at=NOW,
+        )
+    )
     db.session.commit()
     move(client, order, "paid")
     move(client, order, "shipped", carrier="DHL", tracking_number="JD1")

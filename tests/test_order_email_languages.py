@@ -114,9 +114,11 @@ def pdf_text(data):
 
 def held():
     db.session.expire_all()
-    return db.session.scalars(sa.select(OutboxMessage).where(
-        OutboxMessage.kind == MailKind.NOTIFICATION, OutboxMessage.state == MailState.HELD)
-        .order_by(OutboxMessage.id)).all()
+    return db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.kind == MailKind.NOTIFICATION, OutboxMessage.state == MailState.HELD)
+        .order_by(OutboxMessage.id)
+    ).all()
 
 
 # ------------------------------------------------------------------ sending
@@ -126,9 +128,14 @@ def test_a_swedish_client_gets_the_shipped_email_in_swedish(client, shop, mail_o
     order = place(shop, buyer(shop, "sv"))
     ship(client, order)
     mail = mail_outbox.wait_for(1)[0]
-    subject, body = standard("shipped", "sv", order_number=order.number,
-                             client_name="Łukasz Ελένη Nowak", carrier="DHL",
-                             tracking_number="JD0146")
+    subject, body = standard(
+        "shipped",
+        "sv",
+        order_number=order.number,
+        client_name="Łukasz Ελένη Nowak",
+        carrier="DHL",
+        tracking_number="JD0146",
+    )
     assert subject != standard("shipped", "en", order_number=order.number)[0]  # really Swedish
     assert mail.subject == subject
     assert words(body).split(" (")[0] in said(mail)  # "Hej …, Din beställning … har skickats"
@@ -140,20 +147,20 @@ def test_a_swedish_client_gets_the_shipped_email_in_swedish(client, shop, mail_o
 
 def placed_emails():
     db.session.expire_all()
-    return {row.recipient: row for row in db.session.scalars(sa.select(OutboxMessage).where(
-        OutboxMessage.source.like("%:placed")))}
+    return {
+        row.recipient: row
+        for row in db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.source.like("%:placed")))
+    }
 
 
-def test_the_team_copy_stays_in_the_studios_language_and_amounts_follow_each_language(
-        shop, logged_in):
+def test_the_team_copy_stays_in_the_studios_language_and_amounts_follow_each_language(shop, logged_in):
     order = place(shop, buyer(shop, "sv"))  # "order placed" emails the client and the team
     rows = placed_emails()
     to_client, to_team = rows["buyer@example.com"], rows[logged_in.email]
     assert to_client.subject == standard("placed", "sv", order_number=order.number)[0]
     assert to_client.subject != f"Your order {order.number}"
     assert to_team.subject == f"Your order {order.number}"
-    assert (to_client.headers["Content-Language"], to_team.headers["Content-Language"]) == (
-        "sv", "en")
+    assert (to_client.headers["Content-Language"], to_team.headers["Content-Language"]) == ("sv", "en")
     assert flat(format_money(1390, "EUR", "sv")) in flat(to_client.text)  # 13,90 €
     with force_locale("sv"):
         assert flat(f"{_('Total')} {format_money(1390, 'EUR', 'sv')}") in flat(to_client.text)
@@ -163,8 +170,7 @@ def test_the_team_copy_stays_in_the_studios_language_and_amounts_follow_each_lan
     assert "Sent with Proofsheet" in to_team.text
 
 
-def test_a_language_the_studio_does_not_offer_gets_the_studios(client, shop, logged_in,
-                                                               mail_outbox):
+def test_a_language_the_studio_does_not_offer_gets_the_studios(client, shop, logged_in, mail_outbox):
     studio = logged_in.studio
     studio.client_languages = "sv"
     db.session.commit()
@@ -177,8 +183,9 @@ def test_a_language_the_studio_does_not_offer_gets_the_studios(client, shop, log
 
 def test_dates_follow_the_clients_language(client, shop, mail_outbox):
     order = place(shop, buyer(shop, "de"), notify=True)
-    client.post(f"/admin/shop/orders/{order.id}/expected-delivery",
-                data={"expected_delivery_on": "2026-12-18"})
+    client.post(
+        f"/admin/shop/orders/{order.id}/expected-delivery", data={"expected_delivery_on": "2026-12-18"}
+    )
     mail = mail_outbox.wait_for(1)[0]
     from datetime import date
 
@@ -189,9 +196,18 @@ def test_dates_follow_the_clients_language(client, shop, mail_outbox):
 
 
 def test_the_invoice_pdf_is_in_the_clients_language_and_keeps_cyrillic_names(
-        client, shop, logged_in, mail_outbox):
-    db.session.add(OrderEmailSetting(studio_id=logged_in.studio_id, event="paid", mode="always",
-                                     to_client=True, to_operators=True, attachment="invoice"))
+    client, shop, logged_in, mail_outbox
+):
+    db.session.add(
+        OrderEmailSetting(
+            studio_id=logged_in.studio_id,
+            event="paid",
+            mode="always",
+            to_client=True,
+            to_operators=True,
+            attachment="invoice",
+        )
+    )
     db.session.commit()
     order = place(shop, buyer(shop, "ru", name="Алексей Смирнов"))
     move(client, order, "paid")
@@ -209,10 +225,12 @@ def test_the_invoice_pdf_is_in_the_clients_language_and_keeps_cyrillic_names(
     assert title in pdf_text(download.data)
 
 
-def test_a_held_email_keeps_the_clients_language_when_the_team_sends_it(client, shop, logged_in,
-                                                                        mail_outbox):
-    db.session.add(OrderEmailSetting(studio_id=logged_in.studio_id, event="shipped",
-                                     mode="always", to_client=True, review=True))
+def test_a_held_email_keeps_the_clients_language_when_the_team_sends_it(client, shop, logged_in, mail_outbox):
+    db.session.add(
+        OrderEmailSetting(
+            studio_id=logged_in.studio_id, event="shipped", mode="always", to_client=True, review=True
+        )
+    )
     db.session.commit()
     order = place(shop, buyer(shop, "sv"))
     ship(client, order)
@@ -220,8 +238,10 @@ def test_a_held_email_keeps_the_clients_language_when_the_team_sends_it(client, 
     assert row.headers["Content-Language"] == "sv"
     page = client.get(f"/admin/shop/review/{row.id}").data.decode()
     assert 'data-testid="review-language">Swedish<' in page
-    client.post(f"/admin/shop/review/{row.id}", data={
-        "subject": row.subject, "body_html": row.body_html + "<p>Vi ses!</p>", "cc": ""})
+    client.post(
+        f"/admin/shop/review/{row.id}",
+        data={"subject": row.subject, "body_html": row.body_html + "<p>Vi ses!</p>", "cc": ""},
+    )
     mail = mail_outbox.wait_for(1)[0]
     assert "Vi ses!" in said(mail) and mail.message["Content-Language"] == "sv"
     with force_locale("sv"):
@@ -252,12 +272,15 @@ def test_the_editor_has_a_tab_per_client_language_with_its_standard_wording(clie
     assert editor(client, "shipped", "xx").status_code == 404
 
 
-def test_a_russian_wording_is_used_for_russian_clients_then_reverted(client, shop, logged_in,
-                                                                     mail_outbox):
-    saved = client.post("/admin/shop/order-emails/shipped?language=ru", data={
-        "subject": "Посылка %order_number% уже в пути",
-        "body_html": "<p>Здравствуйте, %client_name%! Трек-номер: %tracking_number%.</p>"},
-        follow_redirects=True)
+def test_a_russian_wording_is_used_for_russian_clients_then_reverted(client, shop, logged_in, mail_outbox):
+    saved = client.post(
+        "/admin/shop/order-emails/shipped?language=ru",
+        data={
+            "subject": "Посылка %order_number% уже в пути",
+            "body_html": "<p>Здравствуйте, %client_name%! Трек-номер: %tracking_number%.</p>",
+        },
+        follow_redirects=True,
+    )
     assert "Email saved." in saved.data.decode()
     assert "Посылка %order_number% уже в пути" in saved.data.decode()
     rows = db.session.scalars(sa.select(OrderEmailWording)).all()
@@ -275,8 +298,9 @@ def test_a_russian_wording_is_used_for_russian_clients_then_reverted(client, sho
     assert "Здравствуйте, Алексей Смирнов! Трек-номер: JD0146." in said(mails["buyer@example.com"])
     assert mails["en@example.com"].subject == f"Order {english.number} is on its way"
 
-    reverted = client.post("/admin/shop/order-emails/shipped?language=ru",
-                           data={"action": "revert"}, follow_redirects=True).data.decode()
+    reverted = client.post(
+        "/admin/shop/order-emails/shipped?language=ru", data={"action": "revert"}, follow_redirects=True
+    ).data.decode()
     assert "The standard wording is back." in reverted
     assert standard("shipped", "ru")[0] in reverted
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OrderEmailWording)) == 0
@@ -288,8 +312,10 @@ def test_a_russian_wording_is_used_for_russian_clients_then_reverted(client, sho
 
 
 def test_bad_wording_is_refused_in_its_language_and_nothing_is_saved(client, logged_in):
-    response = client.post("/admin/shop/order-emails/paid?language=sv",
-                           data={"subject": "", "body_html": "<p>%gallery_link%</p>"})
+    response = client.post(
+        "/admin/shop/order-emails/paid?language=sv",
+        data={"subject": "", "body_html": "<p>%gallery_link%</p>"},
+    )
     page = response.data.decode()
     assert response.status_code == 422
     assert "Swedish: please correct what is marked below." in page
@@ -301,14 +327,18 @@ def test_bad_wording_is_refused_in_its_language_and_nothing_is_saved(client, log
 def test_saving_the_standard_wording_unchanged_stores_nothing(client, logged_in):
     subject, body = standard("placed", "sv")
     # What the editor posts back: its links get rel and target, a lone variable a paragraph.
-    edited = (body.replace('">', '" rel="noopener noreferrer" target="_blank">')
-              .replace("</p>%order_items%<p>", "</p><p>%order_items%</p><p>"))
+    edited = body.replace('">', '" rel="noopener noreferrer" target="_blank">').replace(
+        "</p>%order_items%<p>", "</p><p>%order_items%</p><p>"
+    )
     assert edited != body
-    client.post("/admin/shop/order-emails/placed?language=sv",
-                data={"subject": subject, "body_html": edited})
+    client.post("/admin/shop/order-emails/placed?language=sv", data={"subject": subject, "body_html": edited})
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OrderEmailWording)) == 0
-    client.post("/admin/shop/order-emails/placed?language=sv",
-                data={"subject": subject, "body_html": edited.replace("<p>", "<p><strong>", 1)
-                      .replace("</p>", "</strong></p>", 1)})
+    client.post(
+        "/admin/shop/order-emails/placed?language=sv",
+        data={
+            "subject": subject,
+            "body_html": edited.replace("<p>", "<p><strong>", 1).replace("</p>", "</strong></p>", 1),
+        },
+    )
     [row] = db.session.scalars(sa.select(OrderEmailWording)).all()
     assert (row.language, row.subject) == ("sv", subject) and "<strong>" in row.body_html

@@ -24,9 +24,15 @@ def app_config(catalogues):  # noqa: F811
 
 def test_the_russian_tab_is_written_saved_and_reverted(live_server, page):
     with live_server.app.app_context():
-        owner = accounts.create_studio(name="Prism Studio", email=EMAIL, password=PASSWORD,
-                                       timezone="Europe/Paris", currency="EUR", language="en",
-                                       now=factories.NOW)
+        owner = accounts.create_studio(
+            name="Prism Studio",
+            email=EMAIL,
+            password=PASSWORD,
+            timezone="Europe/Paris",
+            currency="EUR",
+            language="en",
+            now=factories.NOW,
+        )
         owner.studio.client_languages = "ru"
         db.session.commit()
     log_in(page, live_server, EMAIL, PASSWORD)
@@ -45,8 +51,7 @@ def test_the_russian_tab_is_written_saved_and_reverted(live_server, page):
     expect(page.locator(".flash-success")).to_have_text("Email saved.")
     expect(tabs.get_by_role("link", name="Русский")).to_contain_text("your wording")
     expect(page.get_by_test_id("preview-subject")).to_contain_text("Посылка 2027-00042 уже в пути")
-    expect(page.frame_locator("[data-testid=preview-frame]").locator("body")).to_contain_text(
-        "Спасибо!")
+    expect(page.frame_locator("[data-testid=preview-frame]").locator("body")).to_contain_text("Спасибо!")
 
     tabs.get_by_role("link", name="English").click()
     expect(page.locator("input[name=subject]")).to_have_value("Order %order_number% is on its way")

@@ -23,8 +23,9 @@ def shop(logged_in):
     gallery = factories.make_gallery(studio)
     price_list = make_price_list(studio)
     sell_gallery(gallery, price_list)
-    buyer = factories.make_client(studio, email="buyer@example.com", gallery=gallery,
-                                  name="Łukasz Ελένη Nowak")
+    buyer = factories.make_client(
+        studio, email="buyer@example.com", gallery=gallery, name="Łukasz Ελένη Nowak"
+    )
     return studio, gallery, price_list, buyer
 
 
@@ -38,9 +39,11 @@ def place(shop, product_index=0, notify=False):
 
 def emails(event):
     db.session.expire_all()
-    return db.session.scalars(sa.select(OutboxMessage).where(
-        OutboxMessage.kind == MailKind.NOTIFICATION, OutboxMessage.source.like(f"%:{event}"))
-        .order_by(OutboxMessage.id)).all()
+    return db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.kind == MailKind.NOTIFICATION, OutboxMessage.source.like(f"%:{event}"))
+        .order_by(OutboxMessage.id)
+    ).all()
 
 
 def move(client, order, status, **extra):
@@ -63,15 +66,17 @@ def test_order_placed_emails_the_client_the_receipt_and_the_team_a_copy(shop, lo
 
 
 def test_order_placed_can_be_switched_off(shop, logged_in):
-    db.session.add(OrderEmailSetting(studio_id=logged_in.studio_id, event="placed",
-                                     mode="never", to_client=True, to_operators=True))
+    db.session.add(
+        OrderEmailSetting(
+            studio_id=logged_in.studio_id, event="placed", mode="never", to_client=True, to_operators=True
+        )
+    )
     db.session.commit()
     place(shop)
     assert emails("placed") == []
 
 
-def test_a_new_expected_delivery_date_emails_a_client_who_asked(client, shop, logged_in,
-                                                                mail_outbox):
+def test_a_new_expected_delivery_date_emails_a_client_who_asked(client, shop, logged_in, mail_outbox):
     order = place(shop, notify=True)
     url = f"/admin/shop/orders/{order.id}/expected-delivery"
     client.post(url, data={"expected_delivery_on": "2026-12-18"})
@@ -87,8 +92,9 @@ def test_a_new_expected_delivery_date_emails_a_client_who_asked(client, shop, lo
 
 def test_a_client_who_did_not_ask_gets_no_delivery_date_email(client, shop):
     order = place(shop, notify=False)
-    client.post(f"/admin/shop/orders/{order.id}/expected-delivery",
-                data={"expected_delivery_on": "2026-12-18"})
+    client.post(
+        f"/admin/shop/orders/{order.id}/expected-delivery", data={"expected_delivery_on": "2026-12-18"}
+    )
     assert emails("delivery_changed") == []
     assert db.session.get(Order, order.id).expected_delivery_on == date(2026, 12, 18)
 
@@ -112,17 +118,21 @@ def test_paying_for_prints_only_sends_no_download_email(client, shop):
 # ------------------------------------------------------------------ the studio's wording
 
 
-def test_standard_wording_is_shown_and_the_studios_own_is_used_then_reverted(
-        client, shop, mail_outbox):
+def test_standard_wording_is_shown_and_the_studios_own_is_used_then_reverted(client, shop, mail_outbox):
     page = client.get("/admin/shop/order-emails/shipped").data.decode()
     assert "Order %order_number% is on its way" in page and "%tracking_link%" in page
     assert "Filled with sample values" in page  # no order yet
     order = place(shop)
-    saved = client.post("/admin/shop/order-emails/shipped", data={
-        "subject": "📦 %client_name%, order %order_number% left the studio",
-        "body_html": '<p style="color: #c0392b">Parcel <strong>%tracking_number%</strong></p>'
-                     '<p><a href="%tracking_link%">Track it</a></p><img src=x onerror=alert(1)>'
-                     '<script>alert(2)</script>'}, follow_redirects=True)
+    saved = client.post(
+        "/admin/shop/order-emails/shipped",
+        data={
+            "subject": "📦 %client_name%, order %order_number% left the studio",
+            "body_html": '<p style="color: #c0392b">Parcel <strong>%tracking_number%</strong></p>'
+            '<p><a href="%tracking_link%">Track it</a></p><img src=x onerror=alert(1)>'
+            "<script>alert(2)</script>",
+        },
+        follow_redirects=True,
+    )
     preview = saved.data.decode()
     assert "Email saved." in preview and f"Filled with your latest order, {order.number}" in preview
     assert "your wording" in client.get("/admin/shop/order-emails").data.decode()
@@ -134,23 +144,26 @@ def test_standard_wording_is_shown_and_the_studios_own_is_used_then_reverted(
     assert "<strong>JD0146</strong>" in html and "color: #c0392b" in html
     assert re.search(r'href="https://www\.dhl\.com/[^"]*JD0146"', html)  # the carrier's page
     assert "onerror" not in html and "<script" not in html
-    reverted = client.post("/admin/shop/order-emails/shipped", data={"action": "revert"},
-                           follow_redirects=True).data.decode()
+    reverted = client.post(
+        "/admin/shop/order-emails/shipped", data={"action": "revert"}, follow_redirects=True
+    ).data.decode()
     assert "The standard wording is back." in reverted
     db.session.expire_all()
     assert db.session.get(OrderEmailWording, (order.studio_id, "shipped", "en")) is None
     assert "Order %order_number% is on its way" in reverted
 
 
-@pytest.mark.parametrize(("subject", "body", "message"), [
-    ("", "<p>Hi</p>", "Please write a subject."),
-    ("Order %order_numbr%", "<p>Hi</p>", "Unknown variable %order_numbr%"),
-    ("Hello", "<p><br></p>", "Please write the message."),
-    ("Hello", "<p>%gallery_link%</p>", "Unknown variable %gallery_link%"),
-])
+@pytest.mark.parametrize(
+    ("subject", "body", "message"),
+    [
+        ("", "<p>Hi</p>", "Please write a subject."),
+        ("Order %order_numbr%", "<p>Hi</p>", "Unknown variable %order_numbr%"),
+        ("Hello", "<p><br></p>", "Please write the message."),
+        ("Hello", "<p>%gallery_link%</p>", "Unknown variable %gallery_link%"),
+    ],
+)
 def test_bad_wording_is_refused_and_nothing_is_saved(client, logged_in, subject, body, message):
-    response = client.post("/admin/shop/order-emails/paid",
-                           data={"subject": subject, "body_html": body})
+    response = client.post("/admin/shop/order-emails/paid", data={"subject": subject, "body_html": body})
     assert response.status_code == 422 and message in response.data.decode()
     assert db.session.get(OrderEmailSetting, (logged_in.studio_id, "paid")) is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OrderEmailWording)) == 0
@@ -161,14 +174,24 @@ def test_unknown_event_and_operators(client, auth, owner):
 
     auth.login(owner)
     assert client.get("/admin/shop/order-emails/teleported").status_code == 404
-    operator = User(studio_id=owner.studio_id, email="op@example.com", name="Op",
-                    password_hash="x", role=Role.OPERATOR, created_at=owner.created_at)
+    operator = User(
+        studio_id=owner.studio_id,
+        email="op@example.com",
+        name="Op",
+        password_hash="x",
+        role=Role.OPERATOR,
+        created_at=owner.created_at,
+    )
     db.session.add(operator)
     db.session.commit()
     auth.login(operator)
     assert client.get("/admin/shop/order-emails/paid").status_code == 200
-    assert client.post("/admin/shop/order-emails/paid",
-                       data={"subject": "x", "body_html": "<p>x</p>"}).status_code == 403
+    assert (
+        client.post(
+            "/admin/shop/order-emails/paid", data={"subject": "x", "body_html": "<p>x</p>"}
+        ).status_code
+        == 403
+    )
     assert client.post("/admin/shop/order-emails", data={}).status_code == 403
 
 
@@ -178,13 +201,21 @@ def test_unknown_event_and_operators(client, auth, owner):
 def test_rules_are_saved_and_a_bad_choice_is_refused_whole(client, logged_in):
     from tests.test_notifications import rules
 
-    bad = client.post("/admin/shop/order-emails", data=rules(
-        shipped_review="y", paid_mode="sometimes", invoice_details="Northlight SARL"))
+    bad = client.post(
+        "/admin/shop/order-emails",
+        data=rules(shipped_review="y", paid_mode="sometimes", invoice_details="Northlight SARL"),
+    )
     assert bad.status_code == 422 and "Not a valid choice" in bad.data.decode()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OrderEmailSetting)) == 0
-    client.post("/admin/shop/order-emails", data=rules(
-        shipped_review="y", paid_attachment="invoice", placed_operators=None,
-        invoice_details="Northlight SARL\n12 Quai Voltaire, Paris\nVAT FR00123456789"))
+    client.post(
+        "/admin/shop/order-emails",
+        data=rules(
+            shipped_review="y",
+            paid_attachment="invoice",
+            placed_operators=None,
+            invoice_details="Northlight SARL\n12 Quai Voltaire, Paris\nVAT FR00123456789",
+        ),
+    )
     saved = {row.event: row for row in db.session.scalars(sa.select(OrderEmailSetting))}
     assert saved["shipped"].review and saved["paid"].attachment == "invoice"
     assert not saved["placed"].to_operators and saved["cancelled"].to_operators
@@ -198,8 +229,11 @@ def test_rules_are_saved_and_a_bad_choice_is_refused_whole(client, logged_in):
 def test_invoice_pdf_prints_any_name_and_the_studios_details(client, shop, logged_in, mail_outbox):
     studio = logged_in.studio
     studio.invoice_details = "Northlight SARL · 12 Quai Voltaire · VAT FR00123456789"
-    db.session.add(OrderEmailSetting(studio_id=studio.id, event="paid", mode="always",
-                                     to_client=True, attachment="invoice"))
+    db.session.add(
+        OrderEmailSetting(
+            studio_id=studio.id, event="paid", mode="always", to_client=True, attachment="invoice"
+        )
+    )
     db.session.commit()
     order = place(shop)
     move(client, order, "paid")

@@ -22,15 +22,22 @@ EMAIL, PASSWORD = "owner@prism.example.com", "correct horse battery"
 
 def studio_with_an_order(app):
     with app.app_context():
-        owner = accounts.create_studio(name="Prism Studio", email=EMAIL, password=PASSWORD,
-                                       timezone="Europe/Paris", currency="EUR", language="en",
-                                       now=factories.NOW)
+        owner = accounts.create_studio(
+            name="Prism Studio",
+            email=EMAIL,
+            password=PASSWORD,
+            timezone="Europe/Paris",
+            currency="EUR",
+            language="en",
+            now=factories.NOW,
+        )
         db.session.commit()
         gallery = factories.make_gallery(owner.studio, title="Martin family")
         price_list = make_price_list(owner.studio)
         sell_gallery(gallery, price_list)
-        buyer = factories.make_client(owner.studio, email="buyer@example.com", gallery=gallery,
-                                      name="Chloé Martin")
+        buyer = factories.make_client(
+            owner.studio, email="buyer@example.com", gallery=gallery, name="Chloé Martin"
+        )
         fill_cart(buyer, gallery, factories.make_photo(gallery), price_list.products[0])
         return order_now(owner.studio, buyer, notify=False).id
 
@@ -55,8 +62,7 @@ def fill_smtp_settings(page, port, password):
     expect(page.locator(".flash-success")).to_contain_text("Email settings saved.")
 
 
-def test_configure_smtp_review_a_shipped_email_and_send_it_with_a_file(live_server, page,
-                                                                       secure_server):
+def test_configure_smtp_review_a_shipped_email_and_send_it_with_a_file(live_server, page, secure_server):
     order_id = studio_with_an_order(live_server.app)
     log_in(page, live_server, EMAIL, PASSWORD)
 
@@ -99,16 +105,22 @@ def test_configure_smtp_review_a_shipped_email_and_send_it_with_a_file(live_serv
     cc = page.locator("input[name=cc]")
     expect(cc).to_have_value("office@example.com")
     cc.fill("office@example.com; grandma@example.com")
-    page.set_input_files("input[name=attachments]", files=[{
-        "name": "delivery-note.pdf", "mimeType": "application/pdf",
-        "buffer": b"%PDF-1.4\n% delivery note for order\n"}])
+    page.set_input_files(
+        "input[name=attachments]",
+        files=[
+            {
+                "name": "delivery-note.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.4\n% delivery note for order\n",
+            }
+        ],
+    )
     page.get_by_role("button", name="Send").click()
     expect(page.locator(".flash-success")).to_contain_text("The email was sent to buyer@example.com")
     expect(page.get_by_test_id("review-count")).to_have_count(0)
 
     mail = secure_server.collector.wait_for(1)[0]
-    assert sorted(mail.rcpt_tos) == ["buyer@example.com", "grandma@example.com",
-                                     "office@example.com"]
+    assert sorted(mail.rcpt_tos) == ["buyer@example.com", "grandma@example.com", "office@example.com"]
     assert mail.message["Subject"] == "Your photos are on their way, Chloé"
     assert mail.message["From"] == "Prism Studio <hello@prism.example.com>"
     assert "grandma@example.com" in mail.message["Cc"]

@@ -44,9 +44,17 @@ def frozen_now(monkeypatch):
 
 
 def connect_stripe(studio, secret_key=SECRET_KEY, webhook_secret=WEBHOOK_SECRET, **extra):
-    save_settings(studio.id, {"card_enabled": True, "stripe_publishable_key": "pk_test_51n",
-                              "stripe_secret_key": secret_key,
-                              "stripe_webhook_secret": webhook_secret, **extra}, NOW)
+    save_settings(
+        studio.id,
+        {
+            "card_enabled": True,
+            "stripe_publishable_key": "pk_test_51n",
+            "stripe_secret_key": secret_key,
+            "stripe_webhook_secret": webhook_secret,
+            **extra,
+        },
+        NOW,
+    )
     db.session.commit()
 
 
@@ -65,21 +73,45 @@ def shop(owner, client, frozen_now, app):
     buyer = factories.make_client(studio, email="parent@example.com", gallery=gallery)
     sign_in_buyer(client, studio, buyer)
     connect_stripe(studio)
-    return type("Shop", (), dict(studio=studio, gallery=gallery, products=price_list.products,
-                                 photo=photo, buyer=buyer, client=client))
+    return type(
+        "Shop",
+        (),
+        dict(
+            studio=studio,
+            gallery=gallery,
+            products=price_list.products,
+            photo=photo,
+            buyer=buyer,
+            client=client,
+        ),
+    )
 
 
 def add_print(shop):
-    return shop.client.post(f"/s/{shop.studio.slug}/cart/add", data={
-        "gallery_id": shop.gallery.id, "photo_id": shop.photo.id,
-        "product_id": shop.products[0].id, "quantity": 1})
+    return shop.client.post(
+        f"/s/{shop.studio.slug}/cart/add",
+        data={
+            "gallery_id": shop.gallery.id,
+            "photo_id": shop.photo.id,
+            "product_id": shop.products[0].id,
+            "quantity": 1,
+        },
+    )
 
 
 def checkout(shop, **overrides):
-    data = {"name": "Alex Parent", "email": "parent@example.com", "delivery_method": "shipping",
-            "address_line1": "1 Rue des Lilas", "postal_code": "75011", "city": "Paris",
-            "country": "FR", "payment_method": "card", "notify_status_changes": "y",
-            "place_order": "1"}
+    data = {
+        "name": "Alex Parent",
+        "email": "parent@example.com",
+        "delivery_method": "shipping",
+        "address_line1": "1 Rue des Lilas",
+        "postal_code": "75011",
+        "city": "Paris",
+        "country": "FR",
+        "payment_method": "card",
+        "notify_status_changes": "y",
+        "place_order": "1",
+    }
     data.update(overrides)
     return shop.client.post(f"/s/{shop.studio.slug}/checkout", data=data)
 
@@ -93,9 +125,12 @@ def card_order(shop, **overrides):
 
 
 def post_event(client, studio_id, payload, secret=WEBHOOK_SECRET, signature=None):
-    return client.post(f"/stripe/webhook/{studio_id}", data=payload,
-                       content_type="application/json",
-                       headers={"Stripe-Signature": signature or sign(payload, secret)})
+    return client.post(
+        f"/stripe/webhook/{studio_id}",
+        data=payload,
+        content_type="application/json",
+        headers={"Stripe-Signature": signature or sign(payload, secret)},
+    )
 
 
 def completed(fake, payment):
@@ -112,11 +147,19 @@ def fresh(row):
 
 def test_owner_connects_stripe_secrets_are_encrypted_and_never_shown(client, auth, owner):
     auth.login(owner)
-    response = client.post("/admin/shop/payments", data={
-        "card_enabled": "y", "stripe_publishable_key": "pk_test_abc",
-        "stripe_secret_key": "sk_test_verysecret", "stripe_webhook_secret": "whsec_hush",
-        "bank_transfer_enabled": "y", "bank_account_holder": "Northlight Studio",
-        "bank_iban": "de89 3704 0044 0532 0130 00", "bank_bic": "cobadeffxxx"})
+    response = client.post(
+        "/admin/shop/payments",
+        data={
+            "card_enabled": "y",
+            "stripe_publishable_key": "pk_test_abc",
+            "stripe_secret_key": "sk_test_verysecret",
+            "stripe_webhook_secret": "whsec_hush",
+            "bank_transfer_enabled": "y",
+            "bank_account_holder": "Northlight Studio",
+            "bank_iban": "de89 3704 0044 0532 0130 00",
+            "bank_bic": "cobadeffxxx",
+        },
+    )
     assert response.status_code == 302
     row = db.session.get(StudioPaymentSettings, owner.studio_id)
     assert row.bank_iban == "DE89370400440532013000" and row.bank_bic == "COBADEFFXXX"
@@ -126,22 +169,23 @@ def test_owner_connects_stripe_secrets_are_encrypted_and_never_shown(client, aut
     assert "verysecret" not in page and "whsec_hush" not in page
     assert "Test mode" in page and f"/stripe/webhook/{owner.studio_id}" in page
     # A blank secret keeps the saved one.
-    client.post("/admin/shop/payments", data={"card_enabled": "y",
-                                              "stripe_publishable_key": "pk_test_abc"})
+    client.post("/admin/shop/payments", data={"card_enabled": "y", "stripe_publishable_key": "pk_test_abc"})
     db.session.expire_all()
     assert db.session.get(StudioPaymentSettings, owner.studio_id).stripe_secret_key_encrypted
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"bank_account_holder": "N", "bank_iban": "DE89370400440532013001"}, "IBAN is not valid"),
-    ({"bank_iban": "DE89370400440532013000"}, "needs the account holder"),
-    ({"bank_bic": "NOTABIC!"}, "BIC is not valid"),
-    ({"card_enabled": "y", "stripe_secret_key": "sk_test_x"}, "webhook signing secret"),
-    ({"stripe_publishable_key": "pk_live_x", "stripe_secret_key": "sk_test_x"}, "both be test keys"),
-    ({"stripe_secret_key": "hello"}, "starts with sk_test_"),
-])
-def test_bad_payment_settings_get_a_message_and_change_nothing(client, auth, owner, data,
-                                                               message):
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"bank_account_holder": "N", "bank_iban": "DE89370400440532013001"}, "IBAN is not valid"),
+        ({"bank_iban": "DE89370400440532013000"}, "needs the account holder"),
+        ({"bank_bic": "NOTABIC!"}, "BIC is not valid"),
+        ({"card_enabled": "y", "stripe_secret_key": "sk_test_x"}, "webhook signing secret"),
+        ({"stripe_publishable_key": "pk_live_x", "stripe_secret_key": "sk_test_x"}, "both be test keys"),
+        ({"stripe_secret_key": "hello"}, "starts with sk_test_"),
+    ],
+)
+def test_bad_payment_settings_get_a_message_and_change_nothing(client, auth, owner, data, message):
     auth.login(owner)
     response = client.post("/admin/shop/payments", data=data)
     assert response.status_code == 422 and message in response.data.decode()
@@ -151,8 +195,14 @@ def test_bad_payment_settings_get_a_message_and_change_nothing(client, auth, own
 def test_operators_cannot_see_the_payment_settings(client, auth, owner):
     from app.accounts.models import Role, User
 
-    operator = User(studio_id=owner.studio_id, email="op@northlight.test", name="Op",
-                    role=Role.OPERATOR, password_hash="x", created_at=NOW)
+    operator = User(
+        studio_id=owner.studio_id,
+        email="op@northlight.test",
+        name="Op",
+        role=Role.OPERATOR,
+        password_hash="x",
+        created_at=NOW,
+    )
     db.session.add(operator)
     db.session.commit()
     auth.login(operator)
@@ -175,14 +225,19 @@ def test_a_gallery_may_offer_fewer_methods_than_the_studio(shop):
 def test_gallery_payment_methods_form_on_the_pricing_page(client, auth, owner, shop):
     auth.login(owner)
     assert b"Payment methods" in client.get(f"/admin/shop/galleries/{shop.gallery.id}/pricing").data
-    client.post(f"/admin/shop/galleries/{shop.gallery.id}/payment-methods",
-                data={"mode": "chosen", "methods": ["card"]})
+    client.post(
+        f"/admin/shop/galleries/{shop.gallery.id}/payment-methods",
+        data={"mode": "chosen", "methods": ["card"]},
+    )
     from app.shop.payment_settings import gallery_choice, offered_methods
 
     assert gallery_choice(shop.gallery.id) == ["card"]
     assert offered_methods(shop.studio.id, [shop.gallery.id]) == ["card"]
-    refused = client.post(f"/admin/shop/galleries/{shop.gallery.id}/payment-methods",
-                          data={"mode": "chosen"}, follow_redirects=True)
+    refused = client.post(
+        f"/admin/shop/galleries/{shop.gallery.id}/payment-methods",
+        data={"mode": "chosen"},
+        follow_redirects=True,
+    )
     assert "Choose at least one payment method" in refused.data.decode()
 
 
@@ -202,7 +257,8 @@ def test_card_checkout_creates_a_session_for_the_exact_total_in_minor_units(shop
     assert params["line_items[0][quantity]"] == "1" and params["mode"] == "payment"
     assert params["metadata[order_id]"] == str(order.id)
     assert params["success_url"].endswith(
-        f"/s/{shop.studio.slug}/orders/{order.number}/thanks?session_id={{CHECKOUT_SESSION_ID}}")
+        f"/s/{shop.studio.slug}/orders/{order.number}/thanks?session_id={{CHECKOUT_SESSION_ID}}"
+    )
     assert payment.amount_minor == 1390 and payment.currency == "EUR"
     assert payment.status == PaymentStatus.OPEN
     page = shop.client.get(f"/s/{shop.studio.slug}/orders/{order.number}/pay").data.decode()
@@ -212,8 +268,9 @@ def test_card_checkout_creates_a_session_for_the_exact_total_in_minor_units(shop
 
 def test_coming_back_to_the_success_url_does_not_make_the_order_paid(shop):
     order, payment = card_order(shop)
-    page = shop.client.get(f"/s/{shop.studio.slug}/orders/{order.number}/thanks"
-                           f"?session_id={payment.session_id}").data.decode()
+    page = shop.client.get(
+        f"/s/{shop.studio.slug}/orders/{order.number}/thanks?session_id={payment.session_id}"
+    ).data.decode()
     assert "confirming your card payment" in page
     assert fresh(order).status == OrderStatus.NEW and fresh(order).paid_at is None
 
@@ -227,7 +284,8 @@ def test_stripe_down_the_order_waits_and_the_pay_page_retries(shop, fake_stripe,
     app.config["STRIPE_API_BASE"] = fake_stripe.url
     shop.client.post(f"/s/{shop.studio.slug}/orders/{order.number}/pay")
     assert db.session.scalar(sa.select(Payment.status).where(Payment.order_id == order.id)) == (
-        PaymentStatus.OPEN)
+        PaymentStatus.OPEN
+    )
 
 
 # ---------------------------------------------------------------- webhooks
@@ -247,8 +305,7 @@ def test_a_signed_webhook_makes_the_order_paid_once(shop, fake_stripe):
     # The same session confirmed again under another event id changes nothing either.
     other_id = json.loads(completed(fake_stripe, payment))
     other_id["id"] = "evt_other"
-    assert post_event(shop.client, shop.studio.id, json.dumps(other_id)).json["outcome"] == (
-        "already_paid")
+    assert post_event(shop.client, shop.studio.id, json.dumps(other_id)).json["outcome"] == ("already_paid")
     order = fresh(order)
     assert [change.to_status for change in order.history] == ["new", "paid"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ProcessedWebhookEvent)) == 2
@@ -272,8 +329,9 @@ def test_a_tampered_webhook_is_refused_and_changes_nothing(shop, fake_stripe, ta
     elif tamper == "old":
         signature = sign(payload, WEBHOOK_SECRET, timestamp=1_000_000_000)
     headers = {} if tamper == "missing" else {"Stripe-Signature": signature}
-    response = shop.client.post(f"/stripe/webhook/{shop.studio.id}", data=payload,
-                                content_type="application/json", headers=headers)
+    response = shop.client.post(
+        f"/stripe/webhook/{shop.studio.id}", data=payload, content_type="application/json", headers=headers
+    )
     assert response.status_code == 400
     assert fresh(order).status == OrderStatus.NEW
     assert fresh(payment).status == PaymentStatus.OPEN
@@ -297,13 +355,11 @@ def test_an_amount_that_does_not_match_the_order_is_not_paid(shop, fake_stripe):
     order, payment = card_order(shop)
     session = fake_stripe.complete(payment.session_id)
     session["amount_total"] = 100
-    response = post_event(shop.client, shop.studio.id,
-                          event("checkout.session.completed", session))
+    response = post_event(shop.client, shop.studio.id, event("checkout.session.completed", session))
     assert response.json["outcome"] == "mismatch"
     assert fresh(order).status == OrderStatus.NEW
     session.update(amount_total=1390, currency="usd")
-    response = post_event(shop.client, shop.studio.id,
-                          event("checkout.session.completed", session))
+    response = post_event(shop.client, shop.studio.id, event("checkout.session.completed", session))
     assert response.json["outcome"] == "mismatch" and fresh(order).status == OrderStatus.NEW
 
 
@@ -320,8 +376,10 @@ def test_an_abandoned_session_cancels_the_order_and_frees_the_coupon(shop, fake_
     db.session.expire_all()
     assert db.session.get(Coupon, coupon.id).times_used == 0
     # Redelivered, or a late completion of the same session: nothing more happens to it.
-    assert post_event(shop.client, shop.studio.id,
-                      event("checkout.session.expired", expired)).json["outcome"] == "ignored"
+    assert (
+        post_event(shop.client, shop.studio.id, event("checkout.session.expired", expired)).json["outcome"]
+        == "ignored"
+    )
     assert db.session.get(Coupon, coupon.id).times_used == 0
 
 

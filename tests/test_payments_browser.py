@@ -39,20 +39,36 @@ def prepare_card_shop(live_server, fake_stripe):
     """A studio taking cards through the fake Stripe, with a gallery on sale."""
     now = timeutil.now()
     with live_server.app.app_context():
-        owner = accounts.create_studio(name="Northlight", email="owner@example.com",
-                                       password="correct horse battery", timezone="Europe/Paris",
-                                       currency="EUR", language="en", now=now)
+        owner = accounts.create_studio(
+            name="Northlight",
+            email="owner@example.com",
+            password="correct horse battery",
+            timezone="Europe/Paris",
+            currency="EUR",
+            language="en",
+            now=now,
+        )
         db.session.commit()
-        gallery = factories.make_gallery(owner.studio, title="Spring portraits",
-                                         access=GalleryAccess.REGISTRATION,
-                                         sale_starts_at=now - timedelta(days=1),
-                                         sale_ends_at=now + timedelta(days=10),
-                                         archives_at=now + timedelta(days=40))
+        gallery = factories.make_gallery(
+            owner.studio,
+            title="Spring portraits",
+            access=GalleryAccess.REGISTRATION,
+            sale_starts_at=now - timedelta(days=1),
+            sale_ends_at=now + timedelta(days=10),
+            archives_at=now + timedelta(days=40),
+        )
         factories.make_photo(gallery)
         sell_gallery(gallery, make_price_list(owner.studio, allows_pickup=False))
-        save_settings(owner.studio_id, {
-            "card_enabled": True, "stripe_publishable_key": "pk_test_browser",
-            "stripe_secret_key": "sk_test_browser", "stripe_webhook_secret": WEBHOOK_SECRET}, now)
+        save_settings(
+            owner.studio_id,
+            {
+                "card_enabled": True,
+                "stripe_publishable_key": "pk_test_browser",
+                "stripe_secret_key": "sk_test_browser",
+                "stripe_webhook_secret": WEBHOOK_SECRET,
+            },
+            now,
+        )
         db.session.commit()
         fake_stripe.webhook_url = f"{live_server.url}/stripe/webhook/{owner.studio_id}"
         fake_stripe.webhook_secret = WEBHOOK_SECRET

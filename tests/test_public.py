@@ -38,8 +38,16 @@ def url(gallery, studio):
     return f"/g/{studio.slug}/{gallery.slug}"
 
 
-def register(client, gallery, studio, email="parent@example.com", name="Alex Parent",
-             consent=False, confirm=True, **extra):
+def register(
+    client,
+    gallery,
+    studio,
+    email="parent@example.com",
+    name="Alex Parent",
+    consent=False,
+    confirm=True,
+    **extra,
+):
     """Register and, unless ``confirm`` is False, type the emailed code as the parent would."""
     data = {"name": name, "email": email, "language": "en", **extra}
     if consent:
@@ -68,14 +76,18 @@ def test_public_gallery_shows_photos_to_anyone(client, owner, frozen_now):
     assert fetch(client, f"/p/{photo.id}/original") == 404
 
 
-@pytest.mark.parametrize(("change", "status", "text"), [
-    (dict(status=GalleryStatus.DRAFT), 404, b"This gallery is not available"),
-    (dict(status=GalleryStatus.ARCHIVED), 200, b"This gallery has been archived"),
-    (dict(archives_at=NOW - timedelta(minutes=1)), 200, b"This gallery has been archived"),
-    (dict(sale_starts_at=NOW + timedelta(days=3)), 200, b"The photos will be available on"),
-])
+@pytest.mark.parametrize(
+    ("change", "status", "text"),
+    [
+        (dict(status=GalleryStatus.DRAFT), 404, b"This gallery is not available"),
+        (dict(status=GalleryStatus.ARCHIVED), 200, b"This gallery has been archived"),
+        (dict(archives_at=NOW - timedelta(minutes=1)), 200, b"This gallery has been archived"),
+        (dict(sale_starts_at=NOW + timedelta(days=3)), 200, b"The photos will be available on"),
+    ],
+)
 def test_closed_and_upcoming_galleries_get_a_friendly_page_and_no_photos(
-        client, owner, frozen_now, change, status, text):
+    client, owner, frozen_now, change, status, text
+):
     gallery = factories.make_gallery(owner.studio, **change)
     photo = factories.make_photo(gallery)
     page = client.get(url(gallery, owner.studio))
@@ -92,16 +104,18 @@ def test_clients_can_register_before_the_sale_to_be_told(client, owner, frozen_n
 
 
 def test_after_the_sale_photos_stay_visible_with_a_banner(client, owner, frozen_now):
-    gallery = factories.make_gallery(owner.studio, sale_starts_at=NOW - timedelta(days=9),
-                                     sale_ends_at=NOW - timedelta(days=1))
+    gallery = factories.make_gallery(
+        owner.studio, sale_starts_at=NOW - timedelta(days=9), sale_ends_at=NOW - timedelta(days=1)
+    )
     factories.make_photo(gallery)
     page = client.get(url(gallery, owner.studio))
     assert b"The sale has ended" in page.data and b"/thumb" in page.data
 
 
 def test_password_gallery_asks_for_its_password(client, owner, frozen_now):
-    gallery = factories.make_gallery(owner.studio, access=GalleryAccess.PASSWORD,
-                                     password_hash=generate_password_hash("lighthouse"))
+    gallery = factories.make_gallery(
+        owner.studio, access=GalleryAccess.PASSWORD, password_hash=generate_password_hash("lighthouse")
+    )
     photo = factories.make_photo(gallery)
     assert b"Gallery password" in client.get(url(gallery, owner.studio)).data
     assert fetch(client, f"/p/{photo.id}/thumb") == 404
@@ -124,12 +138,12 @@ def test_registration_gallery_needs_registering_first(client, owner, frozen_now,
     assert stored.marketing_consent is False and stored.consent_at is None
 
 
-def test_registration_form_shows_an_unticked_consent_and_stores_its_text(client, owner,
-                                                                        frozen_now):
+def test_registration_form_shows_an_unticked_consent_and_stores_its_text(client, owner, frozen_now):
     gallery = factories.make_gallery(owner.studio, access=GalleryAccess.REGISTRATION)
     page = client.get(url(gallery, owner.studio)).data.decode()
-    checkbox = page[page.index('name="marketing_consent"') - 200:page.index(
-        'name="marketing_consent"') + 100]
+    checkbox = page[
+        page.index('name="marketing_consent"') - 200 : page.index('name="marketing_consent"') + 100
+    ]
     assert "checked" not in checkbox
     register(client, gallery, owner.studio, consent=True)
     stored = db.session.scalar(sa.select(Client))
@@ -137,22 +151,22 @@ def test_registration_form_shows_an_unticked_consent_and_stores_its_text(client,
     assert "Northlight Studio may email me news and offers" in stored.consent_text
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"name": "", "email": "a@example.com"}, b"Please enter your name."),
-    ({"name": "Alex", "email": ""}, b"Please enter your email."),
-    ({"name": "Alex", "email": "not-an-email"}, b"An email address must have an @-sign."),
-])
-def test_bad_registrations_get_a_clear_message_and_change_nothing(client, owner, frozen_now,
-                                                                  data, message):
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "", "email": "a@example.com"}, b"Please enter your name."),
+        ({"name": "Alex", "email": ""}, b"Please enter your email."),
+        ({"name": "Alex", "email": "not-an-email"}, b"An email address must have an @-sign."),
+    ],
+)
+def test_bad_registrations_get_a_clear_message_and_change_nothing(client, owner, frozen_now, data, message):
     gallery = factories.make_gallery(owner.studio, access=GalleryAccess.REGISTRATION)
-    response = client.post(url(gallery, owner.studio) + "/register",
-                           data={"language": "en", **data})
+    response = client.post(url(gallery, owner.studio) + "/register", data={"language": "en", **data})
     assert response.status_code == 422 and message in response.data
     assert db.session.scalar(sa.select(sa.func.count(Client.id))) == 0
 
 
-def test_registering_again_signs_back_in_without_duplicates(client, owner, frozen_now,
-                                                            mail_outbox, app):
+def test_registering_again_signs_back_in_without_duplicates(client, owner, frozen_now, mail_outbox, app):
     gallery = factories.make_gallery(owner.studio, access=GalleryAccess.REGISTRATION)
     register(client, gallery, owner.studio)
     other_browser = app.test_client()
@@ -164,8 +178,7 @@ def test_registering_again_signs_back_in_without_duplicates(client, owner, froze
     assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 1
 
 
-def test_the_gallery_link_email_signs_in_on_another_device(client, owner, frozen_now,
-                                                          mail_outbox, app):
+def test_the_gallery_link_email_signs_in_on_another_device(client, owner, frozen_now, mail_outbox, app):
     gallery = factories.make_gallery(owner.studio, access=GalleryAccess.REGISTRATION)
     photo = factories.make_photo(gallery)
     register(client, gallery, owner.studio)
@@ -181,13 +194,13 @@ def test_the_gallery_link_email_signs_in_on_another_device(client, owner, frozen
 
 
 def _qr_gallery(owner):
-    gallery = factories.make_gallery(owner.studio, title="Maple class", is_qr=True,
-                                     access=GalleryAccess.REGISTRATION)
+    gallery = factories.make_gallery(
+        owner.studio, title="Maple class", is_qr=True, access=GalleryAccess.REGISTRATION
+    )
     photos = [factories.make_photo(gallery, position=i) for i in range(3)]
     cards = []
     for index, code in enumerate(["AAAABBBBCC", "DDDDEEEEFF", "GGGGHHHHJJ"]):
-        card = AccessCard(gallery_id=gallery.id, label=f"Child {index}", code=code,
-                          created_at=NOW)
+        card = AccessCard(gallery_id=gallery.id, label=f"Child {index}", code=code, created_at=NOW)
         card.photos = [photos[index]]
         db.session.add(card)
         cards.append(card)
@@ -222,8 +235,10 @@ def test_qr_gallery_without_a_card_shows_nothing(client, owner, frozen_now):
     page = client.get(url(gallery, owner.studio))
     assert b"Have a photo card?" in page.data and b"/thumb" not in page.data
     assert fetch(client, f"/p/{photos[0].id}/thumb") == 404
-    refused = client.post(url(gallery, owner.studio) + "/register",
-                          data={"name": "A", "email": "a@example.com", "language": "en"})
+    refused = client.post(
+        url(gallery, owner.studio) + "/register",
+        data={"name": "A", "email": "a@example.com", "language": "en"},
+    )
     assert refused.status_code == 302
     assert db.session.scalar(sa.select(sa.func.count(Client.id))) == 0
 
@@ -240,11 +255,9 @@ def test_typed_code_leads_to_the_card(client, owner, frozen_now):
     assert response.status_code == 302 and response.location.endswith("/c/DDDDEEEEFF")
 
 
-def test_another_studios_client_session_does_not_open_this_gallery(client, owner, other_owner,
-                                                                   frozen_now):
+def test_another_studios_client_session_does_not_open_this_gallery(client, owner, other_owner, frozen_now):
     theirs = factories.make_gallery(other_owner.studio, access=GalleryAccess.REGISTRATION)
-    mine = factories.make_gallery(owner.studio, access=GalleryAccess.REGISTRATION,
-                                  slug=theirs.slug)
+    mine = factories.make_gallery(owner.studio, access=GalleryAccess.REGISTRATION, slug=theirs.slug)
     photo = factories.make_photo(mine)
     register(client, theirs, other_owner.studio)
     assert fetch(client, f"/p/{photo.id}/thumb") == 404

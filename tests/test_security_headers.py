@@ -51,14 +51,14 @@ class InlineScriptFinder(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
-        if tag == "script" and not attributes.get("src") and \
-                attributes.get("type") != "application/json":
+        if tag == "script" and not attributes.get("src") and attributes.get("type") != "application/json":
             self.found.append(f"inline <script> at line {self.getpos()[0]}")
         for name, value in attrs:
             if name.startswith("on"):
                 self.found.append(f"<{tag} {name}=...> at line {self.getpos()[0]}")
-            if name in ("href", "src", "action", "formaction") and \
-                    (value or "").strip().lower().startswith("javascript:"):
+            if name in ("href", "src", "action", "formaction") and (value or "").strip().lower().startswith(
+                "javascript:"
+            ):
                 self.found.append(f"<{tag} {name}=javascript:...> at line {self.getpos()[0]}")
 
 
@@ -75,9 +75,18 @@ def _values(app, owner):
     card = db.session.get(AccessCard, values["card_id"])
     order = db.session.get(Order, values["order_id"])
     values.update(FIXED_ARGUMENTS)
-    values.update({"studio_slug": owner.studio.slug, "gallery_slug": gallery.slug,
-                   "code": card.code, "number": order.number, "studio_id": owner.studio.id,
-                   "name": "missing.png", "filename": "css/app.css", "token": "not-a-token"})
+    values.update(
+        {
+            "studio_slug": owner.studio.slug,
+            "gallery_slug": gallery.slug,
+            "code": card.code,
+            "number": order.number,
+            "studio_id": owner.studio.id,
+            "name": "missing.png",
+            "filename": "css/app.css",
+            "token": "not-a-token",
+        }
+    )
     return values
 
 
@@ -110,9 +119,17 @@ def test_every_get_route_sends_the_headers_and_no_inline_script(app, client, aut
 
 def test_public_pages_as_a_visitor(app, client, owner):
     values = _values(app, owner)
-    for path in ["/", "/login", "/signup", "/forgot-password", "/c",
-                 f"/c/{values['code']}", f"/g/{values['studio_slug']}/{values['gallery_slug']}",
-                 "/static/js/app.js", "/no-such-page"]:
+    for path in [
+        "/",
+        "/login",
+        "/signup",
+        "/forgot-password",
+        "/c",
+        f"/c/{values['code']}",
+        f"/g/{values['studio_slug']}/{values['gallery_slug']}",
+        "/static/js/app.js",
+        "/no-such-page",
+    ]:
         response = client.get(path)
         assert response.status_code < 500, path
         assert_security_headers(response, path)
@@ -140,8 +157,7 @@ def test_a_csrf_failure_400_carries_the_headers(client, app_config):
     assert_security_headers(response, "400")
 
 
-@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True,
-                                         "LOGIN_RATE_LIMIT": "1 per minute"}])
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "1 per minute"}])
 def test_a_rate_limited_429_carries_the_headers(client, app_config):
     statuses = []
     for _ in range(3):
@@ -173,8 +189,7 @@ def test_no_hsts_over_plain_http(client):
 def test_hsts_when_the_session_cookie_is_secure(client, app_config):
     for path in ["/login", "/static/css/app.css", "/no-such-page"]:
         response = client.get(path)
-        assert response.headers["Strict-Transport-Security"] == \
-            "max-age=31536000; includeSubDomains", path
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains", path
         response.close()
 
 
@@ -198,35 +213,54 @@ def _template_problems(text):
 def test_no_template_has_inline_script_or_event_handlers():
     templates = sorted(TEMPLATES.rglob("*.html"))
     assert len(templates) > 50
-    problems = {str(path.relative_to(TEMPLATES)): found for path in templates
-                if (found := _template_problems(path.read_text()))}
+    problems = {
+        str(path.relative_to(TEMPLATES)): found
+        for path in templates
+        if (found := _template_problems(path.read_text()))
+    }
     assert problems == {}
 
 
-@pytest.mark.parametrize("snippet", [
-    '<form onsubmit="return confirm(1)">', "<button onclick='x()'>", "<script>var a;</script>",
-    '<a href="javascript:void(0)">', '<select ONCHANGE="this.form.submit()">'])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        '<form onsubmit="return confirm(1)">',
+        "<button onclick='x()'>",
+        "<script>var a;</script>",
+        '<a href="javascript:void(0)">',
+        '<select ONCHANGE="this.form.submit()">',
+    ],
+)
 def test_the_template_check_catches_inline_script(snippet):
     assert _template_problems(snippet)
 
 
-@pytest.mark.parametrize("snippet", [
-    '<script src="/static/js/app.js" defer></script>',
-    '<script type="application/json" id="data">{"a": 1}</script>',
-    '<form data-confirm="Delete?">', "<p>Click once to continue</p>"])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        '<script src="/static/js/app.js" defer></script>',
+        '<script type="application/json" id="data">{"a": 1}</script>',
+        '<form data-confirm="Delete?">',
+        "<p>Click once to continue</p>",
+    ],
+)
 def test_the_template_check_allows_script_files_and_data(snippet):
     assert _template_problems(snippet) == []
 
 
 def test_every_page_layout_loads_the_behaviour_script():
     """Layouts that do not extend base.html must load app.js themselves (data-confirm etc.)."""
-    layouts = [path for path in TEMPLATES.rglob("*.html")
-               if "<html" in path.read_text() and not path.is_relative_to(TEMPLATES / "email")]
-    assert {str(path.relative_to(TEMPLATES)) for path in layouts} >= {"base.html",
-                                                                       "galleries/cards/print.html"}
+    layouts = [
+        path
+        for path in TEMPLATES.rglob("*.html")
+        if "<html" in path.read_text() and not path.is_relative_to(TEMPLATES / "email")
+    ]
+    assert {str(path.relative_to(TEMPLATES)) for path in layouts} >= {
+        "base.html",
+        "galleries/cards/print.html",
+    }
     for path in layouts:
         assert "js/app.js" in path.read_text(), path
-
 
 
 # ---------------------------------------------------------------- in Chromium
@@ -255,9 +289,15 @@ def _browser_data(app):
     from tests.shop_factories import fill_cart, make_price_list, order_now, sell_gallery
 
     with app.app_context():
-        owner = accounts.create_studio(name="Policy Studio", email=BROWSER_EMAIL,
-                                       password=BROWSER_PASSWORD, timezone="Europe/Paris",
-                                       currency="EUR", language="en", now=NOW)
+        owner = accounts.create_studio(
+            name="Policy Studio",
+            email=BROWSER_EMAIL,
+            password=BROWSER_PASSWORD,
+            timezone="Europe/Paris",
+            currency="EUR",
+            language="en",
+            now=NOW,
+        )
         db.session.commit()
         gallery = factories.make_gallery(owner.studio, title="Harbour wedding")
         photo = factories.make_photo(gallery, name="first-dance.jpg")
@@ -266,16 +306,27 @@ def _browser_data(app):
         client = factories.make_client(owner.studio, gallery=gallery)
         fill_cart(client, gallery, photo, price_list.products[0])
         order = order_now(owner.studio, client)
-        workflow = Workflow(studio_id=owner.studio_id, title="Wedding", created_at=NOW,
-                            updated_at=NOW)
-        workflow.emails = [WorkflowEmail(
-            trigger="sale_start", rule="instant", days=0, recipient_filter="all",
-            subject="Your photos", created_at=NOW, updated_at=NOW,
-            body_html=f'<p>Hello</p><p><img src="{OUTSIDE_IMAGE}" alt="banner"></p>')]
+        workflow = Workflow(studio_id=owner.studio_id, title="Wedding", created_at=NOW, updated_at=NOW)
+        workflow.emails = [
+            WorkflowEmail(
+                trigger="sale_start",
+                rule="instant",
+                days=0,
+                recipient_filter="all",
+                subject="Your photos",
+                created_at=NOW,
+                updated_at=NOW,
+                body_html=f'<p>Hello</p><p><img src="{OUTSIDE_IMAGE}" alt="banner"></p>',
+            )
+        ]
         db.session.add(workflow)
         db.session.commit()
-        return {"gallery": gallery.id, "order": order.id, "workflow": workflow.id,
-                "email": workflow.emails[0].id}
+        return {
+            "gallery": gallery.id,
+            "order": order.id,
+            "workflow": workflow.id,
+            "email": workflow.emails[0].id,
+        }
 
 
 class PolicyWatch:
@@ -329,6 +380,7 @@ def test_key_pages_run_under_the_policy_and_keep_their_behaviour(live_server, co
         def handle(dialog):
             questions.append(dialog.message)
             dialog.accept() if accept else dialog.dismiss()
+
         return handle
 
     page.once("dialog", answer(False))

@@ -32,9 +32,16 @@ def app_config(dns_server):
 
 
 def sender_settings(studio_id, sender_email=f"hello@{DOMAIN}", reply_to=None, smtp_host=None):
-    db.session.add(StudioMailSettings(studio_id=studio_id, sender_email=sender_email,
-                                      sender_name="Northlight", reply_to=reply_to,
-                                      smtp_host=smtp_host, updated_at=NOW))
+    db.session.add(
+        StudioMailSettings(
+            studio_id=studio_id,
+            sender_email=sender_email,
+            sender_name="Northlight",
+            reply_to=reply_to,
+            smtp_host=smtp_host,
+            updated_at=NOW,
+        )
+    )
     db.session.commit()
 
 
@@ -45,13 +52,22 @@ def publish_all(zone, row, app):
 
 def campaign(studio_id):
     row = queue_message(
-        kind=MailKind.CAMPAIGN, studio_id=studio_id, sender=studio_identity(studio_id).sender,
-        reply_to=studio_identity(studio_id).reply_to, recipient="parent@example.com",
-        subject="Last days to order", now=NOW, html="<p>Hello</p>", text="Hello",
+        kind=MailKind.CAMPAIGN,
+        studio_id=studio_id,
+        sender=studio_identity(studio_id).sender,
+        reply_to=studio_identity(studio_id).reply_to,
+        recipient="parent@example.com",
+        subject="Last days to order",
+        now=NOW,
+        html="<p>Hello</p>",
+        text="Hello",
         source="workflow_email:3",
-        headers={"X-Proofsheet-Studio": str(studio_id),
-                 "List-Unsubscribe": "<http://localhost/unsubscribe/1-abc.sig>",
-                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+        headers={
+            "X-Proofsheet-Studio": str(studio_id),
+            "List-Unsubscribe": "<http://localhost/unsubscribe/1-abc.sig>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
     db.session.commit()
     return row
 
@@ -59,21 +75,27 @@ def campaign(studio_id):
 def signature_tags(raw):
     message = message_from_bytes(raw, policy=policy.compat32)
     header = " ".join(message["DKIM-Signature"].split())
-    return {part.split("=", 1)[0].strip(): part.split("=", 1)[1].strip()
-            for part in header.split(";") if "=" in part}
+    return {
+        part.split("=", 1)[0].strip(): part.split("=", 1)[1].strip()
+        for part in header.split(";")
+        if "=" in part
+    }
 
 
 # ------------------------------------------------------------------ the domain typed
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("hello@northlight.example.com", "not an email address"),
-    ("https://northlight.example.com/", "without http://"),
-    ("northlight", "not a valid domain name"),
-    ("-bad-.example.com", "not a valid domain name"),
-    ("192.0.2.10", "not an IP address"),
-    ("mail.localhost", "the platform's own domain"),
-])
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("hello@northlight.example.com", "not an email address"),
+        ("https://northlight.example.com/", "without http://"),
+        ("northlight", "not a valid domain name"),
+        ("-bad-.example.com", "not a valid domain name"),
+        ("192.0.2.10", "not an IP address"),
+        ("mail.localhost", "the platform's own domain"),
+    ],
+)
 def test_a_domain_that_cannot_be_used_is_refused_with_a_reason(client, logged_in, typed, message):
     page = client.post("/admin/mail/settings/domain", data={"domain": typed})
     assert page.status_code == 422 and message in html.unescape(page.data.decode())
@@ -82,15 +104,23 @@ def test_a_domain_that_cannot_be_used_is_refused_with_a_reason(client, logged_in
 
 @pytest.mark.no_database
 def test_an_international_domain_is_stored_in_its_ascii_form(app):
-    assert sender_domains.normalize_domain(" Fotostudio-Müller.DE. ", app.config) == \
-        "xn--fotostudio-mller-uzb.de"
+    assert (
+        sender_domains.normalize_domain(" Fotostudio-Müller.DE. ", app.config)
+        == "xn--fotostudio-mller-uzb.de"
+    )
 
 
 def test_operators_cannot_see_or_change_the_sender_domain(client, auth, owner):
     from app.accounts.models import Role, User
 
-    operator = User(studio_id=owner.studio_id, email="op@example.com", name="Op",
-                    password_hash="x", role=Role.OPERATOR, created_at=owner.created_at)
+    operator = User(
+        studio_id=owner.studio_id,
+        email="op@example.com",
+        name="Op",
+        password_hash="x",
+        role=Role.OPERATOR,
+        created_at=owner.created_at,
+    )
     db.session.add(operator)
     db.session.commit()
     auth.login(operator)
@@ -148,10 +178,8 @@ def test_each_missing_or_wrong_record_says_what_to_do(app, owner, dns_zone):
 def test_the_same_domain_keeps_its_key_and_a_new_one_gets_a_new_key(app, owner):
     first = sender_domains.set_domain(owner.studio_id, DOMAIN, NOW)
     key, selector = first.dkim_public_key, first.dkim_selector
-    assert sender_domains.set_domain(owner.studio_id, DOMAIN, NOW + timedelta(hours=1)
-                                     ).dkim_public_key == key
-    other = sender_domains.set_domain(owner.studio_id, "studio.example.org",
-                                      NOW + timedelta(hours=2))
+    assert sender_domains.set_domain(owner.studio_id, DOMAIN, NOW + timedelta(hours=1)).dkim_public_key == key
+    other = sender_domains.set_domain(owner.studio_id, "studio.example.org", NOW + timedelta(hours=2))
     assert other.dkim_public_key != key and other.dkim_selector != selector
     assert other.verified_at is None
 
@@ -209,7 +237,8 @@ def test_removing_the_domain_deletes_its_key(client, logged_in):
 
 
 def test_mail_from_a_verified_domain_is_signed_and_verifies_against_dns(
-        app, owner, dns_zone, dns_server, mail_outbox):
+    app, owner, dns_zone, dns_server, mail_outbox
+):
     sender_settings(owner.studio_id)
     row = sender_domains.set_domain(owner.studio_id, DOMAIN, NOW)
     publish_all(dns_zone, row, app)
@@ -222,15 +251,13 @@ def test_mail_from_a_verified_domain_is_signed_and_verifies_against_dns(
     tags = signature_tags(raw)
     assert tags["d"] == DOMAIN and tags["s"] == row.dkim_selector
     signed = {name.strip() for name in tags["h"].split(":")}
-    assert {"from", "subject", "date", "list-unsubscribe", "list-unsubscribe-post",
-            "list-id"} <= signed
+    assert {"from", "subject", "date", "list-unsubscribe", "list-unsubscribe-post", "list-id"} <= signed
     # A changed subject breaks the signature: it is really over the headers.
     tampered = raw.replace(b"Subject: Last days to order", b"Subject: Last days to ordeR")
     assert not dkim.verify(tampered, dnsfunc=txt_lookup(dns_server.port))
 
 
-def test_mail_from_an_unverified_domain_goes_via_the_platform_unsigned(app, owner, dns_zone,
-                                                                       mail_outbox):
+def test_mail_from_an_unverified_domain_goes_via_the_platform_unsigned(app, owner, dns_zone, mail_outbox):
     sender_settings(owner.studio_id, reply_to="office@northlight.example.com")
     sender_domains.set_domain(owner.studio_id, DOMAIN, NOW)  # records not published
     db.session.commit()
@@ -242,17 +269,27 @@ def test_mail_from_an_unverified_domain_goes_via_the_platform_unsigned(app, owne
     assert mail.message["DKIM-Signature"] is None
 
 
-def test_the_platforms_own_key_signs_mail_from_its_address(app, owner, dns_zone, dns_server,
-                                                          mail_outbox, tmp_path):
+def test_the_platforms_own_key_signs_mail_from_its_address(
+    app, owner, dns_zone, dns_server, mail_outbox, tmp_path
+):
     private_pem, public_key = sender_domains.generate_key()
     key_file = tmp_path / "platform-dkim.pem"
     key_file.write_text(private_pem)
-    app.config.update(MAIL_DKIM_DOMAIN="proofsheet.local", MAIL_DKIM_SELECTOR="ps1",
-                      MAIL_DKIM_PRIVATE_KEY_FILE=str(key_file))
+    app.config.update(
+        MAIL_DKIM_DOMAIN="proofsheet.local",
+        MAIL_DKIM_SELECTOR="ps1",
+        MAIL_DKIM_PRIVATE_KEY_FILE=str(key_file),
+    )
     dns_zone.publish("ps1._domainkey.proofsheet.local", f"v=DKIM1; k=rsa; p={public_key}")
-    message = send_email(to="parent@example.com", subject="Your sign-in code", template="plain",
-                         studio_id=owner.studio_id, sensitive=True,
-                         paragraphs=["Your code is 123456."], now=NOW)
+    message = send_email(
+        to="parent@example.com",
+        subject="Your sign-in code",
+        template="plain",
+        studio_id=owner.studio_id,
+        sensitive=True,
+        paragraphs=["Your code is 123456."],
+        now=NOW,
+    )
     db.session.commit()
     send_now([message], NOW)
     raw = mail_outbox.wait_for(1)[0].raw
@@ -272,17 +309,30 @@ def test_without_settings_mail_is_via_proofsheet_with_replies_to_the_studio(app,
 def test_replies_go_to_setting_is_used_on_every_kind_of_mail(app, owner, mail_outbox):
     sender_settings(owner.studio_id, reply_to="office@northlight.example.com")
     messages = [
-        send_email(to="parent@example.com", subject="Your gallery", template="plain",
-                   studio_id=owner.studio_id, paragraphs=["Hello"], now=NOW),
-        send_email(to="parent@example.com", subject="Your sign-in code", template="plain",
-                   studio_id=owner.studio_id, sensitive=True, paragraphs=["Your code"], now=NOW)]
+        send_email(
+            to="parent@example.com",
+            subject="Your gallery",
+            template="plain",
+            studio_id=owner.studio_id,
+            paragraphs=["Hello"],
+            now=NOW,
+        ),
+        send_email(
+            to="parent@example.com",
+            subject="Your sign-in code",
+            template="plain",
+            studio_id=owner.studio_id,
+            sensitive=True,
+            paragraphs=["Your code"],
+            now=NOW,
+        ),
+    ]
     db.session.commit()
     send_now(messages, NOW)
     campaign(owner.studio_id)
     dispatch(NOW)
     received = mail_outbox.wait_for(3)
-    assert [str(mail.message["Reply-To"]) for mail in received] == [
-        "office@northlight.example.com"] * 3
+    assert [str(mail.message["Reply-To"]) for mail in received] == ["office@northlight.example.com"] * 3
     assert all("via Proofsheet" in str(mail.message["From"]) for mail in received)
 
 

@@ -53,16 +53,23 @@ def test_a_copied_remember_cookie_dies_with_log_out(app, owner):
     assert is_logged_in(remember)
     browser.post("/logout")
     fresh = app.test_client()
-    fresh.set_cookie("remember_token", browser.get_cookie("remember_token").value
-                     if browser.get_cookie("remember_token") else "")
+    fresh.set_cookie(
+        "remember_token",
+        browser.get_cookie("remember_token").value if browser.get_cookie("remember_token") else "",
+    )
     assert not is_logged_in(remember) and not is_logged_in(fresh)
 
 
 def test_changing_the_password_ends_the_other_sessions_only(app, owner):
     here, elsewhere = log_in(app, owner), log_in(app, owner)
-    response = here.post("/profile/password", data={
-        "password-current": PASSWORD, "password-password": "a much longer secret",
-        "password-confirm": "a much longer secret"})
+    response = here.post(
+        "/profile/password",
+        data={
+            "password-current": PASSWORD,
+            "password-password": "a much longer secret",
+            "password-confirm": "a much longer secret",
+        },
+    )
     assert response.status_code == 302
     assert is_logged_in(here) and not is_logged_in(elsewhere)
 
@@ -74,8 +81,10 @@ def test_a_password_reset_ends_every_session(app, owner):
     with app.test_request_context():
         token = password_reset_token(owner)
     reset = app.test_client()
-    response = reset.post(f"/reset-password/{token}", data={
-        "password": "a much longer secret", "confirm": "a much longer secret"})
+    response = reset.post(
+        f"/reset-password/{token}",
+        data={"password": "a much longer secret", "confirm": "a much longer secret"},
+    )
     assert response.status_code == 302
     assert is_logged_in(reset) and not is_logged_in(elsewhere)
 
@@ -96,25 +105,27 @@ class TestRateLimits:
 
     @pytest.fixture
     def app_config(self):
-        return {"RATELIMIT_ENABLED": True,
-                "CLIENT_SIGN_IN_RATE_LIMIT_PER_ADDRESS": "3 per hour",
-                "CLIENT_SIGN_IN_RATE_LIMIT_PER_IP": "6 per hour",
-                "PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS": "2 per hour",
-                "PASSWORD_RESET_RATE_LIMIT_PER_IP": "4 per hour",
-                "CLIENT_SIGN_IN_CODE_RATE_LIMIT": "8 per hour"}
+        return {
+            "RATELIMIT_ENABLED": True,
+            "CLIENT_SIGN_IN_RATE_LIMIT_PER_ADDRESS": "3 per hour",
+            "CLIENT_SIGN_IN_RATE_LIMIT_PER_IP": "6 per hour",
+            "PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS": "2 per hour",
+            "PASSWORD_RESET_RATE_LIMIT_PER_IP": "4 per hour",
+            "CLIENT_SIGN_IN_CODE_RATE_LIMIT": "8 per hour",
+        }
 
     @staticmethod
     def _register(browser, studio, gallery, email):
-        return browser.post(f"/g/{studio.slug}/{gallery.slug}/register",
-                            data={"name": "Alex", "email": email, "language": "en"})
+        return browser.post(
+            f"/g/{studio.slug}/{gallery.slug}/register",
+            data={"name": "Alex", "email": email, "language": "en"},
+        )
 
-    def test_registrations_are_limited_per_address_across_galleries_and_per_network(
-            self, app, owner):
+    def test_registrations_are_limited_per_address_across_galleries_and_per_network(self, app, owner):
         one = factories.make_gallery(owner.studio, title="One", access=GalleryAccess.REGISTRATION)
         two = factories.make_gallery(owner.studio, title="Two", access=GalleryAccess.REGISTRATION)
         browser = app.test_client()
-        for gallery, email in ((one, "a@example.com"), (two, "A@example.com "),
-                               (one, "a@example.com")):
+        for gallery, email in ((one, "a@example.com"), (two, "A@example.com "), (one, "a@example.com")):
             assert self._register(browser, owner.studio, gallery, email).status_code == 302
         blocked = self._register(browser, owner.studio, two, "a@example.com")
         assert blocked.status_code == 429 and b"Too many attempts" in blocked.data
@@ -123,8 +134,7 @@ class TestRateLimits:
         # ...until the network address reached its own limit.
         assert self._register(browser, owner.studio, one, "e@example.com").status_code == 429
 
-    def test_password_resets_are_limited_per_address_and_per_network(self, app, owner,
-                                                                     mail_outbox):
+    def test_password_resets_are_limited_per_address_and_per_network(self, app, owner, mail_outbox):
         browser = app.test_client()
         for _ in range(2):
             assert browser.post("/forgot-password", data={"email": owner.email}).status_code == 302
@@ -139,8 +149,7 @@ class TestRateLimits:
         gallery = factories.make_gallery(owner.studio, access=GalleryAccess.REGISTRATION)
         browser = app.test_client()
         self._register(browser, owner.studio, gallery, "a@example.com")
-        statuses = [browser.post("/sign-in/code", data={"code": "000000"}).status_code
-                    for _ in range(9)]
+        statuses = [browser.post("/sign-in/code", data={"code": "000000"}).status_code for _ in range(9)]
         assert statuses[-1] == 429 and 429 not in statuses[:8]
 
 
@@ -150,8 +159,7 @@ class TestRateLimits:
 def test_reset_answers_the_same_for_known_and_unknown_addresses(app, owner):
     answers = []
     for email in (owner.email, "nobody@example.com"):
-        response = app.test_client().post("/forgot-password", data={"email": email},
-                                          follow_redirects=True)
+        response = app.test_client().post("/forgot-password", data={"email": email}, follow_redirects=True)
         answers.append((response.status_code, response.data.replace(email.encode(), b"")))
     assert answers[0] == answers[1]
 
@@ -189,9 +197,16 @@ class TestSignupByEmail:
 
     @staticmethod
     def _form(email, studio="Lumen Studio"):
-        return {"studio_name": studio, "name": "Ana Silva", "email": email,
-                "password": "a much longer secret", "confirm": "a much longer secret",
-                "timezone": "Europe/Paris", "currency": "EUR", "language": "en"}
+        return {
+            "studio_name": studio,
+            "name": "Ana Silva",
+            "email": email,
+            "password": "a much longer secret",
+            "confirm": "a much longer secret",
+            "timezone": "Europe/Paris",
+            "currency": "EUR",
+            "language": "en",
+        }
 
     def test_known_and_unknown_addresses_get_the_same_answer(self, app, mail_outbox):
         owner = factories.make_owner(email="owner@example.com")  # sign-up refuses .test
@@ -200,8 +215,9 @@ class TestSignupByEmail:
             browser = app.test_client()
             response = browser.post("/signup", data=self._form(email))
             page = browser.get(response.location)
-            answers.append((response.status_code, response.location,
-                            page.data.replace(email.encode(), b"ADDRESS")))
+            answers.append(
+                (response.status_code, response.location, page.data.replace(email.encode(), b"ADDRESS"))
+            )
         assert answers[0] == answers[1] and answers[0][0] == 302
         from app.accounts.models import Studio
 

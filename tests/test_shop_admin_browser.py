@@ -20,9 +20,15 @@ EMAIL, PASSWORD = "owner@prism.test", "correct horse battery"
 
 def create_owner_and_gallery(app):
     with app.app_context():
-        owner = accounts.create_studio(name="Prism Studio", email=EMAIL, password=PASSWORD,
-                                       timezone="Europe/Paris", currency="EUR", language="en",
-                                       now=factories.NOW)
+        owner = accounts.create_studio(
+            name="Prism Studio",
+            email=EMAIL,
+            password=PASSWORD,
+            timezone="Europe/Paris",
+            currency="EUR",
+            language="en",
+            now=factories.NOW,
+        )
         db.session.commit()
         gallery = factories.make_gallery(owner.studio, title="Martin family")
         return owner.id, gallery.id

@@ -306,9 +306,17 @@ def their_ids(other_owner):
     from app.mailing.models import MailKind, MailState
     from app.mailing.outbox import queue_message
 
-    held = queue_message(kind=MailKind.NOTIFICATION, studio_id=studio.id, sender="a@b.example",
-                         recipient="c@d.example", subject="Held", html="", text="",
-                         now=NOW, state=MailState.HELD)
+    held = queue_message(
+        kind=MailKind.NOTIFICATION,
+        studio_id=studio.id,
+        sender="a@b.example",
+        recipient="c@d.example",
+        subject="Held",
+        html="",
+        text="",
+        now=NOW,
+        state=MailState.HELD,
+    )
     db.session.commit()
     return {
         "held_message": held.id,

@@ -34,9 +34,20 @@ def shop(owner):
     photo = factories.make_photo(gallery)
     client = factories.make_client(studio, gallery=gallery)
     small, large, digital = price_list.products
-    return type("Shop", (), dict(studio=studio, gallery=gallery, price_list=price_list,
-                                 photo=photo, client=client, small=small, large=large,
-                                 digital=digital))
+    return type(
+        "Shop",
+        (),
+        dict(
+            studio=studio,
+            gallery=gallery,
+            price_list=price_list,
+            photo=photo,
+            client=client,
+            small=small,
+            large=large,
+            digital=digital,
+        ),
+    )
 
 
 def test_first_item_opens_the_cart_and_later_additions_are_recorded(shop):
@@ -52,16 +63,21 @@ def test_emptying_the_cart_closes_it_and_the_next_item_opens_a_new_one(shop):
     carts.remove_item(cart, cart.items[0].id, NOW + timedelta(minutes=5))
     db.session.commit()
     assert cart.closed_reason == "emptied" and cart.closed_at == NOW + timedelta(minutes=5)
-    new_cart = fill_cart(shop.client, shop.gallery, shop.photo, shop.large,
-                         now=NOW + timedelta(hours=1))
+    new_cart = fill_cart(shop.client, shop.gallery, shop.photo, shop.large, now=NOW + timedelta(hours=1))
     assert new_cart.id != cart.id and new_cart.first_item_at == NOW + timedelta(hours=1)
 
 
 @pytest.mark.parametrize("quantity", [0, -1, 100, "two", None])
 def test_bad_quantities_are_refused_and_change_nothing(shop, quantity):
     with pytest.raises(CartError, match="quantity between 1 and 99"):
-        carts.add_to_cart(shop.client, gallery_id=shop.gallery.id, photo_id=shop.photo.id,
-                          product_id=shop.small.id, quantity=quantity, now=NOW)
+        carts.add_to_cart(
+            shop.client,
+            gallery_id=shop.gallery.id,
+            photo_id=shop.photo.id,
+            product_id=shop.small.id,
+            quantity=quantity,
+            now=NOW,
+        )
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(Cart.id))) == 0
 
@@ -69,31 +85,52 @@ def test_bad_quantities_are_refused_and_change_nothing(shop, quantity):
 def test_product_outside_the_gallery_price_list_is_refused(shop):
     other_list = make_price_list(shop.studio, name="Weddings")
     with pytest.raises(CartError, match="not available in this gallery"):
-        carts.add_to_cart(shop.client, gallery_id=shop.gallery.id, photo_id=shop.photo.id,
-                          product_id=other_list.products[0].id, quantity=1, now=NOW)
+        carts.add_to_cart(
+            shop.client,
+            gallery_id=shop.gallery.id,
+            photo_id=shop.photo.id,
+            product_id=other_list.products[0].id,
+            quantity=1,
+            now=NOW,
+        )
 
 
 def test_photo_of_another_gallery_is_refused(shop):
     other = factories.make_gallery(shop.studio, title="Other")
     foreign_photo = factories.make_photo(other)
     with pytest.raises(CartError, match="not available to you"):
-        carts.add_to_cart(shop.client, gallery_id=shop.gallery.id, photo_id=foreign_photo.id,
-                          product_id=shop.small.id, quantity=1, now=NOW)
+        carts.add_to_cart(
+            shop.client,
+            gallery_id=shop.gallery.id,
+            photo_id=foreign_photo.id,
+            product_id=shop.small.id,
+            quantity=1,
+            now=NOW,
+        )
 
 
-@pytest.mark.parametrize("change", [
-    dict(sale_starts_at=NOW + timedelta(days=1)),
-    dict(sale_ends_at=NOW - timedelta(minutes=1), sale_starts_at=NOW - timedelta(days=3)),
-    dict(status=GalleryStatus.DRAFT),
-    dict(status=GalleryStatus.ARCHIVED),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(sale_starts_at=NOW + timedelta(days=1)),
+        dict(sale_ends_at=NOW - timedelta(minutes=1), sale_starts_at=NOW - timedelta(days=3)),
+        dict(status=GalleryStatus.DRAFT),
+        dict(status=GalleryStatus.ARCHIVED),
+    ],
+)
 def test_gallery_outside_its_sale_window_takes_no_orders(shop, change):
     for name, value in change.items():
         setattr(shop.gallery, name, value)
     db.session.commit()
     with pytest.raises(CartError, match="not open"):
-        carts.add_to_cart(shop.client, gallery_id=shop.gallery.id, photo_id=shop.photo.id,
-                          product_id=shop.small.id, quantity=1, now=NOW)
+        carts.add_to_cart(
+            shop.client,
+            gallery_id=shop.gallery.id,
+            photo_id=shop.photo.id,
+            product_id=shop.small.id,
+            quantity=1,
+            now=NOW,
+        )
 
 
 def test_qr_gallery_photo_must_be_on_a_card_the_client_holds(shop):
@@ -102,14 +139,26 @@ def test_qr_gallery_photo_must_be_on_a_card_the_client_holds(shop):
     db.session.add(card)
     db.session.commit()
     with pytest.raises(CartError):
-        carts.add_to_cart(shop.client, gallery_id=shop.gallery.id, photo_id=shop.photo.id,
-                          product_id=shop.small.id, quantity=1, now=NOW)
+        carts.add_to_cart(
+            shop.client,
+            gallery_id=shop.gallery.id,
+            photo_id=shop.photo.id,
+            product_id=shop.small.id,
+            quantity=1,
+            now=NOW,
+        )
     db.session.rollback()
     card.photos.append(shop.photo)
     db.session.add(CardClaim(client_id=shop.client.id, card_id=card.id, claimed_at=NOW))
     db.session.commit()
-    item = carts.add_to_cart(shop.client, gallery_id=shop.gallery.id, photo_id=shop.photo.id,
-                             product_id=shop.small.id, quantity=1, now=NOW)
+    item = carts.add_to_cart(
+        shop.client,
+        gallery_id=shop.gallery.id,
+        photo_id=shop.photo.id,
+        product_id=shop.small.id,
+        quantity=1,
+        now=NOW,
+    )
     assert item.id is not None
 
 
@@ -127,22 +176,30 @@ def test_order_totals_come_from_the_pricing_service_with_promotion_and_coupon(sh
     make_promotion(shop.gallery, value=1000)  # 10 %
     make_coupon(shop.studio, code="SPRING5", value=500)
     fill_cart(shop.client, shop.gallery, shop.photo, shop.small, quantity=2)  # 1800
-    fill_cart(shop.client, shop.gallery, shop.photo, shop.digital)            # 1200
+    fill_cart(shop.client, shop.gallery, shop.photo, shop.digital)  # 1200
     order = order_now(shop.studio, shop.client, coupon_code=" spring5 ")
-    assert (order.subtotal_minor, order.promotion_discount_minor, order.coupon_discount_minor,
-            order.shipping_minor, order.total_minor) == (3000, 300, 500, 490, 2690)
+    assert (
+        order.subtotal_minor,
+        order.promotion_discount_minor,
+        order.coupon_discount_minor,
+        order.shipping_minor,
+        order.total_minor,
+    ) == (3000, 300, 500, 490, 2690)
     assert order.status == OrderStatus.NEW and order.coupon_code == "SPRING5"
     assert [(h.from_status, h.to_status) for h in order.history] == [(None, "new")]
     assert carts.open_cart(shop.client, NOW, create=False) is None  # the cart was closed
     assert db.session.get(Coupon, order.coupon_id).times_used == 1
 
 
-@pytest.mark.parametrize(("coupon", "message"), [
-    (None, "not known"),
-    (dict(valid_until=NOW - timedelta(seconds=1)), "has expired"),
-    (dict(valid_from=NOW + timedelta(days=1)), "not valid yet"),
-    (dict(usage_limit=0), "used up"),
-])
+@pytest.mark.parametrize(
+    ("coupon", "message"),
+    [
+        (None, "not known"),
+        (dict(valid_until=NOW - timedelta(seconds=1)), "has expired"),
+        (dict(valid_from=NOW + timedelta(days=1)), "not valid yet"),
+        (dict(usage_limit=0), "used up"),
+    ],
+)
 def test_coupon_problems_get_a_clear_message_and_no_order(shop, coupon, message):
     if coupon is not None:
         make_coupon(shop.studio, code="SPRING5", **coupon)
@@ -219,8 +276,7 @@ def _run_in_threads(app, count, work):
 def _clients_with_carts(shop, count):
     clients = []
     for index in range(count):
-        client = factories.make_client(shop.studio, email=f"parent{index}@example.com",
-                                       gallery=shop.gallery)
+        client = factories.make_client(shop.studio, email=f"parent{index}@example.com", gallery=shop.gallery)
         fill_cart(client, shop.gallery, shop.photo, shop.small)
         clients.append(client.id)
     return clients
@@ -248,8 +304,7 @@ def test_concurrent_checkouts_never_share_an_order_number(app, shop):
 def test_coupon_usage_limit_holds_under_concurrent_checkouts(app, shop):
     make_coupon(shop.studio, code="FIRST3", kind=DiscountKind.PERCENT, value=1000, usage_limit=3)
     client_ids = _clients_with_carts(shop, 8)
-    results = _run_in_threads(
-        app, 8, lambda i: _checkout_in_thread(shop.studio.id, client_ids[i], "FIRST3"))
+    results = _run_in_threads(app, 8, lambda i: _checkout_in_thread(shop.studio.id, client_ids[i], "FIRST3"))
     succeeded = [value for kind, value in results if kind == "ok"]
     refused = [value for kind, value in results if kind == "error"]
     assert len(succeeded) == 3, results

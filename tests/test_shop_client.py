@@ -32,21 +32,46 @@ def shop(owner, client, frozen_now, app):
     buyer = factories.make_client(studio, email="parent@example.com", gallery=gallery)
     with client.session_transaction() as session:
         session["clients"] = {str(studio.id): [buyer.id, 0]}  # signed in at the epoch
-    return type("Shop", (), dict(studio=studio, gallery=gallery, products=price_list.products,
-                                 photos=photos, buyer=buyer, client=client))
+    return type(
+        "Shop",
+        (),
+        dict(
+            studio=studio,
+            gallery=gallery,
+            products=price_list.products,
+            photos=photos,
+            buyer=buyer,
+            client=client,
+        ),
+    )
 
 
 def add(shop, photo, product, quantity=1):
-    return shop.client.post(f"/s/{shop.studio.slug}/cart/add", data={
-        "gallery_id": shop.gallery.id, "photo_id": photo.id, "product_id": product.id,
-        "quantity": quantity, "next": f"/s/{shop.studio.slug}/cart"})
+    return shop.client.post(
+        f"/s/{shop.studio.slug}/cart/add",
+        data={
+            "gallery_id": shop.gallery.id,
+            "photo_id": photo.id,
+            "product_id": product.id,
+            "quantity": quantity,
+            "next": f"/s/{shop.studio.slug}/cart",
+        },
+    )
 
 
 def checkout(shop, **overrides):
-    data = {"name": "Alex Parent", "email": "parent@example.com", "delivery_method": "shipping",
-            "address_line1": "1 Rue des Lilas", "postal_code": "75011", "city": "Paris",
-            "country": "FR", "payment_method": "bank_transfer", "notify_status_changes": "y",
-            "place_order": "1"}
+    data = {
+        "name": "Alex Parent",
+        "email": "parent@example.com",
+        "delivery_method": "shipping",
+        "address_line1": "1 Rue des Lilas",
+        "postal_code": "75011",
+        "city": "Paris",
+        "country": "FR",
+        "payment_method": "bank_transfer",
+        "notify_status_changes": "y",
+        "place_order": "1",
+    }
     data.update(overrides)
     return shop.client.post(f"/s/{shop.studio.slug}/checkout", data=data)
 
@@ -67,11 +92,19 @@ def test_cart_shows_lines_totals_and_the_promotion(shop):
 
 
 def test_bad_cart_input_gets_a_message_and_changes_nothing(shop, other_owner):
-    assert b"between 1 and 99" in shop.client.post(
-        f"/s/{shop.studio.slug}/cart/add", data={
-            "gallery_id": shop.gallery.id, "photo_id": shop.photos[0].id,
-            "product_id": shop.products[0].id, "quantity": "-2"},
-        follow_redirects=True).data
+    assert (
+        b"between 1 and 99"
+        in shop.client.post(
+            f"/s/{shop.studio.slug}/cart/add",
+            data={
+                "gallery_id": shop.gallery.id,
+                "photo_id": shop.photos[0].id,
+                "product_id": shop.products[0].id,
+                "quantity": "-2",
+            },
+            follow_redirects=True,
+        ).data
+    )
     foreign = make_price_list(other_owner.studio, name="Theirs").products[0]
     refused = add(shop, shop.photos[0], foreign)
     assert refused.status_code == 302
@@ -86,8 +119,13 @@ def test_checkout_with_promotion_and_coupon_emails_the_confirmation(shop, mail_o
     response = checkout(shop, coupon_code="spring5")
     assert response.status_code == 302 and response.location.endswith("/orders/2026-00001/thanks")
     order = db.session.scalar(sa.select(Order))
-    assert (order.subtotal_minor, order.promotion_discount_minor, order.coupon_discount_minor,
-            order.shipping_minor, order.total_minor) == (3000, 300, 500, 490, 2690)
+    assert (
+        order.subtotal_minor,
+        order.promotion_discount_minor,
+        order.coupon_discount_minor,
+        order.shipping_minor,
+        order.total_minor,
+    ) == (3000, 300, 500, 490, 2690)
     assert order.notify_status_changes is True
     mail = mail_outbox.wait_for(1)[0]
     assert mail.subject == "Your order 2026-00001" and "€26.90" in mail.text()
@@ -96,11 +134,14 @@ def test_checkout_with_promotion_and_coupon_emails_the_confirmation(shop, mail_o
     assert b"Order 2026-00001" in page.data and b"New" in page.data
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    (dict(coupon_code="NOPE"), b"The coupon code NOPE is not known."),
-    (dict(address_line1=""), b"Please enter your street address."),
-    (dict(email="not-an-email"), b"An email address must have an @-sign."),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (dict(coupon_code="NOPE"), b"The coupon code NOPE is not known."),
+        (dict(address_line1=""), b"Please enter your street address."),
+        (dict(email="not-an-email"), b"An email address must have an @-sign."),
+    ],
+)
 def test_checkout_problems_are_shown_and_nothing_is_ordered(shop, overrides, message):
     add(shop, shop.photos[0], shop.products[0])
     page = checkout(shop, **overrides)
@@ -127,10 +168,9 @@ def test_paid_digital_items_get_signed_downloads_of_the_original(shop, app):
     change_status(order, OrderStatus.PAID, now=NOW)
     db.session.commit()
     page = shop.client.get(f"/my-orders/{my_orders_token(shop.studio.id, shop.buyer.id)}").data
-    link = page[page.index(b"/download/"):].split(b'"')[0].decode()
+    link = page[page.index(b"/download/") :].split(b'"')[0].decode()
     download = app.test_client().get(link)
-    assert download.status_code == 200 and download.headers["Content-Disposition"].startswith(
-        "attachment")
+    assert download.status_code == 200 and download.headers["Content-Disposition"].startswith("attachment")
     download.close()
     expired_app_now = NOW + timedelta(days=8)
     assert expired_app_now  # links are valid for 7 days (checked by the serializer's max_age)
@@ -145,8 +185,9 @@ def test_status_history_shows_on_my_orders(shop):
     checkout(shop)
     order = db.session.scalar(sa.select(Order))
     change_status(order, OrderStatus.PAID, now=NOW + timedelta(hours=1))
-    change_status(order, OrderStatus.SHIPPED, now=NOW + timedelta(days=1), carrier="DHL",
-                  tracking_number="JD014600003")
+    change_status(
+        order, OrderStatus.SHIPPED, now=NOW + timedelta(days=1), carrier="DHL", tracking_number="JD014600003"
+    )
     db.session.commit()
     page = shop.client.get(f"/my-orders/{my_orders_token(shop.studio.id, shop.buyer.id)}").data
     assert b"Shipped" in page and b"JD014600003" in page and b"Track your parcel" in page

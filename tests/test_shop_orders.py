@@ -39,30 +39,46 @@ def test_happy_path_records_who_and_when_and_emits_one_event_per_change(order, o
     with order_status_changed.connected_to(lambda sender, event: events.append(event)):
         change_status(order, S.PAID, now=NOW + timedelta(hours=1), user=owner)
         change_status(order, S.IN_PRODUCTION, now=NOW + timedelta(hours=2), user=owner)
-        change_status(order, S.SHIPPED, now=NOW + timedelta(days=1), user=owner, carrier="DHL",
-                      tracking_number="JD0123456789")
+        change_status(
+            order,
+            S.SHIPPED,
+            now=NOW + timedelta(days=1),
+            user=owner,
+            carrier="DHL",
+            tracking_number="JD0123456789",
+        )
         change_status(order, S.DELIVERED, now=NOW + timedelta(days=3), user=owner)
     db.session.commit()
     assert [(e.old_status, e.new_status) for e in events] == [
-        ("new", "paid"), ("paid", "in_production"), ("in_production", "shipped"),
-        ("shipped", "delivered")]
+        ("new", "paid"),
+        ("paid", "in_production"),
+        ("in_production", "shipped"),
+        ("shipped", "delivered"),
+    ]
     assert events[0].order_id == order.id and events[0].at == NOW + timedelta(hours=1)
     assert [(h.from_status, h.to_status, h.changed_by_id) for h in order.history] == [
-        (None, "new", None), ("new", "paid", owner.id), ("paid", "in_production", owner.id),
-        ("in_production", "shipped", owner.id), ("shipped", "delivered", owner.id)]
+        (None, "new", None),
+        ("new", "paid", owner.id),
+        ("paid", "in_production", owner.id),
+        ("in_production", "shipped", owner.id),
+        ("shipped", "delivered", owner.id),
+    ]
     assert order.paid_at == NOW + timedelta(hours=1)
     assert order.tracking_number == "JD0123456789"
     assert tracking_url(order).endswith("tracking-id=JD0123456789")
 
 
-@pytest.mark.parametrize(("path", "refused", "message"), [
-    ([], S.SHIPPED, "cannot become Shipped"),
-    ([], S.DELIVERED, "cannot become Delivered"),
-    ([S.PAID, S.SHIPPED], S.PAID, "cannot become Paid"),
-    ([S.CANCELLED], S.PAID, "cannot become Paid"),
-    ([S.PAID], S.PAID, "already Paid"),
-    ([S.PAID], S.READY_FOR_PICKUP, "cannot become Ready for pickup"),  # a shipping order
-])
+@pytest.mark.parametrize(
+    ("path", "refused", "message"),
+    [
+        ([], S.SHIPPED, "cannot become Shipped"),
+        ([], S.DELIVERED, "cannot become Delivered"),
+        ([S.PAID, S.SHIPPED], S.PAID, "cannot become Paid"),
+        ([S.CANCELLED], S.PAID, "cannot become Paid"),
+        ([S.PAID], S.PAID, "already Paid"),
+        ([S.PAID], S.READY_FOR_PICKUP, "cannot become Ready for pickup"),  # a shipping order
+    ],
+)
 def test_invalid_transitions_are_refused_with_a_clear_message(order, path, refused, message):
     for status in path:
         extra = {"carrier": "UPS", "tracking_number": "1Z"} if status == S.SHIPPED else {}

@@ -20,14 +20,17 @@ def fixed(amount, minimum=0, id=1):
     return Discount(id, "promo", DiscountKind.FIXED, amount, minimum)
 
 
-@pytest.mark.parametrize(("base", "basis_points", "expected"), [
-    (999, 1000, 100),    # 99.9 rounds half up to 100
-    (995, 1000, 100),    # 99.5 -> 100 (half up, not banker's)
-    (994, 1000, 99),     # 99.4 -> 99
-    (1, 5000, 1),        # 0.5 -> 1
-    (333, 3333, 111),    # 110.9889 -> 111
-    (1000, 10000, 1000),  # 100 % takes everything and no more
-])
+@pytest.mark.parametrize(
+    ("base", "basis_points", "expected"),
+    [
+        (999, 1000, 100),  # 99.9 rounds half up to 100
+        (995, 1000, 100),  # 99.5 -> 100 (half up, not banker's)
+        (994, 1000, 99),  # 99.4 -> 99
+        (1, 5000, 1),  # 0.5 -> 1
+        (333, 3333, 111),  # 110.9889 -> 111
+        (1000, 10000, 1000),  # 100 % takes everything and no more
+    ],
+)
 def test_percent_discounts_round_half_up_to_the_minor_unit(base, basis_points, expected):
     assert discount_amount(DiscountKind.PERCENT, basis_points, base) == expected
 
@@ -38,8 +41,12 @@ def test_fixed_discount_never_exceeds_what_it_applies_to():
 
 
 def test_quote_adds_lines_subtracts_promotion_then_coupon_then_adds_shipping():
-    quote = compute_quote([line(1, price=1250, quantity=2), line(2, price=990, ships=False)],
-                          {1: percent(10)}, fixed(300), DeliveryMethod.SHIPPING)
+    quote = compute_quote(
+        [line(1, price=1250, quantity=2), line(2, price=990, ships=False)],
+        {1: percent(10)},
+        fixed(300),
+        DeliveryMethod.SHIPPING,
+    )
     assert quote.subtotal_minor == 3490
     assert quote.promotion_discount_minor == 349
     assert quote.coupon_discount_minor == 300
@@ -83,8 +90,9 @@ def test_pickup_only_when_every_shipped_line_allows_it():
 
 def test_best_promotion_is_the_one_worth_most_to_the_client():
     lines = [line(price=3000)]
-    chosen = best_promotions(lines, {1: [fixed(500, id=7), percent(20, id=8),
-                                         percent(50, minimum=5000, id=9)]})
+    chosen = best_promotions(
+        lines, {1: [fixed(500, id=7), percent(20, id=8), percent(50, minimum=5000, id=9)]}
+    )
     assert chosen[1].id == 8
 
 
@@ -105,12 +113,18 @@ def test_percent_discount_is_within_half_a_minor_unit_of_exact(base, basis_point
     assert abs(amount - base * basis_points / 10_000) <= 0.5
 
 
-@given(prices=st.lists(st.tuples(st.integers(0, 100_000), st.integers(1, 20)), min_size=1,
-                       max_size=8),
-       promo=st.integers(1, 10_000), coupon=st.integers(1, 1_000_000))
+@given(
+    prices=st.lists(st.tuples(st.integers(0, 100_000), st.integers(1, 20)), min_size=1, max_size=8),
+    promo=st.integers(1, 10_000),
+    coupon=st.integers(1, 1_000_000),
+)
 def test_total_is_never_negative_and_adds_up(prices, promo, coupon):
     lines = [line(i, price=p, quantity=q) for i, (p, q) in enumerate(prices)]
     quote = compute_quote(lines, {1: percent(promo / 100)}, fixed(coupon))
     assert quote.total_minor >= quote.shipping_minor >= 0
-    assert quote.total_minor == (quote.subtotal_minor - quote.promotion_discount_minor
-                                 - quote.coupon_discount_minor + quote.shipping_minor)
+    assert quote.total_minor == (
+        quote.subtotal_minor
+        - quote.promotion_discount_minor
+        - quote.coupon_discount_minor
+        + quote.shipping_minor
+    )

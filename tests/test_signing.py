@@ -41,8 +41,9 @@ def test_compact_signers_make_itsdangerous_signatures():
         timestamp_signer("secret", "link-2").unsign(timed, max_age=-1)
 
 
-@pytest.mark.parametrize("email", ["ann@example.com", "o'brien+tag@example.com",
-                                   "zoë@exämple.com", "a.b-c_d@sub.example.co.uk"])
+@pytest.mark.parametrize(
+    "email", ["ann@example.com", "o'brien+tag@example.com", "zoë@exämple.com", "a.b-c_d@sub.example.co.uk"]
+)
 def test_unsubscribe_tokens_read_back_and_links_sent_earlier_still_work(app, email):
     from app.mailing.unsubscribe import read_unsubscribe_token, unsubscribe_token
 
@@ -84,8 +85,7 @@ def test_one_step_signers_write_exactly_what_itsdangerous_writes(value, monkeypa
 
     assert signer("secret", "s").sign(value) == Signer("secret", salt="s").sign(value)
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: 1_790_000_000)
-    assert timestamp_signer("secret", "t").sign(value) == TimestampSigner(
-        "secret", salt="t").sign(value)
+    assert timestamp_signer("secret", "t").sign(value) == TimestampSigner("secret", salt="t").sign(value)
 
 
 def test_compact_timed_tokens_carry_the_second_they_were_made(monkeypatch):
@@ -98,6 +98,5 @@ def test_compact_timed_tokens_carry_the_second_they_were_made(monkeypatch):
     made = [timestamp_signer("secret", "link-3").sign(f"4-{n}") for n in range(4)]
     monkeypatch.undo()
     reader = TimestampSigner("secret", salt="link-3")
-    seconds = [int(reader.unsign(token, return_timestamp=True)[1].timestamp())
-               for token in made]
+    seconds = [int(reader.unsign(token, return_timestamp=True)[1].timestamp()) for token in made]
     assert seconds == [1_800_000_000, 1_800_000_000, 1_800_000_001, 1_800_000_000]

@@ -31,21 +31,27 @@ PHONE = "+46701234567"
 # ------------------------------------------------------------------ numbers and segments
 
 
-@pytest.mark.parametrize(("typed", "region", "e164"), [
-    ("070-123 45 67", "SE", "+46701234567"),
-    ("+46 70 123 45 67", None, "+46701234567"),
-    ("06 12 34 56 78", "FR", "+33612345678"),
-    ("8 (912) 345-67-89", "RU", "+79123456789"),
-])
+@pytest.mark.parametrize(
+    ("typed", "region", "e164"),
+    [
+        ("070-123 45 67", "SE", "+46701234567"),
+        ("+46 70 123 45 67", None, "+46701234567"),
+        ("06 12 34 56 78", "FR", "+33612345678"),
+        ("8 (912) 345-67-89", "RU", "+79123456789"),
+    ],
+)
 def test_numbers_are_stored_in_e164(typed, region, e164):
     assert normalize_phone(typed, region) == e164
 
 
-@pytest.mark.parametrize(("typed", "region", "message"), [
-    ("hello", "SE", "not a phone number we can read"),
-    ("070-123", "SE", "not valid"),
-    ("08-123 456 78", "SE", "cannot receive text messages"),  # a Stockholm landline
-])
+@pytest.mark.parametrize(
+    ("typed", "region", "message"),
+    [
+        ("hello", "SE", "not a phone number we can read"),
+        ("070-123", "SE", "not valid"),
+        ("08-123 456 78", "SE", "cannot receive text messages"),  # a Stockholm landline
+    ],
+)
 def test_numbers_we_cannot_text_are_refused_with_a_reason(app, typed, region, message):
     with app.test_request_context(), pytest.raises(PhoneRefused, match=message):
         normalize_phone(typed, region)
@@ -55,18 +61,21 @@ def test_numbers_are_shown_as_people_read_them():
     assert display_phone("+46701234567") == "+46 70 123 45 67"
 
 
-@pytest.mark.parametrize(("text", "encoding", "units", "segments"), [
-    ("", "GSM-7", 0, 0),
-    ("a" * 160, "GSM-7", 160, 1),
-    ("a" * 161, "GSM-7", 161, 2),  # 153 a segment once there are two
-    ("a" * 306, "GSM-7", 306, 2),
-    ("a" * 307, "GSM-7", 307, 3),
-    ("€" * 80, "GSM-7", 160, 1),  # the extension table counts twice
-    ("Hej Åsa, dina bilder är klara!", "GSM-7", 30, 1),
-    ("ж" * 70, "UCS-2", 70, 1),
-    ("ж" * 71, "UCS-2", 71, 2),  # 67 a segment once there are two
-    ("📷" * 35, "UCS-2", 70, 1),  # an emoji is two UTF-16 units
-])
+@pytest.mark.parametrize(
+    ("text", "encoding", "units", "segments"),
+    [
+        ("", "GSM-7", 0, 0),
+        ("a" * 160, "GSM-7", 160, 1),
+        ("a" * 161, "GSM-7", 161, 2),  # 153 a segment once there are two
+        ("a" * 306, "GSM-7", 306, 2),
+        ("a" * 307, "GSM-7", 307, 3),
+        ("€" * 80, "GSM-7", 160, 1),  # the extension table counts twice
+        ("Hej Åsa, dina bilder är klara!", "GSM-7", 30, 1),
+        ("ж" * 70, "UCS-2", 70, 1),
+        ("ж" * 71, "UCS-2", 71, 2),  # 67 a segment once there are two
+        ("📷" * 35, "UCS-2", 70, 1),  # an emoji is two UTF-16 units
+    ],
+)
 def test_segments_are_counted_per_gsm_03_38(text, encoding, units, segments):
     count = count_segments(text)
     assert (count.encoding, count.units, count.segments) == (encoding, units, segments)
@@ -81,21 +90,31 @@ def rows():
 
 
 def test_a_text_is_queued_once_per_key(app, owner):
-    first = queue_sms(studio_id=owner.studio_id, kind="notification", recipient=PHONE,
-                      body="Order 12 is on its way", now=NOW, dedup_key="order:12:shipped:sms")
-    again = queue_sms(studio_id=owner.studio_id, kind="notification", recipient=PHONE,
-                      body="Order 12 is on its way", now=NOW, dedup_key="order:12:shipped:sms")
+    first = queue_sms(
+        studio_id=owner.studio_id,
+        kind="notification",
+        recipient=PHONE,
+        body="Order 12 is on its way",
+        now=NOW,
+        dedup_key="order:12:shipped:sms",
+    )
+    again = queue_sms(
+        studio_id=owner.studio_id,
+        kind="notification",
+        recipient=PHONE,
+        body="Order 12 is on its way",
+        now=NOW,
+        dedup_key="order:12:shipped:sms",
+    )
     db.session.commit()
     assert first is not None and again is None
     assert [(row.state, row.segments) for row in rows()] == [(SmsState.QUEUED, 1)]
 
 
 def test_a_number_that_replied_stop_gets_nothing(app, owner):
-    queue_sms(studio_id=owner.studio_id, kind="campaign", recipient=PHONE, body="Sale ends",
-              now=NOW)
+    queue_sms(studio_id=owner.studio_id, kind="campaign", recipient=PHONE, body="Sale ends", now=NOW)
     suppress(owner.studio_id, PHONE, "stop", NOW)
-    queue_sms(studio_id=owner.studio_id, kind="campaign", recipient=PHONE, body="Last day",
-              now=NOW)
+    queue_sms(studio_id=owner.studio_id, kind="campaign", recipient=PHONE, body="Last day", now=NOW)
     db.session.commit()
     assert [row.state for row in rows()] == [SmsState.SKIPPED, SmsState.SKIPPED]
     assert dispatch_sms(NOW).sent == 0
@@ -105,8 +124,13 @@ def test_a_number_that_replied_stop_gets_nothing(app, owner):
 
 
 def test_the_sink_keeps_each_text_for_the_phone_page(app, owner):
-    queue_sms(studio_id=owner.studio_id, kind="test", recipient=PHONE,
-              body="Привет, Аня! Ваши фото готовы.", now=NOW)
+    queue_sms(
+        studio_id=owner.studio_id,
+        kind="test",
+        recipient=PHONE,
+        body="Привет, Аня! Ваши фото готовы.",
+        now=NOW,
+    )
     db.session.commit()
     assert dispatch_sms(NOW).sent == 1
     [path] = Path(app.config["SMS_SINK_FOLDER"]).glob("*.json")
@@ -147,9 +171,17 @@ def elks(app, owner):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     app.config["SMS_46ELKS_API_URL"] = f"http://127.0.0.1:{server.server_port}/a1/sms"
-    db.session.add(StudioSmsSettings(studio_id=owner.studio_id, provider="46elks",
-                                     username="u123", password_encrypted=encrypt("secret"),
-                                     sender="Northlight", rate_per_minute=60, updated_at=NOW))
+    db.session.add(
+        StudioSmsSettings(
+            studio_id=owner.studio_id,
+            provider="46elks",
+            username="u123",
+            password_encrypted=encrypt("secret"),
+            sender="Northlight",
+            rate_per_minute=60,
+            updated_at=NOW,
+        )
+    )
     db.session.commit()
     yield server
     server.shutdown()
@@ -218,9 +250,15 @@ def test_the_studios_rate_holds_the_rest_for_the_next_minute(app, owner, elks):
 def _dispatch_in_process(database_url, instance, worker, start_at):
     from app import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
-                      "BASE_URL": "http://localhost", "SMS_STUDIO_RATE_PER_MINUTE": 100_000},
-                     instance_path=instance)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret",
+            "BASE_URL": "http://localhost",
+            "SMS_STUDIO_RATE_PER_MINUTE": 100_000,
+        },
+        instance_path=instance,
+    )
     with app.app_context():
         for step in range(5):
             dispatch_sms(start_at + timedelta(seconds=step), worker=worker, limit=40)
@@ -233,24 +271,33 @@ TEXTS = 300
 
 def test_four_processes_send_each_text_exactly_once(app, owner, tmp_path):
     for number in range(TEXTS):
-        queue_sms(studio_id=owner.studio_id, kind="campaign", recipient=f"+4670{number:07d}",
-                  body=f"Text {number}", now=NOW, dedup_key=f"t:{number}")
+        queue_sms(
+            studio_id=owner.studio_id,
+            kind="campaign",
+            recipient=f"+4670{number:07d}",
+            body=f"Text {number}",
+            now=NOW,
+            dedup_key=f"t:{number}",
+        )
     db.session.commit()
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     db.session.remove()
     db.engine.dispose()
     instance = app.instance_path  # one sink folder for all four
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_dispatch_in_process,
-                               args=(url, instance, f"process-{index}", NOW))
-               for index in range(4)]
+    workers = [
+        context.Process(target=_dispatch_in_process, args=(url, instance, f"process-{index}", NOW))
+        for index in range(4)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(120)
         assert worker.exitcode == 0
-    bodies = Counter(json.loads(path.read_text(encoding="utf-8"))["body"]
-                     for path in Path(app.config["SMS_SINK_FOLDER"]).glob("*.json"))
+    bodies = Counter(
+        json.loads(path.read_text(encoding="utf-8"))["body"]
+        for path in Path(app.config["SMS_SINK_FOLDER"]).glob("*.json")
+    )
     assert len(bodies) == TEXTS and set(bodies.values()) == {1}
     assert {row.state for row in rows()} == {SmsState.SENT}
 
@@ -259,10 +306,16 @@ def test_four_processes_send_each_text_exactly_once(app, owner, tmp_path):
 
 
 def test_the_phone_page_shows_this_studios_texts_only(client, logged_in, other_owner, app):
-    queue_sms(studio_id=logged_in.studio_id, kind="test", recipient=PHONE,
-              body="Your order 12 is on its way", now=NOW)
-    queue_sms(studio_id=other_owner.studio_id, kind="test", recipient=PHONE,
-              body="Another studio's text", now=NOW)
+    queue_sms(
+        studio_id=logged_in.studio_id,
+        kind="test",
+        recipient=PHONE,
+        body="Your order 12 is on its way",
+        now=NOW,
+    )
+    queue_sms(
+        studio_id=other_owner.studio_id, kind="test", recipient=PHONE, body="Another studio's text", now=NOW
+    )
     db.session.commit()
     dispatch_sms(NOW)
     page = client.get("/admin/sms/phone").data.decode()
@@ -291,6 +344,7 @@ def test_stop_from_46elks_opts_the_number_out_of_that_studio(client, owner, othe
 
 
 def test_a_forged_inbound_url_changes_nothing(client, owner):
-    answer = client.post(f"/sms/inbound/46elks/{owner.studio_id}.forged",
-                         data={"from": PHONE, "message": "STOP"})
+    answer = client.post(
+        f"/sms/inbound/46elks/{owner.studio_id}.forged", data={"from": PHONE, "message": "STOP"}
+    )
     assert answer.status_code == 404

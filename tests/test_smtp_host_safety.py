@@ -62,18 +62,43 @@ def policy(**config):
 # ---------------------------------------------------------------- the check itself
 
 
-@pytest.mark.parametrize("host", [
-    "127.0.0.1", "10.0.0.1", "192.168.1.1", "172.16.5.4", "100.64.0.1", "169.254.169.254",
-    "0.0.0.0", "224.0.0.1", "240.0.0.1", "::1", "::", "fe80::1", "fc00::1", "fd00:ec2::254",
-    "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "2002:7f00:1::1", "localhost"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "10.0.0.1",
+        "192.168.1.1",
+        "172.16.5.4",
+        "100.64.0.1",
+        "169.254.169.254",
+        "0.0.0.0",
+        "224.0.0.1",
+        "240.0.0.1",
+        "::1",
+        "::",
+        "fe80::1",
+        "fc00::1",
+        "fd00:ec2::254",
+        "ff02::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "2002:7f00:1::1",
+        "localhost",
+    ],
+)
 def test_local_private_link_local_and_metadata_addresses_are_refused(host):
     with pytest.raises(HostNotAllowed, match=REFUSED):
         policy().check(host, 587)
 
 
 def test_a_name_is_refused_when_any_of_its_addresses_is_private(monkeypatch):
-    fake_dns(monkeypatch, {"mail.mixed.example": ["93.184.216.34", "10.0.0.5"],
-                           "mail.public.example": ["93.184.216.34", "2606:4700::1111"]})
+    fake_dns(
+        monkeypatch,
+        {
+            "mail.mixed.example": ["93.184.216.34", "10.0.0.5"],
+            "mail.public.example": ["93.184.216.34", "2606:4700::1111"],
+        },
+    )
     with pytest.raises(HostNotAllowed) as refusal:
         policy().check("mail.mixed.example", 587)
     assert "mail.mixed.example" in str(refusal.value) and "10.0.0.5" not in str(refusal.value)
@@ -83,8 +108,7 @@ def test_a_name_is_refused_when_any_of_its_addresses_is_private(monkeypatch):
 
 def test_the_operator_may_allow_private_networks_and_names_but_never_metadata(monkeypatch):
     fake_dns(monkeypatch, {"mail.internal": ["192.168.7.7"], "mail.other": ["192.168.7.8"]})
-    allowing = policy(SMTP_ALLOW_PRIVATE_HOSTS=["10.0.0.0/8", "fd00::/8", "169.254.0.0/16",
-                                                "mail.internal"])
+    allowing = policy(SMTP_ALLOW_PRIVATE_HOSTS=["10.0.0.0/8", "fd00::/8", "169.254.0.0/16", "mail.internal"])
     assert allowing.check("10.0.0.1", 587)[0].sockaddr[0] == "10.0.0.1"
     assert allowing.check("169.254.1.1", 587)
     assert allowing.check("mail.internal", 587)[0].sockaddr[0] == "192.168.7.7"
@@ -113,17 +137,25 @@ def test_a_name_the_codec_rejects_is_an_unknown_name():
 
 
 def settings_form(host, port, **overrides):
-    data = {"sender_email": "hello@northlight.example.com", "sender_name": "Northlight Studio",
-            "smtp_host": host, "smtp_port": str(port), "security": "none", "username": "",
-            "password": ""}
+    data = {
+        "sender_email": "hello@northlight.example.com",
+        "sender_name": "Northlight Studio",
+        "smtp_host": host,
+        "smtp_port": str(port),
+        "security": "none",
+        "username": "",
+        "password": "",
+    }
     return data | overrides
 
 
 @pytest.mark.parametrize("app_config", [STRICT])
-@pytest.mark.parametrize("host", ["127.0.0.1", "10.0.0.1", "169.254.169.254", "fe80::1",
-                                  "localhost", "mail.mixed.example"])
-def test_saving_a_private_server_names_the_host_and_saves_nothing(client, logged_in, host,
-                                                                  monkeypatch, app_config):
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "10.0.0.1", "169.254.169.254", "fe80::1", "localhost", "mail.mixed.example"]
+)
+def test_saving_a_private_server_names_the_host_and_saves_nothing(
+    client, logged_in, host, monkeypatch, app_config
+):
     fake_dns(monkeypatch, {"mail.mixed.example": ["93.184.216.34", "10.0.0.5"]})
     page = client.post("/admin/mail/settings", data=settings_form(host, 587))
     text = page.get_data(as_text=True)
@@ -141,8 +173,7 @@ def test_saving_the_platform_server_is_allowed(client, logged_in, smtp_server, a
 
 def test_saving_is_allowed_when_the_operator_allows_the_address(client, logged_in):
     """The test app allows 127.0.0.1 (conftest.make_test_app)."""
-    assert client.post("/admin/mail/settings",
-                       data=settings_form("127.0.0.1", 2525)).status_code == 302
+    assert client.post("/admin/mail/settings", data=settings_form("127.0.0.1", 2525)).status_code == 302
 
 
 @pytest.fixture
@@ -165,9 +196,16 @@ def _was_contacted(listener):
 
 def store_settings(studio_id, host, port):
     """Settings saved before the rule existed (or written by hand): the form never saw them."""
-    db.session.add(StudioMailSettings(studio_id=studio_id, sender_email="hello@northlight.test",
-                                      smtp_host=host, smtp_port=port, security="none",
-                                      updated_at=timeutil.now()))
+    db.session.add(
+        StudioMailSettings(
+            studio_id=studio_id,
+            sender_email="hello@northlight.test",
+            smtp_host=host,
+            smtp_port=port,
+            security="none",
+            updated_at=timeutil.now(),
+        )
+    )
     db.session.commit()
 
 
@@ -181,12 +219,14 @@ def test_test_connection_refuses_before_connecting(client, logged_in, listener, 
 
 @pytest.mark.parametrize("app_config", [STRICT])
 def test_the_dispatcher_holds_mail_for_a_refused_server_with_the_reason(
-        client, logged_in, listener, app_config):
+    client, logged_in, listener, app_config
+):
     from app.mailing.dispatch import dispatch
 
     store_settings(logged_in.studio_id, "127.0.0.1", listener.port)
-    page = client.post("/admin/mail/settings/test-message", data={"to": "client@example.com"},
-                       follow_redirects=True)
+    page = client.post(
+        "/admin/mail/settings/test-message", data={"to": "client@example.com"}, follow_redirects=True
+    )
     assert REFUSED in page.get_data(as_text=True)
     row = db.session.scalar(sa.select(OutboxMessage))
     assert row.state == "queued" and REFUSED in row.last_error
@@ -230,17 +270,26 @@ def banner_server():
     thread.join(timeout=2)
 
 
-@pytest.mark.parametrize(("banner", "explanation"), [
-    ("SSH-2.0-OpenSSH_9.2p1 Secret-Banner-7Q4Z", "did not accept the connection setup"),
-    ("554 Secret-Banner-7Q4Z internal relay only", "did not accept the connection setup"),
-    ("220 Secret-Banner-7Q4Z ESMTP\r\n500 Secret-Banner-7Q4Z what?", "does not offer STARTTLS")])
-def test_test_connection_never_shows_what_the_server_said(client, logged_in, banner_server,
-                                                           banner, explanation):
+@pytest.mark.parametrize(
+    ("banner", "explanation"),
+    [
+        ("SSH-2.0-OpenSSH_9.2p1 Secret-Banner-7Q4Z", "did not accept the connection setup"),
+        ("554 Secret-Banner-7Q4Z internal relay only", "did not accept the connection setup"),
+        ("220 Secret-Banner-7Q4Z ESMTP\r\n500 Secret-Banner-7Q4Z what?", "does not offer STARTTLS"),
+    ],
+)
+def test_test_connection_never_shows_what_the_server_said(
+    client, logged_in, banner_server, banner, explanation
+):
     """With 127.0.0.1 allowed (the test app's config), "Test connection" reaches the server and
     says what went wrong in its own words."""
     banner_server.banner = banner.encode() + b"\r\n"
-    assert client.post("/admin/mail/settings", data=settings_form(
-        "127.0.0.1", banner_server.port, security="starttls")).status_code == 302
+    assert (
+        client.post(
+            "/admin/mail/settings", data=settings_form("127.0.0.1", banner_server.port, security="starttls")
+        ).status_code
+        == 302
+    )
     page = client.post("/admin/mail/settings/test-connection", follow_redirects=True)
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and explanation in text
@@ -249,10 +298,10 @@ def test_test_connection_never_shows_what_the_server_said(client, logged_in, ban
 
 def test_a_non_smtp_banner_is_not_stored_for_email_activity(client, logged_in, banner_server):
     banner_server.banner = b"SSH-2.0-OpenSSH_9.2p1 Secret-Banner-7Q4Z\r\n"
-    client.post("/admin/mail/settings", data=settings_form(
-        "127.0.0.1", banner_server.port))
-    page = client.post("/admin/mail/settings/test-message", data={"to": "client@example.com"},
-                       follow_redirects=True)
+    client.post("/admin/mail/settings", data=settings_form("127.0.0.1", banner_server.port))
+    page = client.post(
+        "/admin/mail/settings/test-message", data={"to": "client@example.com"}, follow_redirects=True
+    )
     assert "Secret-Banner" not in page.get_data(as_text=True)
     row = db.session.scalar(sa.select(OutboxMessage))
     assert row.last_error == "The server did not answer like an SMTP server."
@@ -262,8 +311,7 @@ def test_a_non_smtp_banner_is_not_stored_for_email_activity(client, logged_in, b
 
 
 @pytest.mark.no_database
-def test_the_connection_goes_to_the_checked_address_without_resolving_again(
-        app, smtp_server, monkeypatch):
+def test_the_connection_goes_to_the_checked_address_without_resolving_again(app, smtp_server, monkeypatch):
     """A name resolved once: a second lookup (where DNS rebinding would strike) fails the test."""
     lookups = []
 
@@ -276,8 +324,9 @@ def test_the_connection_goes_to_the_checked_address_without_resolving_again(
         return real_getaddrinfo(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    ok, message = check_connection(SmtpSettings(host="localhost", port=smtp_server.port,
-                                                timeout=2, policy=host_policy()))
+    ok, message = check_connection(
+        SmtpSettings(host="localhost", port=smtp_server.port, timeout=2, policy=host_policy())
+    )
     assert ok, message
     assert lookups == ["localhost"]
 
@@ -287,16 +336,24 @@ def _certificate_for(name, folder):
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return folder / "cert.pem", folder / "key.pem"
 
 
@@ -306,8 +363,13 @@ def named_tls_server(tmp_path):
     cert, key = _certificate_for("mail.studio.test", tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    controller = Controller(CollectingHandler(), hostname="127.0.0.1", port=free_port(),
-                            tls_context=context, require_starttls=True)
+    controller = Controller(
+        CollectingHandler(),
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=context,
+        require_starttls=True,
+    )
     controller.start()
     controller.cert = cert
     yield controller
@@ -316,18 +378,22 @@ def named_tls_server(tmp_path):
 
 @pytest.mark.parametrize(("name", "ok"), [("mail.studio.test", True), ("mail.other.test", False)])
 @pytest.mark.no_database
-def test_tls_over_a_pinned_connection_verifies_the_host_name(app, named_tls_server, monkeypatch,
-                                                             name, ok):
+def test_tls_over_a_pinned_connection_verifies_the_host_name(app, named_tls_server, monkeypatch, name, ok):
     """Both names resolve (faked) to 127.0.0.1; the certificate names mail.studio.test and no
     address, so the check passes only if it is made against the name that was typed."""
     from app.mailing import transport
 
     fake_dns(monkeypatch, {name: ["127.0.0.1"]})
     monkeypatch.setattr(conftest, "LOCAL_HOSTS", conftest.LOCAL_HOSTS | {name})
-    monkeypatch.setattr(transport, "_tls_context", lambda settings: ssl.create_default_context(
-        cafile=str(named_tls_server.cert)))
-    result, message = check_connection(SmtpSettings(
-        host=name, port=named_tls_server.port, security="starttls", timeout=2,
-        policy=host_policy()))
+    monkeypatch.setattr(
+        transport,
+        "_tls_context",
+        lambda settings: ssl.create_default_context(cafile=str(named_tls_server.cert)),
+    )
+    result, message = check_connection(
+        SmtpSettings(
+            host=name, port=named_tls_server.port, security="starttls", timeout=2, policy=host_policy()
+        )
+    )
     assert result is ok, message
     assert ok or "certificate is not trusted" in message

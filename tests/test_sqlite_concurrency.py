@@ -42,11 +42,18 @@ LOGIN_PAUSE = 0.4  # seconds between two logins of one worker
 # ------------------------------------------------------------------ the hook itself
 
 
-@pytest.mark.parametrize(("method", "endpoint", "writes"), [
-    ("POST", "accounts.logout", True), ("POST", "accounts.login", False), ("DELETE", None, True),
-    ("GET", "shop.cart", False),
-    ("HEAD", "shop.cart", False), ("POST", "galleries_admin.upload", False),
-    ("POST", "galleries_public.gallery", False)])
+@pytest.mark.parametrize(
+    ("method", "endpoint", "writes"),
+    [
+        ("POST", "accounts.logout", True),
+        ("POST", "accounts.login", False),
+        ("DELETE", None, True),
+        ("GET", "shop.cart", False),
+        ("HEAD", "shop.cart", False),
+        ("POST", "galleries_admin.upload", False),
+        ("POST", "galleries_public.gallery", False),
+    ],
+)
 def test_which_requests_take_the_write_lock(method, endpoint, writes):
     assert database.request_may_write(method, endpoint) is writes
 
@@ -84,6 +91,7 @@ def test_after_a_commit_the_request_writes_as_a_writer_again(app, owner):
 @pytest.fixture
 def short_busy_timeout(app):
     """Connections of this app wait 0.3 s for a lock instead of 15 s."""
+
     def shorten(dbapi_connection, _record):
         dbapi_connection.execute("PRAGMA busy_timeout=300")
 
@@ -124,14 +132,17 @@ def test_a_lock_not_granted_in_time_answers_a_friendly_503(app, client, owner, s
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_a_gallery_password_is_checked_without_the_write_lock(app, client, owner,
-                                                              short_busy_timeout):
+def test_a_gallery_password_is_checked_without_the_write_lock(app, client, owner, short_busy_timeout):
     """The password form only reads: it works while another writer holds the lock (if it
     wrote, or took the lock, it would answer 503 here)."""
     with app.app_context():
         studio = db.session.scalar(sa.select(User).where(User.email == "owner@northlight.test")).studio
-        gallery = factories.make_gallery(studio, title="Private", access=GalleryAccess.PASSWORD,
-                                         password_hash=generate_password_hash("open sesame"))
+        gallery = factories.make_gallery(
+            studio,
+            title="Private",
+            access=GalleryAccess.PASSWORD,
+            password_hash=generate_password_hash("open sesame"),
+        )
         url = f"/g/{studio.slug}/{gallery.slug}"
         db.session.remove()
     holder = _hold_write_lock(app)
@@ -149,8 +160,9 @@ def test_a_gallery_password_is_checked_without_the_write_lock(app, client, owner
 def test_other_database_errors_are_not_disguised_as_busy(app, client):
     error = sa.exc.OperationalError("SELECT 1", {}, sqlite3.OperationalError("no such table: x"))
     assert not database.is_database_busy(error)
-    assert database.is_database_busy(sa.exc.OperationalError(
-        "UPDATE x", {}, sqlite3.OperationalError("database is locked")))
+    assert database.is_database_busy(
+        sa.exc.OperationalError("UPDATE x", {}, sqlite3.OperationalError("database is locked"))
+    )
 
 
 # ------------------------------------------------------------------ the site under load
@@ -187,8 +199,10 @@ class Visitor:
     def __init__(self, base_url):
         self.base_url = base_url
         self.opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}), _NoRedirect,
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+            urllib.request.ProxyHandler({}),
+            _NoRedirect,
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+        )
 
     def call(self, path, data=None):
         """POST ``data`` (or GET) ``path``: (status, the redirect's location or "")."""
@@ -226,8 +240,9 @@ def site(tmp_path, sqlite_template, smtp_server, mail_outbox):
 
     path = tmp_path / "concurrency.db"
     shutil.copy(sqlite_template, path)
-    app = make_test_app(f"sqlite:///{path}", tmp_path / "instance", smtp_server.port,
-                        TESTING=False)  # errors answer 500 as in production
+    app = make_test_app(
+        f"sqlite:///{path}", tmp_path / "instance", smtp_server.port, TESTING=False
+    )  # errors answer 500 as in production
     server = LiveServer(app)
     with app.app_context():
         built = _populate(server)
@@ -241,8 +256,11 @@ def site(tmp_path, sqlite_template, smtp_server, mail_outbox):
 
 def _populate(server):
     now = datetime.now(UTC)
-    dates = dict(sale_starts_at=now - timedelta(days=1), sale_ends_at=now + timedelta(days=30),
-                 archives_at=now + timedelta(days=60))
+    dates = dict(
+        sale_starts_at=now - timedelta(days=1),
+        sale_ends_at=now + timedelta(days=30),
+        archives_at=now + timedelta(days=60),
+    )
     owner = factories.make_owner(password=PASSWORD)
     studio = owner.studio
     operators = [f"operator{index}@northlight.test" for index in range(3)]
@@ -258,20 +276,32 @@ def _populate(server):
     photos = [factories.make_photo(shop_gallery, position=i) for i in range(2)]
     orders = []
     for index in range(12):
-        buyer = factories.make_client(studio, email=f"buyer{index}@example.com",
-                                      gallery=shop_gallery, registered_at=now)
+        buyer = factories.make_client(
+            studio, email=f"buyer{index}@example.com", gallery=shop_gallery, registered_at=now
+        )
         fill_cart(buyer, shop_gallery, photos[0], selling.products[0], now=now)
         orders.append(order_now(studio, buyer, now=now).id)
     links = []
     for index in range(3):
-        shopper = factories.make_client(studio, email=f"shopper{index}@example.com",
-                                        gallery=shop_gallery, registered_at=now)
+        shopper = factories.make_client(
+            studio, email=f"shopper{index}@example.com", gallery=shop_gallery, registered_at=now
+        )
         url = urllib.parse.urlsplit(clients.sign_in_url(shopper, shop_gallery))
         links.append((shopper.id, f"{url.path}?{url.query}"))
-    return Site(server, studio.slug, shop_gallery.id, [photo.id for photo in photos],
-                [product.id for product in selling.products], edited.id, edited_list.id,
-                orders, [owner.email, operators[0]], operators[1:], links,
-                db.session.scalar(sa.select(sa.func.count()).select_from(OrderStatusChange)))
+    return Site(
+        server,
+        studio.slug,
+        shop_gallery.id,
+        [photo.id for photo in photos],
+        [product.id for product in selling.products],
+        edited.id,
+        edited_list.id,
+        orders,
+        [owner.email, operators[0]],
+        operators[1:],
+        links,
+        db.session.scalar(sa.select(sa.func.count()).select_from(OrderStatusChange)),
+    )
 
 
 def _until_done():
@@ -295,9 +325,13 @@ def _cart_adds(site, sign_in_path, outcomes):
     combinations = [(photo, product) for photo in site.photo_ids for product in site.product_ids]
     for number in _until_done():
         photo, product = combinations[number % len(combinations)]
-        outcomes.add("cart-add", visitor.call(f"/s/{site.studio_slug}/cart/add", {
-            "gallery_id": site.shop_gallery_id, "photo_id": photo, "product_id": product,
-            "quantity": 1}))
+        outcomes.add(
+            "cart-add",
+            visitor.call(
+                f"/s/{site.studio_slug}/cart/add",
+                {"gallery_id": site.shop_gallery_id, "photo_id": photo, "product_id": product, "quantity": 1},
+            ),
+        )
 
 
 def _logins(site, email, outcomes, last_login):
@@ -308,8 +342,9 @@ def _logins(site, email, outcomes, last_login):
     """
     for _number in _until_done():
         started = datetime.now(UTC)
-        if outcomes.add("login", Visitor(site.server.url).call(
-                "/login", {"email": email, "password": PASSWORD})):
+        if outcomes.add(
+            "login", Visitor(site.server.url).call("/login", {"email": email, "password": PASSWORD})
+        ):
             last_login[email] = started
         time.sleep(LOGIN_PAUSE)
 
@@ -318,11 +353,21 @@ def _gallery_edits(site, outcomes, last):
     visitor = _staff(site, site.editor_emails[0], outcomes)
     for number in _until_done():
         description = f"Edit number {number}"
-        answer = visitor.call(f"/admin/galleries/{site.edited_gallery_id}/edit", {
-            "title": "Smith wedding", "slug": "smith-wedding", "description": description,
-            "shoot_date": "2026-06-13", "sale_starts_at": "2026-06-20T09:00",
-            "sale_ends_at": "2027-07-20T18:00", "archives_at": "2027-09-01T00:00",
-            "status": "published", "access": "public", "password": ""})
+        answer = visitor.call(
+            f"/admin/galleries/{site.edited_gallery_id}/edit",
+            {
+                "title": "Smith wedding",
+                "slug": "smith-wedding",
+                "description": description,
+                "shoot_date": "2026-06-13",
+                "sale_starts_at": "2026-06-20T09:00",
+                "sale_ends_at": "2027-07-20T18:00",
+                "archives_at": "2027-09-01T00:00",
+                "status": "published",
+                "access": "public",
+                "password": "",
+            },
+        )
         if outcomes.add("gallery-edit", answer):
             last["gallery"] = description
 
@@ -331,8 +376,10 @@ def _price_list_edits(site, outcomes, last):
     visitor = _staff(site, site.editor_emails[1], outcomes)
     for number in _until_done():
         name = f"Weddings {number}"
-        answer = visitor.call(f"/admin/shop/price-lists/{site.edited_price_list_id}/edit", {
-            "name": name, "shipping": "6.90", "allows_pickup": "y", "pickup_instructions": ""})
+        answer = visitor.call(
+            f"/admin/shop/price-lists/{site.edited_price_list_id}/edit",
+            {"name": name, "shipping": "6.90", "allows_pickup": "y", "pickup_instructions": ""},
+        )
         if outcomes.add("price-list-edit", answer):
             last["price list"] = name
 
@@ -345,17 +392,20 @@ def _status_changes(site, outcomes):
         if number >= len(steps):
             return
         order, status = steps[number]
-        outcomes.add("status-change",
-                     visitor.call(f"/admin/shop/orders/{order}/status", {"status": status}))
+        outcomes.add("status-change", visitor.call(f"/admin/shop/orders/{order}/status", {"status": status}))
 
 
 def test_concurrent_cart_adds_logins_and_edits_never_fail(site):
     outcomes, last_login, last = Outcomes(), {}, {}
     workers = [
-        *(threading.Thread(target=_cart_adds, args=(site, link, outcomes))
-          for _client_id, link in site.client_links),
-        *(threading.Thread(target=_logins, args=(site, email, outcomes, last_login))
-          for email in site.login_emails),
+        *(
+            threading.Thread(target=_cart_adds, args=(site, link, outcomes))
+            for _client_id, link in site.client_links
+        ),
+        *(
+            threading.Thread(target=_logins, args=(site, email, outcomes, last_login))
+            for email in site.login_emails
+        ),
         threading.Thread(target=_gallery_edits, args=(site, outcomes, last)),
         threading.Thread(target=_price_list_edits, args=(site, outcomes, last)),
         threading.Thread(target=_status_changes, args=(site, outcomes)),
@@ -370,19 +420,30 @@ def test_concurrent_cart_adds_logins_and_edits_never_fail(site):
     assert not [entry for entry in seen if entry[1] >= 500], seen
     # Every answer was the success redirect: no write was refused or lost on the way.
     assert {(status, where) for _action, status, where in seen} == {(302, "page")}, seen
-    for action, at_least in (("cart-add", 10), ("login", 10), ("gallery-edit", 3),
-                             ("price-list-edit", 3), ("status-change", 3)):
+    for action, at_least in (
+        ("cart-add", 10),
+        ("login", 10),
+        ("gallery-edit", 3),
+        ("price-list-edit", 3),
+        ("status-change", 3),
+    ):
         assert outcomes.count(action) >= at_least, seen
     _assert_every_write_landed(site, outcomes, last_login, last)
 
 
 def _assert_every_write_landed(site, outcomes, last_login, last):
     with site.server.app.app_context():
-        added = db.session.scalar(sa.select(sa.func.sum(CartItem.quantity)).join(Cart).where(
-            Cart.client_id.in_([client_id for client_id, _link in site.client_links])))
+        added = db.session.scalar(
+            sa.select(sa.func.sum(CartItem.quantity))
+            .join(Cart)
+            .where(Cart.client_id.in_([client_id for client_id, _link in site.client_links]))
+        )
         assert added == outcomes.count("cart-add")
-        changes = db.session.scalar(sa.select(sa.func.count()).select_from(OrderStatusChange)
-                                    .where(OrderStatusChange.order_id.in_(site.order_ids)))
+        changes = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(OrderStatusChange)
+            .where(OrderStatusChange.order_id.in_(site.order_ids))
+        )
         assert changes - site.initial_changes == outcomes.count("status-change")
         assert db.session.get(Gallery, site.edited_gallery_id).description == last["gallery"]
         assert db.session.get(PriceList, site.edited_price_list_id).name == last["price list"]

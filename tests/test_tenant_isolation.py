@@ -22,8 +22,14 @@ from tests.shop_factories import (
 )
 
 # Values for URL arguments that are not ids.
-FIXED_ARGUMENTS = {"variant": "thumb", "direction": "up", "key": "school", "event": "shipped",
-                   "kind": "invoice", "language": "sv"}
+FIXED_ARGUMENTS = {
+    "variant": "thumb",
+    "direction": "up",
+    "key": "school",
+    "event": "shipped",
+    "kind": "invoice",
+    "language": "sv",
+}
 
 
 def _their_objects(studio):
@@ -40,33 +46,60 @@ def _their_objects(studio):
     db.session.commit()
     fill_cart(client, gallery, photo, price_list.products[0])
     order = order_now(studio, client)
-    message = queue_message(kind=MailKind.CAMPAIGN, studio_id=studio.id, sender="a@b.test",
-                            recipient="c@d.test", subject="Theirs", html="", text="", now=NOW,
-                            state=MailState.FAILED)
+    message = queue_message(
+        kind=MailKind.CAMPAIGN,
+        studio_id=studio.id,
+        sender="a@b.test",
+        recipient="c@d.test",
+        subject="Theirs",
+        html="",
+        text="",
+        now=NOW,
+        state=MailState.FAILED,
+    )
     workflow = Workflow(studio_id=studio.id, title="Theirs", created_at=NOW, updated_at=NOW)
-    workflow.emails = [WorkflowEmail(trigger="sale_start", rule="instant", days=0,
-                                     recipient_filter="all", subject="S", body_html="<p>B</p>",
-                                     created_at=NOW, updated_at=NOW)]
+    workflow.emails = [
+        WorkflowEmail(
+            trigger="sale_start",
+            rule="instant",
+            days=0,
+            recipient_filter="all",
+            subject="S",
+            body_html="<p>B</p>",
+            created_at=NOW,
+            updated_at=NOW,
+        )
+    ]
     db.session.add(workflow)
     db.session.commit()
-    return {"gallery_id": gallery.id, "photo_id": photo.id, "card_id": card.id,
-            "price_list_id": price_list.id, "product_id": price_list.products[0].id,
-            "promotion_id": promotion.id, "coupon_id": coupon.id, "order_id": order.id,
-            "message_id": message.id, "workflow_id": workflow.id,
-            "email_id": workflow.emails[0].id, "invitation_id": 10**6,
-            "user_id": studio.users[0].id, "client_id": client.id}
+    return {
+        "gallery_id": gallery.id,
+        "photo_id": photo.id,
+        "card_id": card.id,
+        "price_list_id": price_list.id,
+        "product_id": price_list.products[0].id,
+        "promotion_id": promotion.id,
+        "coupon_id": coupon.id,
+        "order_id": order.id,
+        "message_id": message.id,
+        "workflow_id": workflow.id,
+        "email_id": workflow.emails[0].id,
+        "invitation_id": 10**6,
+        "user_id": studio.users[0].id,
+        "client_id": client.id,
+    }
 
 
 def _admin_rules(app):
-    return [rule for rule in app.url_map.iter_rules()
-            if rule.rule.startswith("/admin") and rule.arguments]
+    return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin") and rule.arguments]
 
 
-def test_every_admin_route_with_another_studios_ids_answers_404(app, client, auth, owner,
-                                                               other_owner):
+def test_every_admin_route_with_another_studios_ids_answers_404(app, client, auth, owner, other_owner):
     theirs = _their_objects(other_owner.studio)
-    before = (db.session.scalar(sa.select(sa.func.count(Order.id))),
-              db.session.get(Order, theirs["order_id"]).status)
+    before = (
+        db.session.scalar(sa.select(sa.func.count(Order.id))),
+        db.session.get(Order, theirs["order_id"]).status,
+    )
     auth.login(owner)
     checked = 0
     for rule in _admin_rules(app):
@@ -86,14 +119,17 @@ def test_every_admin_route_with_another_studios_ids_answers_404(app, client, aut
             checked += 1
     assert checked > 40
     db.session.expire_all()
-    assert (db.session.scalar(sa.select(sa.func.count(Order.id))),
-            db.session.get(Order, theirs["order_id"]).status) == before
+    assert (
+        db.session.scalar(sa.select(sa.func.count(Order.id))),
+        db.session.get(Order, theirs["order_id"]).status,
+    ) == before
     assert db.session.get(type(db.session.get(Order, theirs["order_id"])), theirs["order_id"])
     assert db.session.get(Client, theirs["client_id"]).links_revoked_at is None
 
 
-@pytest.mark.parametrize("path", ["/admin/galleries/", "/admin/shop/", "/admin/shop/orders",
-                                  "/admin/activity/", "/admin/mail/"])
+@pytest.mark.parametrize(
+    "path", ["/admin/galleries/", "/admin/shop/", "/admin/shop/orders", "/admin/activity/", "/admin/mail/"]
+)
 def test_lists_never_show_another_studios_rows(app, client, auth, owner, other_owner, path):
     _their_objects(other_owner.studio)
     auth.login(owner)

@@ -21,8 +21,10 @@ POT = TRANSLATIONS / "messages.pot"
 LOCALES = ["sv", "fr", "de", "ru"]
 
 # %(name)s, %s, %d, %.2f ... and the literal %%.
-PLACEHOLDER = re.compile(r"%(?:\((?P<name>[^)]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?"
-                         r"(?P<type>[diouxXeEfFgGcrsa%])")
+PLACEHOLDER = re.compile(
+    r"%(?:\((?P<name>[^)]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?"
+    r"(?P<type>[diouxXeEfFgGcrsa%])"
+)
 
 
 def extract_options():
@@ -39,24 +41,32 @@ def read_catalogue(path):
 
 def entries(catalogue):
     """What a catalogue says about each message, without the header and dates."""
-    return {(message.id if isinstance(message.id, str) else tuple(message.id), message.context):
-            (sorted(message.flags), list(message.auto_comments))
-            for message in catalogue if message.id}
+    return {
+        (message.id if isinstance(message.id, str) else tuple(message.id), message.context): (
+            sorted(message.flags),
+            list(message.auto_comments),
+        )
+        for message in catalogue
+        if message.id
+    }
 
 
 def placeholders(text):
     """The placeholders of a format string: names for %(name)s, the type for %s and %%."""
-    return sorted(match["name"] if match["name"] is not None else "%" + match["type"]
-                  for match in PLACEHOLDER.finditer(text))
+    return sorted(
+        match["name"] if match["name"] is not None else "%" + match["type"]
+        for match in PLACEHOLDER.finditer(text)
+    )
 
 
 def has_translations(locale):
     path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
     if not path.exists():
         return False
-    return any(message.id and any(message.string if isinstance(message.string, tuple)
-                                  else [message.string])
-               for message in read_catalogue(path))
+    return any(
+        message.id and any(message.string if isinstance(message.string, tuple) else [message.string])
+        for message in read_catalogue(path)
+    )
 
 
 def test_committed_template_is_a_fresh_extraction(tmp_path):
@@ -65,17 +75,24 @@ def test_committed_template_is_a_fresh_extraction(tmp_path):
     fresh = tmp_path / "messages.pot"
     options = [ROOT / option if option == "babel.cfg" else option for option in extract_options()]
     frontend.CommandLineInterface().run(
-        ["pybabel", "--quiet", "extract", *map(str, options), "-o", str(fresh), str(ROOT)])
+        ["pybabel", "--quiet", "extract", *map(str, options), "-o", str(fresh), str(ROOT)]
+    )
     committed, extracted = entries(read_catalogue(POT)), entries(read_catalogue(fresh))
     assert sorted(set(extracted) - set(committed), key=str) == [], "run make messages"
     assert sorted(set(committed) - set(extracted), key=str) == [], "run make messages"
     assert committed == extracted, "run make messages"
 
 
-@pytest.mark.parametrize("locale", [
-    pytest.param(locale, marks=pytest.mark.skipif(not has_translations(locale),
-                                                  reason="catalogue not translated yet"))
-    for locale in LOCALES])
+@pytest.mark.parametrize(
+    "locale",
+    [
+        pytest.param(
+            locale,
+            marks=pytest.mark.skipif(not has_translations(locale), reason="catalogue not translated yet"),
+        )
+        for locale in LOCALES
+    ],
+)
 def test_every_message_is_translated_with_the_same_placeholders(locale):
     template = read_catalogue(POT)
     catalogue = read_catalogue(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po")
@@ -84,8 +101,11 @@ def test_every_message_is_translated_with_the_same_placeholders(locale):
         if not message.id:
             continue
         translated = catalogue.get(message.id, message.context)
-        forms = (translated.string if isinstance(translated.string, tuple)
-                 else (translated.string,)) if translated is not None else ("",)
+        forms = (
+            (translated.string if isinstance(translated.string, tuple) else (translated.string,))
+            if translated is not None
+            else ("",)
+        )
         if translated is None or not all(forms):
             problems.append(("untranslated", message.id))
         elif translated.fuzzy:
@@ -117,10 +137,15 @@ def compile_catalogue(folder, locale, translations):
 
 
 def page_app(tmp_path, translation_directory):
-    app = create_app({"TESTING": True, "SECRET_KEY": "test",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'unused.db'}",
-                      "BABEL_TRANSLATION_DIRECTORIES": str(translation_directory)},
-                     instance_path=str(tmp_path / "instance"))
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'unused.db'}",
+            "BABEL_TRANSLATION_DIRECTORIES": str(translation_directory),
+        },
+        instance_path=str(tmp_path / "instance"),
+    )
     # Flask-Babel keeps loaded catalogues for the whole process, by language only: the real
     # catalogue an earlier test loaded would answer for this app's folder.
     with app.app_context():
@@ -130,8 +155,13 @@ def page_app(tmp_path, translation_directory):
 
 def test_the_languages_are_named_in_themselves(tmp_path):
     app = create_app({"TESTING": True, "SECRET_KEY": "test"}, instance_path=str(tmp_path))
-    assert app.config["LANGUAGES"] == {"en": "English", "sv": "Svenska", "fr": "Français",
-                                       "de": "Deutsch", "ru": "Русский"}
+    assert app.config["LANGUAGES"] == {
+        "en": "English",
+        "sv": "Svenska",
+        "fr": "Français",
+        "de": "Deutsch",
+        "ru": "Русский",
+    }
     assert Path(app.root_path, app.config["BABEL_TRANSLATION_DIRECTORIES"]) == TRANSLATIONS
 
 

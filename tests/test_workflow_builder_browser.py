@@ -22,16 +22,26 @@ PASSWORD = "correct horse battery"
 def prepare(app):
     now = timeutil.now()
     with app.app_context():
-        owner = accounts.create_studio(name="Northlight", email="owner@example.com",
-                                       password=PASSWORD, timezone="Europe/Paris",
-                                       currency="EUR", language="en", now=now)
+        owner = accounts.create_studio(
+            name="Northlight",
+            email="owner@example.com",
+            password=PASSWORD,
+            timezone="Europe/Paris",
+            currency="EUR",
+            language="en",
+            now=now,
+        )
         db.session.commit()
-        gallery = factories.make_gallery(owner.studio, title="Riverside Primary",
-                                         sale_starts_at=now + timedelta(days=2),
-                                         sale_ends_at=now + timedelta(days=20),
-                                         archives_at=now + timedelta(days=60))
-        nina = factories.make_client(owner.studio, email="nina@example.com", name="Nina Duval",
-                                     gallery=gallery, registered_at=now)
+        gallery = factories.make_gallery(
+            owner.studio,
+            title="Riverside Primary",
+            sale_starts_at=now + timedelta(days=2),
+            sale_ends_at=now + timedelta(days=20),
+            archives_at=now + timedelta(days=60),
+        )
+        nina = factories.make_client(
+            owner.studio, email="nina@example.com", name="Nina Duval", gallery=gallery, registered_at=now
+        )
         nina.marketing_consent = True  # she ticked "news and offers": reminders reach her
         db.session.commit()
 
@@ -73,8 +83,11 @@ def test_build_preview_test_and_assign_a_workflow(live_server, page, mail_outbox
     expect(page.locator("#editor .ql-editor")).to_contain_text("See you soon, %client_name%!")
 
     with live_server.app.app_context():  # ordinary spaces (Quill 2.0.3 writes &nbsp;)
-        body = db.session.scalar(sa.select(WorkflowEmail.body_html).where(
-            WorkflowEmail.subject == "Don't miss your photos at %gallery_title%"))
+        body = db.session.scalar(
+            sa.select(WorkflowEmail.body_html).where(
+                WorkflowEmail.subject == "Don't miss your photos at %gallery_title%"
+            )
+        )
         assert "See you soon, %client_name%!" in body and "&nbsp;" not in body
         assert "padding: 10px 18px" in body  # the template's button keeps its look
 
@@ -91,8 +104,7 @@ def test_build_preview_test_and_assign_a_workflow(live_server, page, mail_outbox
     assert "Nina" not in test_mail.text()
 
     page.get_by_role("link", name="Spring 2027 school").click()
-    expect(lines.filter(has_text="2 days after the sale starts")).to_contain_text(
-        "to all clients")
+    expect(lines.filter(has_text="2 days after the sale starts")).to_contain_text("to all clients")
     # A new studio has no postal address yet: campaigns must show one, so it is asked for first.
     workflow_url = page.url
     page.get_by_label("Riverside Primary").check()
@@ -110,8 +122,9 @@ def test_build_preview_test_and_assign_a_workflow(live_server, page, mail_outbox
     expect(page.locator("h1")).to_contain_text("Riverside Primary")
     rows = page.locator("table.timeline tbody tr")
     expect(rows.first).to_be_visible()
-    upcoming = page.locator('tr[data-state="upcoming"]',
-                            has_text="Don't miss your photos at Riverside Primary")
+    upcoming = page.locator(
+        'tr[data-state="upcoming"]', has_text="Don't miss your photos at Riverside Primary"
+    )
     expect(upcoming).to_contain_text("2 days after the sale starts")
     expect(upcoming.locator("td").nth(2)).to_have_text("1")  # Nina, registered now
     assert re.search(r"Upcoming", upcoming.inner_text())
@@ -202,10 +215,10 @@ def test_the_purpose_choice_and_a_test_send_with_its_links(live_server, page, ma
     assert mail.subject == "[Test] News for Alex Martin" and "Nina" not in mail.text()
     link = re.search(r"http://\S+/email-test/gallery_link", mail.text()).group(0)
     page.goto(link)
-    expect(page.locator("h1")).to_have_text(
-        "This is a test email: this link works in your clients' emails.")
+    expect(page.locator("h1")).to_have_text("This is a test email: this link works in your clients' emails.")
 
     page.go_back()
     page.get_by_role("link", name="Weddings").click()
     expect(page.locator(".email-line")).to_contain_text(
-        "to all clients (marketing: only those who accepted news and offers)")
+        "to all clients (marketing: only those who accepted news and offers)"
+    )

@@ -38,11 +38,11 @@ def body_of(size):
 
 def test_a_body_over_the_limit_gets_a_clear_form_error(client, logged_in):
     workflow = make_workflow(logged_in.studio)
-    response = client.post(f"/admin/workflows/{workflow.id}/emails/new",
-                           data=email_data(body_html=body_of(210_000)))
+    response = client.post(
+        f"/admin/workflows/{workflow.id}/emails/new", data=email_data(body_html=body_of(210_000))
+    )
     assert response.status_code == 422
-    assert ("The message is too long: 210 kB of HTML, the limit is 200 kB."
-            in response.get_data(as_text=True))
+    assert "The message is too long: 210 kB of HTML, the limit is 200 kB." in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(WorkflowEmail.id))) == 0
 
 
@@ -58,8 +58,9 @@ def test_a_body_just_under_the_limit_saves_though_encoding_makes_it_larger(clien
 
 @pytest.mark.parametrize("app_config", [{"MAX_RICH_TEXT_BYTES": 1000}])
 def test_the_body_limit_is_configurable_and_applies_to_order_email_wording(client, logged_in):
-    response = client.post("/admin/shop/order-emails/paid",
-                           data={"subject": "Thank you", "body_html": body_of(3000)})
+    response = client.post(
+        "/admin/shop/order-emails/paid", data={"subject": "Thank you", "body_html": body_of(3000)}
+    )
     assert response.status_code == 422
     assert "the limit is 1 kB" in response.get_data(as_text=True)
     assert db.session.get(OrderEmailSetting, (logged_in.studio_id, "paid")) is None
@@ -67,7 +68,8 @@ def test_the_body_limit_is_configurable_and_applies_to_order_email_wording(clien
 
 def test_a_body_over_the_request_limit_gets_the_413_page(client, logged_in):
     workflow = make_workflow(logged_in.studio)
-    response = client.post(f"/admin/workflows/{workflow.id}/emails/new",
-                           data=email_data(body_html="x" * (1024 * 1024 + 1)))
+    response = client.post(
+        f"/admin/workflows/{workflow.id}/emails/new", data=email_data(body_html="x" * (1024 * 1024 + 1))
+    )
     assert response.status_code == 413
     assert "this page accepts up to 1 MB at once" in response.get_data(as_text=True)

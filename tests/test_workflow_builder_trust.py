@@ -22,16 +22,22 @@ TEST_PAGE = "This is a test email: this link works in your clients' emails."
 
 
 def email_data(**overrides):
-    data = {"trigger": "sale_start", "rule": "after", "days": "3", "send_time": "09:00",
-            "recipient_filter": "not_ordered", "purpose": "marketing",
-            "subject": "Don't miss your photos", "body_html": "<p>Hello %client_name%</p>"}
+    data = {
+        "trigger": "sale_start",
+        "rule": "after",
+        "days": "3",
+        "send_time": "09:00",
+        "recipient_filter": "not_ordered",
+        "purpose": "marketing",
+        "subject": "Don't miss your photos",
+        "body_html": "<p>Hello %client_name%</p>",
+    }
     data.update(overrides)
     return {name: value for name, value in data.items() if value is not None}
 
 
 def _purposes():
-    return dict(db.session.execute(
-        sa.select(WorkflowEmail.subject, WorkflowEmail.purpose)).all())
+    return dict(db.session.execute(sa.select(WorkflowEmail.subject, WorkflowEmail.purpose)).all())
 
 
 @pytest.fixture
@@ -45,21 +51,28 @@ def frozen(monkeypatch):
 
 def test_the_chosen_purpose_is_saved_and_shown(client, logged_in):
     workflow = make_workflow(logged_in.studio)
-    client.post(f"/admin/workflows/{workflow.id}/emails/new", data=email_data(
-        trigger="archive", rule="before", purpose="service", subject="Archived soon"))
-    client.post(f"/admin/workflows/{workflow.id}/emails/new", data=email_data(
-        trigger="archive", rule="before", purpose="marketing", subject="Last offer"))
+    client.post(
+        f"/admin/workflows/{workflow.id}/emails/new",
+        data=email_data(trigger="archive", rule="before", purpose="service", subject="Archived soon"),
+    )
+    client.post(
+        f"/admin/workflows/{workflow.id}/emails/new",
+        data=email_data(trigger="archive", rule="before", purpose="marketing", subject="Last offer"),
+    )
     purposes = _purposes()
     assert purposes == {"Archived soon": "service", "Last offer": "marketing"}
     page = client.get(f"/admin/workflows/{workflow.id}").data.decode()
     assert "to clients who have not ordered (service email): <em>Archived soon" in page
-    assert ("to clients who have not ordered (marketing: only those who accepted news and "
-            "offers): <em>Last offer") in page
-    email = db.session.scalar(sa.select(WorkflowEmail).where(
-        WorkflowEmail.subject == "Archived soon"))
+    assert (
+        "to clients who have not ordered (marketing: only those who accepted news and offers): <em>Last offer"
+    ) in page
+    email = db.session.scalar(sa.select(WorkflowEmail).where(WorkflowEmail.subject == "Archived soon"))
     form = client.get(f"/admin/workflows/{workflow.id}/emails/{email.id}").data.decode()
-    assert re.search(r'<input checked id="purpose-0" name="purpose" type="radio" '
-                     r'value="service">', form)
+    assert re.search(
+        r'<input checked id="purpose-0" name="purpose" type="radio" '
+        r'value="service">',
+        form,
+    )
     assert "Marketing emails go only to clients who ticked “news and offers”." in form
 
 
@@ -67,37 +80,45 @@ def test_a_new_email_offers_the_likely_purpose(client, logged_in):
     workflow = make_workflow(logged_in.studio)
     form = client.get(f"/admin/workflows/{workflow.id}/emails/new").data.decode()
     # The form opens on "sale start, instant, all clients": the gallery is ready, a service.
-    assert re.search(r'<input checked id="purpose-0" name="purpose" type="radio" '
-                     r'value="service">', form)
+    assert re.search(
+        r'<input checked id="purpose-0" name="purpose" type="radio" '
+        r'value="service">',
+        form,
+    )
     assert "sale_start/instant/all" in form.split("data-service-defaults=")[1].split('"')[1]
-    client.post(f"/admin/workflows/{workflow.id}/emails/new",  # a page without the choice
-                data=email_data(purpose=None, subject="Reminder"))
-    client.post(f"/admin/workflows/{workflow.id}/emails/new",
-                data=email_data(purpose=None, trigger="archive", recipient_filter="all",
-                                subject="Archive"))
+    client.post(
+        f"/admin/workflows/{workflow.id}/emails/new",  # a page without the choice
+        data=email_data(purpose=None, subject="Reminder"),
+    )
+    client.post(
+        f"/admin/workflows/{workflow.id}/emails/new",
+        data=email_data(purpose=None, trigger="archive", recipient_filter="all", subject="Archive"),
+    )
     purposes = _purposes()
     assert purposes == {"Reminder": "marketing", "Archive": "service"}
 
 
-@pytest.mark.parametrize(("trigger", "rule", "audience", "expected"), [
-    (Trigger.SALE_START, Rule.INSTANT, RecipientFilter.ALL, Purpose.SERVICE),
-    (Trigger.REGISTRATION, Rule.INSTANT, RecipientFilter.ALL, Purpose.SERVICE),
-    (Trigger.ARCHIVE, Rule.DAYS_BEFORE, RecipientFilter.ALL, Purpose.SERVICE),
-    (Trigger.ARCHIVE, Rule.DAYS_BEFORE, RecipientFilter.NOT_ORDERED, Purpose.MARKETING),
-    (Trigger.SALE_START, Rule.DAYS_AFTER, RecipientFilter.ALL, Purpose.MARKETING),
-    (Trigger.SALE_END, Rule.DAYS_BEFORE, RecipientFilter.ALL, Purpose.MARKETING),
-    (Trigger.PROMOTION_EXPIRY, Rule.DAYS_BEFORE, RecipientFilter.ALL, Purpose.MARKETING),
-    (Trigger.CART, Rule.DAYS_AFTER, RecipientFilter.ALL, Purpose.MARKETING),
-    (Trigger.ORDER, Rule.DAYS_AFTER, RecipientFilter.ALL, Purpose.MARKETING),
-])
+@pytest.mark.parametrize(
+    ("trigger", "rule", "audience", "expected"),
+    [
+        (Trigger.SALE_START, Rule.INSTANT, RecipientFilter.ALL, Purpose.SERVICE),
+        (Trigger.REGISTRATION, Rule.INSTANT, RecipientFilter.ALL, Purpose.SERVICE),
+        (Trigger.ARCHIVE, Rule.DAYS_BEFORE, RecipientFilter.ALL, Purpose.SERVICE),
+        (Trigger.ARCHIVE, Rule.DAYS_BEFORE, RecipientFilter.NOT_ORDERED, Purpose.MARKETING),
+        (Trigger.SALE_START, Rule.DAYS_AFTER, RecipientFilter.ALL, Purpose.MARKETING),
+        (Trigger.SALE_END, Rule.DAYS_BEFORE, RecipientFilter.ALL, Purpose.MARKETING),
+        (Trigger.PROMOTION_EXPIRY, Rule.DAYS_BEFORE, RecipientFilter.ALL, Purpose.MARKETING),
+        (Trigger.CART, Rule.DAYS_AFTER, RecipientFilter.ALL, Purpose.MARKETING),
+        (Trigger.ORDER, Rule.DAYS_AFTER, RecipientFilter.ALL, Purpose.MARKETING),
+    ],
+)
 def test_default_purpose(trigger, rule, audience, expected):
     assert default_purpose(trigger, rule, audience) == expected
 
 
 def test_an_unknown_purpose_gets_a_message(client, logged_in):
     workflow = make_workflow(logged_in.studio)
-    response = client.post(f"/admin/workflows/{workflow.id}/emails/new",
-                           data=email_data(purpose="spam"))
+    response = client.post(f"/admin/workflows/{workflow.id}/emails/new", data=email_data(purpose="spam"))
     assert response.status_code == 422 and "Not a valid choice" in response.data.decode()
     assert db.session.scalar(sa.select(sa.func.count(WorkflowEmail.id))) == 0
 
@@ -118,12 +139,12 @@ def test_copies_keep_the_purpose(client, logged_in):
 
 def test_templates_mark_every_email_and_copies_keep_it(client, logged_in):
     school = [email.purpose for email in TEMPLATES["school"].emails]
-    assert school == ["service", "marketing", "marketing", "marketing", "marketing",
-                      "marketing", "service"]
+    assert school == ["service", "marketing", "marketing", "marketing", "marketing", "marketing", "service"]
     for template in TEMPLATES.values():  # what a photographer would get by default
         for email in template.emails:
-            assert email.purpose == default_purpose(email.trigger, email.rule,
-                                                    email.recipient_filter), email.subject
+            assert email.purpose == default_purpose(email.trigger, email.rule, email.recipient_filter), (
+                email.subject
+            )
     client.post("/admin/workflows/templates/portrait/duplicate", data={"title": "Portraits"})
     copied = [email.purpose for email in db.session.scalar(sa.select(Workflow)).emails]
     assert copied == [email.purpose for email in TEMPLATES["portrait"].emails]
@@ -136,7 +157,9 @@ def test_no_template_thanks_for_an_order_at_once(app):
     for template in TEMPLATES.values():
         for email in template.emails:
             assert not (email.trigger == Trigger.ORDER and email.rule == Rule.INSTANT), (
-                template.key, str(email.subject))
+                template.key,
+                str(email.subject),
+            )
     school_order = [email for email in TEMPLATES["school"].emails if email.trigger == "order"]
     assert [(email.rule, email.days) for email in school_order] == [("after", 3)]
     with app.test_request_context():
@@ -146,33 +169,37 @@ def test_no_template_thanks_for_an_order_at_once(app):
 
 @pytest.mark.no_database
 def test_archive_emails_follow_the_dates_and_promise_no_ordering(app):
-    archive = [email for template in TEMPLATES.values() for email in template.emails
-               if email.trigger == Trigger.ARCHIVE]
+    archive = [
+        email
+        for template in TEMPLATES.values()
+        for email in template.emails
+        if email.trigger == Trigger.ARCHIVE
+    ]
     assert len(archive) == 2
     with app.test_request_context():
         for email in archive:
             body = render_body(email.body_html)
             words = re.sub(r"<[^>]*>", " ", f"{email.subject} {body}").lower()
             assert "archived on %archive_date%" in words
-            assert not re.search(r"\b(order|orders|ordering|prints|still|now is the time)\b",
-                                 words), words
+            assert not re.search(r"\b(order|orders|ordering|prints|still|now is the time)\b", words), words
             assert email.purpose == Purpose.SERVICE
 
 
 # ------------------------------------------------------------------ test sends
 
-LINKS_BODY = ('<p>Dear %client_name% (%client_email%) of %gallery_title%: '
-              '<a href="%gallery_link%">gallery</a> <a href="%order_link%">orders</a> '
-              '<a href="%cart_link%">cart</a> <a href="%unsubscribe_link%">stop</a></p>')
+LINKS_BODY = (
+    "<p>Dear %client_name% (%client_email%) of %gallery_title%: "
+    '<a href="%gallery_link%">gallery</a> <a href="%order_link%">orders</a> '
+    '<a href="%cart_link%">cart</a> <a href="%unsubscribe_link%">stop</a></p>'
+)
 
 
 def _real_client_setup(studio):
     gallery = factories.make_gallery(studio, title="Riverside")
-    nina = factories.make_client(studio, email="nina.duval@example.com", name="Nina Duval",
-                                 gallery=gallery)
-    workflow = make_workflow(studio, emails=[dict(trigger="sale_start",
-                                                  subject="Photos for %client_name%",
-                                                  body_html=LINKS_BODY)])
+    nina = factories.make_client(studio, email="nina.duval@example.com", name="Nina Duval", gallery=gallery)
+    workflow = make_workflow(
+        studio, emails=[dict(trigger="sale_start", subject="Photos for %client_name%", body_html=LINKS_BODY)]
+    )
     assign(gallery, workflow)
     return gallery, nina, workflow
 
@@ -182,8 +209,9 @@ def test_a_test_send_uses_a_sample_client_and_test_links(client, logged_in, mail
     email = workflow.emails[0]
     preview = client.get(f"/admin/workflows/{workflow.id}/emails/{email.id}/preview").data
     assert b"Real data: Nina Duval" in preview  # the preview may show a real client
-    client.post(f"/admin/workflows/{workflow.id}/emails/{email.id}/test",
-                data={"to": "owner-test@example.com"})
+    client.post(
+        f"/admin/workflows/{workflow.id}/emails/{email.id}/test", data={"to": "owner-test@example.com"}
+    )
     mail = mail_outbox.wait_for(1)[0]
     assert mail.rcpt_tos == ["owner-test@example.com"]
     assert mail.subject == "[Test] Photos for Alex Martin"
@@ -193,9 +221,10 @@ def test_a_test_send_uses_a_sample_client_and_test_links(client, logged_in, mail
         assert "/signin/" not in part and "/unsubscribe/" not in part
     assert "Dear Alex Martin (alex.martin@example.com) of Riverside" in mail.text()
     links = set(re.findall(r'href="([^"]+)"', mail.html()))
-    assert links == {f"http://localhost/email-test/{name}" for name in (
-        "gallery_link", "order_link", "cart_link", "unsubscribe_link")} | {
-        "http://localhost/email-test/unsubscribe_link?page=preferences"}  # the footer's too
+    assert links == {
+        f"http://localhost/email-test/{name}"
+        for name in ("gallery_link", "order_link", "cart_link", "unsubscribe_link")
+    } | {"http://localhost/email-test/unsubscribe_link?page=preferences"}  # the footer's too
     for link in links:
         page = client.get(link.removeprefix("http://localhost"))
         assert page.status_code == 200 and TEST_PAGE in html.unescape(page.data.decode())
@@ -214,25 +243,40 @@ def test_the_test_link_page_knows_only_link_variables(client):
 
 def test_a_variable_the_trigger_does_not_fill_is_warned_not_refused(client, logged_in):
     workflow = make_workflow(logged_in.studio)
-    saved = client.post(f"/admin/workflows/{workflow.id}/emails/new", data=email_data(
-        body_html="<p>Your order %order_number% and cart %cart_total%</p>"),
-        follow_redirects=True)
+    saved = client.post(
+        f"/admin/workflows/{workflow.id}/emails/new",
+        data=email_data(body_html="<p>Your order %order_number% and cart %cart_total%</p>"),
+        follow_redirects=True,
+    )
     page = saved.data.decode()
     assert "Email saved." in page and 'data-testid="email-warnings"' in page
-    assert ("%order_number% would be empty in this email: only “After an order” emails "
-            "fill it.") in page
+    assert ("%order_number% would be empty in this email: only “After an order” emails fill it.") in page
     assert "%cart_total% would be empty in this email: only “Product added to cart”" in page
     email = db.session.scalar(sa.select(WorkflowEmail))
-    fine = client.post(f"/admin/workflows/{workflow.id}/emails/{email.id}", data=email_data(
-        trigger="order", rule="after", recipient_filter="all",
-        body_html="<p>Your order %order_number%</p>"), follow_redirects=True)
+    fine = client.post(
+        f"/admin/workflows/{workflow.id}/emails/{email.id}",
+        data=email_data(
+            trigger="order",
+            rule="after",
+            recipient_filter="all",
+            body_html="<p>Your order %order_number%</p>",
+        ),
+        follow_redirects=True,
+    )
     assert 'data-testid="email-warnings"' not in fine.data.decode()
 
 
 def test_promotion_variables_without_a_promotion_are_warned(client, logged_in, frozen):
-    workflow = make_workflow(logged_in.studio, emails=[dict(
-        trigger="sale_start", subject="%promotion_name% for you",
-        body_html="<p>%promotion_discount% off</p>")])
+    workflow = make_workflow(
+        logged_in.studio,
+        emails=[
+            dict(
+                trigger="sale_start",
+                subject="%promotion_name% for you",
+                body_html="<p>%promotion_discount% off</p>",
+            )
+        ],
+    )
     gallery = factories.make_gallery(logged_in.studio)
     assign(gallery, workflow)
     url = f"/admin/workflows/{workflow.id}/emails/{workflow.emails[0].id}"
@@ -248,8 +292,17 @@ def test_promotion_variables_without_a_promotion_are_warned(client, logged_in, f
 
 
 def test_a_promotion_expiry_email_always_has_its_promotion(client, logged_in, frozen):
-    workflow = make_workflow(logged_in.studio, emails=[dict(
-        trigger="promotion_expiry", rule="before", days=1, send_time="10:00",
-        subject="%promotion_name% ends tomorrow")])
+    workflow = make_workflow(
+        logged_in.studio,
+        emails=[
+            dict(
+                trigger="promotion_expiry",
+                rule="before",
+                days=1,
+                send_time="10:00",
+                subject="%promotion_name% ends tomorrow",
+            )
+        ],
+    )
     page = client.get(f"/admin/workflows/{workflow.id}/emails/{workflow.emails[0].id}")
     assert 'data-testid="email-warnings"' not in page.data.decode()

@@ -25,23 +25,40 @@ SWEDISH = ("Hej %client_name%, dina bilder", "<p>Hej %client_name%, se %gallery_
 
 
 def email_data(**overrides):
-    data = {"trigger": "sale_start", "rule": "instant", "days": "0", "send_time": "",
-            "recipient_filter": "all", "purpose": "service",
-            "subject": "Hello %client_name%, your photos",
-            "body_html": "<p>Hello %client_name%, see %gallery_title%.</p>"}
+    data = {
+        "trigger": "sale_start",
+        "rule": "instant",
+        "days": "0",
+        "send_time": "",
+        "recipient_filter": "all",
+        "purpose": "service",
+        "subject": "Hello %client_name%, your photos",
+        "body_html": "<p>Hello %client_name%, see %gallery_title%.</p>",
+    }
     data.update(overrides)
     return data
 
 
 def translations(email_id):
     db.session.expire_all()
-    return {row.language: row for row in db.session.scalars(
-        sa.select(WorkflowEmailTranslation).where(WorkflowEmailTranslation.email_id == email_id))}
+    return {
+        row.language: row
+        for row in db.session.scalars(
+            sa.select(WorkflowEmailTranslation).where(WorkflowEmailTranslation.email_id == email_id)
+        )
+    }
 
 
 def translate(email, language, subject, body_html):
-    db.session.add(WorkflowEmailTranslation(email_id=email.id, language=language, subject=subject,
-                                            body_html=body_html, updated_at=factories.NOW))
+    db.session.add(
+        WorkflowEmailTranslation(
+            email_id=email.id,
+            language=language,
+            subject=subject,
+            body_html=body_html,
+            updated_at=factories.NOW,
+        )
+    )
     db.session.commit()
 
 
@@ -53,7 +70,7 @@ def offer(studio, languages):
 def section(page, language):
     """The editor's <details> section of one language."""
     start = page.index(f'data-language="{language}"')
-    return page[start:page.index("</details>", start)]
+    return page[start : page.index("</details>", start)]
 
 
 # ------------------------------------------------------------------ the editor
@@ -64,7 +81,12 @@ def test_the_editor_has_a_section_per_other_client_language(client, logged_in):
     url = f"/admin/workflows/{workflow.id}/emails/{workflow.emails[0].id}"
     page = client.get(url).data.decode()  # "": every language of the site, but the studio's own
     assert [f'data-language="{code}"' in page for code in ("sv", "fr", "de", "ru", "en")] == [
-        True, True, True, True, False]
+        True,
+        True,
+        True,
+        True,
+        False,
+    ]
     offer(logged_in.studio, "ru,sv")
     page = client.get(url).data.decode()
     assert 'data-language="sv"' in page and 'data-language="ru"' in page
@@ -79,9 +101,17 @@ def test_the_editor_has_a_section_per_other_client_language(client, logged_in):
 def test_the_editor_saves_updates_and_reverts_a_translation(client, logged_in):
     offer(logged_in.studio, "sv,ru")
     workflow = make_workflow(logged_in.studio)
-    response = client.post(f"/admin/workflows/{workflow.id}/emails/new", data=email_data(**{
-        "sv-subject": f"  {SWEDISH[0]} ", "sv-body_html": SWEDISH[1] + "<script>x()</script>",
-        "ru-subject": "", "ru-body_html": "<p><br></p>"}))
+    response = client.post(
+        f"/admin/workflows/{workflow.id}/emails/new",
+        data=email_data(
+            **{
+                "sv-subject": f"  {SWEDISH[0]} ",
+                "sv-body_html": SWEDISH[1] + "<script>x()</script>",
+                "ru-subject": "",
+                "ru-body_html": "<p><br></p>",
+            }
+        ),
+    )
     assert response.status_code == 302
     email = db.session.scalar(sa.select(WorkflowEmail))
     saved = translations(email.id)
@@ -105,16 +135,15 @@ def test_the_editor_saves_updates_and_reverts_a_translation(client, logged_in):
     assert "uses the English text" in section(reverted.data.decode(), "sv")
 
 
-def test_a_translation_is_checked_as_the_default_text_and_nothing_is_half_saved(client,
-                                                                                 logged_in):
+def test_a_translation_is_checked_as_the_default_text_and_nothing_is_half_saved(client, logged_in):
     offer(logged_in.studio, "sv")
-    workflow = make_workflow(logged_in.studio, emails=[dict(trigger="sale_start",
-                                                            subject="Old subject")])
+    workflow = make_workflow(logged_in.studio, emails=[dict(trigger="sale_start", subject="Old subject")])
     email = workflow.emails[0]
     url = f"/admin/workflows/{workflow.id}/emails/{email.id}"
     default = client.post(url, data=email_data(body_html="<p>Hi %first_name%</p>"))
-    refused = client.post(url, data=email_data(**{
-        "sv-subject": "Hej", "sv-body_html": "<p>Hej %first_name%</p>"}))
+    refused = client.post(
+        url, data=email_data(**{"sv-subject": "Hej", "sv-body_html": "<p>Hej %first_name%</p>"})
+    )
     assert default.status_code == refused.status_code == 422
     assert "Unknown variable: %first_name%." in default.data.decode()
     page = refused.data.decode()
@@ -125,14 +154,20 @@ def test_a_translation_is_checked_as_the_default_text_and_nothing_is_half_saved(
     assert db.session.get(WorkflowEmail, email.id).subject == "Old subject"  # not half-saved
     assert translations(email.id) == {}
     for fields, message in [
-            ({"sv-subject": "Hej %nickname%", "sv-body_html": "<p>Hej</p>"},
-             "Unknown variable: %nickname%."),
-            ({"sv-subject": "Hej\r\nBcc: x@y.z", "sv-body_html": "<p>Hej</p>"},
-             "The subject must be on one line."),
-            ({"sv-subject": "", "sv-body_html": "<p>Hej</p>"},
-             "Please write the subject too, or empty the message to send the English text."),
-            ({"sv-subject": "Hej", "sv-body_html": "<p><br></p>"},
-             "Please write the message too, or empty the subject to send the English text.")]:
+        ({"sv-subject": "Hej %nickname%", "sv-body_html": "<p>Hej</p>"}, "Unknown variable: %nickname%."),
+        (
+            {"sv-subject": "Hej\r\nBcc: x@y.z", "sv-body_html": "<p>Hej</p>"},
+            "The subject must be on one line.",
+        ),
+        (
+            {"sv-subject": "", "sv-body_html": "<p>Hej</p>"},
+            "Please write the subject too, or empty the message to send the English text.",
+        ),
+        (
+            {"sv-subject": "Hej", "sv-body_html": "<p><br></p>"},
+            "Please write the message too, or empty the subject to send the English text.",
+        ),
+    ]:
         response = client.post(url, data=email_data(**fields))
         assert response.status_code == 422 and message in section(response.data.decode(), "sv")
     assert translations(email.id) == {}
@@ -140,8 +175,7 @@ def test_a_translation_is_checked_as_the_default_text_and_nothing_is_half_saved(
 
 def test_the_workflow_page_shows_which_languages_are_translated(client, logged_in):
     offer(logged_in.studio, "sv,ru")
-    workflow = make_workflow(logged_in.studio, emails=[dict(trigger="sale_start"),
-                                                       dict(trigger="sale_end")])
+    workflow = make_workflow(logged_in.studio, emails=[dict(trigger="sale_start"), dict(trigger="sale_end")])
     translate(workflow.emails[0], "sv", *SWEDISH)
     translate(workflow.emails[0], "de", "Hallo", "<p>Hallo</p>")  # no longer offered: not shown
     page = client.get(f"/admin/workflows/{workflow.id}").data.decode()
@@ -184,8 +218,11 @@ def test_a_template_copy_is_translated_into_each_client_language(client, logged_
     assert len({workflow.emails[0].subject, first["en"].subject, first["ru"].subject}) == 3
     assert "%client_name%" in first["ru"].body_html or "%gallery_link%" in first["ru"].body_html
     page = client.get(f"/admin/workflows/{workflow.id}").data.decode()
-    assert page.count('data-testid="translated-en"') == page.count(
-        'data-testid="translated-ru"') == len(template.emails)
+    assert (
+        page.count('data-testid="translated-en"')
+        == page.count('data-testid="translated-ru"')
+        == len(template.emails)
+    )
 
 
 # ------------------------------------------------------------------ the tick
@@ -197,28 +234,43 @@ def multilingual(owner):
     German (a language the studio does not offer), and a translated sale-start email."""
     studio = owner.studio
     offer(studio, "sv")
-    gallery = factories.make_gallery(studio, title="Riverside", sale_starts_at=SALE_START,
-                                     sale_ends_at=SALE_END, archives_at=ARCHIVE)
+    gallery = factories.make_gallery(
+        studio, title="Riverside", sale_starts_at=SALE_START, sale_ends_at=SALE_END, archives_at=ARCHIVE
+    )
     clients = {}
     for days, language in enumerate(("de", "en", "sv"), start=3):  # the Swedish one first
         clients[language] = factories.make_client(
-            studio, email=f"{language}@example.com", name=f"Client {language}", gallery=gallery,
-            registered_at=SALE_START - timedelta(days=days))
+            studio,
+            email=f"{language}@example.com",
+            name=f"Client {language}",
+            gallery=gallery,
+            registered_at=SALE_START - timedelta(days=days),
+        )
         clients[language].language = language
-    workflow = make_workflow(studio, emails=[dict(
-        trigger=Trigger.SALE_START, subject="Hello %client_name%, your photos",
-        body_html="<p>Hello %client_name%, see %gallery_title%.</p>")])
+    workflow = make_workflow(
+        studio,
+        emails=[
+            dict(
+                trigger=Trigger.SALE_START,
+                subject="Hello %client_name%, your photos",
+                body_html="<p>Hello %client_name%, see %gallery_title%.</p>",
+            )
+        ],
+    )
     translate(workflow.emails[0], "sv", *SWEDISH)
     translate(workflow.emails[0], "de", "Hallo %client_name%", "<p>Hallo</p>")  # not offered
     assign(gallery, workflow)
-    return type("Multilingual", (), dict(studio=studio, gallery=gallery, clients=clients,
-                                         email=workflow.emails[0]))
+    return type(
+        "Multilingual", (), dict(studio=studio, gallery=gallery, clients=clients, email=workflow.emails[0])
+    )
 
 
 def _queued():
     db.session.expire_all()
-    return {row.recipient: row for row in db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.kind == MailKind.CAMPAIGN))}
+    return {
+        row.recipient: row
+        for row in db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == MailKind.CAMPAIGN))
+    }
 
 
 def test_the_tick_writes_each_client_in_their_language(multilingual):
@@ -239,8 +291,12 @@ def test_the_tick_writes_each_client_in_their_language(multilingual):
 def test_the_tick_reads_the_translations_once_whatever_the_recipients(multilingual):
     for number in range(6):
         client = factories.make_client(
-            multilingual.studio, email=f"more{number}@example.com", name=f"More {number}",
-            gallery=multilingual.gallery, registered_at=SALE_START - timedelta(days=1))
+            multilingual.studio,
+            email=f"more{number}@example.com",
+            name=f"More {number}",
+            gallery=multilingual.gallery,
+            registered_at=SALE_START - timedelta(days=1),
+        )
         client.language = ("sv", "en")[number % 2]
     db.session.commit()
     statements = []
@@ -255,10 +311,9 @@ def test_the_tick_reads_the_translations_once_whatever_the_recipients(multilingu
         sa.event.remove(db.engine, "before_cursor_execute", record)
     assert sum("workflow_email_translation" in sql for sql in statements) == 1
     db.session.commit()
-    assert {row.subject for recipient, row in _queued().items()
-            if recipient.startswith("more")} == {
-        f"Hej More {n}, dina bilder" if n % 2 == 0 else f"Hello More {n}, your photos"
-        for n in range(6)}
+    assert {row.subject for recipient, row in _queued().items() if recipient.startswith("more")} == {
+        f"Hej More {n}, dina bilder" if n % 2 == 0 else f"Hello More {n}, your photos" for n in range(6)
+    }
 
 
 def test_the_preview_of_a_swedish_client_is_their_queued_message(multilingual):
@@ -269,8 +324,7 @@ def test_the_preview_of_a_swedish_client_is_their_queued_message(multilingual):
     queue_occurrences([occurrence], occurrence.due_at)
     row = _queued()["sv@example.com"]
     assert row.subject == preview.subject == "Hej Client sv, dina bilder"
-    assert (_unsigned(row.html), _unsigned(row.text)) == (_unsigned(preview.html),
-                                                          _unsigned(preview.text))
+    assert (_unsigned(row.html), _unsigned(row.text)) == (_unsigned(preview.html), _unsigned(preview.text))
     english = render_for_preview(email, studio, gallery, language="en")
     assert english.subject == "Hello Client sv, your photos" and english.language == "en"
 
@@ -280,8 +334,9 @@ def test_the_preview_of_a_swedish_client_is_their_queued_message(multilingual):
 
 def test_preview_and_test_send_in_a_chosen_language(client, logged_in, mail_outbox):
     offer(logged_in.studio, "sv")
-    workflow = make_workflow(logged_in.studio, emails=[dict(
-        trigger="sale_start", subject="Hello %client_name%, your photos")])
+    workflow = make_workflow(
+        logged_in.studio, emails=[dict(trigger="sale_start", subject="Hello %client_name%, your photos")]
+    )
     email = workflow.emails[0]
     translate(email, "sv", *SWEDISH)
     url = f"/admin/workflows/{workflow.id}/emails/{email.id}/preview"
@@ -290,12 +345,14 @@ def test_preview_and_test_send_in_a_chosen_language(client, logged_in, mail_outb
     assert '<option value="en" selected>English</option>' in page
     assert '<option value="sv">Swedish</option>' in page
     swedish = client.get(f"{url}?language=sv").data.decode()
-    assert "Hej Alex Martin, dina bilder" in swedish and 'lang=&#34;sv&#34;' in swedish
+    assert "Hej Alex Martin, dina bilder" in swedish and "lang=&#34;sv&#34;" in swedish
     assert '<option value="sv" selected>Swedish</option>' in swedish
     assert '<input type="hidden" name="language" value="sv">' in swedish
     assert "Hello Alex Martin" in client.get(f"{url}?language=xx").data.decode()  # not offered
-    sent = client.post(f"/admin/workflows/{workflow.id}/emails/{email.id}/test",
-                       data={"to": "me@example.com", "language": "sv", "back": "preview"})
+    sent = client.post(
+        f"/admin/workflows/{workflow.id}/emails/{email.id}/test",
+        data={"to": "me@example.com", "language": "sv", "back": "preview"},
+    )
     assert sent.headers["Location"].endswith("/preview?language=sv")
     mail = mail_outbox.wait_for(1)[0]
     assert mail.subject == "[Test] Hej Alex Martin, dina bilder"
@@ -304,8 +361,9 @@ def test_preview_and_test_send_in_a_chosen_language(client, logged_in, mail_outb
 
 def test_the_editors_test_send_offers_the_client_languages(client, logged_in, mail_outbox):
     offer(logged_in.studio, "sv")
-    workflow = make_workflow(logged_in.studio, emails=[dict(
-        trigger="sale_start", subject="Hello %client_name%, your photos")])
+    workflow = make_workflow(
+        logged_in.studio, emails=[dict(trigger="sale_start", subject="Hello %client_name%, your photos")]
+    )
     email = workflow.emails[0]
     page = client.get(f"/admin/workflows/{workflow.id}/emails/{email.id}").data.decode()
     assert '<select id="language" name="language">' in page
@@ -313,7 +371,6 @@ def test_the_editors_test_send_offers_the_client_languages(client, logged_in, ma
     # Not translated: the Swedish test has the default text.
     client.post(test_url, data={"to": "me@example.com", "language": "sv"})
     assert mail_outbox.wait_for(1)[0].subject == "[Test] Hello Alex Martin, your photos"
-    refused = client.post(test_url, data={"to": "me@example.com", "language": "de"},
-                          follow_redirects=True)
+    refused = client.post(test_url, data={"to": "me@example.com", "language": "de"}, follow_redirects=True)
     assert "Choose one of your clients&#39; languages." in refused.data.decode()
     assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 1

@@ -14,9 +14,11 @@ pytestmark = pytest.mark.browser
 
 def _swedish(app, subject):
     with app.app_context():
-        return db.session.scalar(sa.select(WorkflowEmailTranslation).join(
-            WorkflowEmail, WorkflowEmail.id == WorkflowEmailTranslation.email_id).where(
-            WorkflowEmail.subject == subject, WorkflowEmailTranslation.language == "sv"))
+        return db.session.scalar(
+            sa.select(WorkflowEmailTranslation)
+            .join(WorkflowEmail, WorkflowEmail.id == WorkflowEmailTranslation.email_id)
+            .where(WorkflowEmail.subject == subject, WorkflowEmailTranslation.language == "sv")
+        )
 
 
 def test_edit_preview_and_revert_a_swedish_text(live_server, page):
@@ -60,6 +62,5 @@ def test_edit_preview_and_revert_a_swedish_text(live_server, page):
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("revert-sv").click()
     expect(page.locator(".flash-success")).to_contain_text("get the English text")
-    expect(page.locator('details[data-language="sv"] summary')).to_contain_text(
-        "uses the English text")
+    expect(page.locator('details[data-language="sv"] summary')).to_contain_text("uses the English text")
     assert _swedish(live_server.app, "Don't miss your photos") is None

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 def owner_required(view):
     """Only the studio's owner (after ``login_required``): operators get a 403 page."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_owner:

@@ -31,8 +31,21 @@ from app.forms_common import single_line
 from app.i18n import client_languages as offered_languages
 from app.timeutil import timezone_names
 
-COMMON_CURRENCIES = ["EUR", "USD", "GBP", "CHF", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN", "CZK",
-                     "NZD", "JPY"]
+COMMON_CURRENCIES = [
+    "EUR",
+    "USD",
+    "GBP",
+    "CHF",
+    "CAD",
+    "AUD",
+    "SEK",
+    "NOK",
+    "DKK",
+    "PLN",
+    "CZK",
+    "NZD",
+    "JPY",
+]
 MIN_PASSWORD = 10
 # Django's list of 20,000 common passwords, lower-cased (BSD licence: common-passwords-LICENSE.txt
 # beside it).
@@ -44,8 +57,11 @@ NOT_COUNTRIES = frozenset({"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"})
 
 def currency_choices():
     common = [(code, f"{code} – {get_currency_name(code, locale='en')}") for code in COMMON_CURRENCIES]
-    others = sorted((code, f"{code} – {get_currency_name(code, locale='en')}")
-                    for code in list_currencies() if code not in COMMON_CURRENCIES and len(code) == 3)
+    others = sorted(
+        (code, f"{code} – {get_currency_name(code, locale='en')}")
+        for code in list_currencies()
+        if code not in COMMON_CURRENCIES and len(code) == 3
+    )
     return common + others
 
 
@@ -59,9 +75,16 @@ def _sort_key(name):
 @lru_cache(maxsize=16)
 def _countries(locale):
     names = Locale.parse(locale).territories
-    return tuple(sorted(((code, name) for code, name in names.items()
-                         if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES),
-                        key=lambda choice: _sort_key(choice[1])))
+    return tuple(
+        sorted(
+            (
+                (code, name)
+                for code, name in names.items()
+                if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+            ),
+            key=lambda choice: _sort_key(choice[1]),
+        )
+    )
 
 
 def country_choices():
@@ -71,8 +94,7 @@ def country_choices():
 
 def _normalized_email(field):
     try:
-        field.data = validate_email((field.data or "").strip(),
-                                    check_deliverability=False).normalized.lower()
+        field.data = validate_email((field.data or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
         raise ValidationError(str(error)) from None
 
@@ -106,11 +128,16 @@ def _password_policy(form, field):
 
 
 def _password_field(label=None):
-    return PasswordField(label or _l("Password"), validators=[
-        DataRequired(_l("Please choose a password.")),
-        Length(min=MIN_PASSWORD, max=200,
-               message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD)),
-        _password_policy])
+    return PasswordField(
+        label or _l("Password"),
+        validators=[
+            DataRequired(_l("Please choose a password.")),
+            Length(
+                min=MIN_PASSWORD, max=200, message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD)
+            ),
+            _password_policy,
+        ],
+    )
 
 
 class NewPasswordMixin:
@@ -139,16 +166,24 @@ class StudioFieldsMixin:
 
 
 class SignupForm(StudioFieldsMixin, FlaskForm):
-    studio_name = StringField(_l("Studio name"), validators=[
-        DataRequired(_l("Please enter your studio's name.")), Length(max=120), single_line()])
-    name = StringField(_l("Your name"), validators=[DataRequired(_l("Please enter your name.")),
-                                                    Length(max=120), single_line()])
+    studio_name = StringField(
+        _l("Studio name"),
+        validators=[DataRequired(_l("Please enter your studio's name.")), Length(max=120), single_line()],
+    )
+    name = StringField(
+        _l("Your name"),
+        validators=[DataRequired(_l("Please enter your name.")), Length(max=120), single_line()],
+    )
     email = StringField(_l("Email"), validators=[DataRequired(_l("Please enter your email."))])
     password = _password_field()
-    confirm = PasswordField(_l("Password again"), validators=[
-        EqualTo("password", _l("The two passwords are not the same."))])
-    timezone = SelectField(_l("Timezone"), default="Europe/London",
-                           description=_l("Sale dates and send times are read in this timezone."))
+    confirm = PasswordField(
+        _l("Password again"), validators=[EqualTo("password", _l("The two passwords are not the same."))]
+    )
+    timezone = SelectField(
+        _l("Timezone"),
+        default="Europe/London",
+        description=_l("Sale dates and send times are read in this timezone."),
+    )
     currency = SelectField(_l("Currency"), default="EUR")
     language = SelectField(_l("Language"), default="en")
 
@@ -177,8 +212,9 @@ class SignupForm(StudioFieldsMixin, FlaskForm):
     def validate_email(self, field):
         _normalized_email(field)
         if self.reveal_taken_email and find_user_by_email(field.data) is not None:
-            raise ValidationError(_l("An account already uses this email. Log in instead, or "
-                                     "reset your password."))
+            raise ValidationError(
+                _l("An account already uses this email. Log in instead, or reset your password.")
+            )
 
     def password_email(self):
         # The email field comes first, so it is already validated (and normalized) here.
@@ -187,8 +223,7 @@ class SignupForm(StudioFieldsMixin, FlaskForm):
 
 class LoginForm(FlaskForm):
     email = StringField(_l("Email"), validators=[DataRequired(_l("Please enter your email."))])
-    password = PasswordField(_l("Password"), validators=[
-        DataRequired(_l("Please enter your password."))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Please enter your password."))])
     remember = BooleanField(_l("Keep me logged in on this device"))
     next = HiddenField()
 
@@ -199,8 +234,9 @@ class ForgotPasswordForm(FlaskForm):
 
 class ResetPasswordForm(NewPasswordMixin, FlaskForm):
     password = _password_field(_l("New password"))
-    confirm = PasswordField(_l("New password again"), validators=[
-        EqualTo("password", _l("The two passwords are not the same."))])
+    confirm = PasswordField(
+        _l("New password again"), validators=[EqualTo("password", _l("The two passwords are not the same."))]
+    )
 
 
 def _code_or_empty(value):
@@ -208,29 +244,42 @@ def _code_or_empty(value):
 
 
 class StudioSettingsForm(StudioFieldsMixin, FlaskForm):
-    name = StringField(_l("Studio name"), validators=[
-        DataRequired(_l("Please enter your studio's name.")), Length(max=120), single_line()])
-    email = StringField(_l("Contact email"), validators=[
-        DataRequired(_l("Please enter the studio's email."))],
-        description=_l("Clients' replies go here."))
+    name = StringField(
+        _l("Studio name"),
+        validators=[DataRequired(_l("Please enter your studio's name.")), Length(max=120), single_line()],
+    )
+    email = StringField(
+        _l("Contact email"),
+        validators=[DataRequired(_l("Please enter the studio's email."))],
+        description=_l("Clients' replies go here."),
+    )
     timezone = SelectField(_l("Timezone"))
     currency = SelectField(_l("Currency"))
-    language = SelectField(_l("Language"),
-                           description=_l("Clients see it unless they choose another; so do "
-                                          "staff who have not chosen theirs."))
+    language = SelectField(
+        _l("Language"),
+        description=_l("Clients see it unless they choose another; so do staff who have not chosen theirs."),
+    )
     client_languages = SelectMultipleField(
-        _l("Languages your clients may choose"), validate_choice=False,
-        description=_l("On your gallery pages and registration forms. Your studio's language "
-                       "is always offered."))
+        _l("Languages your clients may choose"),
+        validate_choice=False,
+        description=_l(
+            "On your gallery pages and registration forms. Your studio's language is always offered."
+        ),
+    )
     country = SelectField(_l("Country"), coerce=_code_or_empty, validate_choice=False)
-    watermark_text = StringField(_l("Watermark on previews"),
-                                 validators=[Optional(), Length(max=80), single_line("text")],
-                                 description=_l("Leave empty to use the studio's name. New "
-                                                "uploads use it."))
+    watermark_text = StringField(
+        _l("Watermark on previews"),
+        validators=[Optional(), Length(max=80), single_line("text")],
+        description=_l("Leave empty to use the studio's name. New uploads use it."),
+    )
     postal_address = TextAreaField(
-        _l("Postal address"), validators=[Length(max=300)],
-        description=_l("Shown at the foot of every campaign email, as the law and Gmail's rules "
-                       "for bulk mail require. Campaign emails go out only once it is set."))
+        _l("Postal address"),
+        validators=[Length(max=300)],
+        description=_l(
+            "Shown at the foot of every campaign email, as the law and Gmail's rules "
+            "for bulk mail require. Campaign emails go out only once it is set."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         self.campaign_galleries = kwargs.pop("campaign_galleries", 0)
@@ -250,9 +299,13 @@ class StudioSettingsForm(StudioFieldsMixin, FlaskForm):
         known = current_app.config["LANGUAGES"]
         unknown = [code for code in field.data or [] if code not in known]
         if unknown:
-            raise ValidationError(_l("%(code)s is not one of the languages Proofsheet offers: "
-                                     "choose among %(languages)s.", code=unknown[0],
-                                     languages=", ".join(known.values())))
+            raise ValidationError(
+                _l(
+                    "%(code)s is not one of the languages Proofsheet offers: choose among %(languages)s.",
+                    code=unknown[0],
+                    languages=", ".join(known.values()),
+                )
+            )
 
     def validate_country(self, field):
         if field.data and field.data not in dict(country_choices()):
@@ -261,12 +314,15 @@ class StudioSettingsForm(StudioFieldsMixin, FlaskForm):
     def validate_postal_address(self, field):
         field.data = postal_address_text(field.data)
         if not field.data and self.campaign_galleries:
-            raise ValidationError(lazy_ngettext(
-                "Your campaign emails need it: %(num)d gallery uses a workflow. Choose "
-                "“No emails” for it first if you want to remove the address.",
-                "Your campaign emails need it: %(num)d galleries use a workflow. Choose "
-                "“No emails” for them first if you want to remove the address.",
-                self.campaign_galleries))
+            raise ValidationError(
+                lazy_ngettext(
+                    "Your campaign emails need it: %(num)d gallery uses a workflow. Choose "
+                    "“No emails” for it first if you want to remove the address.",
+                    "Your campaign emails need it: %(num)d galleries use a workflow. Choose "
+                    "“No emails” for them first if you want to remove the address.",
+                    self.campaign_galleries,
+                )
+            )
 
 
 def postal_address_text(text):
@@ -276,16 +332,23 @@ def postal_address_text(text):
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[DataRequired(_l("Please enter your name.")),
-                                                    Length(max=120), single_line()])
-    language = SelectField(_l("Your language"), coerce=_code_or_empty, validate_choice=False,
-                           description=_l("Of the pages you see here. Clients see theirs."))
+    name = StringField(
+        _l("Your name"),
+        validators=[DataRequired(_l("Please enter your name.")), Length(max=120), single_line()],
+    )
+    language = SelectField(
+        _l("Your language"),
+        coerce=_code_or_empty,
+        validate_choice=False,
+        description=_l("Of the pages you see here. Clients see theirs."),
+    )
 
     def __init__(self, *args, studio_language="en", **kwargs):
         super().__init__(*args, **kwargs)
         languages = current_app.config["LANGUAGES"]
-        studio_choice = _("Studio's language (%(language)s)",
-                          language=languages.get(studio_language, studio_language))
+        studio_choice = _(
+            "Studio's language (%(language)s)", language=languages.get(studio_language, studio_language)
+        )
         self.language.choices = [("", studio_choice), *languages.items()]
 
     def validate_language(self, field):
@@ -294,16 +357,17 @@ class ProfileForm(FlaskForm):
 
 
 class ChangePasswordForm(NewPasswordMixin, FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[
-        DataRequired(_l("Please enter your current password."))])
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Please enter your current password."))]
+    )
     password = _password_field(_l("New password"))
-    confirm = PasswordField(_l("New password again"), validators=[
-        EqualTo("password", _l("The two passwords are not the same."))])
+    confirm = PasswordField(
+        _l("New password again"), validators=[EqualTo("password", _l("The two passwords are not the same."))]
+    )
 
 
 class InviteForm(FlaskForm):
-    email = StringField(_l("Operator's email"), validators=[
-        DataRequired(_l("Please enter an email."))])
+    email = StringField(_l("Operator's email"), validators=[DataRequired(_l("Please enter an email."))])
 
     def validate_email(self, field):
         _normalized_email(field)
@@ -312,11 +376,14 @@ class InviteForm(FlaskForm):
 
 
 class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
-    name = StringField(_l("Your name"), validators=[DataRequired(_l("Please enter your name.")),
-                                                    Length(max=120), single_line()])
+    name = StringField(
+        _l("Your name"),
+        validators=[DataRequired(_l("Please enter your name.")), Length(max=120), single_line()],
+    )
     password = _password_field()
-    confirm = PasswordField(_l("Password again"), validators=[
-        EqualTo("password", _l("The two passwords are not the same."))])
+    confirm = PasswordField(
+        _l("Password again"), validators=[EqualTo("password", _l("The two passwords are not the same."))]
+    )
 
 
 class ConfirmSignupForm(FlaskForm):

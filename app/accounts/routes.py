@@ -97,14 +97,18 @@ def signup():
     if confirmed_by_email:
         return _email_signup_link(form)
     owner = services.create_studio(
-        name=form.studio_name.data.strip(), email=form.email.data,
-        password=form.password.data, timezone=form.timezone.data,
-        currency=form.currency.data, language=form.language.data,
-        owner_name=form.name.data.strip(), now=timeutil.now())
+        name=form.studio_name.data.strip(),
+        email=form.email.data,
+        password=form.password.data,
+        timezone=form.timezone.data,
+        currency=form.currency.data,
+        language=form.language.data,
+        owner_name=form.name.data.strip(),
+        now=timeutil.now(),
+    )
     db.session.commit()
     _start_session(owner)
-    flash(_("Welcome to Proofsheet, %(name)s! Create your first gallery.", name=owner.name),
-          "success")
+    flash(_("Welcome to Proofsheet, %(name)s! Create your first gallery.", name=owner.name), "success")
     return redirect(url_for("galleries_admin.index"))
 
 
@@ -115,21 +119,37 @@ def _email_signup_link(form):
     now = timeutil.now()
     if services.find_user_by_email(email) is not None:
         services.same_work_as_a_signup(form.password.data)
-        message = send_email(to=email, subject=_("You already have a Proofsheet account"),
-                             template="signup_existing", link=external_url("accounts.login"),
-                             reset_link=external_url("accounts.forgot_password"),
-                             sensitive=True, now=now)
+        message = send_email(
+            to=email,
+            subject=_("You already have a Proofsheet account"),
+            template="signup_existing",
+            link=external_url("accounts.login"),
+            reset_link=external_url("accounts.forgot_password"),
+            sensitive=True,
+            now=now,
+        )
     else:
         _pending, token = services.request_signup(
-            studio_name=form.studio_name.data.strip(), owner_name=form.name.data.strip(),
-            email=email, password=form.password.data, timezone=form.timezone.data,
-            currency=form.currency.data, language=form.language.data, now=now,
-            lifetime=timedelta(seconds=current_app.config["SIGNUP_LINK_MAX_AGE"]))
-        message = send_email(to=email, subject=_("Confirm your email to create %(studio)s",
-                                                 studio=form.studio_name.data.strip()),
-                             template="signup_confirm", studio_name=form.studio_name.data.strip(),
-                             link=external_url("accounts.confirm_signup", token=token),
-                             hours=hours, sensitive=True, now=now)
+            studio_name=form.studio_name.data.strip(),
+            owner_name=form.name.data.strip(),
+            email=email,
+            password=form.password.data,
+            timezone=form.timezone.data,
+            currency=form.currency.data,
+            language=form.language.data,
+            now=now,
+            lifetime=timedelta(seconds=current_app.config["SIGNUP_LINK_MAX_AGE"]),
+        )
+        message = send_email(
+            to=email,
+            subject=_("Confirm your email to create %(studio)s", studio=form.studio_name.data.strip()),
+            template="signup_confirm",
+            studio_name=form.studio_name.data.strip(),
+            link=external_url("accounts.confirm_signup", token=token),
+            hours=hours,
+            sensitive=True,
+            now=now,
+        )
     db.session.commit()
     send_now([message], now)
     session["signup_email"] = email
@@ -138,9 +158,12 @@ def _email_signup_link(form):
 
 @bp.get("/signup/sent")
 def signup_sent():
-    """"Check your email": the same page for every address."""
-    return render_template("accounts/signup_sent.html", email=session.get("signup_email", ""),
-                           hours=current_app.config["SIGNUP_LINK_MAX_AGE"] // 3600)
+    """ "Check your email": the same page for every address."""
+    return render_template(
+        "accounts/signup_sent.html",
+        email=session.get("signup_email", ""),
+        hours=current_app.config["SIGNUP_LINK_MAX_AGE"] // 3600,
+    )
 
 
 @bp.route("/signup/confirm/<token>", methods=["GET", "POST"])
@@ -149,23 +172,19 @@ def confirm_signup(token):
     try:
         pending = services.pending_signup_for(token, timeutil.now())
     except services.LinkProblem as problem:
-        return render_template("accounts/link_problem.html", reason=problem.reason,
-                               kind="signup"), 400
+        return render_template("accounts/link_problem.html", reason=problem.reason, kind="signup"), 400
     form = ConfirmSignupForm()
     if not form.validate_on_submit():
         return render_template("accounts/signup_confirm.html", pending=pending, form=form)
     begin_write()
     try:
-        owner = services.complete_signup(services.pending_signup_for(token, timeutil.now()),
-                                         timeutil.now())
+        owner = services.complete_signup(services.pending_signup_for(token, timeutil.now()), timeutil.now())
     except services.LinkProblem as problem:
         db.session.rollback()
-        return render_template("accounts/link_problem.html", reason=problem.reason,
-                               kind="signup"), 400
+        return render_template("accounts/link_problem.html", reason=problem.reason, kind="signup"), 400
     db.session.commit()
     _start_session(owner)
-    flash(_("Welcome to Proofsheet, %(name)s! Create your first gallery.", name=owner.name),
-          "success")
+    flash(_("Welcome to Proofsheet, %(name)s! Create your first gallery.", name=owner.name), "success")
     return redirect(url_for("galleries_admin.index"))
 
 
@@ -174,9 +193,12 @@ def _login_key():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
-               key_func=_login_key, error_message=_l("Too many attempts. Please wait a minute "
-                                                     "and try again."))
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    methods=["POST"],
+    key_func=_login_key,
+    error_message=_l("Too many attempts. Please wait a minute and try again."),
+)
 def login():
     """Log in with email and password."""
     if current_user.is_authenticated:
@@ -246,19 +268,28 @@ def forgot_password():
     if form.validate_on_submit():
         user = services.find_user_by_email(form.email.data)
         if user is not None:
-            link = external_url("accounts.reset_password",
-                                token=services.password_reset_token(user))
+            link = external_url("accounts.reset_password", token=services.password_reset_token(user))
             now = timeutil.now()
-            message = send_email(to=user.email, subject=_("Reset your Proofsheet password"),
-                                 template="password_reset", studio_id=user.studio_id, user=user,
-                                 link=link,
-                                 hours=current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600,
-                                 sensitive=True, now=now)
+            message = send_email(
+                to=user.email,
+                subject=_("Reset your Proofsheet password"),
+                template="password_reset",
+                studio_id=user.studio_id,
+                user=user,
+                link=link,
+                hours=current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600,
+                sensitive=True,
+                now=now,
+            )
             db.session.commit()
             send_now([message], now)
-        flash(_("If an account uses this email, a reset link is on its way. It works for "
-                "%(hours)d hours.", hours=current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600),
-              "success")
+        flash(
+            _(
+                "If an account uses this email, a reset link is on its way. It works for %(hours)d hours.",
+                hours=current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600,
+            ),
+            "success",
+        )
         return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot_password.html", form=form)
 
@@ -269,8 +300,7 @@ def reset_password(token):
     try:
         user = services.user_for_reset_token(token, current_app.config["PASSWORD_RESET_MAX_AGE"])
     except services.LinkProblem as problem:
-        return render_template("accounts/link_problem.html", reason=problem.reason,
-                               kind="reset"), 400
+        return render_template("accounts/link_problem.html", reason=problem.reason, kind="reset"), 400
     form = ResetPasswordForm(email=user.email)
     if form.validate_on_submit():
         services.set_password(user, form.password.data)
@@ -289,18 +319,24 @@ def _profile_page(**forms):
     # formdata=None: a form sent to another section must not fill this one's fields.
     defaults = {
         "studio_form": StudioSettingsForm(formdata=None, obj=studio, prefix="studio"),
-        "profile_form": ProfileForm(formdata=None, obj=current_user, prefix="profile",
-                                    studio_language=studio.language),
+        "profile_form": ProfileForm(
+            formdata=None, obj=current_user, prefix="profile", studio_language=studio.language
+        ),
         "password_form": ChangePasswordForm(prefix="password"),
         "invite_form": InviteForm(prefix="invite"),
     }
     defaults.update(forms)
-    staff = db.session.scalars(sa.select(User).where(User.studio_id == studio.id)
-                               .order_by(User.role.desc(), User.name)).all()
+    staff = db.session.scalars(
+        sa.select(User).where(User.studio_id == studio.id).order_by(User.role.desc(), User.name)
+    ).all()
     status = 422 if any(form.errors for form in forms.values()) else 200
-    return render_template("accounts/profile.html", studio=studio, staff=staff,
-                           invitations=services.pending_invitations(studio.id),
-                           **defaults), status
+    return render_template(
+        "accounts/profile.html",
+        studio=studio,
+        staff=staff,
+        invitations=services.pending_invitations(studio.id),
+        **defaults,
+    ), status
 
 
 @bp.get("/profile")
@@ -315,16 +351,16 @@ def profile():
 @owner_required
 def update_studio():
     """Save the studio's settings (owner only)."""
-    form = StudioSettingsForm(prefix="studio", campaign_galleries=services.galleries_sending_campaigns(
-        current_user.studio_id))
+    form = StudioSettingsForm(
+        prefix="studio", campaign_galleries=services.galleries_sending_campaigns(current_user.studio_id)
+    )
     if not form.validate():
         return _profile_page(studio_form=form)
     studio = current_user.studio
     studio.name, studio.email = form.name.data.strip(), form.email.data
     studio.timezone, studio.currency = form.timezone.data, form.currency.data
     studio.language = form.language.data
-    studio.client_languages = client_languages_setting(form.client_languages.data,
-                                                       form.language.data)
+    studio.client_languages = client_languages_setting(form.client_languages.data, form.language.data)
     studio.country = form.country.data or None
     studio.watermark_text = (form.watermark_text.data or "").strip() or None
     studio.postal_address = form.postal_address.data or None
@@ -376,14 +412,18 @@ def invite():
     studio = current_user.studio
     now = timeutil.now()
     invitation = services.invite_operator(studio, form.email.data, current_user, now)
-    message = send_email(to=invitation.email, subject=_("%(name)s invites you to Proofsheet",
-                                                        name=studio.name),
-                         template="invitation", studio_id=studio.id,
-                         studio=studio, inviter=current_user,
-                         link=external_url("accounts.accept_invitation",
-                                           token=services.invitation_token(invitation)),
-                         days=current_app.config["INVITATION_MAX_AGE"] // 86400,
-                         sensitive=True, now=now)
+    message = send_email(
+        to=invitation.email,
+        subject=_("%(name)s invites you to Proofsheet", name=studio.name),
+        template="invitation",
+        studio_id=studio.id,
+        studio=studio,
+        inviter=current_user,
+        link=external_url("accounts.accept_invitation", token=services.invitation_token(invitation)),
+        days=current_app.config["INVITATION_MAX_AGE"] // 86400,
+        sensitive=True,
+        now=now,
+    )
     db.session.commit()
     send_now([message], now)
     flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
@@ -425,15 +465,12 @@ def accept_invitation(token):
     try:
         invitation = services.invitation_for_token(token, current_app.config["INVITATION_MAX_AGE"])
     except services.LinkProblem as problem:
-        return render_template("accounts/link_problem.html", reason=problem.reason,
-                               kind="invitation"), 400
+        return render_template("accounts/link_problem.html", reason=problem.reason, kind="invitation"), 400
     if services.find_user_by_email(invitation.email) is not None:
-        return render_template("accounts/link_problem.html", reason="used",
-                               kind="invitation"), 400
+        return render_template("accounts/link_problem.html", reason="used", kind="invitation"), 400
     form = AcceptInvitationForm(email=invitation.email)
     if form.validate_on_submit():
-        user = services.accept_invitation(invitation, form.name.data, form.password.data,
-                                          timeutil.now())
+        user = services.accept_invitation(invitation, form.name.data, form.password.data, timeutil.now())
         db.session.commit()
         _start_session(user)
         flash(_("Welcome to %(studio)s!", studio=user.studio.name), "success")

@@ -33,15 +33,28 @@ def _studio_slug_taken(slug):
     return db.session.scalar(sa.select(Studio.id).where(Studio.slug == slug)) is not None
 
 
-def create_studio(*, name, email, timezone, currency, language, now, owner_name=None,
-                  password=None, password_hash=None):
+def create_studio(
+    *, name, email, timezone, currency, language, now, owner_name=None, password=None, password_hash=None
+):
     """Create a studio and its owner (from a password, or the hash a sign-up kept). Returns the
     owner user."""
-    studio = Studio(name=name, slug=unique_slug(slugify(name), _studio_slug_taken), email=email,
-                    timezone=timezone, currency=currency, language=language, created_at=now)
-    owner = User(studio=studio, email=email.lower(), name=owner_name or name,
-                 password_hash=password_hash or generate_password_hash(password),
-                 role=Role.OWNER, created_at=now)
+    studio = Studio(
+        name=name,
+        slug=unique_slug(slugify(name), _studio_slug_taken),
+        email=email,
+        timezone=timezone,
+        currency=currency,
+        language=language,
+        created_at=now,
+    )
+    owner = User(
+        studio=studio,
+        email=email.lower(),
+        name=owner_name or name,
+        password_hash=password_hash or generate_password_hash(password),
+        role=Role.OWNER,
+        created_at=now,
+    )
     db.session.add_all([studio, owner])
     db.session.flush()
     return owner
@@ -141,8 +154,9 @@ def user_for_reset_token(token, max_age):
 
 def invite_operator(studio, email, invited_by, now):
     """Record an invitation (renewing a pending one) and return it."""
-    invitation = db.session.scalar(sa.select(Invitation).where(
-        Invitation.studio_id == studio.id, Invitation.email == email))
+    invitation = db.session.scalar(
+        sa.select(Invitation).where(Invitation.studio_id == studio.id, Invitation.email == email)
+    )
     if invitation is None:
         invitation = Invitation(studio_id=studio.id, email=email)
         db.session.add(invitation)
@@ -158,17 +172,26 @@ def invitation_token(invitation):
 def invitation_for_token(token, max_age):
     invitation_id, created = _load(_INVITE_SALT, token, max_age)
     invitation = db.session.get(Invitation, invitation_id)
-    if (invitation is None or invitation.accepted_at is not None
-            or invitation.created_at.isoformat() != created):
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.created_at.isoformat() != created
+    ):
         raise LinkProblem("invalid")
     return invitation
 
 
 def accept_invitation(invitation, name, password, now):
     """Create the operator's account from an invitation; returns the new user."""
-    user = User(studio_id=invitation.studio_id, email=invitation.email, name=name.strip(),
-                password_hash=generate_password_hash(password), role=Role.OPERATOR,
-                created_at=now, last_login_at=now)
+    user = User(
+        studio_id=invitation.studio_id,
+        email=invitation.email,
+        name=name.strip(),
+        password_hash=generate_password_hash(password),
+        role=Role.OPERATOR,
+        created_at=now,
+        last_login_at=now,
+    )
     invitation.accepted_at = now
     db.session.add(user)
     db.session.flush()
@@ -176,24 +199,32 @@ def accept_invitation(invitation, name, password, now):
 
 
 def pending_invitations(studio_id):
-    return db.session.scalars(sa.select(Invitation).where(
-        Invitation.studio_id == studio_id, Invitation.accepted_at.is_(None))
-        .order_by(Invitation.created_at.desc())).all()
+    return db.session.scalars(
+        sa.select(Invitation)
+        .where(Invitation.studio_id == studio_id, Invitation.accepted_at.is_(None))
+        .order_by(Invitation.created_at.desc())
+    ).all()
 
 
 # ------------------------------------------------------------------ confirmed sign-ups
 
 
-def request_signup(*, studio_name, owner_name, email, password, timezone, currency, language,
-                   now, lifetime):
+def request_signup(*, studio_name, owner_name, email, password, timezone, currency, language, now, lifetime):
     """Keep a sign-up until its emailed link is used; returns (pending, token). The password is
     kept hashed, as an account's would be."""
     token = secrets.token_urlsafe(32)
     pending = PendingSignup(
-        email=email.lower(), studio_name=studio_name, owner_name=owner_name,
-        password_hash=generate_password_hash(password), timezone=timezone, currency=currency,
-        language=language, token_hash=token_digest(token), created_at=now,
-        expires_at=now + lifetime)
+        email=email.lower(),
+        studio_name=studio_name,
+        owner_name=owner_name,
+        password_hash=generate_password_hash(password),
+        timezone=timezone,
+        currency=currency,
+        language=language,
+        token_hash=token_digest(token),
+        created_at=now,
+        expires_at=now + lifetime,
+    )
     db.session.add(pending)
     db.session.flush()
     return pending, token
@@ -207,8 +238,9 @@ def same_work_as_a_signup(password):
 
 def pending_signup_for(token, now):
     """The sign-up of an emailed link, or raise ``LinkProblem``."""
-    pending = db.session.scalar(sa.select(PendingSignup).where(
-        PendingSignup.token_hash == token_digest(token)))
+    pending = db.session.scalar(
+        sa.select(PendingSignup).where(PendingSignup.token_hash == token_digest(token))
+    )
     if pending is None:
         raise LinkProblem("invalid")
     if pending.used_at is not None:
@@ -223,10 +255,16 @@ def complete_signup(pending, now):
     account meanwhile (two sign-ups, one confirmed) raises ``LinkProblem("used")``."""
     if find_user_by_email(pending.email) is not None:
         raise LinkProblem("used")
-    owner = create_studio(name=pending.studio_name, email=pending.email,
-                          password_hash=pending.password_hash, timezone=pending.timezone,
-                          currency=pending.currency, language=pending.language,
-                          owner_name=pending.owner_name, now=now)
+    owner = create_studio(
+        name=pending.studio_name,
+        email=pending.email,
+        password_hash=pending.password_hash,
+        timezone=pending.timezone,
+        currency=pending.currency,
+        language=pending.language,
+        owner_name=pending.owner_name,
+        now=now,
+    )
     pending.used_at = now
     db.session.flush()
     return owner
@@ -237,5 +275,7 @@ def galleries_sending_campaigns(studio_id):
     accounts sits below the galleries and workflows packages."""
     gallery, assigned = db.metadata.tables["gallery"], db.metadata.tables["gallery_workflow"]
     return db.session.scalar(
-        sa.select(sa.func.count()).select_from(assigned.join(gallery, gallery.c.id == assigned.c.gallery_id))
-        .where(gallery.c.studio_id == studio_id))
+        sa.select(sa.func.count())
+        .select_from(assigned.join(gallery, gallery.c.id == assigned.c.gallery_id))
+        .where(gallery.c.studio_id == studio_id)
+    )

@@ -26,5 +26,4 @@ def detail(client_id):
     sent (with why)."""
     client = get_owned_or_404(Client, client_id, current_user.studio_id)
     page = services.client_page(current_user.studio_id, client, timeutil.now())
-    return render_template("clients/detail.html", page=page, client=client,
-                           labels=STATE_LABELS)
+    return render_template("clients/detail.html", page=page, client=client, labels=STATE_LABELS)

@@ -32,24 +32,26 @@ SKIP_REASONS = {
     "no_consent": _l("no consent to news and offers"),
 }
 WAITING = (MailState.QUEUED, MailState.HELD, MailState.SENDING)
-PROBLEMS = (MailState.FAILED, MailState.UNKNOWN, MailState.SKIPPED, MailState.CANCELLED,
-            MailState.MISSED)
+PROBLEMS = (MailState.FAILED, MailState.UNKNOWN, MailState.SKIPPED, MailState.CANCELLED, MailState.MISSED)
 PER_CLIENT_KINDS = (OccurrenceKind.REGISTRATION, OccurrenceKind.ORDER, OccurrenceKind.CART)
 
 
 def find_clients(studio_id, query="", limit=200):
     """The studio's clients whose name or email contains ``query``, newest first, with how many
     galleries each is registered to."""
-    registrations = (sa.select(sa.func.count(Registration.id))
-                     .where(Registration.client_id == Client.id).scalar_subquery())
+    registrations = (
+        sa.select(sa.func.count(Registration.id)).where(Registration.client_id == Client.id).scalar_subquery()
+    )
     statement = sa.select(Client, registrations).where(Client.studio_id == studio_id)
     query = (query or "").strip().lower()
     if query:
         pattern = f"%{query.replace('%', '').replace('_', '')}%"
-        statement = statement.where(sa.or_(sa.func.lower(Client.name).like(pattern),
-                                           Client.email.like(pattern)))
-    return db.session.execute(statement.order_by(Client.created_at.desc(), Client.id.desc())
-                              .limit(limit)).all()
+        statement = statement.where(
+            sa.or_(sa.func.lower(Client.name).like(pattern), Client.email.like(pattern))
+        )
+    return db.session.execute(
+        statement.order_by(Client.created_at.desc(), Client.id.desc()).limit(limit)
+    ).all()
 
 
 @dataclass
@@ -79,26 +81,40 @@ class ClientPage:
 
 def client_page(studio_id, client, now):
     """Everything the client page shows for ``client`` (already checked to be the studio's)."""
-    galleries = db.session.scalars(sa.select(Gallery).join(
-        Registration, Registration.gallery_id == Gallery.id).where(
-        Registration.client_id == client.id, Gallery.studio_id == studio_id)
-        .order_by(Registration.registered_at)).all()
-    cards = db.session.scalars(sa.select(AccessCard).join(
-        CardClaim, CardClaim.card_id == AccessCard.id).where(CardClaim.client_id == client.id)
-        .order_by(AccessCard.id)).all()
-    orders = db.session.scalars(sa.select(Order).where(
-        Order.studio_id == studio_id, Order.client_id == client.id)
-        .order_by(Order.placed_at.desc())).all()
-    mail = db.session.scalars(sa.select(OutboxMessage).where(
-        OutboxMessage.studio_id == studio_id, OutboxMessage.recipient == client.email)
-        .order_by(OutboxMessage.due_at.desc(), OutboxMessage.id.desc()).limit(500)).all()
+    galleries = db.session.scalars(
+        sa.select(Gallery)
+        .join(Registration, Registration.gallery_id == Gallery.id)
+        .where(Registration.client_id == client.id, Gallery.studio_id == studio_id)
+        .order_by(Registration.registered_at)
+    ).all()
+    cards = db.session.scalars(
+        sa.select(AccessCard)
+        .join(CardClaim, CardClaim.card_id == AccessCard.id)
+        .where(CardClaim.client_id == client.id)
+        .order_by(AccessCard.id)
+    ).all()
+    orders = db.session.scalars(
+        sa.select(Order)
+        .where(Order.studio_id == studio_id, Order.client_id == client.id)
+        .order_by(Order.placed_at.desc())
+    ).all()
+    mail = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.studio_id == studio_id, OutboxMessage.recipient == client.email)
+        .order_by(OutboxMessage.due_at.desc(), OutboxMessage.id.desc())
+        .limit(500)
+    ).all()
     return ClientPage(
-        client=client, galleries=galleries, cards=cards, orders=orders,
+        client=client,
+        galleries=galleries,
+        cards=cards,
+        orders=orders,
         received=[row for row in mail if row.state == MailState.SENT],
         waiting=[row for row in mail if row.state in WAITING],
         problems=[row for row in mail if row.state in PROBLEMS],
         upcoming=_upcoming(client, galleries, now),
-        skipped=_skipped(client, galleries))
+        skipped=_skipped(client, galleries),
+    )
 
 
 def _upcoming(client, galleries, now):
@@ -107,13 +123,22 @@ def _upcoming(client, galleries, now):
     found = []
     studio = db.session.get(Studio, client.studio_id)
     for gallery in galleries:
-        occurrences = [o for o in due_occurrences(gallery_id=gallery.id)
-                       if o.due_at > now and o.client_id in (None, client.id)]
-        emails = {email.id: email for email in db.session.scalars(
-            sa.select(WorkflowEmail).where(WorkflowEmail.id.in_(
-                {o.email_id for o in occurrences})))} if occurrences else {}
-        carts = cart_states([o.occurrence_id for o in occurrences
-                             if o.kind == OccurrenceKind.CART])
+        occurrences = [
+            o
+            for o in due_occurrences(gallery_id=gallery.id)
+            if o.due_at > now and o.client_id in (None, client.id)
+        ]
+        emails = (
+            {
+                email.id: email
+                for email in db.session.scalars(
+                    sa.select(WorkflowEmail).where(WorkflowEmail.id.in_({o.email_id for o in occurrences}))
+                )
+            }
+            if occurrences
+            else {}
+        )
+        carts = cart_states([o.occurrence_id for o in occurrences if o.kind == OccurrenceKind.CART])
         for occurrence in occurrences:
             email = emails[occurrence.email_id]
             # What the tick will skip at the due time, as things stand (a closed cart, a sale
@@ -121,8 +146,7 @@ def _upcoming(client, galleries, now):
             if skip_reason(email, gallery, occurrence.due_at, carts.get(occurrence.occurrence_id)):
                 continue
             subject = subject_for(email, studio, gallery, client)
-            found.append(Upcoming(email, gallery, occurrence.due_at, subject,
-                                  _conditions(email, client)))
+            found.append(Upcoming(email, gallery, occurrence.due_at, subject, _conditions(email, client)))
     return sorted(found, key=lambda item: item.due_at)
 
 
@@ -145,21 +169,37 @@ def _skipped(client, galleries):
     if not gallery_ids:
         return []
     own = {
-        OccurrenceKind.REGISTRATION: sa.select(Registration.id).where(
-            Registration.client_id == client.id),
+        OccurrenceKind.REGISTRATION: sa.select(Registration.id).where(Registration.client_id == client.id),
         OccurrenceKind.ORDER: sa.select(Order.id).where(Order.client_id == client.id),
         OccurrenceKind.CART: sa.select(Cart.id).where(Cart.client_id == client.id),
     }
-    mine = sa.or_(CampaignOccurrence.occurrence_kind.not_in(PER_CLIENT_KINDS), *[
-        sa.and_(CampaignOccurrence.occurrence_kind == kind,
-                CampaignOccurrence.occurrence_id.in_(ids)) for kind, ids in own.items()])
-    rows = db.session.execute(sa.select(CampaignOccurrence, WorkflowEmail, Gallery).join(
-        WorkflowEmail, WorkflowEmail.id == CampaignOccurrence.workflow_email_id).join(
-        Gallery, Gallery.id == CampaignOccurrence.gallery_id).where(
-        CampaignOccurrence.gallery_id.in_(gallery_ids), mine,
-        sa.or_(CampaignOccurrence.skip_reason.is_not(None), CampaignOccurrence.missed))
-        .order_by(CampaignOccurrence.due_at.desc()).limit(200)).all()
-    return [(record, email, gallery,
-             SKIP_REASONS.get(record.skip_reason, record.skip_reason) if record.skip_reason
-             else _l("missed: its moment passed while the gallery took no campaign mail"))
-            for record, email, gallery in rows]
+    mine = sa.or_(
+        CampaignOccurrence.occurrence_kind.not_in(PER_CLIENT_KINDS),
+        *[
+            sa.and_(CampaignOccurrence.occurrence_kind == kind, CampaignOccurrence.occurrence_id.in_(ids))
+            for kind, ids in own.items()
+        ],
+    )
+    rows = db.session.execute(
+        sa.select(CampaignOccurrence, WorkflowEmail, Gallery)
+        .join(WorkflowEmail, WorkflowEmail.id == CampaignOccurrence.workflow_email_id)
+        .join(Gallery, Gallery.id == CampaignOccurrence.gallery_id)
+        .where(
+            CampaignOccurrence.gallery_id.in_(gallery_ids),
+            mine,
+            sa.or_(CampaignOccurrence.skip_reason.is_not(None), CampaignOccurrence.missed),
+        )
+        .order_by(CampaignOccurrence.due_at.desc())
+        .limit(200)
+    ).all()
+    return [
+        (
+            record,
+            email,
+            gallery,
+            SKIP_REASONS.get(record.skip_reason, record.skip_reason)
+            if record.skip_reason
+            else _l("missed: its moment passed while the gallery took no campaign mail"),
+        )
+        for record, email, gallery in rows
+    ]

@@ -38,8 +38,9 @@ def _wants_json():
 
 def public_url(gallery, studio):
     """The gallery's address for clients, or None while the public pages are not installed."""
-    return _optional_url("galleries_public.gallery", studio_slug=studio.slug, gallery_slug=gallery.slug,
-                         _external=True)
+    return _optional_url(
+        "galleries_public.gallery", studio_slug=studio.slug, gallery_slug=gallery.slug, _external=True
+    )
 
 
 def _optional_url(endpoint, **values):
@@ -82,14 +83,20 @@ def detail(gallery_id):
     gallery = _gallery_or_404(gallery_id)
     studio = current_user.studio
     return render_template(
-        "galleries/admin/detail.html", gallery=gallery, studio=studio, photos=gallery.photos,
-        public_url=public_url(gallery, studio), upload_form=UploadForm(),
-        reorder_form=ReorderForm(), counts=services.deletion_summary(gallery),
+        "galleries/admin/detail.html",
+        gallery=gallery,
+        studio=studio,
+        photos=gallery.photos,
+        public_url=public_url(gallery, studio),
+        upload_form=UploadForm(),
+        reorder_form=ReorderForm(),
+        counts=services.deletion_summary(gallery),
         cards_url=_optional_url(".cards", gallery_id=gallery.id),
         max_photo_bytes=current_app.config["MAX_PHOTO_BYTES"],
         max_photo_size=images.human_size(current_app.config["MAX_PHOTO_BYTES"]),
         max_request_bytes=current_app.config["MAX_UPLOAD_REQUEST_BYTES"],
-        max_request_size=request_limits.megabytes(current_app.config["MAX_UPLOAD_REQUEST_BYTES"]))
+        max_request_size=request_limits.megabytes(current_app.config["MAX_UPLOAD_REQUEST_BYTES"]),
+    )
 
 
 @admin_bp.route("/<int:gallery_id>/edit", methods=["GET", "POST"])
@@ -116,8 +123,9 @@ def publish(gallery_id):
         gallery.status = GalleryStatus.PUBLISHED
         gallery.updated_at = now()
         db.session.commit()
-        flash(_("“%(title)s” is published: clients with the link can open it.", title=gallery.title),
-              "success")
+        flash(
+            _("“%(title)s” is published: clients with the link can open it.", title=gallery.title), "success"
+        )
     return redirect(url_for(".detail", gallery_id=gallery.id))
 
 
@@ -134,8 +142,9 @@ def delete(gallery_id):
         services.remove_gallery_files(folder)  # only once the rows are surely gone
         flash(_("Gallery “%(title)s” deleted.", title=title), "success")
         return redirect(url_for(".index"))
-    return render_template("galleries/admin/delete.html", gallery=gallery, form=form,
-                           summary=services.deletion_summary(gallery))
+    return render_template(
+        "galleries/admin/delete.html", gallery=gallery, form=form, summary=services.deletion_summary(gallery)
+    )
 
 
 # ------------------------------------------------------------------ photos
@@ -155,8 +164,11 @@ def upload(gallery_id):
         message = next(iter(form.errors.values()))[0]
         return _upload_answer(gallery_id, [{"ok": False, "filename": "", "message": message}], 400)
     watermark, limits = current_user.studio.watermark, images.Limits.from_config()
-    results = [_upload_one(gallery.id, upload, watermark, limits)
-               for upload in form.photos.data if upload and upload.filename]
+    results = [
+        _upload_one(gallery.id, upload, watermark, limits)
+        for upload in form.photos.data
+        if upload and upload.filename
+    ]
     status = 200 if all(result["ok"] for result in results) else 422
     return _upload_answer(gallery_id, results, status)
 
@@ -166,11 +178,14 @@ def _upload_one(gallery_id, upload, watermark, limits):
     try:
         prepared = images.prepare_photo(upload, upload.filename, watermark, limits)
     except images.PhotoRejected as rejected:
-        return {"ok": False, "filename": images.display_name(upload.filename),
-                "message": rejected.message}
+        return {"ok": False, "filename": images.display_name(upload.filename), "message": rejected.message}
     photo = _store_committed(gallery_id, prepared)
-    result = {"ok": True, "filename": prepared.filename, "photo_id": photo.id,
-              "message": _("%(name)s uploaded.", name=prepared.filename)}
+    result = {
+        "ok": True,
+        "filename": prepared.filename,
+        "photo_id": photo.id,
+        "message": _("%(name)s uploaded.", name=prepared.filename),
+    }
     if _wants_json():  # the uploader adds the photo to the grid without reloading the page
         result["html"] = render_template("galleries/admin/_photo.html", photo=photo, gallery=photo.gallery)
     return result
@@ -208,8 +223,10 @@ def too_large(error):
     """A request over its route's limit: the uploader gets its JSON, pages the site's 413 page."""
     if request.endpoint != "galleries_admin.upload":
         return request_limits.too_large(error)
-    message = _("This upload is too large (more than %(limit)s at once). Upload fewer photos at a time.",
-                limit=request_limits.megabytes(request.max_content_length))
+    message = _(
+        "This upload is too large (more than %(limit)s at once). Upload fewer photos at a time.",
+        limit=request_limits.megabytes(request.max_content_length),
+    )
     if _wants_json():
         return jsonify(results=[{"ok": False, "filename": "", "message": message}]), 413
     return request_limits.too_large(error, message)
@@ -274,9 +291,13 @@ def photo_file(gallery_id, photo_id, variant):
     photo = _photo_or_404(gallery_id, photo_id)
     path = _photo_path(photo, variant)
     original = variant == "original"
-    response = send_file(path, mimetype=photo.content_type if original else "image/jpeg",
-                         as_attachment=original, download_name=photo.original_filename if original else None,
-                         max_age=3600)
+    response = send_file(
+        path,
+        mimetype=photo.content_type if original else "image/jpeg",
+        as_attachment=original,
+        download_name=photo.original_filename if original else None,
+        max_age=3600,
+    )
     response.cache_control.private = True  # staff-only: shared caches must not keep it
     return response
 

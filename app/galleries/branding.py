@@ -37,8 +37,12 @@ def prepared_logo(data):
         if kind not in LOGO_FORMATS:
             raise LogoRefused(_("Use a PNG, JPEG, GIF or WebP image for the logo."))
         if size[0] * size[1] > MAX_LOGO_PIXELS:
-            raise LogoRefused(_("This image is too large (%(megapixels)s megapixels) for a logo.",
-                                megapixels=size[0] * size[1] // 1_000_000))
+            raise LogoRefused(
+                _(
+                    "This image is too large (%(megapixels)s megapixels) for a logo.",
+                    megapixels=size[0] * size[1] // 1_000_000,
+                )
+            )
         with Image.open(io.BytesIO(data)) as image:
             image = ImageOps.exif_transpose(image)
             image = image.convert("RGBA")
@@ -46,8 +50,7 @@ def prepared_logo(data):
             out = io.BytesIO()
             image.save(out, "PNG", optimize=True)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError):
-        raise LogoRefused(_("This file is not an image we can use (PNG, JPEG, GIF or WebP).")
-                          ) from None
+        raise LogoRefused(_("This file is not an image we can use (PNG, JPEG, GIF or WebP).")) from None
     return out.getvalue()
 
 
@@ -74,5 +77,4 @@ def logo_url(studio):
     """The logo's public URL, or None."""
     if not studio.logo_filename:
         return None
-    return external_url("galleries_public.studio_logo", studio_id=studio.id,
-                        name=studio.logo_filename)
+    return external_url("galleries_public.studio_logo", studio_id=studio.id, name=studio.logo_filename)

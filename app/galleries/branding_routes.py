@@ -12,9 +12,13 @@ from app.galleries.forms import ConfirmForm, LogoForm
 
 def _page(form=None, status=200):
     studio = current_user.studio
-    return render_template("galleries/admin/branding.html", studio=studio,
-                           form=form or LogoForm(), remove_form=ConfirmForm(),
-                           logo_url=branding.logo_url(studio)), status
+    return render_template(
+        "galleries/admin/branding.html",
+        studio=studio,
+        form=form or LogoForm(),
+        remove_form=ConfirmForm(),
+        logo_url=branding.logo_url(studio),
+    ), status
 
 
 @admin_bp.get("/branding")

@@ -31,12 +31,22 @@ def _card_or_404(gallery_id, card_id):
 
 
 def _card_stats(gallery):
-    photos = dict(db.session.execute(sa.select(card_photo.c.card_id, sa.func.count()).join(
-        AccessCard, AccessCard.id == card_photo.c.card_id).where(
-        AccessCard.gallery_id == gallery.id).group_by(card_photo.c.card_id)).all())
-    claims = dict(db.session.execute(sa.select(CardClaim.card_id, sa.func.count()).join(
-        AccessCard, AccessCard.id == CardClaim.card_id).where(
-        AccessCard.gallery_id == gallery.id).group_by(CardClaim.card_id)).all())
+    photos = dict(
+        db.session.execute(
+            sa.select(card_photo.c.card_id, sa.func.count())
+            .join(AccessCard, AccessCard.id == card_photo.c.card_id)
+            .where(AccessCard.gallery_id == gallery.id)
+            .group_by(card_photo.c.card_id)
+        ).all()
+    )
+    claims = dict(
+        db.session.execute(
+            sa.select(CardClaim.card_id, sa.func.count())
+            .join(AccessCard, AccessCard.id == CardClaim.card_id)
+            .where(AccessCard.gallery_id == gallery.id)
+            .group_by(CardClaim.card_id)
+        ).all()
+    )
     return photos, claims
 
 
@@ -48,15 +58,22 @@ def cards(gallery_id):
     create_form = CreateCardsForm(prefix="create")
     import_form = ImportCardsForm(prefix="import")
     if request.method == "POST":
-        created = (_create(gallery, create_form) if "create-count" in request.form
-                   else _import(gallery, import_form))
+        created = (
+            _create(gallery, create_form) if "create-count" in request.form else _import(gallery, import_form)
+        )
         if created:
             return redirect(url_for(".cards", gallery_id=gallery.id))
     photo_counts, claim_counts = _card_stats(gallery)
-    return render_template("galleries/cards/index.html", gallery=gallery, cards=gallery.cards,
-                           create_form=create_form, import_form=import_form,
-                           photo_counts=photo_counts, claim_counts=claim_counts,
-                           display_code=card_service.display_code)
+    return render_template(
+        "galleries/cards/index.html",
+        gallery=gallery,
+        cards=gallery.cards,
+        create_form=create_form,
+        import_form=import_form,
+        photo_counts=photo_counts,
+        claim_counts=claim_counts,
+        display_code=card_service.display_code,
+    )
 
 
 def _create(gallery, form):
@@ -83,8 +100,7 @@ def _import(gallery, form):
         return False
     card_service.create_cards(gallery, labels, timeutil.now())
     db.session.commit()
-    flash(ngettext("%(num)d card imported.", "%(num)d cards imported.", len(labels)),
-          "success")
+    flash(ngettext("%(num)d card imported.", "%(num)d cards imported.", len(labels)), "success")
     return True
 
 
@@ -98,13 +114,16 @@ def card_detail(gallery_id, card_id):
         ids = [int(value) for value in request.form.getlist("photo_ids") if value.isdigit()]
         count = card_service.assign_photos(card, ids)
         db.session.commit()
-        flash(ngettext("%(num)d photo on this card.", "%(num)d photos on this card.", count),
-              "success")
+        flash(ngettext("%(num)d photo on this card.", "%(num)d photos on this card.", count), "success")
         return redirect(url_for(".card_detail", gallery_id=gallery.id, card_id=card.id))
-    return render_template("galleries/cards/detail.html", gallery=gallery, card=card,
-                           chosen={photo.id for photo in card.photos},
-                           display_code=card_service.display_code,
-                           card_url=external_url("galleries_public.card", code=card.code))
+    return render_template(
+        "galleries/cards/detail.html",
+        gallery=gallery,
+        card=card,
+        chosen={photo.id for photo in card.photos},
+        display_code=card_service.display_code,
+        card_url=external_url("galleries_public.card", code=card.code),
+    )
 
 
 @admin_bp.post("/<int:gallery_id>/cards/<int:card_id>/delete")
@@ -126,12 +145,18 @@ def print_cards(gallery_id):
     gallery = _gallery_or_404(gallery_id)
     paper = "letter" if request.args.get("paper") == "letter" else "a4"
     entry_url = external_url("galleries_public.enter_code")
-    sheet = [(card, Markup(card_service.qr_svg(external_url("galleries_public.card",
-                                                            code=card.code))))
-             for card in gallery.cards]
-    return render_template("galleries/cards/print.html", gallery=gallery, sheet=sheet,
-                           paper=paper, entry_url=entry_url,
-                           display_code=card_service.display_code)
+    sheet = [
+        (card, Markup(card_service.qr_svg(external_url("galleries_public.card", code=card.code))))
+        for card in gallery.cards
+    ]
+    return render_template(
+        "galleries/cards/print.html",
+        gallery=gallery,
+        sheet=sheet,
+        paper=paper,
+        entry_url=entry_url,
+        display_code=card_service.display_code,
+    )
 
 
 @admin_bp.get("/<int:gallery_id>/cards/<int:card_id>/qr.svg")
@@ -140,5 +165,8 @@ def card_qr(gallery_id, card_id):
     """One card's QR code as an SVG file."""
     card = _card_or_404(_gallery_or_404(gallery_id).id, card_id)
     svg = card_service.qr_svg(external_url("galleries_public.card", code=card.code))
-    return svg, 200, {"Content-Type": "image/svg+xml",
-                      "Content-Disposition": f'inline; filename="card-{card.code}.svg"'}
+    return (
+        svg,
+        200,
+        {"Content-Type": "image/svg+xml", "Content-Disposition": f'inline; filename="card-{card.code}.svg"'},
+    )

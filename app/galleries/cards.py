@@ -36,7 +36,7 @@ def normalize_code(typed):
 
 def display_code(code):
     """ABCD-EFGH-JK: easier to read aloud and to type."""
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def _unique_code(taken):
@@ -57,8 +57,10 @@ def create_cards(gallery, labels, now):
     codes = [_unique_code(taken) for _ in labels]
     clashes = _taken_codes(codes)  # astronomically rare, but a unique index must never fail
     codes = [code if code not in clashes else _unique_code(taken | clashes) for code in codes]
-    cards = [AccessCard(gallery_id=gallery.id, label=label, code=code, created_at=now)
-             for label, code in zip(labels, codes, strict=True)]
+    cards = [
+        AccessCard(gallery_id=gallery.id, label=label, code=code, created_at=now)
+        for label, code in zip(labels, codes, strict=True)
+    ]
     db.session.add_all(cards)
     db.session.flush()
     return cards
@@ -66,8 +68,9 @@ def create_cards(gallery, labels, now):
 
 def numbered_labels(count, prefix):
     prefix = (prefix or "").strip()
-    return [f"{prefix} – {n}" if prefix else str(_l("Card %(number)d", number=n))
-            for n in range(1, count + 1)]
+    return [
+        f"{prefix} – {n}" if prefix else str(_l("Card %(number)d", number=n)) for n in range(1, count + 1)
+    ]
 
 
 def labels_from_csv(data):
@@ -82,8 +85,11 @@ def labels_from_csv(data):
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    if rows and rows[0] and rows[0][0].strip().lower() in {"label", "name", "child", "nom",
-                                                            "student", "client"}:
+    if (
+        rows
+        and rows[0]
+        and rows[0][0].strip().lower() in {"label", "name", "child", "nom", "student", "client"}
+    ):
         rows = rows[1:]
     labels = []
     for number, row in enumerate(rows, start=1):
@@ -91,11 +97,17 @@ def labels_from_csv(data):
         if not label:
             raise CardImportError(_l("Row %(row)d has no label.", row=number))
         if len(label) > MAX_LABEL_LENGTH:
-            raise CardImportError(_l("Row %(row)d: the label is longer than %(max)d characters.",
-                                     row=number, max=MAX_LABEL_LENGTH))
+            raise CardImportError(
+                _l(
+                    "Row %(row)d: the label is longer than %(max)d characters.",
+                    row=number,
+                    max=MAX_LABEL_LENGTH,
+                )
+            )
         if single_line_problem(label, "label"):  # a quoted cell may hold a line break
-            raise CardImportError(_l("Row %(row)d: a label cannot contain line breaks or control "
-                                     "characters.", row=number))
+            raise CardImportError(
+                _l("Row %(row)d: a label cannot contain line breaks or control characters.", row=number)
+            )
         labels.append(label)
     if not labels:
         raise CardImportError(_l("The file has no labels."))
@@ -106,8 +118,9 @@ def labels_from_csv(data):
 
 def assign_photos(card, photo_ids):
     """Make ``photo_ids`` (photos of the card's gallery only) the card's photos."""
-    photos = db.session.scalars(sa.select(Photo).where(
-        Photo.gallery_id == card.gallery_id, Photo.id.in_(photo_ids or [-1]))).all()
+    photos = db.session.scalars(
+        sa.select(Photo).where(Photo.gallery_id == card.gallery_id, Photo.id.in_(photo_ids or [-1]))
+    ).all()
     card.photos = sorted(photos, key=lambda photo: (photo.position, photo.id))
     db.session.flush()
     return len(photos)

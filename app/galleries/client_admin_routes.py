@@ -20,6 +20,12 @@ def revoke_client_links(client_id):
     client = get_owned_or_404(Client, client_id, current_user.studio_id)
     clients.revoke_links(client, timeutil.now())
     db.session.commit()
-    flash(_("The private links of %(name)s no longer work, and their browsers are signed out. "
-            "They can ask for a new link with their email.", name=client.name), "success")
+    flash(
+        _(
+            "The private links of %(name)s no longer work, and their browsers are signed out. "
+            "They can ask for a new link with their email.",
+            name=client.name,
+        ),
+        "success",
+    )
     return redirect(request.referrer or url_for("galleries_admin.index"))

@@ -40,12 +40,12 @@ def normalize_email(address):
 
 
 def find_client(studio_id, email):
-    return db.session.scalar(sa.select(Client).where(Client.studio_id == studio_id,
-                                                     Client.email == email))
+    return db.session.scalar(sa.select(Client).where(Client.studio_id == studio_id, Client.email == email))
 
 
-def register_client(studio_id, gallery, *, name, email, language, marketing_consent,
-                    consent_text, now, card=None):
+def register_client(
+    studio_id, gallery, *, name, email, language, marketing_consent, consent_text, now, card=None
+):
     """Register (or sign back in) a client to ``gallery`` and, for a QR card, claim it.
 
     Returns (client, created). Consent is recorded with its exact text and time when given;
@@ -55,8 +55,9 @@ def register_client(studio_id, gallery, *, name, email, language, marketing_cons
     client = find_client(studio_id, email)
     created = client is None
     if created:
-        client = Client(studio_id=studio_id, email=email, name=name.strip(), language=language,
-                        created_at=now)
+        client = Client(
+            studio_id=studio_id, email=email, name=name.strip(), language=language, created_at=now
+        )
         db.session.add(client)
     if marketing_consent and not client.marketing_consent:
         client.marketing_consent, client.consent_text, client.consent_at = True, consent_text, now
@@ -68,8 +69,11 @@ def register_client(studio_id, gallery, *, name, email, language, marketing_cons
 
 
 def ensure_registration(client, gallery, now):
-    exists = db.session.scalar(sa.select(Registration.id).where(
-        Registration.client_id == client.id, Registration.gallery_id == gallery.id))
+    exists = db.session.scalar(
+        sa.select(Registration.id).where(
+            Registration.client_id == client.id, Registration.gallery_id == gallery.id
+        )
+    )
     if exists is None:
         db.session.add(Registration(client_id=client.id, gallery_id=gallery.id, registered_at=now))
         db.session.flush()
@@ -146,8 +150,9 @@ def sign_in_token(client, signer=None):
 
 
 def _read_compact(token):
-    value, issued = _signer().unsign(token, max_age=current_app.config["CLIENT_LINK_MAX_AGE"],
-                                     return_timestamp=True)
+    value, issued = _signer().unsign(
+        token, max_age=current_app.config["CLIENT_LINK_MAX_AGE"], return_timestamp=True
+    )
     studio_id, client_id = value.decode("ascii").split("-")
     return int(studio_id), int(client_id), issued
 
@@ -159,7 +164,8 @@ def read_sign_in_link(token):
         if token[:1].isdigit():  # a compact token; older ones are base64 JSON ("W...")
             return _read_compact(token)
         (studio_id, client_id), issued = _serializer().loads(
-            token, max_age=current_app.config["CLIENT_LINK_MAX_AGE"], return_timestamp=True)
+            token, max_age=current_app.config["CLIENT_LINK_MAX_AGE"], return_timestamp=True
+        )
     except (BadSignature, SignatureExpired, ValueError, TypeError, UnicodeDecodeError):
         return None
     return int(studio_id), int(client_id), issued
@@ -211,9 +217,13 @@ def held_card_ids(client, gallery):
         return set()
     from app.galleries.models import AccessCard
 
-    return set(db.session.scalars(sa.select(CardClaim.card_id).join(
-        AccessCard, AccessCard.id == CardClaim.card_id).where(
-        CardClaim.client_id == client.id, AccessCard.gallery_id == gallery.id)))
+    return set(
+        db.session.scalars(
+            sa.select(CardClaim.card_id)
+            .join(AccessCard, AccessCard.id == CardClaim.card_id)
+            .where(CardClaim.client_id == client.id, AccessCard.gallery_id == gallery.id)
+        )
+    )
 
 
 def visible_photos(gallery, client):
@@ -224,13 +234,20 @@ def visible_photos(gallery, client):
         cards = held_card_ids(client, gallery)
         if not cards:
             return []
-        query = query.where(Photo.id.in_(sa.select(card_photo.c.photo_id).where(
-            card_photo.c.card_id.in_(cards))))
+        query = query.where(
+            Photo.id.in_(sa.select(card_photo.c.photo_id).where(card_photo.c.card_id.in_(cards)))
+        )
     return db.session.scalars(query.order_by(Photo.position, Photo.id)).all()
 
 
 def is_registered(client, gallery):
     if client is None:
         return False
-    return db.session.scalar(sa.select(Registration.id).where(
-        Registration.client_id == client.id, Registration.gallery_id == gallery.id)) is not None
+    return (
+        db.session.scalar(
+            sa.select(Registration.id).where(
+                Registration.client_id == client.id, Registration.gallery_id == gallery.id
+            )
+        )
+        is not None
+    )

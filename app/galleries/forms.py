@@ -31,34 +31,56 @@ class GalleryForm(FlaskForm):
     Built with the studio (for its timezone and slug uniqueness) and, when editing, the gallery.
     """
 
-    title = StringField(_l("Title"), validators=[DataRequired(_l("Give the gallery a title.")),
-                                                 Length(max=200), single_line("title")])
+    title = StringField(
+        _l("Title"),
+        validators=[DataRequired(_l("Give the gallery a title.")), Length(max=200), single_line("title")],
+    )
     slug = StringField(
-        _l("Web address"), validators=[Optional(), Length(max=services.SLUG_MAX_LENGTH)],
-        description=_l("The end of the gallery's link: lowercase letters, digits and hyphens. "
-                       "Leave empty to make one from the title."))
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)],
-                                description=_l("Shown to your clients above the photos."))
+        _l("Web address"),
+        validators=[Optional(), Length(max=services.SLUG_MAX_LENGTH)],
+        description=_l(
+            "The end of the gallery's link: lowercase letters, digits and hyphens. "
+            "Leave empty to make one from the title."
+        ),
+    )
+    description = TextAreaField(
+        _l("Description"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l("Shown to your clients above the photos."),
+    )
     # A shoot date is never converted between timezones, and a gallery of scanned older
     # photos may carry one from before 2000.
     shoot_date = DateField(_l("Shoot date"), validators=[Optional(), sane_date(min_year=1900)])
-    sale_starts_at = DateTimeLocalField(_l("Sale starts"), format=DATETIME_FORMAT,
-                                        validators=[Optional(), sane_date()])
-    sale_ends_at = DateTimeLocalField(_l("Sale ends"), format=DATETIME_FORMAT,
-                                      validators=[Optional(), sane_date()])
+    sale_starts_at = DateTimeLocalField(
+        _l("Sale starts"), format=DATETIME_FORMAT, validators=[Optional(), sane_date()]
+    )
+    sale_ends_at = DateTimeLocalField(
+        _l("Sale ends"), format=DATETIME_FORMAT, validators=[Optional(), sane_date()]
+    )
     archives_at = DateTimeLocalField(
-        _l("Archive on"), format=DATETIME_FORMAT, validators=[Optional(), sane_date()],
-        description=_l("The gallery closes to clients at this time."))
-    status = SelectField(_l("Status"), choices=[
-        SelectChoice(GalleryStatus.DRAFT, _l("Draft: only you can see it")),
-        SelectChoice(GalleryStatus.PUBLISHED, _l("Published: open to clients")),
-        SelectChoice(GalleryStatus.ARCHIVED, _l("Archived: closed to clients")),
-    ], default=GalleryStatus.DRAFT)
-    access = SelectField(_l("Who can open it"), choices=[
-        SelectChoice(GalleryAccess.PUBLIC, _l("Anyone with the link")),
-        SelectChoice(GalleryAccess.PASSWORD, _l("Anyone with the link and the gallery password")),
-        SelectChoice(GalleryAccess.REGISTRATION, _l("Clients who register with their name and email")),
-    ], default=GalleryAccess.PUBLIC)
+        _l("Archive on"),
+        format=DATETIME_FORMAT,
+        validators=[Optional(), sane_date()],
+        description=_l("The gallery closes to clients at this time."),
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=[
+            SelectChoice(GalleryStatus.DRAFT, _l("Draft: only you can see it")),
+            SelectChoice(GalleryStatus.PUBLISHED, _l("Published: open to clients")),
+            SelectChoice(GalleryStatus.ARCHIVED, _l("Archived: closed to clients")),
+        ],
+        default=GalleryStatus.DRAFT,
+    )
+    access = SelectField(
+        _l("Who can open it"),
+        choices=[
+            SelectChoice(GalleryAccess.PUBLIC, _l("Anyone with the link")),
+            SelectChoice(GalleryAccess.PASSWORD, _l("Anyone with the link and the gallery password")),
+            SelectChoice(GalleryAccess.REGISTRATION, _l("Clients who register with their name and email")),
+        ],
+        default=GalleryAccess.PUBLIC,
+    )
     password = PasswordField(_l("Gallery password"), validators=[Length(max=128)])
     is_qr = BooleanField(_l("QR gallery: hand out printed access cards, each showing its own photos"))
 
@@ -69,12 +91,16 @@ class GalleryForm(FlaskForm):
             for name in DATE_FIELDS:
                 getattr(self, name).data = to_local(getattr(gallery, name), studio.timezone)
         if gallery is not None:
-            self.slug.description = _l("The end of the gallery's link: lowercase letters, digits and "
-                                       "hyphens. Changing it breaks links you have already shared.")
+            self.slug.description = _l(
+                "The end of the gallery's link: lowercase letters, digits and "
+                "hyphens. Changing it breaks links you have already shared."
+            )
         has_password = gallery is not None and gallery.password_hash
         self.password.description = (
-            _l("Leave empty to keep the current password.") if has_password
-            else _l("Required when access needs a password. Share it with your clients."))
+            _l("Leave empty to keep the current password.")
+            if has_password
+            else _l("Required when access needs a password. Share it with your clients.")
+        )
 
     def utc(self, name):
         """The value of a date-time field as a UTC instant (read in the studio's timezone)."""
@@ -85,14 +111,17 @@ class GalleryForm(FlaskForm):
         if not field.data:
             return
         if not services.SLUG_PATTERN.match(field.data):
-            raise ValidationError(_l("Use only lowercase letters, digits and single hyphens "
-                                     "(for example: smith-wedding-2026)."))
+            raise ValidationError(
+                _l("Use only lowercase letters, digits and single hyphens (for example: smith-wedding-2026).")
+            )
         gallery_id = self.gallery.id if self.gallery else None
         if services.slug_taken(self.studio.id, field.data, gallery_id):
-            raise ValidationError(_l("Another of your galleries already uses this address. "
-                                     "Try “%(suggestion)s”.",
-                                     suggestion=services.suggest_slug(self.studio.id, field.data,
-                                                                      gallery_id)))
+            raise ValidationError(
+                _l(
+                    "Another of your galleries already uses this address. Try “%(suggestion)s”.",
+                    suggestion=services.suggest_slug(self.studio.id, field.data, gallery_id),
+                )
+            )
 
     def validate_sale_ends_at(self, field):
         if field.data and self.sale_starts_at.data and self.utc("sale_ends_at") <= self.utc("sale_starts_at"):
@@ -117,11 +146,18 @@ class GalleryForm(FlaskForm):
     def to_data(self):
         """The form's values for ``services.create_gallery`` / ``update_gallery``."""
         return services.GalleryData(
-            title=self.title.data.strip(), slug=self.slug.data or None,
-            description=(self.description.data or "").strip(), shoot_date=self.shoot_date.data,
-            sale_starts_at=self.utc("sale_starts_at"), sale_ends_at=self.utc("sale_ends_at"),
-            archives_at=self.utc("archives_at"), status=self.status.data, access=self.access.data,
-            is_qr=self.is_qr.data, password=self.password.data or None)
+            title=self.title.data.strip(),
+            slug=self.slug.data or None,
+            description=(self.description.data or "").strip(),
+            shoot_date=self.shoot_date.data,
+            sale_starts_at=self.utc("sale_starts_at"),
+            sale_ends_at=self.utc("sale_ends_at"),
+            archives_at=self.utc("archives_at"),
+            status=self.status.data,
+            access=self.access.data,
+            is_qr=self.is_qr.data,
+            password=self.password.data or None,
+        )
 
 
 class ConfirmForm(FlaskForm):
@@ -151,7 +187,12 @@ class ReorderForm(FlaskForm):
 
 
 class LogoForm(FlaskForm):
-    logo = FileField(_l("Logo"), validators=[FileRequired(_l("Choose an image file."))],
-                     render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp"},
-                     description=_l("PNG with a transparent background looks best. It is shown up "
-                                    "to 300 × 100 pixels at the top of your emails."))
+    logo = FileField(
+        _l("Logo"),
+        validators=[FileRequired(_l("Choose an image file."))],
+        render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp"},
+        description=_l(
+            "PNG with a transparent background looks best. It is shown up "
+            "to 300 × 100 pixels at the top of your emails."
+        ),
+    )

@@ -41,8 +41,21 @@ REDUCING_GAP = 2.0
 # down: Pillow keeps RGB in 4 bytes; scaling premultiplies alpha into a copy (RGBA, LA: 4 + 4);
 # palette and 16-bit images are converted to a copy first (P: 1 + 4, + 4 with transparency;
 # I;16: 2 + 4); reducing by 2 (the worst case) adds a quarter of the scaled mode.
-DECODE_BYTES_PER_PIXEL = {"1": 3, "L": 1.5, "P": 10, "PA": 10, "LA": 9, "RGB": 5, "RGBA": 9,
-                          "CMYK": 5, "I;16": 7, "I;16B": 7, "I;16L": 7, "I": 5, "F": 5}
+DECODE_BYTES_PER_PIXEL = {
+    "1": 3,
+    "L": 1.5,
+    "P": 10,
+    "PA": 10,
+    "LA": 9,
+    "RGB": 5,
+    "RGBA": 9,
+    "CMYK": 5,
+    "I;16": 7,
+    "I;16B": 7,
+    "I;16L": 7,
+    "I": 5,
+    "F": 5,
+}
 # WebP's decoder keeps a canvas of its own (RGBA or RGBX) and hands its pixels over in a buffer.
 EXTRA_BYTES_PER_PIXEL = {"WEBP": 9}
 DEFAULT_DECODE_BYTES = 256 * 1024 * 1024
@@ -67,8 +80,13 @@ class Limits:
     @classmethod
     def from_config(cls, config=None):
         config = config or current_app.config
-        return cls(config["MAX_PHOTO_BYTES"], config["MAX_PHOTO_PIXELS"], config["THUMBNAIL_SIZE"],
-                   config["PREVIEW_SIZE"], config["MAX_PHOTO_DECODE_BYTES"])
+        return cls(
+            config["MAX_PHOTO_BYTES"],
+            config["MAX_PHOTO_PIXELS"],
+            config["THUMBNAIL_SIZE"],
+            config["PREVIEW_SIZE"],
+            config["MAX_PHOTO_DECODE_BYTES"],
+        )
 
 
 @dataclass
@@ -95,8 +113,7 @@ def add_photo(gallery, file_storage_or_bytes, filename, now, *, watermark=None, 
     """
     if watermark is None:
         watermark = _studio_watermark(gallery)
-    prepared = prepare_photo(file_storage_or_bytes, filename, watermark,
-                             limits or Limits.from_config())
+    prepared = prepare_photo(file_storage_or_bytes, filename, watermark, limits or Limits.from_config())
     return store_photo(gallery, prepared, now)
 
 
@@ -120,10 +137,14 @@ def prepare_photo(file_storage_or_bytes, filename, watermark, limits):
     # The thumbnail comes from the (unmarked) preview.
     thumb = _fitted(preview, limits.thumbnail_size)
     return PreparedPhoto(
-        filename=filename, content_type=content_type, original=data,
+        filename=filename,
+        content_type=content_type,
+        original=data,
         thumb=_jpeg(thumb, THUMBNAIL_QUALITY, icc_profile),
         preview=_jpeg(apply_watermark(preview, watermark), PREVIEW_QUALITY, icc_profile),
-        width=width, height=height)
+        width=width,
+        height=height,
+    )
 
 
 def store_photo(gallery, prepared, now):
@@ -133,10 +154,17 @@ def store_photo(gallery, prepared, now):
     commits; a rollback removes them (``storage.stage_file``). If this photo fails half-way its
     files are removed at once, so a caller going on with the transaction keeps no orphan.
     """
-    photo = Photo(gallery_id=gallery.id, storage_key=uuid.uuid4().hex,
-                  original_filename=prepared.filename[:255], content_type=prepared.content_type,
-                  width=prepared.width, height=prepared.height, byte_size=len(prepared.original),
-                  position=_next_position(gallery), created_at=now)
+    photo = Photo(
+        gallery_id=gallery.id,
+        storage_key=uuid.uuid4().hex,
+        original_filename=prepared.filename[:255],
+        content_type=prepared.content_type,
+        width=prepared.width,
+        height=prepared.height,
+        byte_size=len(prepared.original),
+        position=_next_position(gallery),
+        created_at=now,
+    )
     contents = {"original": prepared.original, "thumb": prepared.thumb, "preview": prepared.preview}
     paths = [photo_file(photo, variant, studio_id=gallery.studio_id) for variant in contents]
     try:
@@ -180,8 +208,13 @@ def _read_limited(source, filename, max_bytes):
     if not data:
         raise PhotoRejected(_("%(name)s is empty.", name=filename))
     if len(data) > max_bytes:
-        raise PhotoRejected(_("%(name)s is too large: photos may be up to %(limit)s.", name=filename,
-                              limit=human_size(max_bytes)))
+        raise PhotoRejected(
+            _(
+                "%(name)s is too large: photos may be up to %(limit)s.",
+                name=filename,
+                limit=human_size(max_bytes),
+            )
+        )
     return data
 
 
@@ -204,11 +237,16 @@ def _open_verified(data, filename, limits):
         except Image.DecompressionBombError:
             raise PhotoRejected(_too_many_pixels(filename, limits.max_pixels)) from None
         except UnidentifiedImageError:
-            raise PhotoRejected(_("%(name)s is not an image we can read: upload JPEG, PNG or WebP photos.",
-                                  name=filename)) from None
+            raise PhotoRejected(
+                _("%(name)s is not an image we can read: upload JPEG, PNG or WebP photos.", name=filename)
+            ) from None
         except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error):
-            raise PhotoRejected(_("%(name)s is damaged or incomplete and cannot be read. Export it again "
-                                  "and retry.", name=filename)) from None
+            raise PhotoRejected(
+                _(
+                    "%(name)s is damaged or incomplete and cannot be read. Export it again and retry.",
+                    name=filename,
+                )
+            ) from None
     return image, content_type
 
 
@@ -221,8 +259,13 @@ def _probed(data, filename, max_pixels):
     with Image.open(io.BytesIO(data)) as probe:
         content_type = ACCEPTED_FORMATS.get(probe.format)
         if content_type is None:
-            raise PhotoRejected(_("%(name)s is a %(format)s file: upload JPEG, PNG or WebP photos.",
-                                  name=filename, format=probe.format))
+            raise PhotoRejected(
+                _(
+                    "%(name)s is a %(format)s file: upload JPEG, PNG or WebP photos.",
+                    name=filename,
+                    format=probe.format,
+                )
+            )
         _check_pixels(probe.size, filename, max_pixels)
         probe.verify()
     return content_type
@@ -252,21 +295,29 @@ def _check_decode_budget(image, filename, max_decoded_bytes):
         return
     most = _figure(max_decoded_bytes / per_pixel / 1_000_000)
     if image.format in ("JPEG", "MPO"):
-        raise PhotoRejected(_(
-            "%(name)s is too large to process as a progressive JPEG: those may be up to "
-            "%(megapixels)s megapixels. Save it as a standard (baseline) JPEG, or smaller.",
-            name=filename, megapixels=most))
-    raise PhotoRejected(_(
-        "%(name)s is too large to process as a %(format)s file: %(format)s photos like this one "
-        "may be up to %(megapixels)s megapixels. Save it as a JPEG, or smaller.",
-        name=filename, format=image.format, megapixels=most))
+        raise PhotoRejected(
+            _(
+                "%(name)s is too large to process as a progressive JPEG: those may be up to "
+                "%(megapixels)s megapixels. Save it as a standard (baseline) JPEG, or smaller.",
+                name=filename,
+                megapixels=most,
+            )
+        )
+    raise PhotoRejected(
+        _(
+            "%(name)s is too large to process as a %(format)s file: %(format)s photos like this one "
+            "may be up to %(megapixels)s megapixels. Save it as a JPEG, or smaller.",
+            name=filename,
+            format=image.format,
+            megapixels=most,
+        )
+    )
 
 
 def _decode_bytes(image):
     """About the most memory decoding ``image`` at its (drafted) size and scaling it down takes."""
     pixels = image.width * image.height
-    total = pixels * (DECODE_BYTES_PER_PIXEL.get(image.mode, 10)
-                      + EXTRA_BYTES_PER_PIXEL.get(image.format, 0))
+    total = pixels * (DECODE_BYTES_PER_PIXEL.get(image.mode, 10) + EXTRA_BYTES_PER_PIXEL.get(image.format, 0))
     if image.format in ("JPEG", "MPO") and image.info.get("progressive"):
         # libjpeg keeps every DCT coefficient of a progressive file until its last scan, at full
         # size whatever the draft: 2 bytes a sample, chroma as subsampled (4:2:0 gives 3 a pixel).
@@ -285,8 +336,11 @@ def _check_pixels(size, filename, max_pixels):
 
 
 def _too_many_pixels(filename, max_pixels):
-    return _("%(name)s has too many pixels: photos may be up to %(megapixels)s megapixels.",
-             name=filename, megapixels=_figure(max_pixels / 1_000_000, digits=6))
+    return _(
+        "%(name)s has too many pixels: photos may be up to %(megapixels)s megapixels.",
+        name=filename,
+        megapixels=_figure(max_pixels / 1_000_000, digits=6),
+    )
 
 
 def human_size(byte_count):

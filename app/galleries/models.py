@@ -17,8 +17,8 @@ class GalleryStatus(StrEnum):
 
 
 class GalleryAccess(StrEnum):
-    PUBLIC = "public"            # anyone with the link browses; registering is optional
-    PASSWORD = "password"        # the gallery password, then browse
+    PUBLIC = "public"  # anyone with the link browses; registering is optional
+    PASSWORD = "password"  # the gallery password, then browse
     REGISTRATION = "registration"  # name and email before the photos show
 
 
@@ -26,8 +26,7 @@ card_photo = sa.Table(
     "card_photo",
     db.metadata,
     sa.Column("card_id", sa.ForeignKey("access_card.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("photo_id", sa.ForeignKey("photo.id", ondelete="CASCADE"), primary_key=True,
-              index=True),
+    sa.Column("photo_id", sa.ForeignKey("photo.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 
@@ -52,11 +51,14 @@ class Gallery(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     photos: Mapped[list["Photo"]] = relationship(
-        back_populates="gallery", order_by="Photo.position, Photo.id",
-        cascade="all, delete-orphan", passive_deletes=True)
+        back_populates="gallery",
+        order_by="Photo.position, Photo.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
     cards: Mapped[list["AccessCard"]] = relationship(
-        back_populates="gallery", order_by="AccessCard.id", cascade="all, delete-orphan",
-        passive_deletes=True)
+        back_populates="gallery", order_by="AccessCard.id", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     __table_args__ = (
         sa.UniqueConstraint("studio_id", "slug"),
@@ -76,8 +78,7 @@ class Photo(Model):
     to whoever may see the gallery."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"),
-                                            index=True)
+    gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"), index=True)
     # Random name of the files on disk (original, thumbnail, preview); never the upload's name.
     storage_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
     original_filename: Mapped[str] = mapped_column(sa.String(255))
@@ -92,12 +93,16 @@ class Photo(Model):
     is_cover: Mapped[bool] = mapped_column(default=False)
 
     gallery: Mapped[Gallery] = relationship(back_populates="photos")
-    cards: Mapped[list["AccessCard"]] = relationship(secondary=card_photo,
-                                                     back_populates="photos")
+    cards: Mapped[list["AccessCard"]] = relationship(secondary=card_photo, back_populates="photos")
 
     __table_args__ = (
-        sa.Index("uq_photo_one_cover_per_gallery", "gallery_id", unique=True,
-                 sqlite_where=sa.text("is_cover"), postgresql_where=sa.text("is_cover")),
+        sa.Index(
+            "uq_photo_one_cover_per_gallery",
+            "gallery_id",
+            unique=True,
+            sqlite_where=sa.text("is_cover"),
+            postgresql_where=sa.text("is_cover"),
+        ),
     )
 
 
@@ -105,15 +110,15 @@ class AccessCard(Model):
     """A printed card of a QR gallery: one per client or child, opened by its unguessable code."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"),
-                                            index=True)
+    gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(sa.String(200))
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     gallery: Mapped[Gallery] = relationship(back_populates="cards")
-    photos: Mapped[list[Photo]] = relationship(secondary=card_photo, back_populates="cards",
-                                               order_by="Photo.position, Photo.id")
+    photos: Mapped[list[Photo]] = relationship(
+        secondary=card_photo, back_populates="cards", order_by="Photo.position, Photo.id"
+    )
 
 
 class Client(Model):
@@ -166,10 +171,10 @@ class Registration(Model):
 class CardClaim(Model):
     """A client holding an access card (a parent may hold one card per child)."""
 
-    client_id: Mapped[int] = mapped_column(sa.ForeignKey("client.id", ondelete="CASCADE"),
-                                           primary_key=True)
-    card_id: Mapped[int] = mapped_column(sa.ForeignKey("access_card.id", ondelete="CASCADE"),
-                                         primary_key=True, index=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("client.id", ondelete="CASCADE"), primary_key=True)
+    card_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("access_card.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -184,16 +189,14 @@ class ClientSignInRequest(Model):
     __tablename__ = "client_sign_in_request"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
-                                           index=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(sa.String(254))  # normalized like Client.email
     name: Mapped[str] = mapped_column(sa.String(200))
     language: Mapped[str] = mapped_column(sa.String(8))
     marketing_consent: Mapped[bool] = mapped_column(default=False)
     consent_text: Mapped[str | None] = mapped_column(sa.Text)
     gallery_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"))
-    card_id: Mapped[int | None] = mapped_column(sa.ForeignKey("access_card.id",
-                                                              ondelete="CASCADE"))
+    card_id: Mapped[int | None] = mapped_column(sa.ForeignKey("access_card.id", ondelete="CASCADE"))
     # Where to go once done: "gallery" (default) or "orders".
     next_page: Mapped[str] = mapped_column(sa.String(16), default="gallery")
     # Only hashes are stored: a copy of the database does not sign anybody in.

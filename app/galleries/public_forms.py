@@ -16,12 +16,16 @@ CONSENT_TEXT = _l("Yes, %(studio)s may email me news and offers. I can unsubscri
 class RegistrationForm(FlaskForm):
     """Name, email, language and an explicit, unticked marketing consent."""
 
-    name = StringField(_l("Your name"), validators=[DataRequired(_l("Please enter your name.")),
-                                                    Length(max=200), single_line()])
-    email = StringField(_l("Your email"), validators=[DataRequired(_l("Please enter your email.")),
-                                                      Length(max=254)])
-    language = SelectField(_l("Language"), validate_choice=False,
-                           description=_l("Of these pages and of our emails to you."))
+    name = StringField(
+        _l("Your name"),
+        validators=[DataRequired(_l("Please enter your name.")), Length(max=200), single_line()],
+    )
+    email = StringField(
+        _l("Your email"), validators=[DataRequired(_l("Please enter your email.")), Length(max=254)]
+    )
+    language = SelectField(
+        _l("Language"), validate_choice=False, description=_l("Of these pages and of our emails to you.")
+    )
     marketing_consent = BooleanField(default=False)
 
     def __init__(self, studio, *args, **kwargs):
@@ -48,8 +52,12 @@ def language_choices(studio):
 
 def _offered(field):
     if field.data not in dict(field.choices):
-        raise ValidationError(_l("Please choose one of the languages in the list: %(languages)s.",
-                                 languages=", ".join(name for _code, name in field.choices)))
+        raise ValidationError(
+            _l(
+                "Please choose one of the languages in the list: %(languages)s.",
+                languages=", ".join(name for _code, name in field.choices),
+            )
+        )
 
 
 class LanguageForm(FlaskForm):
@@ -67,10 +75,13 @@ class LanguageForm(FlaskForm):
 
 
 class GalleryPasswordForm(FlaskForm):
-    password = PasswordField(_l("Gallery password"),
-                             validators=[DataRequired(_l("Please enter the gallery password."))])
+    password = PasswordField(
+        _l("Gallery password"), validators=[DataRequired(_l("Please enter the gallery password."))]
+    )
 
 
 class CardCodeForm(FlaskForm):
-    code = StringField(_l("Your card code"), validators=[
-        DataRequired(_l("Please enter the code printed on your card.")), Length(max=40)])
+    code = StringField(
+        _l("Your card code"),
+        validators=[DataRequired(_l("Please enter the code printed on your card.")), Length(max=40)],
+    )

@@ -31,8 +31,9 @@ _UNLOCKED = "unlocked_galleries"
 
 def _find_gallery(studio_slug, gallery_slug):
     studio = db.session.scalar(sa.select(Studio).where(Studio.slug == studio_slug))
-    gallery = studio and db.session.scalar(sa.select(Gallery).where(
-        Gallery.studio_id == studio.id, Gallery.slug == gallery_slug))
+    gallery = studio and db.session.scalar(
+        sa.select(Gallery).where(Gallery.studio_id == studio.id, Gallery.slug == gallery_slug)
+    )
     if not gallery:
         abort(404)
     g.studio = studio
@@ -69,8 +70,9 @@ def may_browse(gallery, client):
 
 def _closed_page(studio, gallery, phase):
     status = 404 if phase == "draft" else 200
-    return render_template("galleries/public/closed.html", studio=studio, gallery=gallery,
-                           phase=phase), status
+    return render_template(
+        "galleries/public/closed.html", studio=studio, gallery=gallery, phase=phase
+    ), status
 
 
 @public_bp.route("/g/<studio_slug>/<gallery_slug>", methods=["GET", "POST"])
@@ -85,29 +87,41 @@ def gallery(studio_slug, gallery_slug):
     if gallery.access == GalleryAccess.PASSWORD and not may_browse(gallery, client):
         form = GalleryPasswordForm()
         if form.validate_on_submit():
-            if gallery.password_hash and check_password_hash(gallery.password_hash,
-                                                             form.password.data):
+            if gallery.password_hash and check_password_hash(gallery.password_hash, form.password.data):
                 session[_UNLOCKED] = [*session.get(_UNLOCKED, []), gallery.id]
                 return redirect(request.path)
-            form.password.errors = [_("This password is not right. Please check it with "
-                                      "your photographer.")]
-        return render_template("galleries/public/password.html", studio=studio, gallery=gallery,
-                               form=form)
+            form.password.errors = [_("This password is not right. Please check it with your photographer.")]
+        return render_template("galleries/public/password.html", studio=studio, gallery=gallery, form=form)
     if phase == "upcoming" or not may_browse(gallery, client):
         return _door(studio, gallery, client, phase)
     photos = clients.visible_photos(gallery, client)
     form = None if client else RegistrationForm(studio, language=_default_language())
-    return render_template("galleries/public/gallery.html", studio=studio, gallery=gallery,
-                           client=client, photos=photos, phase=phase, now=now, form=form)
+    return render_template(
+        "galleries/public/gallery.html",
+        studio=studio,
+        gallery=gallery,
+        client=client,
+        photos=photos,
+        phase=phase,
+        now=now,
+        form=form,
+    )
 
 
 def _door(studio, gallery, client, phase):
     """Before the sale, or before registering: the registration form (or the card code)."""
     registered = clients.is_registered(client, gallery)
-    return render_template("galleries/public/register.html", studio=studio, gallery=gallery,
-                           client=client, phase=phase, registered=registered,
-                           form=RegistrationForm(studio, language=_default_language()),
-                           code_form=CardCodeForm(), card=None)
+    return render_template(
+        "galleries/public/register.html",
+        studio=studio,
+        gallery=gallery,
+        client=client,
+        phase=phase,
+        registered=registered,
+        form=RegistrationForm(studio, language=_default_language()),
+        code_form=CardCodeForm(),
+        card=None,
+    )
 
 
 def _default_language():
@@ -127,9 +141,16 @@ def _register(studio, gallery, form, card, now):
         newly = not clients.is_registered(client, gallery)
         client.language = form.language.data
         clients.register_client(
-            studio.id, gallery, name=form.name.data, email=form.email.data,
-            language=form.language.data, marketing_consent=form.marketing_consent.data,
-            consent_text=form.consent_text, now=now, card=card)
+            studio.id,
+            gallery,
+            name=form.name.data,
+            email=form.email.data,
+            language=form.language.data,
+            marketing_consent=form.marketing_consent.data,
+            consent_text=form.consent_text,
+            now=now,
+            card=card,
+        )
         with force_locale(client.language):
             emails = [send_gallery_link(studio, gallery, client, now)] if newly else []
         db.session.commit()
@@ -137,9 +158,16 @@ def _register(studio, gallery, form, card, now):
         flash(_("Welcome back, %(name)s.", name=client.name), "success")
         return redirect(gallery_url)
     request_, token, code = signin.request_sign_in(
-        studio.id, email=form.email.data, name=form.name.data, language=form.language.data,
-        gallery=gallery, card=card, marketing_consent=form.marketing_consent.data,
-        consent_text=form.consent_text, now=now)
+        studio.id,
+        email=form.email.data,
+        name=form.name.data,
+        language=form.language.data,
+        gallery=gallery,
+        card=card,
+        marketing_consent=form.marketing_consent.data,
+        consent_text=form.consent_text,
+        now=now,
+    )
     with force_locale(form.language.data):  # in the language just chosen
         email = signin_routes.send_sign_in_email(studio, request_, token, code, now)
     db.session.commit()
@@ -151,11 +179,19 @@ def _register(studio, gallery, form, card, now):
 def send_gallery_link(studio, gallery, client, now):
     """Queue the "your gallery link" email, with a private sign-in link (a secret: sensitive);
     returns its row for ``send_now`` after the commit."""
-    return send_email(to=client.email,
-                      subject=_("Your link to %(gallery)s", gallery=gallery.title),
-                      template="gallery_link", studio_id=studio.id, gallery_id=gallery.id,
-                      studio=studio, gallery=gallery, client=client,
-                      link=clients.sign_in_url(client, gallery), sensitive=True, now=now)
+    return send_email(
+        to=client.email,
+        subject=_("Your link to %(gallery)s", gallery=gallery.title),
+        template="gallery_link",
+        studio_id=studio.id,
+        gallery_id=gallery.id,
+        studio=studio,
+        gallery=gallery,
+        client=client,
+        link=clients.sign_in_url(client, gallery),
+        sensitive=True,
+        now=now,
+    )
 
 
 @public_bp.post("/g/<studio_slug>/<gallery_slug>/register")
@@ -175,9 +211,17 @@ def register(studio_slug, gallery_slug):
     form = RegistrationForm(studio)
     if not form.validate():
         db.session.rollback()
-        return render_template("galleries/public/register.html", studio=studio, gallery=gallery,
-                               client=None, phase=phase, registered=False, form=form,
-                               code_form=CardCodeForm(), card=None), 422
+        return render_template(
+            "galleries/public/register.html",
+            studio=studio,
+            gallery=gallery,
+            client=None,
+            phase=phase,
+            registered=False,
+            form=form,
+            code_form=CardCodeForm(),
+            card=None,
+        ), 422
     return _register(studio, gallery, form, None, now)
 
 
@@ -189,8 +233,12 @@ def enter_code():
         card = card_service.find_card(form.code.data)
         if card is not None:
             return redirect(url_for(".card", code=card.code))
-        form.code.errors = [_("We do not know this code. Please check the card: codes use "
-                              "letters and digits, without O, I or L.")]
+        form.code.errors = [
+            _(
+                "We do not know this code. Please check the card: codes use "
+                "letters and digits, without O, I or L."
+            )
+        ]
     return render_template("galleries/public/code.html", form=form), 200
 
 
@@ -218,16 +266,30 @@ def card(code):
     gallery_url = url_for(".gallery", studio_slug=studio.slug, gallery_slug=gallery.slug)
     if client is not None and found.id in clients.held_card_ids(client, gallery):
         return redirect(gallery_url)
-    form = RegistrationForm(studio, language=_default_language(),
-                            data=None if request.method == "POST" else
-                            {"name": client.name, "email": client.email} if client else None)
+    form = RegistrationForm(
+        studio,
+        language=_default_language(),
+        data=None
+        if request.method == "POST"
+        else {"name": client.name, "email": client.email}
+        if client
+        else None,
+    )
     if request.method == "POST" and form.validate():
         return _register(studio, gallery, form, found, now)
     db.session.rollback()
     status = 422 if request.method == "POST" else 200
-    return render_template("galleries/public/register.html", studio=studio, gallery=gallery,
-                           client=client, phase=phase, registered=False, form=form,
-                           code_form=None, card=found), status
+    return render_template(
+        "galleries/public/register.html",
+        studio=studio,
+        gallery=gallery,
+        client=client,
+        phase=phase,
+        registered=False,
+        form=form,
+        code_form=None,
+        card=found,
+    ), status
 
 
 @public_bp.get("/signin/<token>")
@@ -257,9 +319,13 @@ def sign_in(token):
 def _latest_gallery(client):
     from app.galleries.models import Registration
 
-    return db.session.scalar(sa.select(Gallery).join(
-        Registration, Registration.gallery_id == Gallery.id).where(
-        Registration.client_id == client.id).order_by(Registration.registered_at.desc()).limit(1))
+    return db.session.scalar(
+        sa.select(Gallery)
+        .join(Registration, Registration.gallery_id == Gallery.id)
+        .where(Registration.client_id == client.id)
+        .order_by(Registration.registered_at.desc())
+        .limit(1)
+    )
 
 
 @public_bp.post("/g/<studio_slug>/signout")
@@ -286,8 +352,12 @@ def language_switcher():
         return None
     # After a form sent with errors, come back to the page the form was on, not its POST address.
     back = request.full_path.rstrip("?") if request.method == "GET" else request.referrer
-    return {"studio": studio, "choices": choices, "current": str(get_locale() or "en"),
-            "next": local_target(back) or ""}
+    return {
+        "studio": studio,
+        "choices": choices,
+        "current": str(get_locale() or "en"),
+        "next": local_target(back) or "",
+    }
 
 
 def local_target(target):
@@ -347,7 +417,13 @@ def _may_see(photo):
     client = clients.current_client(gallery.studio_id)
     if gallery.is_qr:
         held = clients.held_card_ids(client, gallery)
-        return bool(held) and db.session.scalar(sa.select(card_photo.c.card_id).where(
-            card_photo.c.photo_id == photo.id, card_photo.c.card_id.in_(held)).limit(1)) is not None
+        return (
+            bool(held)
+            and db.session.scalar(
+                sa.select(card_photo.c.card_id)
+                .where(card_photo.c.photo_id == photo.id, card_photo.c.card_id.in_(held))
+                .limit(1)
+            )
+            is not None
+        )
     return may_browse(gallery, client)
-

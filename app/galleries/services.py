@@ -22,8 +22,17 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX_LENGTH = 80
 
 # Fields a gallery form edits directly (password and slug have rules of their own).
-EDITABLE_FIELDS = ("title", "description", "shoot_date", "sale_starts_at", "sale_ends_at",
-                   "archives_at", "status", "access", "is_qr")
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "shoot_date",
+    "sale_starts_at",
+    "sale_ends_at",
+    "archives_at",
+    "status",
+    "access",
+    "is_qr",
+)
 
 
 class ReorderRefused(Exception):  # noqa: N818
@@ -114,16 +123,28 @@ class GalleryRow:
 
 def list_galleries(studio_id):
     """The studio's galleries, newest first, with their photo and registered client counts."""
-    photos = (sa.select(sa.func.count(Photo.id)).where(Photo.gallery_id == Gallery.id)
-              .correlate(Gallery).scalar_subquery())
-    clients = (sa.select(sa.func.count(Registration.id)).where(Registration.gallery_id == Gallery.id)
-               .correlate(Gallery).scalar_subquery())
+    photos = (
+        sa.select(sa.func.count(Photo.id))
+        .where(Photo.gallery_id == Gallery.id)
+        .correlate(Gallery)
+        .scalar_subquery()
+    )
+    clients = (
+        sa.select(sa.func.count(Registration.id))
+        .where(Registration.gallery_id == Gallery.id)
+        .correlate(Gallery)
+        .scalar_subquery()
+    )
     rows = db.session.execute(
-        sa.select(Gallery, photos, clients).where(Gallery.studio_id == studio_id)
-        .order_by(Gallery.created_at.desc(), Gallery.id.desc())).all()
+        sa.select(Gallery, photos, clients)
+        .where(Gallery.studio_id == studio_id)
+        .order_by(Gallery.created_at.desc(), Gallery.id.desc())
+    ).all()
     covers = _covers([gallery.id for gallery, _photos, _clients in rows])
-    return [GalleryRow(gallery, photo_count, client_count, covers.get(gallery.id))
-            for gallery, photo_count, client_count in rows]
+    return [
+        GalleryRow(gallery, photo_count, client_count, covers.get(gallery.id))
+        for gallery, photo_count, client_count in rows
+    ]
 
 
 def _covers(gallery_ids):
@@ -131,8 +152,10 @@ def _covers(gallery_ids):
     if not gallery_ids:
         return {}
     photos = db.session.scalars(
-        sa.select(Photo).where(Photo.gallery_id.in_(gallery_ids))
-        .order_by(Photo.is_cover.desc(), Photo.position, Photo.id)).all()
+        sa.select(Photo)
+        .where(Photo.gallery_id.in_(gallery_ids))
+        .order_by(Photo.is_cover.desc(), Photo.position, Photo.id)
+    ).all()
     covers = {}
     for photo in photos:
         covers.setdefault(photo.gallery_id, photo)
@@ -150,9 +173,11 @@ class DeletionSummary:
 
 def deletion_summary(gallery):
     """Count what goes with ``gallery``: photos, access cards and client registrations."""
+
     def count(model):
-        return db.session.scalar(sa.select(sa.func.count()).select_from(model)
-                                 .where(model.gallery_id == gallery.id))
+        return db.session.scalar(
+            sa.select(sa.func.count()).select_from(model).where(model.gallery_id == gallery.id)
+        )
 
     return DeletionSummary(count(Photo), count(AccessCard), count(Registration))
 
@@ -179,8 +204,9 @@ def remove_gallery_files(folder):
 def set_cover(gallery, photo):
     """Make ``photo`` the gallery's cover (the previous cover stops being one); flushes."""
     # Clear first, in its own statement: the one-cover index would refuse two covers at once.
-    db.session.execute(sa.update(Photo).where(Photo.gallery_id == gallery.id, Photo.is_cover)
-                       .values(is_cover=False))
+    db.session.execute(
+        sa.update(Photo).where(Photo.gallery_id == gallery.id, Photo.is_cover).values(is_cover=False)
+    )
     photo.is_cover = True
     db.session.flush()
 
@@ -191,13 +217,18 @@ def reorder_photos(gallery, photo_ids):
     Photos not listed keep their relative order after the listed ones, so an upload finishing
     while the photographer drags is not lost. Ids of other galleries raise ``ReorderRefused``.
     """
-    photos = db.session.scalars(sa.select(Photo).where(Photo.gallery_id == gallery.id)
-                                .order_by(Photo.position, Photo.id)).all()
+    photos = db.session.scalars(
+        sa.select(Photo).where(Photo.gallery_id == gallery.id).order_by(Photo.position, Photo.id)
+    ).all()
     by_id = {photo.id: photo for photo in photos}
     unknown = [photo_id for photo_id in photo_ids if photo_id not in by_id]
     if unknown:
-        raise ReorderRefused(_("Photos %(ids)s are not in this gallery; reload the page and try again.",
-                               ids=", ".join(str(photo_id) for photo_id in unknown)))
+        raise ReorderRefused(
+            _(
+                "Photos %(ids)s are not in this gallery; reload the page and try again.",
+                ids=", ".join(str(photo_id) for photo_id in unknown),
+            )
+        )
     if len(set(photo_ids)) != len(photo_ids):
         raise ReorderRefused(_("The new order lists a photo twice; reload the page and try again."))
     listed = [by_id[photo_id] for photo_id in photo_ids]

@@ -41,25 +41,43 @@ def _code_hash(token_hash, code):
     return hmac.new(key, f"{token_hash}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def request_sign_in(studio_id, *, email, name, language, now, gallery=None, card=None,
-                    marketing_consent=False, consent_text=None, next_page="gallery"):
+def request_sign_in(
+    studio_id,
+    *,
+    email,
+    name,
+    language,
+    now,
+    gallery=None,
+    card=None,
+    marketing_consent=False,
+    consent_text=None,
+    next_page="gallery",
+):
     """Record what the visitor asked for; returns (request, token, code) to email.
 
     ``email`` must be normalized (``clients.normalize_email``). Only hashes of the token and
     the code are stored.
     """
     token = secrets.token_urlsafe(32)
-    code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     token_hash = token_digest(token)
     lifetime = timedelta(seconds=current_app.config["CLIENT_SIGN_IN_CODE_MAX_AGE"])
     request = ClientSignInRequest(
-        studio_id=studio_id, email=email, name=name.strip(), language=language,
+        studio_id=studio_id,
+        email=email,
+        name=name.strip(),
+        language=language,
         marketing_consent=bool(marketing_consent),
         consent_text=consent_text if marketing_consent else None,
         gallery_id=gallery.id if gallery is not None else None,
-        card_id=card.id if card is not None else None, next_page=next_page,
-        token_hash=token_hash, code_hash=_code_hash(token_hash, code), created_at=now,
-        expires_at=now + lifetime)
+        card_id=card.id if card is not None else None,
+        next_page=next_page,
+        token_hash=token_hash,
+        code_hash=_code_hash(token_hash, code),
+        created_at=now,
+        expires_at=now + lifetime,
+    )
     db.session.add(request)
     db.session.flush()
     return request, token, code
@@ -67,8 +85,9 @@ def request_sign_in(studio_id, *, email, name, language, now, gallery=None, card
 
 def find_by_token(token):
     """The request of an emailed link, or None for a link we never sent."""
-    return db.session.scalar(sa.select(ClientSignInRequest).where(
-        ClientSignInRequest.token_hash == token_digest(token)))
+    return db.session.scalar(
+        sa.select(ClientSignInRequest).where(ClientSignInRequest.token_hash == token_digest(token))
+    )
 
 
 def check_usable(request, now):
@@ -105,8 +124,13 @@ def complete(request, now):
         db.session.flush()
         return None, False
     if client is None:
-        client = clients.Client(studio_id=request.studio_id, email=request.email,
-                                name=request.name, language=request.language, created_at=now)
+        client = clients.Client(
+            studio_id=request.studio_id,
+            email=request.email,
+            name=request.name,
+            language=request.language,
+            created_at=now,
+        )
         db.session.add(client)
     if request.marketing_consent and not client.marketing_consent:
         client.marketing_consent, client.consent_at = True, now

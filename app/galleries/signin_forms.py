@@ -9,8 +9,10 @@ from app.galleries.clients import InvalidEmail, normalize_email
 
 
 class SignInCodeForm(FlaskForm):
-    code = StringField(_l("The 6-digit code from the email"), validators=[
-        DataRequired(_l("Please type the code from the email.")), Length(max=20)])
+    code = StringField(
+        _l("The 6-digit code from the email"),
+        validators=[DataRequired(_l("Please type the code from the email.")), Length(max=20)],
+    )
 
 
 class ConfirmSignInForm(FlaskForm):
@@ -18,8 +20,9 @@ class ConfirmSignInForm(FlaskForm):
 
 
 class NewLinkForm(FlaskForm):
-    email = StringField(_l("Your email"), validators=[
-        DataRequired(_l("Please enter your email.")), Length(max=254)])
+    email = StringField(
+        _l("Your email"), validators=[DataRequired(_l("Please enter your email.")), Length(max=254)]
+    )
 
     def validate_email(self, field):
         try:

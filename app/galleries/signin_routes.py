@@ -30,16 +30,23 @@ def send_sign_in_email(studio, request_, token, code, now):
     minutes = current_app.config["CLIENT_SIGN_IN_CODE_MAX_AGE"] // 60
     gallery = request_.card.gallery if request_.card is not None else request_.gallery
     where = gallery.title if gallery is not None else studio.name
-    return send_email(to=request_.email,
-                      # The code stays out of the subject: subjects show in lists (Email
-                      # activity, the client page, a phone's lock screen); the body is hidden
-                      # from staff.
-                      subject=_("Your sign-in code for %(where)s", where=where),
-                      template="client_sign_in", studio_id=studio.id,
-                      gallery_id=gallery.id if gallery else None,
-                      studio=studio, where=where, code=code, minutes=minutes,
-                      link=external_url("galleries_public.confirm_sign_in", token=token),
-                      sensitive=True, now=now)
+    return send_email(
+        to=request_.email,
+        # The code stays out of the subject: subjects show in lists (Email
+        # activity, the client page, a phone's lock screen); the body is hidden
+        # from staff.
+        subject=_("Your sign-in code for %(where)s", where=where),
+        template="client_sign_in",
+        studio_id=studio.id,
+        gallery_id=gallery.id if gallery else None,
+        studio=studio,
+        where=where,
+        code=code,
+        minutes=minutes,
+        link=external_url("galleries_public.confirm_sign_in", token=token),
+        sensitive=True,
+        now=now,
+    )
 
 
 def _pending_request():
@@ -50,11 +57,10 @@ def _pending_request():
 @public_bp.route("/sign-in/code", methods=["GET", "POST"])
 @ratelimits.per_ip("CLIENT_SIGN_IN_CODE_RATE_LIMIT", "client-sign-in-code")
 def check_email():
-    """"Check your email": type the emailed code here, or open the link on any device."""
+    """ "Check your email": type the emailed code here, or open the link on any device."""
     request_ = _pending_request()
     if request_ is None:
-        return render_template("galleries/public/sign_in_refused.html", reason="expired",
-                               studio=None), 404
+        return render_template("galleries/public/sign_in_refused.html", reason="expired", studio=None), 404
     studio = db.session.get(Studio, request_.studio_id)
     g.studio = studio
     form = SignInCodeForm()
@@ -67,12 +73,14 @@ def check_email():
             db.session.commit()  # a wrong code counts, even though nothing else changes
             if refusal.reason != "wrong":
                 return _refused(studio, request_, refusal.reason)
-            form.code.errors = [_("This code is not right. Please check the latest email we "
-                                  "sent and type its 6 digits.")]
+            form.code.errors = [
+                _("This code is not right. Please check the latest email we sent and type its 6 digits.")
+            ]
         else:
             return _finish(studio, request_)
-    return render_template("galleries/public/check_email.html", studio=studio,
-                           request_=request_, form=form), 422 if form.errors else 200
+    return render_template(
+        "galleries/public/check_email.html", studio=studio, request_=request_, form=form
+    ), 422 if form.errors else 200
 
 
 @public_bp.route("/sign-in/link/<token>", methods=["GET", "POST"])
@@ -82,8 +90,7 @@ def confirm_sign_in(token):
     then the same completion as the code."""
     request_ = signin.find_by_token(token)
     if request_ is None:
-        return render_template("galleries/public/sign_in_refused.html", reason="invalid",
-                               studio=None), 404
+        return render_template("galleries/public/sign_in_refused.html", reason="invalid", studio=None), 404
     studio = db.session.get(Studio, request_.studio_id)
     g.studio = studio
     try:
@@ -94,8 +101,9 @@ def confirm_sign_in(token):
     if form.validate_on_submit():
         begin_write()
         return _finish(studio, signin.find_by_token(token))
-    return render_template("galleries/public/confirm_sign_in.html", studio=studio,
-                           request_=request_, form=form)
+    return render_template(
+        "galleries/public/confirm_sign_in.html", studio=studio, request_=request_, form=form
+    )
 
 
 def _finish(studio, request_):
@@ -111,8 +119,7 @@ def _finish(studio, request_):
     db.session.commit()
     session.pop(_PENDING, None)
     if client is None:
-        return render_template("galleries/public/no_orders.html", studio=studio,
-                               email=request_.email)
+        return render_template("galleries/public/no_orders.html", studio=studio, email=request_.email)
     clients.sign_in(client, now)
     gallery = request_.card.gallery if request_.card is not None else request_.gallery
     if newly_registered:
@@ -134,5 +141,10 @@ def _refused(studio, request_, reason):
     gallery = None
     if request_ is not None:
         gallery = request_.card.gallery if request_.card is not None else request_.gallery
-    return render_template("galleries/public/sign_in_refused.html", reason=reason,
-                           studio=studio, gallery=gallery, request_=request_), 410
+    return render_template(
+        "galleries/public/sign_in_refused.html",
+        reason=reason,
+        studio=studio,
+        gallery=gallery,
+        request_=request_,
+    ), 410

@@ -39,6 +39,11 @@ def _watermark_tile(text, font):
     text_width, text_height = right - left, bottom - top
     tile = Image.new("RGBA", (text_width + font.size * 3, text_height + font.size * 3), (0, 0, 0, 0))
     ImageDraw.Draw(tile).text(
-        (font.size * 1.5 - left, font.size * 1.5 - top), text, font=font,
-        fill=(255, 255, 255, 96), stroke_width=stroke, stroke_fill=(0, 0, 0, 48))
+        (font.size * 1.5 - left, font.size * 1.5 - top),
+        text,
+        font=font,
+        fill=(255, 255, 255, 96),
+        stroke_width=stroke,
+        stroke_fill=(0, 0, 0, 48),
+    )
     return tile

@@ -8,8 +8,16 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.mailing.models import MailState, OutboxMessage, StudioMailState
 
-LISTED_STATES = [MailState.QUEUED, MailState.HELD, MailState.SENDING, MailState.FAILED,
-                 MailState.UNKNOWN, MailState.SENT, MailState.SKIPPED, MailState.CANCELLED]
+LISTED_STATES = [
+    MailState.QUEUED,
+    MailState.HELD,
+    MailState.SENDING,
+    MailState.FAILED,
+    MailState.UNKNOWN,
+    MailState.SENT,
+    MailState.SKIPPED,
+    MailState.CANCELLED,
+]
 
 
 class ActionRefused(ValueError):
@@ -18,8 +26,11 @@ class ActionRefused(ValueError):
 
 def state_counts(studio_id, gallery_id=None, sources=None):
     """{state: number of messages} for the studio, a gallery, or some sources."""
-    query = sa.select(OutboxMessage.state, sa.func.count()).where(
-        OutboxMessage.studio_id == studio_id).group_by(OutboxMessage.state)
+    query = (
+        sa.select(OutboxMessage.state, sa.func.count())
+        .where(OutboxMessage.studio_id == studio_id)
+        .group_by(OutboxMessage.state)
+    )
     return dict(db.session.execute(_filtered(query, gallery_id, sources)).all())
 
 
@@ -33,11 +44,18 @@ def _filtered(query, gallery_id, sources):
 
 def messages(studio_id, state, gallery_id=None, sources=None, limit=100, offset=0):
     """A page of the studio's messages in ``state``, newest (or soonest, when queued) first."""
-    order = (OutboxMessage.due_at.asc() if state == MailState.QUEUED
-             else sa.func.coalesce(OutboxMessage.sent_at, OutboxMessage.due_at).desc())
-    query = (sa.select(OutboxMessage).where(OutboxMessage.studio_id == studio_id,
-                                           OutboxMessage.state == state)
-             .order_by(order, OutboxMessage.id.desc()).limit(limit).offset(offset))
+    order = (
+        OutboxMessage.due_at.asc()
+        if state == MailState.QUEUED
+        else sa.func.coalesce(OutboxMessage.sent_at, OutboxMessage.due_at).desc()
+    )
+    query = (
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.studio_id == studio_id, OutboxMessage.state == state)
+        .order_by(order, OutboxMessage.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     return db.session.scalars(_filtered(query, gallery_id, sources)).all()
 
 

@@ -26,7 +26,8 @@ class HostNotAllowed(Exception):
     def __init__(self, host):
         super().__init__(
             f"{host} is on a private or local network: Proofsheet connects only to mail "
-            "servers on the public internet. Use your email provider's public SMTP server.")
+            "servers on the public internet. Use your email provider's public SMTP server."
+        )
         self.host = host
 
 
@@ -82,15 +83,20 @@ class HostPolicy:
                 networks.append(ipaddress.ip_network(entry, strict=False))
             except ValueError:
                 names.append(entry.lower().rstrip("."))
-        return cls(tuple(networks), tuple(names), str(config.get("MAIL_SERVER") or ""),
-                   int(config.get("MAIL_PORT") or 0))
+        return cls(
+            tuple(networks),
+            tuple(names),
+            str(config.get("MAIL_SERVER") or ""),
+            int(config.get("MAIL_PORT") or 0),
+        )
 
     def address_allowed(self, address):
         """Public, or inside a network the operator allowed (never a metadata address)."""
         if is_public(address):
             return True
         return address not in METADATA_ADDRESSES and any(
-            address in network for network in self.networks if network.version == address.version)
+            address in network for network in self.networks if network.version == address.version
+        )
 
     def _platform_addresses(self, port):
         """The addresses of the platform's own server when ``port`` is its port (it may be
@@ -107,10 +113,12 @@ class HostPolicy:
         allowed. Raises ``HostNotAllowed``, or ``socket.gaierror`` when the name is unknown."""
         found = resolve(host, port)
         named = host.lower().rstrip(".") in self.names
-        doubtful = {address for address, _ in found
-                    if address in METADATA_ADDRESSES or not (named or self.address_allowed(address))}
-        if doubtful and (doubtful & METADATA_ADDRESSES
-                         or not doubtful <= self._platform_addresses(port)):
+        doubtful = {
+            address
+            for address, _ in found
+            if address in METADATA_ADDRESSES or not (named or self.address_allowed(address))
+        }
+        if doubtful and (doubtful & METADATA_ADDRESSES or not doubtful <= self._platform_addresses(port)):
             raise HostNotAllowed(host)
         return [resolved for _, resolved in found]
 

@@ -18,8 +18,9 @@ def parse_now(value):
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO-8601 date and time, "
-                                 "e.g. 2027-03-01T09:00:00+01:00") from None
+        raise click.BadParameter(
+            f"{value!r} is not an ISO-8601 date and time, e.g. 2027-03-01T09:00:00+01:00"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -42,8 +43,11 @@ def dispatch_command(now_text, limit):
 @emails.command("status")
 def status_command():
     """Print how many messages the outbox holds in each state."""
-    counts = dict(db.session.execute(
-        sa.select(OutboxMessage.state, sa.func.count()).group_by(OutboxMessage.state)).all())
+    counts = dict(
+        db.session.execute(
+            sa.select(OutboxMessage.state, sa.func.count()).group_by(OutboxMessage.state)
+        ).all()
+    )
     click.echo("  ".join(f"{state.value} {counts.get(state.value, 0)}" for state in MailState))
 
 
@@ -59,9 +63,11 @@ def tick_command(now_text, dry_run):
     if dry_run:
         db.session.rollback()
         for occurrence, recipients in result.planned:
-            click.echo(f"  {occurrence.due_at.isoformat()} email {occurrence.email_id} "
-                       f"{occurrence.trigger} {occurrence.kind} {occurrence.occurrence_id}: "
-                       f"{len(recipients)} recipient(s)")
+            click.echo(
+                f"  {occurrence.due_at.isoformat()} email {occurrence.email_id} "
+                f"{occurrence.trigger} {occurrence.kind} {occurrence.occurrence_id}: "
+                f"{len(recipients)} recipient(s)"
+            )
         click.echo("dry run: " + result.summary())
         return
     db.session.commit()
@@ -74,11 +80,15 @@ def show_private_command(recipient):
     """Print the newest message with a private link or code sent to an address (a sign-in code,
     a password reset). Nobody in a studio can read these in the site; whoever runs the server
     can, e.g. to try a client's registration on a local setup."""
-    row = db.session.scalar(sa.select(OutboxMessage).where(
-        OutboxMessage.is_sensitive.is_(True),
-        sa.func.lower(OutboxMessage.recipient) == recipient.strip().lower())
-        .order_by(OutboxMessage.id.desc()).limit(1))
+    row = db.session.scalar(
+        sa.select(OutboxMessage)
+        .where(
+            OutboxMessage.is_sensitive.is_(True),
+            sa.func.lower(OutboxMessage.recipient) == recipient.strip().lower(),
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
     if row is None:
-        raise click.ClickException(f"no message with a private link or code was sent to "
-                                   f"{recipient}")
+        raise click.ClickException(f"no message with a private link or code was sent to {recipient}")
     click.echo(f"Subject: {row.subject}\n\n{row.text}")

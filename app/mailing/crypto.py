@@ -14,8 +14,9 @@ from flask import current_app
 
 
 def _fernet_for(secret_key):
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"proofsheet-smtp-password",
-               info=b"studio smtp password").derive(secret_key.encode())
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"proofsheet-smtp-password", info=b"studio smtp password"
+    ).derive(secret_key.encode())
     return Fernet(base64.urlsafe_b64encode(key))
 
 

@@ -73,8 +73,9 @@ def _studio_rows(studio_ids):
     """(id, name, slug) of these studios. The table is read by name: mailing imports no
     feature package."""
     studio = db.metadata.tables["studio"]
-    return db.session.execute(sa.select(studio.c.id, studio.c.name, studio.c.slug)
-                              .where(studio.c.id.in_(studio_ids))).all()
+    return db.session.execute(
+        sa.select(studio.c.id, studio.c.name, studio.c.slug).where(studio.c.id.in_(studio_ids))
+    ).all()
 
 
 def send_context(studio_ids, config=None):
@@ -86,16 +87,20 @@ def send_context(studio_ids, config=None):
     # Imported here: sender_domains (under dkim_signing) needs this module's platform_host.
     from app.mailing import dkim_signing
 
-    return SendContext(list_ids, return_path.receiver_domain(config), config["SECRET_KEY"],
-                       dkim_signing.studio_signers(ids), dkim_signing.platform_signer(config))
+    return SendContext(
+        list_ids,
+        return_path.receiver_domain(config),
+        config["SECRET_KEY"],
+        dkim_signing.studio_signers(ids),
+        dkim_signing.platform_signer(config),
+    )
 
 
 def signed(data, row, context):
     """``data`` signed with the DKIM key its From address is aligned with, if there is one."""
     from app.mailing import dkim_signing
 
-    signer = dkim_signing.signer_for(row.sender, row.studio_id, context.dkim_signers,
-                                     context.platform_signer)
+    signer = dkim_signing.signer_for(row.sender, row.studio_id, context.dkim_signers, context.platform_signer)
     return signer.sign(data) if signer is not None else data
 
 
@@ -109,8 +114,9 @@ def _naming_message(link, message_id):
 def _unsubscribe_header(value, mailto, message_id):
     """The engine's List-Unsubscribe naming the message, with its mailto replaced by
     ``mailto`` (or dropped)."""
-    links = [_naming_message(part, message_id) for part in value.split(", ")
-             if not part.startswith("<mailto:")]
+    links = [
+        _naming_message(part, message_id) for part in value.split(", ") if not part.startswith("<mailto:")
+    ]
     if mailto:
         links.append(f"<mailto:{mailto}?subject=unsubscribe>")
     return ", ".join(links)
@@ -124,10 +130,12 @@ def campaign_headers(row, context):
     campaign = (row.source or "").rpartition(":")[2] or "0"
     headers["Feedback-ID"] = f"{campaign}:{row.studio_id}:campaign:{FEEDBACK_SENDER_ID}"
     if "List-Unsubscribe" in headers:
-        mailto = (return_path.address_for(return_path.UNSUBSCRIBE, row.id, context.receiver,
-                                          context.secret_key) if context.receiver else None)
-        headers["List-Unsubscribe"] = _unsubscribe_header(headers["List-Unsubscribe"], mailto,
-                                                          row.id)
+        mailto = (
+            return_path.address_for(return_path.UNSUBSCRIBE, row.id, context.receiver, context.secret_key)
+            if context.receiver
+            else None
+        )
+        headers["List-Unsubscribe"] = _unsubscribe_header(headers["List-Unsubscribe"], mailto, row.id)
     return headers
 
 

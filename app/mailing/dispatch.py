@@ -55,8 +55,10 @@ class DispatchResult:
         self.errors.extend(other.errors)
 
     def summary(self):
-        return (f"sent {self.sent}, retried {self.retried}, failed {self.failed}, "
-                f"unknown {self.unknown}, skipped {self.skipped}, deferred {self.deferred}")
+        return (
+            f"sent {self.sent}, retried {self.retried}, failed {self.failed}, "
+            f"unknown {self.unknown}, skipped {self.skipped}, deferred {self.deferred}"
+        )
 
 
 def backoff_delay(attempts, rng=random):
@@ -70,28 +72,35 @@ def backoff_delay(attempts, rng=random):
 
 def skip_unwanted(now):
     """Mark queued campaign mail to suppressed addresses, and expired mail, as skipped."""
-    suppressed = sa.exists().where(Suppression.studio_id == OutboxMessage.studio_id,
-                                   Suppression.email == sa.func.lower(OutboxMessage.recipient))
+    suppressed = sa.exists().where(
+        Suppression.studio_id == OutboxMessage.studio_id,
+        Suppression.email == sa.func.lower(OutboxMessage.recipient),
+    )
     skipped = db.session.execute(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.state == MailState.QUEUED, OutboxMessage.kind == MailKind.CAMPAIGN,
-               suppressed)
+        .where(OutboxMessage.state == MailState.QUEUED, OutboxMessage.kind == MailKind.CAMPAIGN, suppressed)
         .values(state=MailState.SKIPPED, last_error="The address unsubscribed or bounced.")
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     expired = db.session.execute(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.state == MailState.QUEUED, OutboxMessage.expires_at.is_not(None),
-               OutboxMessage.expires_at <= now)
+        .where(
+            OutboxMessage.state == MailState.QUEUED,
+            OutboxMessage.expires_at.is_not(None),
+            OutboxMessage.expires_at <= now,
+        )
         .values(state=MailState.SKIPPED, last_error="Expired before it could be sent.")
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     return skipped + expired
 
 
 def _claimable(now):
     due = sa.and_(OutboxMessage.state == MailState.QUEUED, OutboxMessage.due_at <= now)
     abandoned = sa.and_(OutboxMessage.state == MailState.SENDING, OutboxMessage.lease_until < now)
-    paused = sa.exists().where(StudioMailState.studio_id == OutboxMessage.studio_id,
-                               StudioMailState.paused_at.is_not(None))
+    paused = sa.exists().where(
+        StudioMailState.studio_id == OutboxMessage.studio_id, StudioMailState.paused_at.is_not(None)
+    )
     # A studio paused by its own server's refusal still gets its sign-in codes and resets out:
     # those go through the platform's server.
     return sa.and_(sa.or_(due, abandoned), sa.or_(~paused, OutboxMessage.is_sensitive))
@@ -101,16 +110,23 @@ def claim(now, worker, limit=200, ids=None):
     """Claim up to ``limit`` due rows for ``worker`` and commit; returns their ids."""
     db.session.commit()
     begin_write()
-    candidates = sa.select(OutboxMessage.id).where(_claimable(now)).order_by(
-        OutboxMessage.due_at, OutboxMessage.id).limit(limit)
+    candidates = (
+        sa.select(OutboxMessage.id)
+        .where(_claimable(now))
+        .order_by(OutboxMessage.due_at, OutboxMessage.id)
+        .limit(limit)
+    )
     if ids is not None:
         candidates = candidates.where(OutboxMessage.id.in_(ids))
     if db.session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     claimed = db.session.scalars(
-        sa.update(OutboxMessage).where(OutboxMessage.id.in_(candidates.scalar_subquery()))
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates.scalar_subquery()))
         .values(state=MailState.SENDING, lease_until=now + LEASE, leased_by=worker)
-        .returning(OutboxMessage.id).execution_options(synchronize_session=False)).all()
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
     db.session.commit()
     return sorted(claimed)
 
@@ -119,8 +135,9 @@ def claim(now, worker, limit=200, ids=None):
 
 
 def _studio_state(studio_id):
-    db.session.execute(insert_ignoring_conflicts(StudioMailState.__table__).values(
-        studio_id=studio_id, sent_in_window=0))
+    db.session.execute(
+        insert_ignoring_conflicts(StudioMailState.__table__).values(studio_id=studio_id, sent_in_window=0)
+    )
     query = sa.select(StudioMailState).where(StudioMailState.studio_id == studio_id)
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
@@ -168,11 +185,17 @@ def _release(rows, due_at, reason=None):
 
 
 _OUTBOX = cast(sa.Table, OutboxMessage.__table__)
-_MARK_SENT = (sa.update(_OUTBOX)
-              .where(_OUTBOX.c.id == sa.bindparam("row_id"))
-              .values(state=MailState.SENT.value,
-                      sent_at=sa.bindparam("sent_now", type_=UTCDateTime()), lease_until=None,
-                      last_error=None, attempts=_OUTBOX.c.attempts + 1))
+_MARK_SENT = (
+    sa.update(_OUTBOX)
+    .where(_OUTBOX.c.id == sa.bindparam("row_id"))
+    .values(
+        state=MailState.SENT.value,
+        sent_at=sa.bindparam("sent_now", type_=UTCDateTime()),
+        lease_until=None,
+        last_error=None,
+        attempts=_OUTBOX.c.attempts + 1,
+    )
+)
 
 
 def _record_sent(outcomes, row, now):
@@ -240,9 +263,14 @@ def _record_failure(row, failure, now, result):
     of a recipient or of the message fails that one message (pausing there would pause again
     at once after "Resume": the same message is sent first)."""
     if failure.after_final_dot:
-        row.state, row.lease_until, row.last_error = MailState.UNKNOWN, None, (
-            "The server did not answer after receiving the message; it may have been "
-            f"delivered. Check before sending again. ({failure})")
+        row.state, row.lease_until, row.last_error = (
+            MailState.UNKNOWN,
+            None,
+            (
+                "The server did not answer after receiving the message; it may have been "
+                f"delivered. Check before sending again. ({failure})"
+            ),
+        )
         row.attempts += 1
         result.unknown += 1
         return "continue"
@@ -266,8 +294,12 @@ def _pauses_studio(row, failure):
     """A studio's server refusing the studio itself (5.7.x at connect, TLS, login or MAIL
     FROM). Sensitive mail goes through the platform's server: it never pauses a studio."""
     status = failure.enhanced_status or ""
-    return (status.startswith("5.7.") and failure.phase in STUDIO_PHASES
-            and not row.is_sensitive and row.studio_id is not None)
+    return (
+        status.startswith("5.7.")
+        and failure.phase in STUDIO_PHASES
+        and not row.is_sensitive
+        and row.studio_id is not None
+    )
 
 
 def _pause_for(row, failure, now, result):
@@ -288,9 +320,15 @@ def _suppress_bounced(row, failure, now):
     if row.studio_id is None:
         return
     address = failure.recipient if failure.phase == "rcpt" and failure.recipient else row.recipient
-    db.session.execute(insert_ignoring_conflicts(Suppression.__table__).values(
-        studio_id=row.studio_id, email=address.lower(), reason="bounced",
-        detail=str(failure), created_at=now))
+    db.session.execute(
+        insert_ignoring_conflicts(Suppression.__table__).values(
+            studio_id=row.studio_id,
+            email=address.lower(),
+            reason="bounced",
+            detail=str(failure),
+            created_at=now,
+        )
+    )
 
 
 # ------------------------------------------------------------------ sending
@@ -301,12 +339,19 @@ def message_bytes(row, now, context=None):
     dispatch's ``deliverability.SendContext`` (read for this row's studio when not given)."""
     to = (row.recipient_name or "", row.recipient)  # a mailbox: no need to parse it again
     context = context or deliverability.send_context([row.studio_id])
-    data = wire.message_bytes(sender=row.sender, to=to, subject=row.subject, html=row.html,
-                              text=row.text, message_id=row.message_id, sent_at=now,
-                              reply_to=row.reply_to, cc=row.cc or None,
-                              headers=deliverability.headers_for(row, context),
-                              attachments=[(a.filename, a.content_type, a.data)
-                                           for a in row.attachments])
+    data = wire.message_bytes(
+        sender=row.sender,
+        to=to,
+        subject=row.subject,
+        html=row.html,
+        text=row.text,
+        message_id=row.message_id,
+        sent_at=now,
+        reply_to=row.reply_to,
+        cc=row.cc or None,
+        headers=deliverability.headers_for(row, context),
+        attachments=[(a.filename, a.content_type, a.data) for a in row.attachments],
+    )
     return deliverability.signed(data, row, context)
 
 
@@ -343,8 +388,9 @@ def _send_batch(studio_id, rows, now, result, sensitive=False, context=None):
     # The session must not hold SQLite's write lock while ``outcomes`` records each sending.
     db.session.commit()
     with autocommit_connection() as outcomes:
-        _send_rows(connection, outcomes, rows, now, result, context,
-                   verp_domain=_verp_domain(settings, context))
+        _send_rows(
+            connection, outcomes, rows, now, result, context, verp_domain=_verp_domain(settings, context)
+        )
 
 
 def _verp_domain(settings, context):
@@ -401,13 +447,17 @@ def _send_rows(connection, outcomes, rows, now, result, context=None, verp_domai
                 db.session.commit()
                 continue
             try:
-                connection.send(_envelope_sender(row, verp_domain), _recipients(row), data,
-                                meanwhile=(lambda row=following: build(row)) if following else None)
+                connection.send(
+                    _envelope_sender(row, verp_domain),
+                    _recipients(row),
+                    data,
+                    meanwhile=(lambda row=following: build(row)) if following else None,
+                )
             except SendFailure as failure:
                 verdict = _record_failure(row, failure, now, result)
                 db.session.commit()
                 if verdict in ("stop", "pause"):
-                    _release(rows[index + 1:], now if verdict == "pause" else now + backoff_delay(1))
+                    _release(rows[index + 1 :], now if verdict == "pause" else now + backoff_delay(1))
                     result.deferred += len(rows) - index - 1
                     db.session.commit()
                     return
@@ -416,8 +466,7 @@ def _send_rows(connection, outcomes, rows, now, result, context=None, verp_domai
                 continue
             if following is not None and not isinstance(upcoming.get(following.id), _Unbuildable):
                 # overlap: the server reads MAIL FROM while we commit
-                connection.announce(_envelope_sender(following, verp_domain),
-                                    _recipients(following))
+                connection.announce(_envelope_sender(following, verp_domain), _recipients(following))
             _record_sent(outcomes, row, now)
             result.sent += 1
     except SendFailure as failure:  # reconnecting failed
@@ -453,12 +502,15 @@ def _dispatch(now, worker, limit, ids):
     if not claimed:
         return result
     # Attachments (file contents) are loaded here only, for the rows being sent.
-    rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
-                              .options(selectinload(OutboxMessage.attachments))
-                              .order_by(OutboxMessage.id)
-                              # The claim changed them behind the ORM's back: a row this session
-                              # already held must not keep its old state in memory.
-                              .execution_options(populate_existing=True)).all()
+    rows = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.id.in_(claimed))
+        .options(selectinload(OutboxMessage.attachments))
+        .order_by(OutboxMessage.id)
+        # The claim changed them behind the ORM's back: a row this session
+        # already held must not keep its old state in memory.
+        .execution_options(populate_existing=True)
+    ).all()
     by_studio = defaultdict(list)
     for row in rows:
         by_studio[row.studio_id, row.is_sensitive].append(row)
@@ -488,4 +540,3 @@ def _send_batch_alone(studio_id, rows, now, result, sensitive, context):
         current_app.logger.exception("dispatching studio %s's mail failed", studio_id)
         db.session.rollback()
         result.errors.append(f"{type(error).__name__}: {error}")
-

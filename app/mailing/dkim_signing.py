@@ -16,10 +16,25 @@ import dkim
 
 from app.mailing import sender_domains
 
-SIGNED_HEADERS = tuple(name.encode("ascii") for name in (
-    "from", "to", "cc", "reply-to", "subject", "date", "message-id", "mime-version",
-    "content-type", "list-id", "list-unsubscribe", "list-unsubscribe-post", "feedback-id",
-    "auto-submitted"))
+SIGNED_HEADERS = tuple(
+    name.encode("ascii")
+    for name in (
+        "from",
+        "to",
+        "cc",
+        "reply-to",
+        "subject",
+        "date",
+        "message-id",
+        "mime-version",
+        "content-type",
+        "list-id",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+        "feedback-id",
+        "auto-submitted",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -30,9 +45,13 @@ class Signer:
 
     def sign(self, message):
         """``message`` with a DKIM-Signature header in front."""
-        signature = dkim.sign(message, self.selector.encode("ascii"),
-                              self.domain.encode("ascii"), self.private_key,
-                              include_headers=list(SIGNED_HEADERS))
+        signature = dkim.sign(
+            message,
+            self.selector.encode("ascii"),
+            self.domain.encode("ascii"),
+            self.private_key,
+            include_headers=list(SIGNED_HEADERS),
+        )
         return signature + message
 
 

@@ -22,11 +22,15 @@ def _page(form=None, status=200):
         suggested = row.domain if row else (sender_email or "").rpartition("@")[2]
         form = SenderDomainForm(domain=suggested)
     return render_template(
-        "mailing/sender_domain.html", form=form, row=row,
+        "mailing/sender_domain.html",
+        form=form,
+        row=row,
         records=sender_domains.records(row, current_app.config) if row else [],
-        identity=studio_identity(studio_id), sender_email=sender_email,
+        identity=studio_identity(studio_id),
+        sender_email=sender_email,
         sender_aligned=row is not None and sender_domains.is_aligned(sender_email, row.domain),
-        own_server=bool(mail_settings and mail_settings.smtp_host)), status
+        own_server=bool(mail_settings and mail_settings.smtp_host),
+    ), status
 
 
 @bp.get("/settings/domain")
@@ -70,12 +74,14 @@ def check_sender_domain():
     if not answered:
         flash(_("DNS did not answer. Nothing changed; try again in a minute."), "error")
     elif row.verified_at is not None:
-        flash(_("%(domain)s is verified: your emails now come from your own address.",
-                domain=row.domain) if not was_verified else
-              _("%(domain)s is still verified.", domain=row.domain), "success")
+        flash(
+            _("%(domain)s is verified: your emails now come from your own address.", domain=row.domain)
+            if not was_verified
+            else _("%(domain)s is still verified.", domain=row.domain),
+            "success",
+        )
     else:
-        flash(_("%(domain)s is not verified yet: see what is missing below.", domain=row.domain),
-              "warning")
+        flash(_("%(domain)s is not verified yet: see what is missing below.", domain=row.domain), "warning")
     return redirect(url_for(".sender_domain"))
 
 

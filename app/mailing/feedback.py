@@ -98,8 +98,10 @@ def _statuses(message):
             recipient = block.get("final-recipient", "") or block.get("original-recipient", "")
             address = parseaddr(recipient.partition(";")[2].strip())[1].lower()
             if address:
-                found[address] = (block.get("status", "").strip(),
-                                  " ".join(block.get("diagnostic-code", "").split()))
+                found[address] = (
+                    block.get("status", "").strip(),
+                    " ".join(block.get("diagnostic-code", "").split()),
+                )
     return found
 
 
@@ -123,9 +125,14 @@ def _failures(message, statuses):
         return all_failures(message)
     except Exception:  # noqa: BLE001 (anyone can write to a bounce address: never a 451 loop)
         current_app.logger.warning("flufl.bounce could not read an inbound message")
-        return (frozenset(), frozenset(address.encode("ascii", "replace")
-                                       for address, (status, _d) in statuses.items()
-                                       if status.startswith("5")))
+        return (
+            frozenset(),
+            frozenset(
+                address.encode("ascii", "replace")
+                for address, (status, _d) in statuses.items()
+                if status.startswith("5")
+            ),
+        )
 
 
 def read_bounce(message):
@@ -170,8 +177,13 @@ def apply_bounce(row, bounce, now):
         return Outcome("soft_bounce", row.id, row.last_error)
     row.state, row.last_error = MailState.FAILED, f"bounced: {bounce.describe()}"
     if row.studio_id is not None:
-        suppress(row.studio_id, _bounced_address(row, bounce), "bounced", now,
-                 detail=record_detail("bounce", row.id, bounce.describe()))
+        suppress(
+            row.studio_id,
+            _bounced_address(row, bounce),
+            "bounced",
+            now,
+            detail=record_detail("bounce", row.id, bounce.describe()),
+        )
     return Outcome("bounced", row.id, row.last_error)
 
 
@@ -179,8 +191,13 @@ def apply_complaint(row, feedback_type, now):
     """An abuse report about ``row``: no more campaign mail to its recipient from the studio."""
     row.last_error = f"complained: {feedback_type} report from the recipient's mailbox provider"
     if row.studio_id is not None:
-        suppress(row.studio_id, row.recipient, "complained", now,
-                 detail=record_detail("complaint", row.id, feedback_type))
+        suppress(
+            row.studio_id,
+            row.recipient,
+            "complained",
+            now,
+            detail=record_detail("complaint", row.id, feedback_type),
+        )
     return Outcome("complained", row.id, row.last_error)
 
 
@@ -188,16 +205,22 @@ def apply_unsubscribe(row, sender, now):
     """Mail to the message's unsubscribe address: its recipient is unsubscribed (the signed
     address is the proof; ``sender`` may be another address of theirs, noted)."""
     if row.studio_id is not None:
-        suppress(row.studio_id, row.recipient, "unsubscribed", now,
-                 detail=record_detail("mailto", row.id, f"from {sender}" if sender else ""))
+        suppress(
+            row.studio_id,
+            row.recipient,
+            "unsubscribed",
+            now,
+            detail=record_detail("mailto", row.id, f"from {sender}" if sender else ""),
+        )
     return Outcome("unsubscribed", row.id)
 
 
 def _rows(ids):
     if not ids:
         return {}
-    return {row.id: row for row in db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.id.in_(ids)))}
+    return {
+        row.id: row for row in db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+    }
 
 
 def _complaint(message, named, now):
@@ -209,7 +232,8 @@ def _complaint(message, named, now):
     ids = list(dict.fromkeys([message_id for _purpose, message_id in named + quoted]))
     rows = _rows(ids)
     return [apply_complaint(rows[i], feedback_type, now) for i in ids if i in rows] or [
-        Outcome("ignored", detail="the report names none of our messages")]
+        Outcome("ignored", detail="the report names none of our messages")
+    ]
 
 
 def receive(recipients, raw, now):
@@ -229,8 +253,9 @@ def receive(recipients, raw, now):
             outcomes.append(apply_unsubscribe(row, parseaddr(message.get("From", ""))[1], now))
         else:
             bounce = read_bounce(message)
-            outcomes.append(apply_bounce(row, bounce, now) if bounce else
-                            Outcome("ignored", message_id, "not a bounce"))
+            outcomes.append(
+                apply_bounce(row, bounce, now) if bounce else Outcome("ignored", message_id, "not a bounce")
+            )
     db.session.flush()
     for outcome in outcomes:
         current_app.logger.info("inbound mail: %s", outcome)

@@ -48,11 +48,15 @@ def identity_for(studio_name, studio_email, settings=None, domain=None, platform
     always goes from the platform's address (through the platform's server)."""
     own_address = settings.sender_email if settings is not None else None
     own_name = (settings.sender_name if settings is not None else "") or studio_name
-    replies = ((settings.reply_to if settings is not None else None) or own_address
-               or studio_email or None)
-    may_use_own = own_address and not platform_only and (
-        (settings.smtp_host or "").strip()
-        or (domain is not None and is_aligned(own_address, domain.domain)))
+    replies = (settings.reply_to if settings is not None else None) or own_address or studio_email or None
+    may_use_own = (
+        own_address
+        and not platform_only
+        and (
+            (settings.smtp_host or "").strip()
+            or (domain is not None and is_aligned(own_address, domain.domain))
+        )
+    )
     if may_use_own:
         sender = formataddr((own_name, own_address)) if own_name else own_address
     else:
@@ -66,8 +70,9 @@ def _studio_rows(studio_ids):
     """(id, name, email) of these studios, read by table name: mailing imports no feature
     package."""
     studio = db.metadata.tables["studio"]
-    return db.session.execute(sa.select(studio.c.id, studio.c.name, studio.c.email)
-                              .where(studio.c.id.in_(studio_ids))).all()
+    return db.session.execute(
+        sa.select(studio.c.id, studio.c.name, studio.c.email).where(studio.c.id.in_(studio_ids))
+    ).all()
 
 
 def studio_identities(studio_ids, platform_only=False):
@@ -75,12 +80,17 @@ def studio_identities(studio_ids, platform_only=False):
     ids = sorted({studio_id for studio_id in studio_ids if studio_id is not None})
     if not ids:
         return {}
-    settings = {row.studio_id: row for row in db.session.scalars(
-        sa.select(StudioMailSettings).where(StudioMailSettings.studio_id.in_(ids)))}
+    settings = {
+        row.studio_id: row
+        for row in db.session.scalars(
+            sa.select(StudioMailSettings).where(StudioMailSettings.studio_id.in_(ids))
+        )
+    }
     domains = verified_domains(ids)
-    return {row.id: identity_for(row.name, row.email, settings.get(row.id), domains.get(row.id),
-                                 platform_only)
-            for row in _studio_rows(ids)}
+    return {
+        row.id: identity_for(row.name, row.email, settings.get(row.id), domains.get(row.id), platform_only)
+        for row in _studio_rows(ids)
+    }
 
 
 def studio_identity(studio_id, platform_only=False):

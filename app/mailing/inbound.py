@@ -66,11 +66,17 @@ def start_inbound(app):
     if not port:
         return None
     if not app.config.get("MAIL_BOUNCE_DOMAIN"):
-        app.logger.warning("MAIL_INBOUND_PORT is set without MAIL_BOUNCE_DOMAIN: the inbound "
-                           "receiver would accept nothing, so it is not started.")
+        app.logger.warning(
+            "MAIL_INBOUND_PORT is set without MAIL_BOUNCE_DOMAIN: the inbound "
+            "receiver would accept nothing, so it is not started."
+        )
         return None
-    controller = Controller(InboundHandler(app), hostname=app.config["MAIL_INBOUND_HOST"],
-                            port=port, data_size_limit=MAX_MESSAGE_BYTES,
-                            server_hostname=app.config["MAIL_BOUNCE_DOMAIN"])
+    controller = Controller(
+        InboundHandler(app),
+        hostname=app.config["MAIL_INBOUND_HOST"],
+        port=port,
+        data_size_limit=MAX_MESSAGE_BYTES,
+        server_hostname=app.config["MAIL_BOUNCE_DOMAIN"],
+    )
     controller.start()
     return controller

@@ -15,22 +15,22 @@ from app.timeutil import UTCDateTime
 
 
 class MailKind(StrEnum):
-    CAMPAIGN = "campaign"            # workflow emails: unsubscribable, suppressed addresses skipped
+    CAMPAIGN = "campaign"  # workflow emails: unsubscribable, suppressed addresses skipped
     TRANSACTIONAL = "transactional"  # links, order confirmations: always sent
-    NOTIFICATION = "notification"    # order status emails
-    TEST = "test"                    # "send test email" from the admin
+    NOTIFICATION = "notification"  # order status emails
+    TEST = "test"  # "send test email" from the admin
 
 
 class MailState(StrEnum):
     QUEUED = "queued"
-    HELD = "held"            # waiting for an operator's review
-    SENDING = "sending"      # claimed by a dispatcher under a lease
+    HELD = "held"  # waiting for an operator's review
+    SENDING = "sending"  # claimed by a dispatcher under a lease
     SENT = "sent"
     FAILED = "failed"
-    UNKNOWN = "unknown"      # the server went silent after the message's final dot: review it
+    UNKNOWN = "unknown"  # the server went silent after the message's final dot: review it
     CANCELLED = "cancelled"
-    SKIPPED = "skipped"      # not sent on purpose (unsubscribed, bounced address, expired)
-    MISSED = "missed"        # its moment passed before it could be queued (campaigns)
+    SKIPPED = "skipped"  # not sent on purpose (unsubscribed, bounced address, expired)
+    MISSED = "missed"  # its moment passed before it could be queued (campaigns)
 
 
 class OutboxMessage(Model):
@@ -74,7 +74,8 @@ class OutboxMessage(Model):
     is_sensitive: Mapped[bool] = mapped_column(default=False)
 
     attachments: Mapped[list["OutboxAttachment"]] = relationship(
-        order_by="OutboxAttachment.id", cascade="all, delete-orphan", passive_deletes=True)
+        order_by="OutboxAttachment.id", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     __table_args__ = (
         # The dispatcher's claim: due queued rows, and sending rows whose lease ran out.
@@ -86,8 +87,7 @@ class OutboxMessage(Model):
 class Suppression(Model):
     """An address that gets no more campaign mail from a studio (unsubscribed or bounced)."""
 
-    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
     reason: Mapped[str] = mapped_column(sa.String(32))  # unsubscribed / bounced
     detail: Mapped[str] = mapped_column(sa.Text, default="")
@@ -98,8 +98,7 @@ class StudioMailState(Model):
     """Per-studio sending state shared by every dispatcher process: the send-rate window and a
     pause set when the server refuses us on policy or authentication grounds (5.7.x)."""
 
-    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), primary_key=True)
     window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_in_window: Mapped[int] = mapped_column(default=0)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -109,8 +108,7 @@ class StudioMailState(Model):
 class StudioMailSettings(Model):
     """A studio's own sender identity and SMTP server (Settings → Email)."""
 
-    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), primary_key=True)
     sender_email: Mapped[str] = mapped_column(sa.String(254))
     sender_name: Mapped[str] = mapped_column(sa.String(120), default="")
     reply_to: Mapped[str | None] = mapped_column(sa.String(254))
@@ -134,7 +132,8 @@ class OutboxAttachment(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("outbox_message.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("outbox_message.id", ondelete="CASCADE"), index=True
+    )
     filename: Mapped[str] = mapped_column(sa.String(255))
     content_type: Mapped[str] = mapped_column(sa.String(100))
     data: Mapped[bytes] = mapped_column(sa.LargeBinary)
@@ -150,8 +149,7 @@ class SenderDomain(Model):
 
     __tablename__ = "sender_domain"
 
-    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), primary_key=True)
     domain: Mapped[str] = mapped_column(sa.String(253))  # lowercase, IDNA (xn--) form
     dkim_selector: Mapped[str] = mapped_column(sa.String(63))
     # Fernet token of the PEM private key (key derived from SECRET_KEY), never shown.

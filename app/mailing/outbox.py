@@ -17,8 +17,7 @@ def _line_break_refusal(fields):
     that would then stop every other message with it. Never folded into a header."""
     for description, value in fields.items():
         if has_line_break(value):
-            return (f"Not sent: the {description} contains a line break ({value!r}). Correct "
-                    "it, then retry.")
+            return f"Not sent: the {description} contains a line break ({value!r}). Correct it, then retry."
     return None
 
 
@@ -43,50 +42,126 @@ def new_message_id(sender):
     return make_msgid(domain=_domain_of(sender))
 
 
-def message_values(*, kind, studio_id, sender, recipient, subject, html, text, now, due_at=None,
-                   recipient_name="", reply_to=None, cc=(), headers=None, expires_at=None,
-                   dedup_key=None, gallery_id=None, source=None, state=MailState.QUEUED,
-                   is_sensitive=False):
+def message_values(
+    *,
+    kind,
+    studio_id,
+    sender,
+    recipient,
+    subject,
+    html,
+    text,
+    now,
+    due_at=None,
+    recipient_name="",
+    reply_to=None,
+    cc=(),
+    headers=None,
+    expires_at=None,
+    dedup_key=None,
+    gallery_id=None,
+    source=None,
+    state=MailState.QUEUED,
+    is_sensitive=False,
+):
     """The column values of one outbox row, checked for header injection."""
-    base = message_base(kind=kind, studio_id=studio_id, sender=sender, now=now, due_at=due_at,
-                        reply_to=reply_to, cc=cc, source=source, state=state,
-                        is_sensitive=is_sensitive)
-    return message_row(base, recipient=recipient, recipient_name=recipient_name,
-                       subject=subject, html=html, text=text, headers=headers,
-                       expires_at=expires_at, dedup_key=dedup_key, gallery_id=gallery_id)
+    base = message_base(
+        kind=kind,
+        studio_id=studio_id,
+        sender=sender,
+        now=now,
+        due_at=due_at,
+        reply_to=reply_to,
+        cc=cc,
+        source=source,
+        state=state,
+        is_sensitive=is_sensitive,
+    )
+    return message_row(
+        base,
+        recipient=recipient,
+        recipient_name=recipient_name,
+        subject=subject,
+        html=html,
+        text=text,
+        headers=headers,
+        expires_at=expires_at,
+        dedup_key=dedup_key,
+        gallery_id=gallery_id,
+    )
 
 
-def message_base(*, kind, studio_id, sender, now, due_at=None, reply_to=None, cc=(),
-                 source=None, state=MailState.QUEUED, is_sensitive=False):
+def message_base(
+    *,
+    kind,
+    studio_id,
+    sender,
+    now,
+    due_at=None,
+    reply_to=None,
+    cc=(),
+    source=None,
+    state=MailState.QUEUED,
+    is_sensitive=False,
+):
     """What many messages share (one campaign email's sender, times, source), checked once:
     ``message_row`` adds each recipient's part. The tick queues 10,000 messages at a time.
     A sender or reply-to with a line break makes every row of the base a failed one."""
     base = dict(
-        studio_id=studio_id, kind=MailKind(kind), state=MailState(state), sender=sender,
-        reply_to=reply_to, cc=", ".join(address.strip() for address in cc),
-        created_at=now, due_at=due_at or now, attempts=0, source=source,
-        is_sensitive=is_sensitive, last_error=None)
-    refusal = _line_break_refusal({"sender": sender, "reply-to address": reply_to,
-                                   "copy address": base["cc"]})
+        studio_id=studio_id,
+        kind=MailKind(kind),
+        state=MailState(state),
+        sender=sender,
+        reply_to=reply_to,
+        cc=", ".join(address.strip() for address in cc),
+        created_at=now,
+        due_at=due_at or now,
+        attempts=0,
+        source=source,
+        is_sensitive=is_sensitive,
+        last_error=None,
+    )
+    refusal = _line_break_refusal(
+        {"sender": sender, "reply-to address": reply_to, "copy address": base["cc"]}
+    )
     return _failed(base, refusal) if refusal else base
 
 
-def message_row(base, *, recipient, subject, html, text, recipient_name="", headers=None,
-                expires_at=None, dedup_key=None, gallery_id=None):
+def message_row(
+    base,
+    *,
+    recipient,
+    subject,
+    html,
+    text,
+    recipient_name="",
+    headers=None,
+    expires_at=None,
+    dedup_key=None,
+    gallery_id=None,
+):
     """One outbox row: ``base`` (from ``message_base``) and this recipient's values, checked
     for header injection: a line break makes it a failed row saying which value has it (it
     never raises: the tick inserts thousands of rows at once)."""
     header_texts = [recipient, subject, recipient_name or ""]
     if headers:
         header_texts += [*headers, *headers.values()]
-    row = {**base, "recipient": recipient.strip(), "recipient_name": recipient_name or "",
-           "subject": subject, "html": html, "text": text, "headers": dict(headers or {}),
-           "message_id": new_message_id(base["sender"]), "expires_at": expires_at,
-           "dedup_key": dedup_key, "gallery_id": gallery_id}
+    row = {
+        **base,
+        "recipient": recipient.strip(),
+        "recipient_name": recipient_name or "",
+        "subject": subject,
+        "html": html,
+        "text": text,
+        "headers": dict(headers or {}),
+        "message_id": new_message_id(base["sender"]),
+        "expires_at": expires_at,
+        "dedup_key": dedup_key,
+        "gallery_id": gallery_id,
+    }
     if not has_line_break("".join(header_texts)):  # one check for the common case, then say which
         return row
-    fields = {"recipient's address": recipient, "recipient's name": recipient_name,
-              "subject": subject}
+    fields = {"recipient's address": recipient, "recipient's name": recipient_name, "subject": subject}
     for name, value in (headers or {}).items():
         fields[f"header {name!r}"] = name + value
     return _failed(row, _line_break_refusal(fields))

@@ -9,6 +9,7 @@ PLACEHOLDER = re.compile(r"%([a-z][a-z0-9_]*)%")
 
 def substitute(text, values, html=True):
     """Replace every known %name% with its value (escaped for HTML when ``html``)."""
+
     def replace(match):
         name = match.group(1)
         if name not in values:

@@ -79,6 +79,5 @@ def find_addresses(text, domain=None):
     if not domain:
         return []
     pattern = _LOCAL_PART.pattern + "@" + re.escape(domain)
-    found = (read_address(match.group(0), domain)
-             for match in re.finditer(pattern, text, re.IGNORECASE))
+    found = (read_address(match.group(0), domain) for match in re.finditer(pattern, text, re.IGNORECASE))
     return list(dict.fromkeys(item for item in found if item is not None))

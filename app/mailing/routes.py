@@ -46,9 +46,12 @@ def message(message_id):
     html_part = found.get_body(preferencelist=("html",))
     text_part = found.get_body(preferencelist=("plain",))
     return render_template(
-        "mailing/message.html", message=found, message_id=message_id,
+        "mailing/message.html",
+        message=found,
+        message_id=message_id,
         html=html_part.get_content() if html_part else None,
-        text=text_part.get_content() if text_part else "")
+        text=text_part.get_content() if text_part else "",
+    )
 
 
 @public_bp.get("/unsubscribe/<token>")
@@ -58,8 +61,13 @@ def unsubscribe(token):
     studio_id, email = _token_or_404(token)
     if request.args.get("page") == "preferences":
         return redirect(url_for("mailing_public.preferences", token=token))
-    return render_template("mailing/unsubscribe.html", token=token, email=email,
-                           claimed=_claimed_message(), done=is_suppressed(studio_id, email))
+    return render_template(
+        "mailing/unsubscribe.html",
+        token=token,
+        email=email,
+        claimed=_claimed_message(),
+        done=is_suppressed(studio_id, email),
+    )
 
 
 @public_bp.post("/unsubscribe/<token>")
@@ -69,11 +77,11 @@ def unsubscribe_confirm(token):
     recorded with how and from which message (``?m=``: the message whose header it was)."""
     studio_id, email = _token_or_404(token)
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
-    unsubscribe_address(studio_id, email, ONE_CLICK if one_click else PAGE, timeutil.now(),
-                        _claimed_message())
+    unsubscribe_address(
+        studio_id, email, ONE_CLICK if one_click else PAGE, timeutil.now(), _claimed_message()
+    )
     db.session.commit()
-    return render_template("mailing/unsubscribe.html", token=token, email=email, done=True,
-                           claimed=None)
+    return render_template("mailing/unsubscribe.html", token=token, email=email, done=True, claimed=None)
 
 
 @public_bp.route("/unsubscribe/<token>/preferences", methods=["GET", "POST"])
@@ -91,9 +99,14 @@ def preferences(token):
             db.session.commit()
             flash(_("You are subscribed again."), "success")
         return redirect(url_for("mailing_public.preferences", token=token))
-    return render_template("mailing/preferences.html", token=token, email=email, form=form,
-                           studio_name=studio_name(studio_id),
-                           suppression=suppression_of(studio_id, email))
+    return render_template(
+        "mailing/preferences.html",
+        token=token,
+        email=email,
+        form=form,
+        studio_name=studio_name(studio_id),
+        suppression=suppression_of(studio_id, email),
+    )
 
 
 def _claimed_message():

@@ -76,11 +76,12 @@ def normalize_domain(text, config):
 def generate_key():
     """A new RSA key: (private key PEM, public key as the DKIM record's base64 ``p=``)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
-    private_pem = key.private_bytes(serialization.Encoding.PEM,
-                                    serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode("ascii")
-    public_der = key.public_key().public_bytes(serialization.Encoding.DER,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+    public_der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return private_pem, base64.b64encode(public_der).decode("ascii")
 
 
@@ -130,8 +131,11 @@ def verified_domains(studio_ids):
     """{studio id: verified SenderDomain} for these studios (one query)."""
     if not studio_ids:
         return {}
-    rows = db.session.scalars(sa.select(SenderDomain).where(
-        SenderDomain.studio_id.in_(list(studio_ids)), SenderDomain.verified_at.is_not(None)))
+    rows = db.session.scalars(
+        sa.select(SenderDomain).where(
+            SenderDomain.studio_id.in_(list(studio_ids)), SenderDomain.verified_at.is_not(None)
+        )
+    )
     return {row.studio_id: row for row in rows}
 
 
@@ -147,10 +151,13 @@ def spf_mechanism(config):
 def records(row, config):
     """The TXT records the studio publishes, in the order the page shows them."""
     return [
-        DnsRecord("dkim", f"{row.dkim_selector}._domainkey.{row.domain}",
-                  f"v=DKIM1; k=rsa; p={row.dkim_public_key}", required=True),
-        DnsRecord("dmarc", f"_dmarc.{row.domain}", "v=DMARC1; p=none; adkim=r; aspf=r",
-                  required=True),
+        DnsRecord(
+            "dkim",
+            f"{row.dkim_selector}._domainkey.{row.domain}",
+            f"v=DKIM1; k=rsa; p={row.dkim_public_key}",
+            required=True,
+        ),
+        DnsRecord("dmarc", f"_dmarc.{row.domain}", "v=DMARC1; p=none; adkim=r; aspf=r", required=True),
         DnsRecord("spf", row.domain, f"v=spf1 {spf_mechanism(config)} ~all", required=False),
     ]
 
@@ -161,14 +168,12 @@ def records(row, config):
 def resolver_for(config):
     """A resolver on DNS_NAMESERVERS ("host" or "host:port", comma-separated; tests point it
     at a local server), else the system's."""
-    servers = [part.strip() for part in (config.get("DNS_NAMESERVERS") or "").split(",")
-               if part.strip()]
+    servers = [part.strip() for part in (config.get("DNS_NAMESERVERS") or "").split(",") if part.strip()]
     if not servers:
         resolver = dns.resolver.Resolver()
     else:
         resolver = dns.resolver.Resolver(configure=False)
-        resolver.nameservers = [server.rpartition(":")[0] if ":" in server else server
-                                for server in servers]
+        resolver.nameservers = [server.rpartition(":")[0] if ":" in server else server for server in servers]
         ports = {int(server.rpartition(":")[2]) for server in servers if ":" in server}
         resolver.port = ports.pop() if ports else 53
     resolver.lifetime = DNS_LIFETIME
@@ -206,39 +211,49 @@ def _result(ok, found, message):
 def check_dkim(found, row):
     keys = [record for record in found if _tags(record).get("p")]
     if any(_tags(record).get("p") == row.dkim_public_key for record in keys):
-        return _result(True, found, _("Published: your mail is signed for %(domain)s.",
-                                      domain=row.domain))
+        return _result(True, found, _("Published: your mail is signed for %(domain)s.", domain=row.domain))
     if keys:
-        return _result(False, found, _("A DKIM record is published here, but with another key. "
-                                       "Replace its value with the one shown."))
-    return _result(False, found, _("Not found yet. DNS changes can take up to an hour to "
-                                   "show (sometimes longer)."))
+        return _result(
+            False,
+            found,
+            _("A DKIM record is published here, but with another key. Replace its value with the one shown."),
+        )
+    return _result(
+        False, found, _("Not found yet. DNS changes can take up to an hour to show (sometimes longer).")
+    )
 
 
 def check_dmarc(found):
     policies = [record for record in found if record.strip().lower().startswith("v=dmarc1")]
     if len(policies) > 1:
-        return _result(False, found, _("Several DMARC records: receivers ignore them all. "
-                                       "Keep one."))
+        return _result(False, found, _("Several DMARC records: receivers ignore them all. Keep one."))
     if policies:
         policy = _tags(policies[0]).get("p", "none")
         return _result(True, found, _("Published (policy: %(policy)s).", policy=policy))
-    return _result(False, found, _("Not found. Gmail and Yahoo require a DMARC record from "
-                                   "senders of bulk mail."))
+    return _result(
+        False, found, _("Not found. Gmail and Yahoo require a DMARC record from senders of bulk mail.")
+    )
 
 
 def check_spf(found, config):
     policies = [record for record in found if record.strip().lower().startswith("v=spf1")]
     mechanism = spf_mechanism(config)
     if len(policies) > 1:
-        return _result(False, found, _("Several SPF records: receivers treat that as an error. "
-                                       "Merge them into one."))
+        return _result(
+            False, found, _("Several SPF records: receivers treat that as an error. Merge them into one.")
+        )
     if not policies:
         return _result(False, found, _("No SPF record. Recommended: publish the one shown."))
     if mechanism.lower() in policies[0].lower().split():
         return _result(True, found, _("Published and includes this platform."))
-    return _result(False, found, _("Your SPF record does not include %(mechanism)s: add it "
-                                   "before the final \"~all\" or \"-all\".", mechanism=mechanism))
+    return _result(
+        False,
+        found,
+        _(
+            'Your SPF record does not include %(mechanism)s: add it before the final "~all" or "-all".',
+            mechanism=mechanism,
+        ),
+    )
 
 
 def check(row, config, now, resolver=None):
@@ -251,8 +266,11 @@ def check(row, config, now, resolver=None):
     except DnsUnavailable:
         row.check_results = {**(row.check_results or {}), "unavailable": True}
         return False
-    results = {"dkim": check_dkim(found["dkim"], row), "dmarc": check_dmarc(found["dmarc"]),
-               "spf": check_spf(found["spf"], config)}
+    results = {
+        "dkim": check_dkim(found["dkim"], row),
+        "dmarc": check_dmarc(found["dmarc"]),
+        "spf": check_spf(found["spf"], config),
+    }
     row.check_results, row.checked_at = results, now
     passed = all(results[key]["ok"] for key, record in wanted.items() if record.required)
     if passed and row.verified_at is None:
@@ -266,9 +284,12 @@ def check(row, config, now, resolver=None):
 def recheck_due(config, now, limit=50):
     """Check again the domains last checked over a day ago (a record removed later takes the
     studio back to "via Proofsheet"). Returns how many were checked."""
-    due = db.session.scalars(sa.select(SenderDomain).where(
-        sa.or_(SenderDomain.checked_at.is_(None), SenderDomain.checked_at <= now - RECHECK_EVERY))
-        .order_by(SenderDomain.checked_at.nulls_first()).limit(limit)).all()
+    due = db.session.scalars(
+        sa.select(SenderDomain)
+        .where(sa.or_(SenderDomain.checked_at.is_(None), SenderDomain.checked_at <= now - RECHECK_EVERY))
+        .order_by(SenderDomain.checked_at.nulls_first())
+        .limit(limit)
+    ).all()
     if not due:
         return 0
     resolver = resolver_for(config)

@@ -26,13 +26,27 @@ def studio_sender(studio_id):
 
 def render_email(template, **context):
     """The HTML and text of ``templates/email/<template>.html`` and ``.txt``."""
-    return (render_template(f"email/{template}.html", **context),
-            render_template(f"email/{template}.txt", **context))
+    return (
+        render_template(f"email/{template}.html", **context),
+        render_template(f"email/{template}.txt", **context),
+    )
 
 
-def send_email(*, to, subject, template, now, studio_id=None, sender_name=None, reply_to=None,
-               kind=MailKind.TRANSACTIONAL, gallery_id=None, source=None, sensitive=False,
-               **context):
+def send_email(
+    *,
+    to,
+    subject,
+    template,
+    now,
+    studio_id=None,
+    sender_name=None,
+    reply_to=None,
+    kind=MailKind.TRANSACTIONAL,
+    gallery_id=None,
+    source=None,
+    sensitive=False,
+    **context,
+):
     """Render and queue one message due at ``now``; returns its outbox row (flushed, not
     committed: the caller commits, then ``send_now``).
 
@@ -56,10 +70,21 @@ def send_email(*, to, subject, template, now, studio_id=None, sender_name=None, 
     else:
         identity = studio_identity(studio_id, platform_only=sensitive)
         sender, reply_to = identity.sender, reply_to or identity.reply_to
-    row = queue_message(kind=kind, studio_id=studio_id, sender=sender, recipient=to,
-                        subject=subject, html=html, text=text, now=now, reply_to=reply_to,
-                        headers=headers, gallery_id=gallery_id, source=source,
-                        is_sensitive=sensitive)
+    row = queue_message(
+        kind=kind,
+        studio_id=studio_id,
+        sender=sender,
+        recipient=to,
+        subject=subject,
+        html=html,
+        text=text,
+        now=now,
+        reply_to=reply_to,
+        headers=headers,
+        gallery_id=gallery_id,
+        source=source,
+        is_sensitive=sensitive,
+    )
     return row
 
 

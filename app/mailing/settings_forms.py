@@ -15,34 +15,52 @@ def _valid_address(value):
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as error:
-        raise ValidationError(_l("%(address)s: %(reason)s", address=value,
-                                 reason=str(error))) from None
+        raise ValidationError(_l("%(address)s: %(reason)s", address=value, reason=str(error))) from None
 
 
 class MailSettingsForm(FlaskForm):
-    sender_email = StringField(_l("Send from (email address)"), validators=[
-        DataRequired(_l("Please enter the address your emails come from."))])
-    sender_name = StringField(_l("“From” name"),
-                              validators=[Optional(), Length(max=120), single_line()])
+    sender_email = StringField(
+        _l("Send from (email address)"),
+        validators=[DataRequired(_l("Please enter the address your emails come from."))],
+    )
+    sender_name = StringField(_l("“From” name"), validators=[Optional(), Length(max=120), single_line()])
     reply_to = StringField(_l("Replies go to (optional)"), validators=[Optional()])
-    default_cc = StringField(_l("Always copy (CC)"), validators=[Optional(), Length(max=1000)],
-                             description=_l("Several addresses separated by semicolons."))
+    default_cc = StringField(
+        _l("Always copy (CC)"),
+        validators=[Optional(), Length(max=1000)],
+        description=_l("Several addresses separated by semicolons."),
+    )
     allow_operator_cc = BooleanField(_l("Operators may add CC addresses"))
     allow_operator_attachments = BooleanField(_l("Operators may attach files"))
-    smtp_host = StringField(_l("SMTP server"),
-                            validators=[Optional(), Length(max=255), single_line("text")],
-                            description=_l("Leave empty to send through Proofsheet's server."))
-    security = SelectField(_l("Security"), choices=[
-        SelectChoice("starttls", _l("STARTTLS (port 587)")),
-        SelectChoice("ssl", _l("SSL/TLS (port 465)")),
-        SelectChoice("none", _l("None (port 25)"))], default="starttls")
-    smtp_port = IntegerField(_l("Port"), default=587, validators=[
-        Optional(), NumberRange(1, 65535, _l("A port is a number from 1 to 65535."))])
+    smtp_host = StringField(
+        _l("SMTP server"),
+        validators=[Optional(), Length(max=255), single_line("text")],
+        description=_l("Leave empty to send through Proofsheet's server."),
+    )
+    security = SelectField(
+        _l("Security"),
+        choices=[
+            SelectChoice("starttls", _l("STARTTLS (port 587)")),
+            SelectChoice("ssl", _l("SSL/TLS (port 465)")),
+            SelectChoice("none", _l("None (port 25)")),
+        ],
+        default="starttls",
+    )
+    smtp_port = IntegerField(
+        _l("Port"),
+        default=587,
+        validators=[Optional(), NumberRange(1, 65535, _l("A port is a number from 1 to 65535."))],
+    )
     allow_self_signed = BooleanField(_l("Allow a self-signed certificate"))
-    username = StringField(_l("Username (leave empty for no login)"),
-                           validators=[Optional(), Length(max=255), single_line("text")])
-    password = PasswordField(_l("Password"), validators=[Length(max=255)],
-                             description=_l("Stored encrypted. Leave empty to keep the current one."))
+    username = StringField(
+        _l("Username (leave empty for no login)"),
+        validators=[Optional(), Length(max=255), single_line("text")],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[Length(max=255)],
+        description=_l("Stored encrypted. Leave empty to keep the current one."),
+    )
 
     def __init__(self, *args, has_password=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,25 +93,46 @@ class MailSettingsForm(FlaskForm):
             raise ValidationError(_l("Please enter the password for this username."))
 
     def values(self):
-        return {name: getattr(self, name).data for name in (
-            "sender_email", "sender_name", "reply_to", "default_cc", "allow_operator_cc",
-            "allow_operator_attachments", "smtp_host", "security", "smtp_port",
-            "allow_self_signed", "username", "password")} | {
+        return {
+            name: getattr(self, name).data
+            for name in (
+                "sender_email",
+                "sender_name",
+                "reply_to",
+                "default_cc",
+                "allow_operator_cc",
+                "allow_operator_attachments",
+                "smtp_host",
+                "security",
+                "smtp_port",
+                "allow_self_signed",
+                "username",
+                "password",
+            )
+        } | {
             "smtp_host": (self.smtp_host.data or "").strip() or None,
-            "smtp_port": self.smtp_port.data or 587, "sender_name": (self.sender_name.data or "").strip(),
-            "reply_to": self.reply_to.data or None}
+            "smtp_port": self.smtp_port.data or 587,
+            "sender_name": (self.sender_name.data or "").strip(),
+            "reply_to": self.reply_to.data or None,
+        }
 
 
 class TestMessageForm(FlaskForm):
-    to = StringField(_l("Send a test message to"), validators=[
-        DataRequired(_l("Please enter an email address."))])
+    to = StringField(
+        _l("Send a test message to"), validators=[DataRequired(_l("Please enter an email address."))]
+    )
 
     def validate_to(self, field):
         field.data = _valid_address(field.data.strip())
 
 
 class SenderDomainForm(FlaskForm):
-    domain = StringField(_l("Your domain"), validators=[
-        DataRequired(_l("Please enter your domain, for example yourstudio.com.")),
-        Length(max=253), single_line()],
-        description=_l("The part after the @ of the address your emails come from."))
+    domain = StringField(
+        _l("Your domain"),
+        validators=[
+            DataRequired(_l("Please enter your domain, for example yourstudio.com.")),
+            Length(max=253),
+            single_line(),
+        ],
+        description=_l("The part after the @ of the address your emails come from."),
+    )

@@ -37,9 +37,9 @@ def settings():
         db.session.commit()
         flash(_("Email settings saved."), "success")
         return redirect(url_for(".settings"))
-    return render_template("mailing/settings.html", form=form, row=row,
-                           test_form=TestMessageForm(to=current_user.email)), (
-        422 if form.errors else 200)
+    return render_template(
+        "mailing/settings.html", form=form, row=row, test_form=TestMessageForm(to=current_user.email)
+    ), (422 if form.errors else 200)
 
 
 @bp.post("/settings/test-connection")
@@ -49,8 +49,7 @@ def test_connection_view():
     _owner_only()
     own = smtp_settings(settings_of(current_user.studio_id))
     if own is None:
-        flash(_("No SMTP server saved yet: your emails go through Proofsheet's server."),
-              "warning")
+        flash(_("No SMTP server saved yet: your emails go through Proofsheet's server."), "warning")
         return redirect(url_for(".settings"))
     ok, message = check_connection(own)
     flash(message, "success" if ok else "error")
@@ -68,19 +67,25 @@ def test_message():
         return redirect(url_for(".settings"))
     studio = current_user.studio
     now = timeutil.now()
-    row = queue_message(kind=MailKind.TEST, studio_id=studio.id,
-                        sender=studio_sender(studio.id), recipient=form.to.data,
-                        subject=_("Test message from %(studio)s", studio=studio.name),
-                        html="<p>" + _("Your email settings work.") + "</p>",
-                        text=_("Your email settings work.") + "\n", now=now,
-                        headers={"X-Proofsheet-Studio": str(studio.id)})
+    row = queue_message(
+        kind=MailKind.TEST,
+        studio_id=studio.id,
+        sender=studio_sender(studio.id),
+        recipient=form.to.data,
+        subject=_("Test message from %(studio)s", studio=studio.name),
+        html="<p>" + _("Your email settings work.") + "</p>",
+        text=_("Your email settings work.") + "\n",
+        now=now,
+        headers={"X-Proofsheet-Studio": str(studio.id)},
+    )
     db.session.commit()
     dispatch(now, worker="settings-test", ids=[row.id])
     db.session.refresh(row)
     if row.state == MailState.SENT:
         flash(_("Test message sent to %(to)s.", to=form.to.data), "success")
     else:
-        flash(_("The test message was not sent: %(error)s. It stays in Email activity.",
-                error=row.last_error), "error")
+        flash(
+            _("The test message was not sent: %(error)s. It stays in Email activity.", error=row.last_error),
+            "error",
+        )
     return redirect(url_for(".settings"))
-

@@ -23,12 +23,17 @@ def smtp_settings(row):
     """The SmtpSettings of a studio's own server, or None when it has none."""
     if row is None or not row.smtp_host:
         return None
-    return SmtpSettings(host=row.smtp_host, port=row.smtp_port, security=row.security,
-                        username=row.username or None,
-                        password=decrypt(row.password_encrypted) if row.password_encrypted else None,
-                        allow_self_signed=row.allow_self_signed,
-                        timeout=float(current_app.config["MAIL_TIMEOUT"]),
-                        policy=host_policy(), ehlo_name=ehlo_name(current_app.config))
+    return SmtpSettings(
+        host=row.smtp_host,
+        port=row.smtp_port,
+        security=row.security,
+        username=row.username or None,
+        password=decrypt(row.password_encrypted) if row.password_encrypted else None,
+        allow_self_signed=row.allow_self_signed,
+        timeout=float(current_app.config["MAIL_TIMEOUT"]),
+        policy=host_policy(),
+        ehlo_name=ehlo_name(current_app.config),
+    )
 
 
 def host_policy():
@@ -76,9 +81,15 @@ def retry_waiting_mail(studio_id, now):
 
     db.session.execute(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.studio_id == studio_id, OutboxMessage.state == MailState.QUEUED,
-               OutboxMessage.last_error.is_not(None), OutboxMessage.due_at > now)
-        .values(due_at=now).execution_options(synchronize_session=False))
+        .where(
+            OutboxMessage.studio_id == studio_id,
+            OutboxMessage.state == MailState.QUEUED,
+            OutboxMessage.last_error.is_not(None),
+            OutboxMessage.due_at > now,
+        )
+        .values(due_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if db.session.get(StudioMailState, studio_id) is not None:
         resume_studio(studio_id)
 
@@ -108,8 +119,10 @@ def explain(failure):
     if _timed_out(cause):
         return f"The server did not answer in time. {settings_hint}"
     if isinstance(cause, ssl.SSLCertVerificationError):
-        return ("The server's TLS certificate is not trusted (self-signed or for another name). "
-                "Ask your provider, or allow self-signed certificates if you trust this server.")
+        return (
+            "The server's TLS certificate is not trusted (self-signed or for another name). "
+            "Ask your provider, or allow self-signed certificates if you trust this server."
+        )
     if isinstance(cause, ssl.SSLError):
         return f"The secure (TLS) connection failed. {settings_hint}"
     if isinstance(cause, smtplib.SMTPNotSupportedError):
@@ -117,12 +130,16 @@ def explain(failure):
     if isinstance(cause, smtplib.SMTPAuthenticationError) or failure.code in (534, 535):
         return "The server refused the username or password."
     if isinstance(cause, smtplib.SMTPServerDisconnected):
-        return ("The server closed the connection. It may expect TLS from the start "
-                "(SSL/TLS, port 465) or STARTTLS (port 587).")
+        return (
+            "The server closed the connection. It may expect TLS from the start "
+            "(SSL/TLS, port 465) or STARTTLS (port 587)."
+        )
     if isinstance(cause, OSError) and not isinstance(cause, smtplib.SMTPException):
         return f"Could not connect to the server. {settings_hint}"
-    return ("The server did not accept the connection setup. It may not be an SMTP server, or "
-            f"expect another security mode. {settings_hint}")
+    return (
+        "The server did not accept the connection setup. It may not be an SMTP server, or "
+        f"expect another security mode. {settings_hint}"
+    )
 
 
 def check_connection(settings):
@@ -132,6 +149,8 @@ def check_connection(settings):
             pass
     except SendFailure as failure:
         return False, explain(failure)
-    return True, (f"Connected to {settings.host}:{settings.port}"
-                  + (" with TLS" if settings.security != "none" else "")
-                  + (" and logged in." if settings.username else "."))
+    return True, (
+        f"Connected to {settings.host}:{settings.port}"
+        + (" with TLS" if settings.security != "none" else "")
+        + (" and logged in." if settings.username else ".")
+    )

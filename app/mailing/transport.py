@@ -51,8 +51,19 @@ def _header(value):
     return value
 
 
-def build_message(*, to, subject, html, text, sender=None, reply_to=None, headers=None,
-                  sent_at=None, message_id=None, cc=None):
+def build_message(
+    *,
+    to,
+    subject,
+    html,
+    text,
+    sender=None,
+    reply_to=None,
+    headers=None,
+    sent_at=None,
+    message_id=None,
+    cc=None,
+):
     """Assemble a multipart/alternative message and return it as an ``EmailMessage``."""
     message = EmailMessage(policy=SMTP)
     message["From"] = _header(sender or current_app.config["MAIL_DEFAULT_SENDER"])
@@ -93,9 +104,15 @@ class SmtpSettings:
     @classmethod
     def from_config(cls, config):
         security = "ssl" if config["MAIL_USE_SSL"] else "starttls" if config["MAIL_USE_TLS"] else "none"
-        return cls(host=config["MAIL_SERVER"], port=int(config["MAIL_PORT"]), security=security,
-                   username=config.get("MAIL_USERNAME"), password=config.get("MAIL_PASSWORD"),
-                   timeout=float(config.get("MAIL_TIMEOUT", 30)), ehlo_name=ehlo_name(config))
+        return cls(
+            host=config["MAIL_SERVER"],
+            port=int(config["MAIL_PORT"]),
+            security=security,
+            username=config.get("MAIL_USERNAME"),
+            password=config.get("MAIL_PASSWORD"),
+            timeout=float(config.get("MAIL_TIMEOUT", 30)),
+            ehlo_name=ehlo_name(config),
+        )
 
 
 class SendFailure(Exception):
@@ -104,8 +121,7 @@ class SendFailure(Exception):
     a RCPT refusal was about (a message may have Cc recipients). ``permanent``: this message can
     never go through this server, whatever the reply code says (none was sent)."""
 
-    def __init__(self, phase, code=None, reply="", after_final_dot=False, recipient=None,
-                 permanent=False):
+    def __init__(self, phase, code=None, reply="", after_final_dot=False, recipient=None, permanent=False):
         super().__init__(f"{code or ''} {reply}".strip() or phase)
         self.phase, self.code, self.reply = phase, code, reply
         self.after_final_dot, self.recipient, self.permanent = after_final_dot, recipient, permanent
@@ -118,8 +134,8 @@ class SendFailure(Exception):
 
 
 INTERNATIONAL_ADDRESS_REFUSED = (
-    "The mail server cannot deliver to internationalised addresses (it does not offer "
-    "SMTPUTF8).")
+    "The mail server cannot deliver to internationalised addresses (it does not offer SMTPUTF8)."
+)
 
 
 def needs_smtputf8(sender, recipients):
@@ -188,8 +204,9 @@ def _connect(settings):
     if settings.policy is not None:
         return _connect_pinned(settings, settings.policy.check(settings.host, settings.port))
     if settings.security == "ssl":
-        return smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                context=_tls_context(settings))
+        return smtplib.SMTP_SSL(
+            settings.host, settings.port, timeout=settings.timeout, context=_tls_context(settings)
+        )
     return smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
 
 
@@ -242,8 +259,7 @@ class SmtpConnection:
             if error.smtp_code < 0:
                 # Not an SMTP reply at all: some other service's banner (SSH, Redis...). It is
                 # not repeated anywhere: the studio would read other servers' banners through us.
-                raise SendFailure(phase, None, "The server did not answer like an SMTP server."
-                                  ) from error
+                raise SendFailure(phase, None, "The server did not answer like an SMTP server.") from error
             raise SendFailure(phase, error.smtp_code, _decode(error.smtp_error)) from error
         except (OSError, smtplib.SMTPException) as error:
             self.close()
@@ -298,8 +314,9 @@ class SmtpConnection:
             else:
                 self._mail_from(sender, utf8)
             for recipient in recipients:
-                self._expect(smtp.docmd("rcpt", f"TO:{quote_address(recipient)}"), (250, 251),
-                             "rcpt", recipient)
+                self._expect(
+                    smtp.docmd("rcpt", f"TO:{quote_address(recipient)}"), (250, 251), "rcpt", recipient
+                )
             self._expect(smtp.docmd("data"), (354,), "data")
         except SendFailure:
             self._reset()
@@ -326,8 +343,9 @@ class SmtpConnection:
             code, reply = self.smtp.getreply()
         except (OSError, smtplib.SMTPException) as error:
             self.close()
-            raise SendFailure("reply", None, f"{type(error).__name__}: {error}",
-                              after_final_dot=True) from error
+            raise SendFailure(
+                "reply", None, f"{type(error).__name__}: {error}", after_final_dot=True
+            ) from error
         if code != 250:
             raise SendFailure("reply", code, _decode(reply))
 
@@ -337,8 +355,7 @@ class SmtpConnection:
         option = ""
         if utf8:
             self.smtp.command_encoding, option = "utf-8", " SMTPUTF8"
-        self._expect(self.smtp.docmd("mail", f"FROM:{quote_address(sender)}{option}"), (250,),
-                     "mail")
+        self._expect(self.smtp.docmd("mail", f"FROM:{quote_address(sender)}{option}"), (250,), "mail")
 
     @staticmethod
     def _expect(answer, accepted, phase, recipient=None):

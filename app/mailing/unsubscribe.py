@@ -68,15 +68,22 @@ def suppress(studio_id, email, reason, now, detail=""):
     bounce or a complaint replaces an earlier unsubscribe: the client may re-subscribe from
     an unsubscribe, never from those."""
     email = email.strip().lower()
-    db.session.execute(insert_ignoring_conflicts(Suppression.__table__).values(
-        studio_id=studio_id, email=email, reason=reason, detail=detail, created_at=now))
+    db.session.execute(
+        insert_ignoring_conflicts(Suppression.__table__).values(
+            studio_id=studio_id, email=email, reason=reason, detail=detail, created_at=now
+        )
+    )
     if reason != UNSUBSCRIBED:
         db.session.execute(
-            sa.update(Suppression).where(Suppression.studio_id == studio_id,
-                                         Suppression.email == email,
-                                         Suppression.reason == UNSUBSCRIBED)
+            sa.update(Suppression)
+            .where(
+                Suppression.studio_id == studio_id,
+                Suppression.email == email,
+                Suppression.reason == UNSUBSCRIBED,
+            )
             .values(reason=reason, detail=detail, created_at=now)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
 
 
 def is_suppressed(studio_id, email):
@@ -96,16 +103,21 @@ def message_unsubscribed_from(studio_id, email, claimed_id=None):
     (``?m=``, kept only when it is the studio's message to that very address), else the latest
     campaign message sent to the address, noted as such (the footer link names no message)."""
     email = email.strip().lower()
-    ours = sa.and_(OutboxMessage.studio_id == studio_id, OutboxMessage.kind == MailKind.CAMPAIGN,
-                   sa.func.lower(OutboxMessage.recipient) == email)
+    ours = sa.and_(
+        OutboxMessage.studio_id == studio_id,
+        OutboxMessage.kind == MailKind.CAMPAIGN,
+        sa.func.lower(OutboxMessage.recipient) == email,
+    )
     if claimed_id is not None:
-        found = db.session.scalar(sa.select(OutboxMessage.id).where(
-            ours, OutboxMessage.id == claimed_id))
+        found = db.session.scalar(sa.select(OutboxMessage.id).where(ours, OutboxMessage.id == claimed_id))
         if found is not None:
             return found, ""
     latest = db.session.scalar(
-        sa.select(OutboxMessage.id).where(ours, OutboxMessage.state == MailState.SENT)
-        .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc()).limit(1))
+        sa.select(OutboxMessage.id)
+        .where(ours, OutboxMessage.state == MailState.SENT)
+        .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
+        .limit(1)
+    )
     return latest, "the latest sent to the address" if latest is not None else ""
 
 
@@ -139,10 +151,14 @@ def resubscribe(studio_id, email):
 
 def _refusal(reason):
     if reason == "bounced":
-        return _("Our emails to this address were returned as undeliverable, so they were "
-                 "stopped. Please contact the studio to receive them again.")
-    return _("Emails to this address were stopped after they were reported as unwanted. "
-             "Please contact the studio to receive them again.")
+        return _(
+            "Our emails to this address were returned as undeliverable, so they were "
+            "stopped. Please contact the studio to receive them again."
+        )
+    return _(
+        "Emails to this address were stopped after they were reported as unwanted. "
+        "Please contact the studio to receive them again."
+    )
 
 
 def studio_name(studio_id):

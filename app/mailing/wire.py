@@ -45,8 +45,10 @@ class HeaderLineBreak(ValueError):
 
 def _single_line(name, value):
     if has_line_break(value):
-        raise HeaderLineBreak(f"The {name} header would contain a line break ({value!r}): "
-                              "correct the data it comes from, then retry.")
+        raise HeaderLineBreak(
+            f"The {name} header would contain a line break ({value!r}): "
+            "correct the data it comes from, then retry."
+        )
 
 
 def _mailbox(display_name, address):
@@ -59,7 +61,7 @@ def _mailbox(display_name, address):
         return address
     placeholder = "x@x.invalid"  # formataddr quotes or encodes the name as it should
     quoted_name = formataddr((display_name, placeholder), charset="utf-8")
-    return quoted_name[:-len(placeholder) - 2] + f"<{address}>"
+    return quoted_name[: -len(placeholder) - 2] + f"<{address}>"
 
 
 def encode_text_header(name, value):
@@ -115,27 +117,60 @@ def _filename_parameter(key, filename):
 
 def _attachment_part(boundary, filename, content_type, data):
     encoded = base64.encodebytes(data).replace(b"\n", b"\r\n")  # 76-character lines
-    head = (f"--{boundary}\r\nContent-Type: {content_type};\r\n "
-            f"{_filename_parameter('name', filename)}\r\n"
-            "Content-Transfer-Encoding: base64\r\n"
-            f"Content-Disposition: attachment;\r\n {_filename_parameter('filename', filename)}"
-            "\r\n\r\n")
+    head = (
+        f"--{boundary}\r\nContent-Type: {content_type};\r\n "
+        f"{_filename_parameter('name', filename)}\r\n"
+        "Content-Transfer-Encoding: base64\r\n"
+        f"Content-Disposition: attachment;\r\n {_filename_parameter('filename', filename)}"
+        "\r\n\r\n"
+    )
     return head.encode("ascii") + encoded
 
 
-def message_bytes(*, sender, to, subject, html, text, message_id, sent_at, reply_to=None,
-                  cc=None, headers=None, attachments=()):
+def message_bytes(
+    *,
+    sender,
+    to,
+    subject,
+    html,
+    text,
+    message_id,
+    sent_at,
+    reply_to=None,
+    cc=None,
+    headers=None,
+    attachments=(),
+):
     """The complete message as bytes, ready for SMTP DATA. ``to`` is an address list or one
     (display name, address) mailbox; ``attachments`` are
     (filename, content type, bytes): the message becomes multipart/mixed around the text and
     HTML alternatives."""
     if attachments:
-        return _with_attachments(sender=sender, to=to, subject=subject, html=html, text=text,
-                                 message_id=message_id, sent_at=sent_at, reply_to=reply_to,
-                                 cc=cc, headers=headers, attachments=attachments)
-    return _alternative(sender=sender, to=to, subject=subject, html=html, text=text,
-                        message_id=message_id, sent_at=sent_at, reply_to=reply_to, cc=cc,
-                        headers=headers)
+        return _with_attachments(
+            sender=sender,
+            to=to,
+            subject=subject,
+            html=html,
+            text=text,
+            message_id=message_id,
+            sent_at=sent_at,
+            reply_to=reply_to,
+            cc=cc,
+            headers=headers,
+            attachments=attachments,
+        )
+    return _alternative(
+        sender=sender,
+        to=to,
+        subject=subject,
+        html=html,
+        text=text,
+        message_id=message_id,
+        sent_at=sent_at,
+        reply_to=reply_to,
+        cc=cc,
+        headers=headers,
+    )
 
 
 def _with_attachments(attachments, **values):
@@ -145,38 +180,50 @@ def _with_attachments(attachments, **values):
     head_lines = head.split(b"\r\n")
     content_type = next(line for line in head_lines if line.startswith(b"Content-Type:"))
     mixed_head = b"\r\n".join(line for line in head_lines if line is not content_type)
-    parts = [mixed_head + f'\r\nContent-Type: multipart/mixed; boundary="{outer}"\r\n\r\n'
-             .encode("ascii"),
-             f"--{outer}\r\n".encode("ascii") + content_type + b"\r\n\r\n" + body]
+    parts = [
+        mixed_head + f'\r\nContent-Type: multipart/mixed; boundary="{outer}"\r\n\r\n'.encode("ascii"),
+        f"--{outer}\r\n".encode("ascii") + content_type + b"\r\n\r\n" + body,
+    ]
     parts += [_attachment_part(outer, *attachment) for attachment in attachments]
     parts.append(f"--{outer}--\r\n".encode("ascii"))
     return b"".join(parts)
 
 
-def _alternative(*, sender, to, subject, html, text, message_id, sent_at, reply_to=None,
-                 cc=None, headers=None):
+def _alternative(
+    *, sender, to, subject, html, text, message_id, sent_at, reply_to=None, cc=None, headers=None
+):
     boundary = f"=_ps_{uuid.uuid4().hex}"
     head = [encode_address_header("From", sender), _address_header("To", to)]
     if cc:
         head.append(encode_address_header("Cc", cc))
     if reply_to:
         head.append(encode_address_header("Reply-To", reply_to))
-    head += [encode_text_header("Subject", subject),
-             f"Date: {format_datetime(sent_at)}\r\n",
-             f"Message-ID: {message_id}\r\n",
-             "MIME-Version: 1.0\r\n"]
+    head += [
+        encode_text_header("Subject", subject),
+        f"Date: {format_datetime(sent_at)}\r\n",
+        f"Message-ID: {message_id}\r\n",
+        "MIME-Version: 1.0\r\n",
+    ]
     for name, value in (headers or {}).items():
         if name.lower() in ADDRESS_HEADERS:
             head.append(encode_address_header(name, value))
         else:
             head.append(encode_text_header(name, value))
     head.append(f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n')
-    part_head = ('--{b}\r\nContent-Type: text/{kind}; charset="utf-8"\r\n'
-                 "Content-Transfer-Encoding: quoted-printable\r\n\r\n")
-    return b"".join([
-        # ASCII but for an internationalised address (SMTPUTF8; every other header is encoded)
-        "".join(head).encode("utf-8"),
-        part_head.format(b=boundary, kind="plain").encode("ascii"), _qp(text), b"\r\n",
-        part_head.format(b=boundary, kind="html").encode("ascii"), _qp(html), b"\r\n",
-        f"--{boundary}--\r\n".encode("ascii"),
-    ])
+    part_head = (
+        '--{b}\r\nContent-Type: text/{kind}; charset="utf-8"\r\n'
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    )
+    return b"".join(
+        [
+            # ASCII but for an internationalised address (SMTPUTF8; every other header is encoded)
+            "".join(head).encode("utf-8"),
+            part_head.format(b=boundary, kind="plain").encode("ascii"),
+            _qp(text),
+            b"\r\n",
+            part_head.format(b=boundary, kind="html").encode("ascii"),
+            _qp(html),
+            b"\r\n",
+            f"--{boundary}--\r\n".encode("ascii"),
+        ]
+    )

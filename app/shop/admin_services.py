@@ -53,20 +53,34 @@ class PriceListRow:
 
 def list_price_lists(studio_id):
     """The studio's price lists by name, with their product counts and the galleries using them."""
-    counts = dict(db.session.execute(
-        sa.select(Product.price_list_id, sa.func.count(Product.id))
-        .join(PriceList).where(PriceList.studio_id == studio_id).group_by(Product.price_list_id)).all())
-    price_lists = db.session.scalars(sa.select(PriceList).where(PriceList.studio_id == studio_id)
-                                     .order_by(sa.func.lower(PriceList.name), PriceList.id)).all()
+    counts = dict(
+        db.session.execute(
+            sa.select(Product.price_list_id, sa.func.count(Product.id))
+            .join(PriceList)
+            .where(PriceList.studio_id == studio_id)
+            .group_by(Product.price_list_id)
+        ).all()
+    )
+    price_lists = db.session.scalars(
+        sa.select(PriceList)
+        .where(PriceList.studio_id == studio_id)
+        .order_by(sa.func.lower(PriceList.name), PriceList.id)
+    ).all()
     users = galleries_using(studio_id)
-    return [PriceListRow(price_list, counts.get(price_list.id, 0), users.get(price_list.id, []))
-            for price_list in price_lists]
+    return [
+        PriceListRow(price_list, counts.get(price_list.id, 0), users.get(price_list.id, []))
+        for price_list in price_lists
+    ]
 
 
 def galleries_using(studio_id, price_list_id=None):
     """Galleries selling from each price list (as main or group list): {price list id: [gallery]}."""
-    query = (sa.select(GalleryPricing, Gallery).join(Gallery, Gallery.id == GalleryPricing.gallery_id)
-             .where(Gallery.studio_id == studio_id).order_by(Gallery.title, Gallery.id))
+    query = (
+        sa.select(GalleryPricing, Gallery)
+        .join(Gallery, Gallery.id == GalleryPricing.gallery_id)
+        .where(Gallery.studio_id == studio_id)
+        .order_by(Gallery.title, Gallery.id)
+    )
     using = {}
     for pricing, gallery in db.session.execute(query):
         for list_id in {pricing.price_list_id, pricing.group_price_list_id} - {None}:
@@ -102,8 +116,10 @@ def open_cart_count(product_ids):
     if not product_ids:
         return 0
     return db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(CartItem.cart_id))).join(Cart)
-        .where(Cart.closed_at.is_(None), CartItem.product_id.in_(product_ids)))
+        sa.select(sa.func.count(sa.distinct(CartItem.cart_id)))
+        .join(Cart)
+        .where(Cart.closed_at.is_(None), CartItem.product_id.in_(product_ids))
+    )
 
 
 def delete_price_list(price_list):
@@ -114,15 +130,23 @@ def delete_price_list(price_list):
     """
     users = galleries_using(price_list.studio_id, price_list.id).get(price_list.id, [])
     if users:
-        raise ShopAdminError(_l(
-            "“%(name)s” is still used by %(galleries)s. Choose another price list for them first.",
-            name=price_list.name, galleries=", ".join(gallery.title for gallery in users)))
+        raise ShopAdminError(
+            _l(
+                "“%(name)s” is still used by %(galleries)s. Choose another price list for them first.",
+                name=price_list.name,
+                galleries=", ".join(gallery.title for gallery in users),
+            )
+        )
     carts = open_cart_count([product.id for product in price_list.products])
     if carts:
-        raise ShopAdminError(_l(
-            "Clients have products of “%(name)s” in %(count)d open cart(s). Deactivate its products "
-            "instead, or wait until those carts are ordered or emptied.",
-            name=price_list.name, count=carts))
+        raise ShopAdminError(
+            _l(
+                "Clients have products of “%(name)s” in %(count)d open cart(s). Deactivate its products "
+                "instead, or wait until those carts are ordered or emptied.",
+                name=price_list.name,
+                count=carts,
+            )
+        )
     db.session.delete(price_list)
     db.session.flush()
 
@@ -173,9 +197,14 @@ def delete_product(product):
     """Delete a product no open cart holds (deactivate it otherwise)."""
     carts = open_cart_count([product.id])
     if carts:
-        raise ShopAdminError(_l(
-            "“%(name)s” is in %(count)d open cart(s). Deactivate it instead: clients will no longer "
-            "be able to order it.", name=product.name, count=carts))
+        raise ShopAdminError(
+            _l(
+                "“%(name)s” is in %(count)d open cart(s). Deactivate it instead: clients will no longer "
+                "be able to order it.",
+                name=product.name,
+                count=carts,
+            )
+        )
     price_list = product.price_list
     price_list.products.remove(product)
     db.session.flush()
@@ -257,9 +286,12 @@ def promotion_state(promotion, now):
 
 def list_promotions(studio_id, gallery_id=None, include_removed=False):
     """The studio's promotions (or one gallery's), latest end first, with their galleries."""
-    query = (sa.select(Promotion, Gallery).join(Gallery, Gallery.id == Promotion.gallery_id)
-             .where(Promotion.studio_id == studio_id, Gallery.studio_id == studio_id)
-             .order_by(Promotion.ends_at.desc(), Promotion.id.desc()))
+    query = (
+        sa.select(Promotion, Gallery)
+        .join(Gallery, Gallery.id == Promotion.gallery_id)
+        .where(Promotion.studio_id == studio_id, Gallery.studio_id == studio_id)
+        .order_by(Promotion.ends_at.desc(), Promotion.id.desc())
+    )
     if gallery_id is not None:
         query = query.where(Promotion.gallery_id == gallery_id)
     if not include_removed:
@@ -324,8 +356,9 @@ def coupon_code_taken(studio_id, code, exclude_id=None):
 
 def list_coupons(studio_id):
     """The studio's coupons, active ones first, then by code."""
-    return db.session.scalars(sa.select(Coupon).where(Coupon.studio_id == studio_id)
-                              .order_by(Coupon.is_active.desc(), Coupon.code)).all()
+    return db.session.scalars(
+        sa.select(Coupon).where(Coupon.studio_id == studio_id).order_by(Coupon.is_active.desc(), Coupon.code)
+    ).all()
 
 
 def coupon_state(coupon, now):
@@ -357,10 +390,13 @@ def update_coupon(coupon, data: CouponData):
     if coupon_code_taken(coupon.studio_id, data.code, exclude_id=coupon.id):
         raise ShopAdminError(_l("You already have a coupon %(code)s.", code=normalize_code(data.code)))
     if data.usage_limit is not None and data.usage_limit < coupon.times_used:
-        raise ShopAdminError(lazy_ngettext(
-            "This coupon was already used %(num)d time: the limit cannot be lower.",
-            "This coupon was already used %(num)d times: the limit cannot be lower.",
-            coupon.times_used))
+        raise ShopAdminError(
+            lazy_ngettext(
+                "This coupon was already used %(num)d time: the limit cannot be lower.",
+                "This coupon was already used %(num)d times: the limit cannot be lower.",
+                coupon.times_used,
+            )
+        )
     _apply_coupon(coupon, data)
     db.session.flush()
 
@@ -387,13 +423,19 @@ class OrderFilters:
     gallery_id: int | None = None
     status: str | None = None
     client_id: int | None = None
-    placed_from: datetime | None = None   # inclusive UTC instant
+    placed_from: datetime | None = None  # inclusive UTC instant
     placed_before: datetime | None = None  # exclusive UTC instant
 
     @property
     def active(self):
-        return bool(self.search or self.gallery_id or self.status or self.client_id
-                    or self.placed_from or self.placed_before)
+        return bool(
+            self.search
+            or self.gallery_id
+            or self.status
+            or self.client_id
+            or self.placed_from
+            or self.placed_before
+        )
 
 
 def orders_query(studio_id, filters: OrderFilters):
@@ -417,35 +459,47 @@ def orders_query(studio_id, filters: OrderFilters):
 def _search_clause(term):
     """Order number, contact name or email, or the client's own name or email (case-insensitive;
     ``%`` and ``_`` typed by the user are taken literally)."""
-    client_ids = sa.select(Client.id).where(sa.or_(
-        sa.func.lower(Client.name).contains(term, autoescape=True),
-        sa.func.lower(Client.email).contains(term, autoescape=True)))
-    return sa.or_(sa.func.lower(Order.number).contains(term, autoescape=True),
-                  sa.func.lower(Order.contact_name).contains(term, autoescape=True),
-                  sa.func.lower(Order.contact_email).contains(term, autoescape=True),
-                  Order.client_id.in_(client_ids))
+    client_ids = sa.select(Client.id).where(
+        sa.or_(
+            sa.func.lower(Client.name).contains(term, autoescape=True),
+            sa.func.lower(Client.email).contains(term, autoescape=True),
+        )
+    )
+    return sa.or_(
+        sa.func.lower(Order.number).contains(term, autoescape=True),
+        sa.func.lower(Order.contact_name).contains(term, autoescape=True),
+        sa.func.lower(Order.contact_email).contains(term, autoescape=True),
+        Order.client_id.in_(client_ids),
+    )
 
 
 def order_filter_choices(studio_id):
     """Galleries and clients that have orders in the studio, for the list's filter selects."""
     galleries = db.session.execute(
-        sa.select(Gallery.id, Gallery.title).where(
+        sa.select(Gallery.id, Gallery.title)
+        .where(
             Gallery.studio_id == studio_id,
-            Gallery.id.in_(sa.select(Order.gallery_id).where(Order.studio_id == studio_id)))
-        .order_by(Gallery.title)).all()
+            Gallery.id.in_(sa.select(Order.gallery_id).where(Order.studio_id == studio_id)),
+        )
+        .order_by(Gallery.title)
+    ).all()
     clients = db.session.execute(
-        sa.select(Client.id, Client.name, Client.email).where(
+        sa.select(Client.id, Client.name, Client.email)
+        .where(
             Client.studio_id == studio_id,
-            Client.id.in_(sa.select(Order.client_id).where(Order.studio_id == studio_id)))
-        .order_by(Client.name, Client.email)).all()
+            Client.id.in_(sa.select(Order.client_id).where(Order.studio_id == studio_id)),
+        )
+        .order_by(Client.name, Client.email)
+    ).all()
     return galleries, clients
 
 
 def gallery_titles(gallery_ids):
     if not gallery_ids:
         return {}
-    return dict(db.session.execute(sa.select(Gallery.id, Gallery.title)
-                                   .where(Gallery.id.in_(set(gallery_ids)))).all())
+    return dict(
+        db.session.execute(sa.select(Gallery.id, Gallery.title).where(Gallery.id.in_(set(gallery_ids)))).all()
+    )
 
 
 def count_orders(studio_id, status=None):
@@ -455,14 +509,23 @@ def count_orders(studio_id, status=None):
     return db.session.scalar(query)
 
 
-def change_order_status(order, new_status, *, now, user, carrier=None, tracking_number=None,
-                        reason=None, note=""):
+def change_order_status(
+    order, new_status, *, now, user, carrier=None, tracking_number=None, reason=None, note=""
+):
     """Move an order to ``new_status`` through the shop's status rules (``orders.change_status``).
 
     Raises ``orders.TransitionRefused`` with a message for the page; nothing changes then.
     """
-    return order_rules.change_status(order, new_status, now=now, user=user, carrier=carrier,
-                                     tracking_number=tracking_number, reason=reason, note=note)
+    return order_rules.change_status(
+        order,
+        new_status,
+        now=now,
+        user=user,
+        carrier=carrier,
+        tracking_number=tracking_number,
+        reason=reason,
+        note=note,
+    )
 
 
 def set_expected_delivery(order, day: date | None, now):

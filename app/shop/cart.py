@@ -21,8 +21,7 @@ class CartError(ValueError):
 
 def open_cart(client, now, create=True):
     """The client's open cart (created empty when missing and ``create``)."""
-    cart = db.session.scalar(sa.select(Cart).where(Cart.client_id == client.id,
-                                                   Cart.closed_at.is_(None)))
+    cart = db.session.scalar(sa.select(Cart).where(Cart.client_id == client.id, Cart.closed_at.is_(None)))
     if cart is None and create:
         cart = Cart(studio_id=client.studio_id, client_id=client.id, created_at=now)
         db.session.add(cart)
@@ -54,9 +53,11 @@ def client_may_buy_photo(client, gallery, photo):
         return False
     if not gallery.is_qr:
         return True
-    held = sa.select(card_photo.c.photo_id).join(
-        CardClaim, CardClaim.card_id == card_photo.c.card_id).where(
-        CardClaim.client_id == client.id, card_photo.c.photo_id == photo.id)
+    held = (
+        sa.select(card_photo.c.photo_id)
+        .join(CardClaim, CardClaim.card_id == card_photo.c.card_id)
+        .where(CardClaim.client_id == client.id, card_photo.c.photo_id == photo.id)
+    )
     return db.session.scalar(held) is not None
 
 
@@ -82,22 +83,27 @@ def add_to_cart(client, *, gallery_id, photo_id, product_id, quantity, now):
     if not sale_is_open(gallery, now):
         raise CartError(_l("Orders are not open for this gallery at the moment."))
     product = db.session.get(Product, product_id)
-    on_sale = product is not None and product.is_active and (
-        product.price_list_id in gallery_price_list_ids(gallery.id))
+    on_sale = (
+        product is not None
+        and product.is_active
+        and (product.price_list_id in gallery_price_list_ids(gallery.id))
+    )
     if not on_sale:
         raise CartError(_l("This product is not available in this gallery."))
     photo = db.session.get(Photo, photo_id) if photo_id is not None else None
     if not client_may_buy_photo(client, gallery, photo):
         raise CartError(_l("This photo is not available to you."))
     cart = open_cart(client, now)
-    item = next((line for line in cart.items
-                 if line.photo_id == photo.id and line.product_id == product.id), None)
+    item = next(
+        (line for line in cart.items if line.photo_id == photo.id and line.product_id == product.id), None
+    )
     if item is not None:
         item.quantity = min(item.quantity + quantity, MAX_QUANTITY)
         item.added_at = now
     else:
-        item = CartItem(gallery_id=gallery.id, photo_id=photo.id, product_id=product.id,
-                        quantity=quantity, added_at=now)
+        item = CartItem(
+            gallery_id=gallery.id, photo_id=photo.id, product_id=product.id, quantity=quantity, added_at=now
+        )
         cart.items.append(item)
     if cart.first_item_at is None:
         cart.first_item_at, cart.gallery_id = now, gallery.id

@@ -41,19 +41,28 @@ class CheckoutError(ValueError):
 def _line_input(item):
     product = item.product
     return pricing.LineInput(
-        key=item.id, gallery_id=item.gallery_id, unit_price_minor=product.price_minor,
-        quantity=item.quantity, needs_shipping=product.needs_shipping,
+        key=item.id,
+        gallery_id=item.gallery_id,
+        unit_price_minor=product.price_minor,
+        quantity=item.quantity,
+        needs_shipping=product.needs_shipping,
         shipping_minor=product.price_list.shipping_minor,
-        allows_pickup=product.price_list.allows_pickup)
+        allows_pickup=product.price_list.allows_pickup,
+    )
 
 
 def active_promotions(gallery_ids, now):
     """Promotions running at ``now`` for these galleries, grouped by gallery."""
     if not gallery_ids:
         return {}
-    rows = db.session.scalars(sa.select(Promotion).where(
-        Promotion.gallery_id.in_(gallery_ids), Promotion.removed_at.is_(None),
-        Promotion.starts_at <= now, Promotion.ends_at > now))
+    rows = db.session.scalars(
+        sa.select(Promotion).where(
+            Promotion.gallery_id.in_(gallery_ids),
+            Promotion.removed_at.is_(None),
+            Promotion.starts_at <= now,
+            Promotion.ends_at > now,
+        )
+    )
     grouped = {}
     for promotion in rows:
         grouped.setdefault(promotion.gallery_id, []).append(as_discount(promotion))
@@ -62,15 +71,21 @@ def active_promotions(gallery_ids, now):
 
 def as_discount(row):
     name = getattr(row, "name", None) or getattr(row, "code", "")
-    return pricing.Discount(id=row.id, name=name, kind=row.discount_kind, value=row.discount_value,
-                            minimum_order_minor=row.minimum_order_minor)
+    return pricing.Discount(
+        id=row.id,
+        name=name,
+        kind=row.discount_kind,
+        value=row.discount_value,
+        minimum_order_minor=row.minimum_order_minor,
+    )
 
 
 def find_coupon(studio_id, code, now):
     """The valid coupon for ``code`` or ``CheckoutError`` saying exactly what is wrong."""
     normalized = (code or "").strip().upper()
-    coupon = db.session.scalar(sa.select(Coupon).where(Coupon.studio_id == studio_id,
-                                                       Coupon.code == normalized))
+    coupon = db.session.scalar(
+        sa.select(Coupon).where(Coupon.studio_id == studio_id, Coupon.code == normalized)
+    )
     if coupon is None or not coupon.is_active:
         raise CheckoutError(_l("The coupon code %(code)s is not known.", code=normalized))
     if coupon.valid_from and now < coupon.valid_from:
@@ -87,8 +102,7 @@ def quote_cart(cart, now, coupon=None, delivery_method=DeliveryMethod.SHIPPING):
     inputs = [_line_input(item) for item in cart.items] if cart else []
     candidates = active_promotions({line.gallery_id for line in inputs}, now)
     promotions = pricing.best_promotions(inputs, candidates)
-    return pricing.compute_quote(inputs, promotions, as_discount(coupon) if coupon else None,
-                                 delivery_method)
+    return pricing.compute_quote(inputs, promotions, as_discount(coupon) if coupon else None, delivery_method)
 
 
 @dataclass
@@ -123,10 +137,14 @@ def _check_lines_still_orderable(cart, now):
 def _claim_coupon(coupon):
     """Count one use of the coupon unless its limit is reached, atomically."""
     claimed = db.session.execute(
-        sa.update(Coupon).where(Coupon.id == coupon.id, sa.or_(
-            Coupon.usage_limit.is_(None), Coupon.times_used < Coupon.usage_limit))
+        sa.update(Coupon)
+        .where(
+            Coupon.id == coupon.id,
+            sa.or_(Coupon.usage_limit.is_(None), Coupon.times_used < Coupon.usage_limit),
+        )
         .values(times_used=Coupon.times_used + 1)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if claimed.rowcount != 1:
         raise CheckoutError(_l("The coupon %(code)s has been used up.", code=coupon.code))
 
@@ -136,18 +154,24 @@ def release_coupon(order):
     if order.coupon_id is None:
         return
     db.session.execute(
-        sa.update(Coupon).where(Coupon.id == order.coupon_id, Coupon.times_used > 0)
-        .values(times_used=Coupon.times_used - 1).execution_options(synchronize_session=False))
+        sa.update(Coupon)
+        .where(Coupon.id == order.coupon_id, Coupon.times_used > 0)
+        .values(times_used=Coupon.times_used - 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def next_order_number(studio, now):
     """``<year>-<sequence>``: the sequence is the studio's, taken by one atomic UPDATE."""
-    db.session.execute(insert_ignoring_conflicts(StudioCounter.__table__).values(
-        studio_id=studio.id, name="order", value=0))
+    db.session.execute(
+        insert_ignoring_conflicts(StudioCounter.__table__).values(studio_id=studio.id, name="order", value=0)
+    )
     value = db.session.execute(
-        sa.update(StudioCounter).where(StudioCounter.studio_id == studio.id,
-                                       StudioCounter.name == "order")
-        .values(value=StudioCounter.value + 1).returning(StudioCounter.value)).scalar_one()
+        sa.update(StudioCounter)
+        .where(StudioCounter.studio_id == studio.id, StudioCounter.name == "order")
+        .values(value=StudioCounter.value + 1)
+        .returning(StudioCounter.value)
+    ).scalar_one()
     year = now.astimezone(ZoneInfo(studio.timezone)).year
     return f"{year}-{value:05d}"
 
@@ -157,11 +181,18 @@ def _order_items(cart, quote):
     for item in cart.items:
         product, line = item.product, priced[item.id]
         yield OrderItem(
-            gallery_id=item.gallery_id, photo_id=item.photo_id, card_id=item.card_id,
-            product_id=product.id, product_kind=product.kind, product_name=product.name,
-            digital_scope=product.digital_scope, delivers_download=product.delivers_download,
-            unit_price_minor=line.unit_price_minor, quantity=line.quantity,
-            line_total_minor=line.line_total_minor)
+            gallery_id=item.gallery_id,
+            photo_id=item.photo_id,
+            card_id=item.card_id,
+            product_id=product.id,
+            product_kind=product.kind,
+            product_name=product.name,
+            digital_scope=product.digital_scope,
+            delivers_download=product.delivers_download,
+            unit_price_minor=line.unit_price_minor,
+            quantity=line.quantity,
+            line_total_minor=line.line_total_minor,
+        )
 
 
 def _validated_delivery(quote, delivery):
@@ -174,15 +205,26 @@ def _validated_delivery(quote, delivery):
     if not all([delivery.address_line1.strip(), delivery.city.strip(), delivery.country.strip()]):
         raise CheckoutError(_l("Please enter the full shipping address."))
     # The checkout form shows these on their fields; this guards every other caller.
-    problems = address_problems(delivery.country, delivery.address_line1, delivery.address_line2,
-                                delivery.postal_code, delivery.city)
+    problems = address_problems(
+        delivery.country, delivery.address_line1, delivery.address_line2, delivery.postal_code, delivery.city
+    )
     if problems:
         raise CheckoutError(next(iter(problems.values())))
     return delivery
 
 
-def place_order(*, studio, client, cart, contact, delivery, payment_method, now, coupon_code=None,
-                notify_status_changes=False):
+def place_order(
+    *,
+    studio,
+    client,
+    cart,
+    contact,
+    delivery,
+    payment_method,
+    now,
+    coupon_code=None,
+    notify_status_changes=False,
+):
     """Turn the client's open cart into an order. Raises ``CheckoutError``; flushes only."""
     if cart is None or cart.client_id != client.id or cart.closed_at is not None:
         raise CheckoutError(_l("Your cart is empty."))
@@ -200,22 +242,36 @@ def place_order(*, studio, client, cart, contact, delivery, payment_method, now,
         _claim_coupon(coupon)
     number = next_order_number(studio, now)
     order = Order(
-        studio_id=studio.id, client_id=client.id, gallery_id=cart.items[0].gallery_id,
+        studio_id=studio.id,
+        client_id=client.id,
+        gallery_id=cart.items[0].gallery_id,
         number=number,
         payment_reference=creditor_reference(number) if provider.key == BANK_TRANSFER else None,
-        status=OrderStatus.NEW, placed_at=now, currency=studio.currency,
-        subtotal_minor=quote.subtotal_minor, promotion_discount_minor=quote.promotion_discount_minor,
+        status=OrderStatus.NEW,
+        placed_at=now,
+        currency=studio.currency,
+        subtotal_minor=quote.subtotal_minor,
+        promotion_discount_minor=quote.promotion_discount_minor,
         promotion_id=quote.applied_promotions[0].id if quote.applied_promotions else None,
         coupon_discount_minor=quote.coupon_discount_minor,
-        coupon_id=coupon.id if coupon else None, coupon_code=coupon.code if coupon else None,
-        shipping_minor=quote.shipping_minor, total_minor=quote.total_minor,
-        contact_name=contact.name.strip(), contact_email=contact.email.strip().lower(),
-        contact_phone=contact.phone.strip(), delivery_method=delivery.method,
-        address_line1=delivery.address_line1.strip(), address_line2=delivery.address_line2.strip(),
-        postal_code=delivery.postal_code.strip(), city=delivery.city.strip(),
-        country=delivery.country.strip().upper(), notify_status_changes=notify_status_changes,
-        payment_method=provider.key, items=list(_order_items(cart, quote)),
-        history=[OrderStatusChange(from_status=None, to_status=OrderStatus.NEW, changed_at=now)])
+        coupon_id=coupon.id if coupon else None,
+        coupon_code=coupon.code if coupon else None,
+        shipping_minor=quote.shipping_minor,
+        total_minor=quote.total_minor,
+        contact_name=contact.name.strip(),
+        contact_email=contact.email.strip().lower(),
+        contact_phone=contact.phone.strip(),
+        delivery_method=delivery.method,
+        address_line1=delivery.address_line1.strip(),
+        address_line2=delivery.address_line2.strip(),
+        postal_code=delivery.postal_code.strip(),
+        city=delivery.city.strip(),
+        country=delivery.country.strip().upper(),
+        notify_status_changes=notify_status_changes,
+        payment_method=provider.key,
+        items=list(_order_items(cart, quote)),
+        history=[OrderStatusChange(from_status=None, to_status=OrderStatus.NEW, changed_at=now)],
+    )
     db.session.add(order)
     close_cart(cart, "ordered", now)
     db.session.flush()
@@ -223,5 +279,4 @@ def place_order(*, studio, client, cart, contact, delivery, payment_method, now,
     return order
 
 
-__all__ = ["CartError", "CheckoutError", "Contact", "Delivery", "place_order", "quote_cart",
-           "release_coupon"]
+__all__ = ["CartError", "CheckoutError", "Contact", "Delivery", "place_order", "quote_cart", "release_coupon"]

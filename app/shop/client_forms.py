@@ -17,16 +17,27 @@ class AddToCartForm(FlaskForm):
     gallery_id = HiddenField(validators=[DataRequired()])
     photo_id = HiddenField(validators=[DataRequired()])
     product_id = SelectField(_l("Product"), coerce=int, validate_choice=False)
-    quantity = IntegerField(_l("Quantity"), default=1, validators=[
-        DataRequired(_l("Please enter a quantity.")),
-        NumberRange(1, MAX_QUANTITY, _l("Please enter a quantity between 1 and %(max)d.",
-                                        max=MAX_QUANTITY))])
+    quantity = IntegerField(
+        _l("Quantity"),
+        default=1,
+        validators=[
+            DataRequired(_l("Please enter a quantity.")),
+            NumberRange(
+                1, MAX_QUANTITY, _l("Please enter a quantity between 1 and %(max)d.", max=MAX_QUANTITY)
+            ),
+        ],
+    )
 
 
 class QuantityForm(FlaskForm):
-    quantity = IntegerField(_l("Quantity"), validators=[
-        NumberRange(0, MAX_QUANTITY, _l("Please enter a quantity between 0 and %(max)d.",
-                                        max=MAX_QUANTITY))])
+    quantity = IntegerField(
+        _l("Quantity"),
+        validators=[
+            NumberRange(
+                0, MAX_QUANTITY, _l("Please enter a quantity between 0 and %(max)d.", max=MAX_QUANTITY)
+            )
+        ],
+    )
 
 
 class CouponForm(FlaskForm):
@@ -34,25 +45,33 @@ class CouponForm(FlaskForm):
 
 
 class CheckoutForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[DataRequired(_l("Please enter your name.")),
-                                                    Length(max=200), single_line()])
+    name = StringField(
+        _l("Full name"),
+        validators=[DataRequired(_l("Please enter your name.")), Length(max=200), single_line()],
+    )
     email = StringField(_l("Email"), validators=[DataRequired(_l("Please enter your email."))])
-    phone = StringField(_l("Phone (optional)"),
-                        validators=[Optional(), Length(max=40), single_line("text")])
-    delivery_method = RadioField(_l("Delivery"), choices=[
-        SelectChoice("shipping", _l("Ship to my address")),
-        SelectChoice("pickup", _l("Pick up at the studio"))], default="shipping")
+    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=40), single_line("text")])
+    delivery_method = RadioField(
+        _l("Delivery"),
+        choices=[
+            SelectChoice("shipping", _l("Ship to my address")),
+            SelectChoice("pickup", _l("Pick up at the studio")),
+        ],
+        default="shipping",
+    )
     # Address lines are printed one per line on invoices and labels.
     address_line1 = StringField(_l("Address"), validators=[Length(max=200), single_line("text")])
-    address_line2 = StringField(_l("Address line 2"),
-                                validators=[Optional(), Length(max=200), single_line("text")])
+    address_line2 = StringField(
+        _l("Address line 2"), validators=[Optional(), Length(max=200), single_line("text")]
+    )
     postal_code = StringField(_l("Postal code"), validators=[Length(max=20), single_line("text")])
     city = StringField(_l("City"), validators=[Length(max=120), single_line("text")])
     country = SelectField(_l("Country"), validators=[Optional()])
     coupon_code = StringField(_l("Coupon code"), validators=[Optional(), Length(max=40)])
     notify_status_changes = BooleanField(_l("Email me when my order status changes"))
-    payment_method = RadioField(_l("Payment"), validators=[
-        DataRequired(_l("Please choose a payment method."))])
+    payment_method = RadioField(
+        _l("Payment"), validators=[DataRequired(_l("Please choose a payment method."))]
+    )
 
     def validate_email(self, field):
         try:
@@ -66,8 +85,13 @@ class CheckoutForm(FlaskForm):
         valid = super().validate(extra_validators)
         if self.delivery_method.data != "shipping" or not self._needs_address:
             return valid
-        problems = address_problems(self.country.data, self.address_line1.data,
-                                    self.address_line2.data, self.postal_code.data, self.city.data)
+        problems = address_problems(
+            self.country.data,
+            self.address_line1.data,
+            self.address_line2.data,
+            self.postal_code.data,
+            self.city.data,
+        )
         for name, message in problems.items():
             if not self[name].errors:
                 self[name].errors.append(message)

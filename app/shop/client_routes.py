@@ -89,16 +89,27 @@ def add_to_cart(studio_slug):
         flash(" ".join(str(error) for errors in form.errors.values() for error in errors), "error")
         return _back(url_for("shop.cart", studio_slug=studio.slug))
     try:
-        item = carts.add_to_cart(client, gallery_id=int(form.gallery_id.data),
-                                 photo_id=int(form.photo_id.data), product_id=form.product_id.data,
-                                 quantity=form.quantity.data, now=timeutil.now())
+        item = carts.add_to_cart(
+            client,
+            gallery_id=int(form.gallery_id.data),
+            photo_id=int(form.photo_id.data),
+            product_id=form.product_id.data,
+            quantity=form.quantity.data,
+            now=timeutil.now(),
+        )
     except (carts.CartError, ValueError) as error:
         db.session.rollback()
         flash(str(error), "error")
         return _back(url_for("shop.cart", studio_slug=studio.slug))
     db.session.commit()
-    flash(_("Added to your cart: %(product)s × %(quantity)d.", product=item.product.name,
-            quantity=form.quantity.data), "success")
+    flash(
+        _(
+            "Added to your cart: %(product)s × %(quantity)d.",
+            product=item.product.name,
+            quantity=form.quantity.data,
+        ),
+        "success",
+    )
     return _back(url_for("shop.cart", studio_slug=studio.slug))
 
 
@@ -121,14 +132,31 @@ def cart(studio_slug):
     studio = _studio_or_404(studio_slug)
     client = current_client(studio)
     if client is None:
-        return render_template("shop/client/cart.html", studio=studio, client=None, cart=None,
-                               quote=None, lines={}, coupon=None, coupon_error=None)
+        return render_template(
+            "shop/client/cart.html",
+            studio=studio,
+            client=None,
+            cart=None,
+            quote=None,
+            lines={},
+            coupon=None,
+            coupon_error=None,
+        )
     coupon_code = request.args.get("coupon", "").strip()
     cart_row, quote, coupon, coupon_error = _cart_page(studio, client, coupon_code)
     lines = {line.key: line for line in quote.lines}
-    return render_template("shop/client/cart.html", studio=studio, client=client, cart=cart_row,
-                           quote=quote, lines=lines, coupon=coupon, coupon_error=coupon_error,
-                           coupon_code=coupon_code, quantity_form=QuantityForm())
+    return render_template(
+        "shop/client/cart.html",
+        studio=studio,
+        client=client,
+        cart=cart_row,
+        quote=quote,
+        lines=lines,
+        coupon=coupon,
+        coupon_error=coupon_error,
+        coupon_code=coupon_code,
+        quantity_form=QuantityForm(),
+    )
 
 
 @client_bp.post("/s/<studio_slug>/cart/items/<int:item_id>")
@@ -143,10 +171,8 @@ def update_item(studio_slug, item_id):
     now = timeutil.now()
     try:
         if not form.validate():
-            raise carts.CartError(" ".join(map(str, form.quantity.errors))
-                                      or _("Please enter a quantity."))
-        carts.update_quantity(carts.open_cart(client, now, create=False), item_id,
-                              form.quantity.data, now)
+            raise carts.CartError(" ".join(map(str, form.quantity.errors)) or _("Please enter a quantity."))
+        carts.update_quantity(carts.open_cart(client, now, create=False), item_id, form.quantity.data, now)
     except carts.CartError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -176,9 +202,11 @@ def remove_item(studio_slug, item_id):
 
 
 def _checkout_form(studio, client, quote, methods):
-    form = CheckoutForm(data=None if request.method == "POST" else {
-        "name": client.name, "email": client.email,
-        "coupon_code": request.args.get("coupon", "")})
+    form = CheckoutForm(
+        data=None
+        if request.method == "POST"
+        else {"name": client.name, "email": client.email, "coupon_code": request.args.get("coupon", "")}
+    )
     # Every country, named in the page's language, the studio's own first; the ISO code is stored.
     home = home_country(studio)
     form.country.choices = [("", _("Choose a country")), *country_choices(first=home)]
@@ -186,7 +214,8 @@ def _checkout_form(studio, client, quote, methods):
         form.country.data = home  # most clients live where the studio works
     # ``methods``: what the studio and every gallery of the cart offer (Shop → Payments).
     form.payment_method.choices = [(p.key, p.label) for p in providers_for(quote, methods)] or [
-        (PROVIDERS[key].key, PROVIDERS[key].label) for key in methods]
+        (PROVIDERS[key].key, PROVIDERS[key].label) for key in methods
+    ]
     if not form.payment_method.data and len(form.payment_method.choices) == 1:
         form.payment_method.data = form.payment_method.choices[0][0]
     form._needs_address = quote.needs_shipping
@@ -230,29 +259,44 @@ def checkout(studio_slug):
                 _start_card_payment(order, studio, now)
                 return redirect(url_for("shop.pay", studio_slug=studio.slug, number=order.number))
             if order is not None:
-                return redirect(url_for("shop.thanks", studio_slug=studio.slug,
-                                        number=order.number))
+                return redirect(url_for("shop.thanks", studio_slug=studio.slug, number=order.number))
         elif coupon_error:
             form.coupon_code.errors = [coupon_error]
     lines = {line.key: line for line in quote.lines}
-    return render_template("shop/client/checkout.html", studio=studio, client=client,
-                           cart=cart_row, quote=quote, lines=lines, form=form,
-                           coupon_error=coupon_error)
+    return render_template(
+        "shop/client/checkout.html",
+        studio=studio,
+        client=client,
+        cart=cart_row,
+        quote=quote,
+        lines=lines,
+        form=form,
+        coupon_error=coupon_error,
+    )
 
 
 def _place(studio, client, cart_row, form, now):
     """Place the order; on refusal flash why and return None (nothing was written)."""
-    delivery = Delivery(method=form.delivery_method.data or "shipping",
-                        address_line1=form.address_line1.data or "",
-                        address_line2=form.address_line2.data or "",
-                        postal_code=form.postal_code.data or "", city=form.city.data or "",
-                        country=form.country.data or "")
+    delivery = Delivery(
+        method=form.delivery_method.data or "shipping",
+        address_line1=form.address_line1.data or "",
+        address_line2=form.address_line2.data or "",
+        postal_code=form.postal_code.data or "",
+        city=form.city.data or "",
+        country=form.country.data or "",
+    )
     try:
-        order = place_order(studio=studio, client=client, cart=cart_row,
-                            contact=Contact(form.name.data, form.email.data, form.phone.data or ""),
-                            delivery=delivery, payment_method=form.payment_method.data, now=now,
-                            coupon_code=form.coupon_code.data,
-                            notify_status_changes=form.notify_status_changes.data)
+        order = place_order(
+            studio=studio,
+            client=client,
+            cart=cart_row,
+            contact=Contact(form.name.data, form.email.data, form.phone.data or ""),
+            delivery=delivery,
+            payment_method=form.payment_method.data,
+            now=now,
+            coupon_code=form.coupon_code.data,
+            notify_status_changes=form.notify_status_changes.data,
+        )
     except CheckoutError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -276,8 +320,7 @@ def _start_card_payment(order, studio, now):
 
 def _client_order_or_404(studio, number):
     client = current_client(studio)
-    order = db.session.scalar(sa.select(Order).where(Order.studio_id == studio.id,
-                                                     Order.number == number))
+    order = db.session.scalar(sa.select(Order).where(Order.studio_id == studio.id, Order.number == number))
     if order is None or client is None or order.client_id != client.id:
         abort(404)
     return client, order
@@ -291,12 +334,16 @@ def thanks(studio_slug, number):
     client, order = _client_order_or_404(studio, number)
     payment = PROVIDERS[order.payment_method].start(order)
     awaiting_card = order.payment_method == CARD and order.status == OrderStatus.NEW
-    return render_template("shop/client/thanks.html", studio=studio, order=order,
-                           payment=payment, awaiting_card=awaiting_card,
-                           returned_from_card=bool(request.args.get("session_id")),
-                           epc_qr=epc_qr_data_uri(payment.transfer) if payment.transfer else None,
-                           orders_url=url_for("shop.my_orders",
-                                              token=my_orders_token(studio.id, client.id)))
+    return render_template(
+        "shop/client/thanks.html",
+        studio=studio,
+        order=order,
+        payment=payment,
+        awaiting_card=awaiting_card,
+        returned_from_card=bool(request.args.get("session_id")),
+        epc_qr=epc_qr_data_uri(payment.transfer) if payment.transfer else None,
+        orders_url=url_for("shop.my_orders", token=my_orders_token(studio.id, client.id)),
+    )
 
 
 @client_bp.route("/s/<studio_slug>/orders/<number>/pay", methods=["GET", "POST"])
@@ -315,8 +362,13 @@ def pay(studio_slug, number):
         if payment is None:
             _start_card_payment(order, studio, now)
         return redirect(url_for("shop.pay", studio_slug=studio.slug, number=order.number))
-    return render_template("shop/client/pay.html", studio=studio, order=order, payment=payment,
-                           test_mode=settings_of(studio.id).is_test_mode)
+    return render_template(
+        "shop/client/pay.html",
+        studio=studio,
+        order=order,
+        payment=payment,
+        test_mode=settings_of(studio.id).is_test_mode,
+    )
 
 
 @client_bp.get("/my-orders/<token>")
@@ -327,15 +379,27 @@ def my_orders(token):
     except OrdersLinkRefused as refusal:
         studio = db.session.get(Studio, refusal.studio_id) if refusal.studio_id else None
         g.studio = studio
-        return render_template("shop/client/orders_link_refused.html", studio=studio,
-                               reason=refusal.reason), 410 if studio else 404
+        return render_template(
+            "shop/client/orders_link_refused.html", studio=studio, reason=refusal.reason
+        ), 410 if studio else 404
     studio = db.session.get(Studio, client.studio_id) or abort(404)
     g.studio = studio
     orders = client_orders(studio.id, client.id)
-    downloads = {order.id: [(photo, url_for("shop.download", token=download_token(order.id, photo.id)))
-                            for photo in downloadable_photos(order)] for order in orders}
-    return render_template("shop/client/my_orders.html", studio=studio, orders=orders,
-                           downloads=downloads, labels=STATUS_LABELS, tracking_url=tracking_url)
+    downloads = {
+        order.id: [
+            (photo, url_for("shop.download", token=download_token(order.id, photo.id)))
+            for photo in downloadable_photos(order)
+        ]
+        for order in orders
+    }
+    return render_template(
+        "shop/client/my_orders.html",
+        studio=studio,
+        orders=orders,
+        downloads=downloads,
+        labels=STATUS_LABELS,
+        tracking_url=tracking_url,
+    )
 
 
 @client_bp.get("/download/<token>")
@@ -349,8 +413,9 @@ def download(token):
     photo = next((p for p in downloadable_photos(order) if p.id == photo_id), None) if order else None
     if photo is None:
         return render_template("shop/client/download_refused.html", reason="not_paid"), 403
-    return send_file(photo_file(photo, "original"), as_attachment=True,
-                     download_name=photo.original_filename, max_age=0)
+    return send_file(
+        photo_file(photo, "original"), as_attachment=True, download_name=photo.original_filename, max_age=0
+    )
 
 
 @client_bp.route("/s/<studio_slug>/my-orders/new-link", methods=["GET", "POST"])
@@ -365,12 +430,13 @@ def new_orders_link(studio_slug):
         begin_write()
         now = timeutil.now()
         pending, token, code = signin.request_sign_in(
-            studio.id, email=form.email.data, name="", language=studio.language,
-            next_page="orders", now=now)
+            studio.id, email=form.email.data, name="", language=studio.language, next_page="orders", now=now
+        )
         email = signin_routes.send_sign_in_email(studio, pending, token, code, now)
         db.session.commit()
         signin_routes.remember_pending(pending)
         send_now([email], now)
         return redirect(url_for("galleries_public.check_email"))
     return render_template("shop/client/new_orders_link.html", studio=studio, form=form), (
-        422 if form.errors else 200)
+        422 if form.errors else 200
+    )

@@ -47,7 +47,8 @@ def client_for_orders_link(token):
 
     try:
         (studio_id, client_id), issued = _orders_serializer().loads(
-            token, max_age=current_app.config["MY_ORDERS_LINK_MAX_AGE"], return_timestamp=True)
+            token, max_age=current_app.config["MY_ORDERS_LINK_MAX_AGE"], return_timestamp=True
+        )
     except SignatureExpired as error:
         raise OrdersLinkRefused("expired", _studio_of_expired(error)) from None
     except (BadSignature, ValueError, TypeError):
@@ -70,14 +71,17 @@ def read_my_orders_token(token):
 
 
 def client_orders(studio_id, client_id):
-    return db.session.scalars(sa.select(Order).where(
-        Order.studio_id == studio_id, Order.client_id == client_id)
-        .order_by(Order.placed_at.desc())).all()
+    return db.session.scalars(
+        sa.select(Order)
+        .where(Order.studio_id == studio_id, Order.client_id == client_id)
+        .order_by(Order.placed_at.desc())
+    ).all()
 
 
 def download_token(order_id, photo_id):
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_DOWNLOAD_SALT).dumps(
-        [order_id, photo_id])
+        [order_id, photo_id]
+    )
 
 
 class DownloadRefused(Exception):
@@ -95,8 +99,13 @@ def read_download_token(token):
     return int(order_id), int(photo_id)
 
 
-PAID_STATES = {OrderStatus.PAID, OrderStatus.IN_PRODUCTION, OrderStatus.SHIPPED,
-               OrderStatus.READY_FOR_PICKUP, OrderStatus.DELIVERED}
+PAID_STATES = {
+    OrderStatus.PAID,
+    OrderStatus.IN_PRODUCTION,
+    OrderStatus.SHIPPED,
+    OrderStatus.READY_FOR_PICKUP,
+    OrderStatus.DELIVERED,
+}
 
 
 def _gallery_photos_for(client_id, item):
@@ -105,7 +114,8 @@ def _gallery_photos_for(client_id, item):
     if item.gallery is not None and item.gallery.is_qr:
         held = sa.select(CardClaim.card_id).where(CardClaim.client_id == client_id)
         query = query.join(card_photo, card_photo.c.photo_id == Photo.id).where(
-            card_photo.c.card_id.in_(held))
+            card_photo.c.card_id.in_(held)
+        )
     return db.session.scalars(query.order_by(Photo.position, Photo.id))
 
 
@@ -121,17 +131,24 @@ def downloadable_photos(order):
         if scope == DigitalScope.PHOTO and item.photo_id:
             photo_ids.append(item.photo_id)
         elif scope == DigitalScope.CARD and item.card_id:
-            photo_ids.extend(db.session.scalars(sa.select(card_photo.c.photo_id).where(
-                card_photo.c.card_id == item.card_id)))
+            photo_ids.extend(
+                db.session.scalars(
+                    sa.select(card_photo.c.photo_id).where(card_photo.c.card_id == item.card_id)
+                )
+            )
         elif scope == DigitalScope.CARD and item.photo_id:
             card_ids = sa.select(card_photo.c.card_id).where(card_photo.c.photo_id == item.photo_id)
-            photo_ids.extend(db.session.scalars(sa.select(card_photo.c.photo_id).where(
-                card_photo.c.card_id.in_(card_ids))))
+            photo_ids.extend(
+                db.session.scalars(sa.select(card_photo.c.photo_id).where(card_photo.c.card_id.in_(card_ids)))
+            )
         elif scope == DigitalScope.GALLERY and item.gallery_id:
             photo_ids.extend(_gallery_photos_for(order.client_id, item))
     unique = list(dict.fromkeys(photo_ids))
-    photos = {photo.id: photo for photo in db.session.scalars(
-        sa.select(Photo).where(Photo.id.in_(unique)))} if unique else {}
+    photos = (
+        {photo.id: photo for photo in db.session.scalars(sa.select(Photo).where(Photo.id.in_(unique)))}
+        if unique
+        else {}
+    )
     return [photos[photo_id] for photo_id in unique if photo_id in photos]
 
 
@@ -150,21 +167,36 @@ def gallery_shop(gallery, client, now):
     from app.shop.models import DiscountKind, Product, Promotion
 
     list_ids = gallery_price_list_ids(gallery.id)
-    products = db.session.scalars(sa.select(Product).where(
-        Product.price_list_id.in_(list_ids), Product.is_active.is_(True))
-        .order_by(Product.price_list_id, Product.position, Product.id)).all() if list_ids else []
-    promotion = db.session.scalar(sa.select(Promotion).where(
-        Promotion.gallery_id == gallery.id, Promotion.removed_at.is_(None),
-        Promotion.starts_at <= now, Promotion.ends_at > now)
-        .order_by(Promotion.discount_value.desc()).limit(1))
+    products = (
+        db.session.scalars(
+            sa.select(Product)
+            .where(Product.price_list_id.in_(list_ids), Product.is_active.is_(True))
+            .order_by(Product.price_list_id, Product.position, Product.id)
+        ).all()
+        if list_ids
+        else []
+    )
+    promotion = db.session.scalar(
+        sa.select(Promotion)
+        .where(
+            Promotion.gallery_id == gallery.id,
+            Promotion.removed_at.is_(None),
+            Promotion.starts_at <= now,
+            Promotion.ends_at > now,
+        )
+        .order_by(Promotion.discount_value.desc())
+        .limit(1)
+    )
     discount = ""
     if promotion is not None:
         from app.shop.money import current_locale, format_money
         from app.shop.pricing import percent_text
 
-        discount = (percent_text(promotion.discount_value, current_locale())
-                    if promotion.discount_kind == DiscountKind.PERCENT
-                    else format_money(promotion.discount_value, gallery_currency(gallery)))
+        discount = (
+            percent_text(promotion.discount_value, current_locale())
+            if promotion.discount_kind == DiscountKind.PERCENT
+            else format_money(promotion.discount_value, gallery_currency(gallery))
+        )
     can_order = client is not None and bool(products) and sale_is_open(gallery, now)
     return GalleryShop(products, promotion, discount, can_order)
 

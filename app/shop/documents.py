@@ -60,12 +60,17 @@ def _header(pdf, order, studio, kind):
 
 def _client(pdf, order):
     pdf.ln(2)
-    pdf.text_line(_("Client: %(name)s <%(email)s>", name=order.contact_name,
-               email=order.contact_email))
-    address = ", ".join(part for part in (order.address_line1, order.address_line2,
-                                          f"{order.postal_code} {order.city}".strip(),
-                                          country_name(order.country) if order.country else "")
-                       if part)
+    pdf.text_line(_("Client: %(name)s <%(email)s>", name=order.contact_name, email=order.contact_email))
+    address = ", ".join(
+        part
+        for part in (
+            order.address_line1,
+            order.address_line2,
+            f"{order.postal_code} {order.city}".strip(),
+            country_name(order.country) if order.country else "",
+        )
+        if part
+    )
     if address:
         pdf.text_line(address, size=10)
     pdf.ln(4)
@@ -75,10 +80,11 @@ def _lines(pdf, order, language):
     money = lambda minor: format_money(minor, order.currency, language)  # noqa: E731
     for item in order.items:
         pdf.amount_row(f"{item.quantity} × {item.product_name}", money(item.line_total_minor))
-    for label, amount in ((_("Promotion"), -order.promotion_discount_minor),
-                          (_("Coupon %(code)s", code=order.coupon_code or ""),
-                           -order.coupon_discount_minor),
-                          (_("Shipping"), order.shipping_minor)):
+    for label, amount in (
+        (_("Promotion"), -order.promotion_discount_minor),
+        (_("Coupon %(code)s", code=order.coupon_code or ""), -order.coupon_discount_minor),
+        (_("Shipping"), order.shipping_minor),
+    ):
         if amount:
             pdf.amount_row(label, money(amount))
     pdf.amount_row(_("Total"), money(order.total_minor), bold=True)
@@ -99,10 +105,13 @@ def _bank_transfer(pdf, order):
     details = transfer_details(order, settings_of(order.studio_id))
     pdf.ln(2)
     pdf.text_line(_("Please pay by bank transfer:"), size=10, bold=True)
-    for label, value in ((_("Account holder"), details.holder),
-                         ("IBAN", details.iban_grouped), ("BIC", details.bic),
-                         (_("Account"), details.other),
-                         (_("Reference"), details.reference_grouped)):
+    for label, value in (
+        (_("Account holder"), details.holder),
+        ("IBAN", details.iban_grouped),
+        ("BIC", details.bic),
+        (_("Account"), details.other),
+        (_("Reference"), details.reference_grouped),
+    ):
         if value:
             pdf.text_line(_("%(label)s: %(value)s", label=label, value=value), size=10, height=6)
     png = epc_qr_png(details)
@@ -118,8 +127,11 @@ def order_pdf(order, studio, kind=CONFIRMATION, language=None):
     language = language or studio.language or "en"
     with force_locale(language):
         pdf = _Document()
-        title = (_("Invoice %(number)s", number=order.number) if kind == INVOICE
-                 else _("Order confirmation %(number)s", number=order.number))
+        title = (
+            _("Invoice %(number)s", number=order.number)
+            if kind == INVOICE
+            else _("Order confirmation %(number)s", number=order.number)
+        )
         pdf.set_title(title)
         pdf.set_author(studio.name)
         pdf.set_lang(language)
@@ -130,4 +142,3 @@ def order_pdf(order, studio, kind=CONFIRMATION, language=None):
         _payment(pdf, order, studio)
         name = f"{'invoice' if kind == INVOICE else 'order'}-{order.number}.pdf"
         return name, bytes(pdf.output())
-

@@ -22,14 +22,14 @@ class ProductKind(StrEnum):
 class DigitalScope(StrEnum):
     """What a digital download product delivers."""
 
-    PHOTO = "photo"      # the one photo it was added for
-    CARD = "card"        # every photo of the client's access card
+    PHOTO = "photo"  # the one photo it was added for
+    CARD = "card"  # every photo of the client's access card
     GALLERY = "gallery"  # every photo of the gallery the client may see
 
 
 class DiscountKind(StrEnum):
     PERCENT = "percent"  # value in basis points: 1250 = 12.5 %
-    FIXED = "fixed"      # value in minor units
+    FIXED = "fixed"  # value in minor units
 
 
 class OrderStatus(StrEnum):
@@ -60,21 +60,23 @@ class PriceList(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     products: Mapped[list["Product"]] = relationship(
-        back_populates="price_list", order_by="Product.position, Product.id",
-        cascade="all, delete-orphan", passive_deletes=True)
+        back_populates="price_list",
+        order_by="Product.position, Product.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
 
 class Product(Model):
     """Something a client can buy for a photo: a print, a digital download or a package."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    price_list_id: Mapped[int] = mapped_column(sa.ForeignKey("price_list.id", ondelete="CASCADE"),
-                                               index=True)
+    price_list_id: Mapped[int] = mapped_column(sa.ForeignKey("price_list.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(16))
     name: Mapped[str] = mapped_column(sa.String(120))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     print_size: Mapped[str | None] = mapped_column(sa.String(40))  # "13 × 18 cm"
-    paper: Mapped[str | None] = mapped_column(sa.String(40))       # "lustre", "matte"
+    paper: Mapped[str | None] = mapped_column(sa.String(40))  # "lustre", "matte"
     digital_scope: Mapped[str | None] = mapped_column(sa.String(16))
     # A package may include the digital file of its photo, delivered once the order is paid.
     includes_download: Mapped[bool] = mapped_column(default=False)
@@ -98,12 +100,11 @@ class Product(Model):
 class GalleryPricing(Model):
     """Which price lists a gallery sells from (kept in the shop: galleries know nothing of it)."""
 
-    gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"),
-                                            primary_key=True)
-    price_list_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("price_list.id", ondelete="SET NULL"))
+    gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"), primary_key=True)
+    price_list_id: Mapped[int | None] = mapped_column(sa.ForeignKey("price_list.id", ondelete="SET NULL"))
     group_price_list_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("price_list.id", ondelete="SET NULL"))
+        sa.ForeignKey("price_list.id", ondelete="SET NULL")
+    )
 
     price_list: Mapped[PriceList | None] = relationship(foreign_keys=[price_list_id])
     group_price_list: Mapped[PriceList | None] = relationship(foreign_keys=[group_price_list_id])
@@ -179,14 +180,18 @@ class Cart(Model):
     closed_reason: Mapped[str | None] = mapped_column(sa.String(16))  # ordered / emptied
 
     items: Mapped[list["CartItem"]] = relationship(
-        back_populates="cart", order_by="CartItem.id", cascade="all, delete-orphan",
-        passive_deletes=True)
+        back_populates="cart", order_by="CartItem.id", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     __table_args__ = (
         # One open cart per client.
-        sa.Index("uq_cart_one_open_per_client", "client_id", unique=True,
-                 sqlite_where=sa.text("closed_at IS NULL"),
-                 postgresql_where=sa.text("closed_at IS NULL")),
+        sa.Index(
+            "uq_cart_one_open_per_client",
+            "client_id",
+            unique=True,
+            sqlite_where=sa.text("closed_at IS NULL"),
+            postgresql_where=sa.text("closed_at IS NULL"),
+        ),
         sa.Index("ix_cart_first_item_at", "first_item_at"),
     )
 
@@ -212,8 +217,7 @@ class CartItem(Model):
 class StudioCounter(Model):
     """Per-studio sequences (order numbers), advanced by one atomic UPDATE ... RETURNING."""
 
-    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     value: Mapped[int] = mapped_column(default=0)
 
@@ -263,11 +267,14 @@ class Order(Model):
     cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     items: Mapped[list["OrderItem"]] = relationship(
-        back_populates="order", order_by="OrderItem.id", cascade="all, delete-orphan",
-        passive_deletes=True)
+        back_populates="order", order_by="OrderItem.id", cascade="all, delete-orphan", passive_deletes=True
+    )
     history: Mapped[list["OrderStatusChange"]] = relationship(
-        back_populates="order", order_by="OrderStatusChange.changed_at, OrderStatusChange.id",
-        cascade="all, delete-orphan", passive_deletes=True)
+        back_populates="order",
+        order_by="OrderStatusChange.changed_at, OrderStatusChange.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
     client = relationship("Client")
 
     __table_args__ = (
@@ -282,8 +289,9 @@ class OrderItem(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id", ondelete="CASCADE"), index=True)
-    gallery_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gallery.id", ondelete="SET NULL"),
-                                                   index=True)
+    gallery_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("gallery.id", ondelete="SET NULL"), index=True
+    )
     photo_id: Mapped[int | None] = mapped_column(sa.ForeignKey("photo.id", ondelete="SET NULL"))
     card_id: Mapped[int | None] = mapped_column(sa.ForeignKey("access_card.id", ondelete="SET NULL"))
     product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product.id", ondelete="SET NULL"))
@@ -319,8 +327,7 @@ class OrderEmailSetting(Model):
     """Settings → Order emails, per studio and event: when to send, to whom, review first, and
     the studio's own wording (None: the standard template)."""
 
-    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), primary_key=True)
     event: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
     mode: Mapped[str] = mapped_column(sa.String(16))  # never / always / requested
     to_client: Mapped[bool] = mapped_column(default=True)
@@ -337,8 +344,7 @@ class OrderEmailWording(Model):
 
     __tablename__ = "order_email_wording"
 
-    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), primary_key=True)
     event: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
     language: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     subject: Mapped[str] = mapped_column(sa.String(200))
@@ -349,8 +355,7 @@ class StudioPaymentSettings(Model):
     """Shop → Payments: the studio's Stripe keys (secrets Fernet-encrypted from SECRET_KEY, never
     shown back), its bank account for transfers, and whether pickups may be paid on the spot."""
 
-    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), primary_key=True)
     card_enabled: Mapped[bool] = mapped_column(default=False)
     stripe_publishable_key: Mapped[str] = mapped_column(sa.String(255), default="")
     stripe_secret_key_encrypted: Mapped[str | None] = mapped_column(sa.Text)
@@ -372,8 +377,8 @@ class StudioPaymentSettings(Model):
 
 
 class PaymentStatus(StrEnum):
-    OPEN = "open"        # a Checkout Session waits for the client
-    PAID = "paid"        # confirmed by a verified webhook
+    OPEN = "open"  # a Checkout Session waits for the client
+    PAID = "paid"  # confirmed by a verified webhook
     EXPIRED = "expired"  # abandoned: the session expired unpaid
 
 
@@ -383,8 +388,7 @@ class Payment(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"))
-    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id", ondelete="CASCADE"),
-                                          index=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id", ondelete="CASCADE"), index=True)
     provider: Mapped[str] = mapped_column(sa.String(16), default="stripe")
     session_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
     session_url: Mapped[str] = mapped_column(sa.Text, default="")
@@ -406,8 +410,7 @@ class Refund(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"))
-    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id", ondelete="CASCADE"),
-                                          index=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id", ondelete="CASCADE"), index=True)
     payment_id: Mapped[int] = mapped_column(sa.ForeignKey("payment.id", ondelete="CASCADE"))
     provider_refund_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
     amount_minor: Mapped[int]
@@ -415,8 +418,7 @@ class Refund(Model):
     status: Mapped[str] = mapped_column(sa.String(24))  # the provider's: succeeded, pending...
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
 
     __table_args__ = (sa.CheckConstraint("amount_minor > 0", name="amount_positive"),)
 
@@ -425,8 +427,7 @@ class ProcessedWebhookEvent(Model):
     """A provider event already handled: a redelivered event id is acknowledged and skipped.
     Keyed per studio too: a studio signs its own events, so it must not shadow another's ids."""
 
-    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), primary_key=True)
     event_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     event_type: Mapped[str] = mapped_column(sa.String(80))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -56,8 +56,9 @@ def amount_text(minor, currency, locale=None):
     """Minor units as a form shows them for typing again: "9.00" in English, "9,00" in Swedish
     (no thousands separator, the currency's decimals)."""
     places = get_currency_precision(currency)
-    return format_decimal(minor_to_decimal(minor, currency), format=_pattern(places),
-                          locale=current_locale(locale))
+    return format_decimal(
+        minor_to_decimal(minor, currency), format=_pattern(places), locale=current_locale(locale)
+    )
 
 
 def typed_decimal(text, locale=None):
@@ -86,18 +87,28 @@ def parse_amount(text, currency, allow_zero=True, locale=None):
     try:
         amount = typed_decimal(text, locale)
     except AmountError:
-        example = format_decimal(Decimal("12.50"), format=_pattern(get_currency_precision(currency)),
-                                 locale=locale)
-        raise AmountError(_l("Enter an amount like %(example)s (with “%(decimal)s” before the "
-                             "decimals).", example=example,
-                             decimal=get_decimal_symbol(locale))) from None
+        example = format_decimal(
+            Decimal("12.50"), format=_pattern(get_currency_precision(currency)), locale=locale
+        )
+        raise AmountError(
+            _l(
+                "Enter an amount like %(example)s (with “%(decimal)s” before the decimals).",
+                example=example,
+                decimal=get_decimal_symbol(locale),
+            )
+        ) from None
     if amount < 0:
         raise AmountError(_l("The amount cannot be negative."))
     try:
         minor = decimal_to_minor(amount, currency)
     except ValueError:
-        raise AmountError(_l("%(currency)s amounts have at most %(places)d decimals.",
-                             currency=currency, places=get_currency_precision(currency))) from None
+        raise AmountError(
+            _l(
+                "%(currency)s amounts have at most %(places)d decimals.",
+                currency=currency,
+                places=get_currency_precision(currency),
+            )
+        ) from None
     if minor == 0 and not allow_zero:
         raise AmountError(_l("The amount must be more than zero."))
     if minor > MAX_MINOR:

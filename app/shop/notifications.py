@@ -53,9 +53,15 @@ def setting_for(studio_id, event):
     if row is not None:
         return row
     default = DEFAULTS[event]
-    return OrderEmailSetting(studio_id=studio_id, event=event, mode=default.mode, to_client=True,
-                             to_operators=default.to_operators, review=False,
-                             attachment=NO_ATTACHMENT)
+    return OrderEmailSetting(
+        studio_id=studio_id,
+        event=event,
+        mode=default.mode,
+        to_client=True,
+        to_operators=default.to_operators,
+        review=False,
+        attachment=NO_ATTACHMENT,
+    )
 
 
 def stored_wording(studio_id, event, language):
@@ -83,8 +89,11 @@ def save_wording(studio_id, event, language, subject, body_html):
         if row is not None:
             db.session.delete(row)
     elif row is None:
-        db.session.add(OrderEmailWording(studio_id=studio_id, event=event, language=language,
-                                         subject=subject, body_html=body_html))
+        db.session.add(
+            OrderEmailWording(
+                studio_id=studio_id, event=event, language=language, subject=subject, body_html=body_html
+            )
+        )
     else:
         row.subject, row.body_html = subject, body_html
     db.session.flush()
@@ -101,9 +110,11 @@ def revert_wording(studio_id, event, language):
 def customised_languages(studio_id):
     """event -> the languages the studio wrote its own wording in."""
     languages = {}
-    for event, language in db.session.execute(sa.select(
-            OrderEmailWording.event, OrderEmailWording.language)
-            .where(OrderEmailWording.studio_id == studio_id)):
+    for event, language in db.session.execute(
+        sa.select(OrderEmailWording.event, OrderEmailWording.language).where(
+            OrderEmailWording.studio_id == studio_id
+        )
+    ):
         languages.setdefault(event, set()).add(language)
     return languages
 
@@ -115,9 +126,12 @@ def _recipients(order, setting, studio):
     if setting.to_client and wants:
         recipients.append((order.contact_email, order.contact_name, email_language(order, studio)))
     if setting.to_operators and setting.mode != NEVER:
-        recipients += [(email, name, studio.language) for email, name in db.session.execute(
-            sa.select(User.email, User.name).where(User.studio_id == order.studio_id)
-            .order_by(User.id))]
+        recipients += [
+            (email, name, studio.language)
+            for email, name in db.session.execute(
+                sa.select(User.email, User.name).where(User.studio_id == order.studio_id).order_by(User.id)
+            )
+        ]
     return recipients
 
 
@@ -127,8 +141,7 @@ def _message_in(language, order, studio, setting, reason, refund_minor):
     with force_locale(language):
         values = order_values(order, studio, language, reason, refund_minor)
         email = render_order_email(subject_template, body_template, values, studio, language)
-    attachment = (order_pdf(order, studio, setting.attachment, language)
-                  if setting.attachment else None)
+    attachment = order_pdf(order, studio, setting.attachment, language) if setting.attachment else None
     return email, attachment
 
 
@@ -141,8 +154,10 @@ def queue_order_emails(order, event, now, reason=None, refund_minor=None):
     recipients = _recipients(order, setting, studio)
     if not recipients:
         return []
-    messages = {language: _message_in(language, order, studio, setting, reason, refund_minor)
-                for language in dict.fromkeys(language for _a, _n, language in recipients)}
+    messages = {
+        language: _message_in(language, order, studio, setting, reason, refund_minor)
+        for language in dict.fromkeys(language for _a, _n, language in recipients)
+    }
     mail_settings = settings_of(studio.id)
     identity = studio_identity(studio.id)
     cc = cc_list(mail_settings.default_cc) if mail_settings else []
@@ -150,19 +165,28 @@ def queue_order_emails(order, event, now, reason=None, refund_minor=None):
     rows = []
     for address, name, language in recipients:
         email, attachment = messages[language]
-        row = queue_message(kind=MailKind.NOTIFICATION, studio_id=studio.id,
-                            sender=identity.sender, recipient=address, recipient_name=name or "",
-                            subject=email.subject, html=email.html, text=email.text, now=now,
-                            reply_to=identity.reply_to, cc=cc, source=f"order:{order.id}:{event}",
-                            headers={"X-Proofsheet-Studio": str(studio.id),
-                                     "Content-Language": language},
-                            state=state)
+        row = queue_message(
+            kind=MailKind.NOTIFICATION,
+            studio_id=studio.id,
+            sender=identity.sender,
+            recipient=address,
+            recipient_name=name or "",
+            subject=email.subject,
+            html=email.html,
+            text=email.text,
+            now=now,
+            reply_to=identity.reply_to,
+            cc=cc,
+            source=f"order:{order.id}:{event}",
+            headers={"X-Proofsheet-Studio": str(studio.id), "Content-Language": language},
+            state=state,
+        )
         if setting.review:
             row.body_html = email.body
         if attachment is not None:
-            row.attachments.append(OutboxAttachment(filename=attachment[0],
-                                                    content_type="application/pdf",
-                                                    data=attachment[1]))
+            row.attachments.append(
+                OutboxAttachment(filename=attachment[0], content_type="application/pdf", data=attachment[1])
+            )
         rows.append(row)
     db.session.flush()
     g.setdefault("notification_ids", []).extend(row.id for row in rows)
@@ -204,5 +228,8 @@ def send_queued(now):
 
 
 def held_count(studio_id):
-    return db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(
-        OutboxMessage.studio_id == studio_id, OutboxMessage.state == MailState.HELD))
+    return db.session.scalar(
+        sa.select(sa.func.count(OutboxMessage.id)).where(
+            OutboxMessage.studio_id == studio_id, OutboxMessage.state == MailState.HELD
+        )
+    )

@@ -28,8 +28,12 @@ def _known_variables(form, field):
     known = {variable.name for variable in VARIABLES}
     unknown = sorted({name for name in PLACEHOLDER.findall(field.data or "")} - known)
     if unknown:
-        raise ValidationError(_l("Unknown variable %(names)s: use the ones listed beside the "
-                                 "editor.", names=", ".join(f"%{name}%" for name in unknown)))
+        raise ValidationError(
+            _l(
+                "Unknown variable %(names)s: use the ones listed beside the editor.",
+                names=", ".join(f"%{name}%" for name in unknown),
+            )
+        )
 
 
 def _rich_body(form, field):
@@ -41,70 +45,93 @@ class OrderEmailRulesForm(FlaskForm):
     """One row per event: when to send, to whom, review first, which PDF to attach."""
 
     invoice_details = TextAreaField(
-        _l("Your details on invoices"), validators=[Length(max=1000)],
-        description=_l("Address, company and tax numbers, as they must appear on invoices."))
+        _l("Your details on invoices"),
+        validators=[Length(max=1000)],
+        description=_l("Address, company and tax numbers, as they must appear on invoices."),
+    )
 
     @classmethod
     def for_events(cls, settings, formdata=None):
         """A form class with the event fields, filled from ``settings`` (event → setting)."""
+
         class Rules(cls):
             pass
 
         for event in EVENTS:
-            setattr(Rules, f"{event}_mode", SelectField(choices=[
-                SelectChoice(value, label) for value, label in MODE_LABELS.items()]))
+            setattr(
+                Rules,
+                f"{event}_mode",
+                SelectField(choices=[SelectChoice(value, label) for value, label in MODE_LABELS.items()]),
+            )
             setattr(Rules, f"{event}_client", BooleanField())
             setattr(Rules, f"{event}_operators", BooleanField())
             setattr(Rules, f"{event}_review", BooleanField())
-            setattr(Rules, f"{event}_attachment", SelectField(choices=[
-                SelectChoice(value, label) for value, label in ATTACHMENT_LABELS.items()]))
+            setattr(
+                Rules,
+                f"{event}_attachment",
+                SelectField(
+                    choices=[SelectChoice(value, label) for value, label in ATTACHMENT_LABELS.items()]
+                ),
+            )
         data = {}
         for event, setting in settings.items():
-            data.update({f"{event}_mode": setting.mode, f"{event}_client": setting.to_client,
-                         f"{event}_operators": setting.to_operators,
-                         f"{event}_review": setting.review,
-                         f"{event}_attachment": setting.attachment or ""})
+            data.update(
+                {
+                    f"{event}_mode": setting.mode,
+                    f"{event}_client": setting.to_client,
+                    f"{event}_operators": setting.to_operators,
+                    f"{event}_review": setting.review,
+                    f"{event}_attachment": setting.attachment or "",
+                }
+            )
         return Rules(formdata=formdata, data=data)
 
     def event_values(self, event):
-        return {"mode": self[f"{event}_mode"].data, "to_client": self[f"{event}_client"].data,
-                "to_operators": self[f"{event}_operators"].data,
-                "review": self[f"{event}_review"].data,
-                "attachment": self[f"{event}_attachment"].data}
+        return {
+            "mode": self[f"{event}_mode"].data,
+            "to_client": self[f"{event}_client"].data,
+            "to_operators": self[f"{event}_operators"].data,
+            "review": self[f"{event}_review"].data,
+            "attachment": self[f"{event}_attachment"].data,
+        }
 
 
 class OrderEmailTemplateForm(FlaskForm):
     """The studio's wording of one order email."""
 
-    subject = StringField(_l("Subject"), validators=[
-        DataRequired(_l("Please write a subject.")), Length(max=200), single_line("subject"),
-        _known_variables])
-    body_html = HiddenField(_l("Message"), validators=[rich_text_within_limit, _rich_body,
-                                                       _known_variables])
+    subject = StringField(
+        _l("Subject"),
+        validators=[
+            DataRequired(_l("Please write a subject.")),
+            Length(max=200),
+            single_line("subject"),
+            _known_variables,
+        ],
+    )
+    body_html = HiddenField(_l("Message"), validators=[rich_text_within_limit, _rich_body, _known_variables])
 
 
 def parse_addresses(text):
     """(addresses, problems) from "a@x; b@y": each refused address is named."""
     addresses, problems = [], []
-    for address in [part.strip() for part in (text or "").replace(",", ";").split(";")
-                    if part.strip()]:
+    for address in [part.strip() for part in (text or "").replace(",", ";").split(";") if part.strip()]:
         try:
             addresses.append(validate_email(address, check_deliverability=False).normalized)
         except EmailNotValidError as error:
-            problems.append(_("%(address)s: %(problem)s", address=address,
-                              problem=email_problem(error)))
+            problems.append(_("%(address)s: %(problem)s", address=address, problem=email_problem(error)))
     return addresses, problems
 
 
 class ReviewForm(FlaskForm):
     """A held order email, as the operator sends it."""
 
-    subject = StringField(_l("Subject"), validators=[
-        DataRequired(_l("Please write a subject.")), Length(max=998), single_line("subject")])
+    subject = StringField(
+        _l("Subject"),
+        validators=[DataRequired(_l("Please write a subject.")), Length(max=998), single_line("subject")],
+    )
     body_html = HiddenField(_l("Message"), validators=[rich_text_within_limit, _rich_body])
     cc = StringField(_l("CC"), description=_l("Separate several addresses with ;"))
-    attachments = MultipleFileField(_l("Attach files"),
-                                    description=_l("PDF, JPEG or PNG, up to 10 MB each."))
+    attachments = MultipleFileField(_l("Attach files"), description=_l("PDF, JPEG or PNG, up to 10 MB each."))
 
     def validate_cc(self, field):
         addresses, problems = parse_addresses(field.data)

@@ -74,19 +74,27 @@ def order_emails():
             flash(_("Order email settings saved."), "success")
             return redirect(url_for(".order_emails"))
     rows = [(event, EVENT_LABELS[event], settings[event]) for event in EVENTS]
-    return render_template("shop/admin/order_emails.html", form=form, rows=rows,
-                           modes=MODE_LABELS, attachments=ATTACHMENT_LABELS,
-                           customised=_customised_names(studio)), (
-        422 if form.errors else 200)
+    return render_template(
+        "shop/admin/order_emails.html",
+        form=form,
+        rows=rows,
+        modes=MODE_LABELS,
+        attachments=ATTACHMENT_LABELS,
+        customised=_customised_names(studio),
+    ), (422 if form.errors else 200)
 
 
 def _customised_names(studio):
     """event -> the names of the languages the studio wrote its own wording in, in the order of
     its client languages."""
     order = {language: index for index, language in enumerate(client_languages(studio))}
-    return {event: [language_name(language)
-                    for language in sorted(languages, key=lambda code: order.get(code, len(order)))]
-            for event, languages in customised_languages(studio.id).items()}
+    return {
+        event: [
+            language_name(language)
+            for language in sorted(languages, key=lambda code: order.get(code, len(order)))
+        ]
+        for event, languages in customised_languages(studio.id).items()
+    }
 
 
 def _language_or_404(studio):
@@ -102,8 +110,12 @@ def _language_or_404(studio):
 def _preview(studio, subject, body, language):
     """The email in ``language``, filled with the studio's latest order, or sample values when
     it has none."""
-    order = db.session.scalar(sa.select(Order).where(Order.studio_id == studio.id)
-                              .order_by(Order.placed_at.desc(), Order.id.desc()).limit(1))
+    order = db.session.scalar(
+        sa.select(Order)
+        .where(Order.studio_id == studio.id)
+        .order_by(Order.placed_at.desc(), Order.id.desc())
+        .limit(1)
+    )
     with force_locale(language):
         values = order_values(order, studio, language) if order else sample_values(studio, language)
         return render_order_email(subject, body, values, studio, language), order
@@ -140,12 +152,21 @@ def order_email_template(event):
     names = current_app.config["LANGUAGES"]
     customised = customised_languages(studio.id).get(event, set())
     tabs = [(code, names.get(code, code), code in customised) for code in languages]
-    return render_template("shop/admin/order_email_template.html", form=form, event=event,
-                           label=EVENT_LABELS[event], language=language,
-                           language_name=language_name(language), tabs=tabs,
-                           customised=stored is not None, standard=standard,
-                           variables=VARIABLES, preview=preview, preview_order=preview_order,
-                           action=here), 422 if form.errors else 200
+    return render_template(
+        "shop/admin/order_email_template.html",
+        form=form,
+        event=event,
+        label=EVENT_LABELS[event],
+        language=language,
+        language_name=language_name(language),
+        tabs=tabs,
+        customised=stored is not None,
+        standard=standard,
+        variables=VARIABLES,
+        preview=preview,
+        preview_order=preview_order,
+        action=here,
+    ), 422 if form.errors else 200
 
 
 @admin_bp.get("/orders/<int:order_id>/<any(confirmation, invoice):kind>.pdf")
@@ -157,7 +178,9 @@ def order_document(order_id, kind):
     if order is None or order.studio_id != current_user.studio_id:
         abort(404)
     studio = current_user.studio
-    name, data = order_pdf(order, studio, INVOICE if kind == "invoice" else CONFIRMATION,
-                           email_language(order, studio))
-    return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=name,
-                     as_attachment=False, max_age=0)
+    name, data = order_pdf(
+        order, studio, INVOICE if kind == "invoice" else CONFIRMATION, email_language(order, studio)
+    )
+    return send_file(
+        io.BytesIO(data), mimetype="application/pdf", download_name=name, as_attachment=False, max_age=0
+    )

@@ -70,16 +70,18 @@ def _check(order, new_status, carrier, tracking_number, reason):
     if new_status == order.status:
         raise TransitionRefused(_l("The order is already %(status)s.", status=label))
     if new_status not in allowed_next_statuses(order):
-        raise TransitionRefused(_l("An order that is %(old)s cannot become %(new)s.",
-                                   old=label, new=STATUS_LABELS[new_status]))
+        raise TransitionRefused(
+            _l("An order that is %(old)s cannot become %(new)s.", old=label, new=STATUS_LABELS[new_status])
+        )
     if new_status == S.SHIPPED and not (carrier and tracking_number):
         raise TransitionRefused(_l("A shipped order needs a carrier and a tracking number."))
     if new_status == S.CANCELLED and not reason:
         raise TransitionRefused(_l("Please give a reason for the cancellation."))
 
 
-def change_status(order: Order, new_status, *, now, user=None, carrier=None, tracking_number=None,
-                  reason=None, note=""):
+def change_status(
+    order: Order, new_status, *, now, user=None, carrier=None, tracking_number=None, reason=None, note=""
+):
     """Move ``order`` to ``new_status`` if allowed, record who and when, and emit the event.
 
     Raises ``TransitionRefused`` (nothing changed) otherwise.
@@ -98,9 +100,15 @@ def change_status(order: Order, new_status, *, now, user=None, carrier=None, tra
     if new_status == S.CANCELLED:
         order.cancel_reason = reason
         note = note or reason
-    order.history.append(OrderStatusChange(from_status=old_status, to_status=new_status,
-                                           changed_at=now, changed_by_id=user.id if user else None,
-                                           note=note))
+    order.history.append(
+        OrderStatusChange(
+            from_status=old_status,
+            to_status=new_status,
+            changed_at=now,
+            changed_by_id=user.id if user else None,
+            note=note,
+        )
+    )
     db.session.flush()
     order_status_changed.send(order, event=StatusChangeEvent(order.id, old_status, new_status, now))
     return order

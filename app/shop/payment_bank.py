@@ -30,13 +30,14 @@ def creditor_reference(order_number):
 
 def is_valid_reference(reference):
     compact = reference.replace(" ", "").upper()
-    return (compact.startswith("RF") and len(compact) > 4
-            and _rf_check_digits(compact[4:]) == int(compact[2:4]))
+    return (
+        compact.startswith("RF") and len(compact) > 4 and _rf_check_digits(compact[4:]) == int(compact[2:4])
+    )
 
 
 def grouped(text):
     """Groups of four characters, as printed on statements ("RF71 2026 0004 2")."""
-    return " ".join(text[i:i + 4] for i in range(0, len(text), 4))
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
 def normalized_iban(text):
@@ -80,10 +81,15 @@ class TransferDetails:
 
 def transfer_details(order, settings):
     """What the client needs to pay ``order`` by transfer to the studio's account."""
-    return TransferDetails(holder=settings.bank_account_holder, iban=settings.bank_iban,
-                           bic=settings.bank_bic, other=settings.bank_other_details,
-                           reference=order.payment_reference or order.number,
-                           amount_minor=order.total_minor, currency=order.currency)
+    return TransferDetails(
+        holder=settings.bank_account_holder,
+        iban=settings.bank_iban,
+        bic=settings.bank_bic,
+        other=settings.bank_other_details,
+        reference=order.payment_reference or order.number,
+        amount_minor=order.total_minor,
+        currency=order.currency,
+    )
 
 
 def epc_qr(details):
@@ -96,8 +102,13 @@ def epc_qr(details):
     amount = Decimal(details.amount_minor) / 100  # the standard's format: euros with a point
     reference = details.reference if is_valid_reference(details.reference) else None
     return segno.helpers.make_epc_qr(
-        name=details.holder[:70], iban=details.iban, amount=amount, bic=details.bic or None,
-        reference=reference, text=None if reference else details.reference[:140])
+        name=details.holder[:70],
+        iban=details.iban,
+        amount=amount,
+        bic=details.bic or None,
+        reference=reference,
+        text=None if reference else details.reference[:140],
+    )
 
 
 def epc_qr_png(details, scale=4):

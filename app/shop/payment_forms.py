@@ -28,20 +28,26 @@ def _mode(key):
 
 class PaymentSettingsForm(FlaskForm):
     card_enabled = BooleanField(_l("Accept cards through Stripe Checkout"))
-    stripe_publishable_key = StringField(_l("Publishable key"), validators=[
-        Optional(), Length(max=255), single_line("text")])
-    stripe_secret_key = PasswordField(_l("Secret key"), validators=[
-        Optional(), Length(max=255), single_line("text")])
-    stripe_webhook_secret = PasswordField(_l("Webhook signing secret"), validators=[
-        Optional(), Length(max=255), single_line("text")])
+    stripe_publishable_key = StringField(
+        _l("Publishable key"), validators=[Optional(), Length(max=255), single_line("text")]
+    )
+    stripe_secret_key = PasswordField(
+        _l("Secret key"), validators=[Optional(), Length(max=255), single_line("text")]
+    )
+    stripe_webhook_secret = PasswordField(
+        _l("Webhook signing secret"), validators=[Optional(), Length(max=255), single_line("text")]
+    )
     bank_transfer_enabled = BooleanField(_l("Accept bank transfers"))
-    bank_account_holder = StringField(_l("Account holder"), validators=[
-        Optional(), Length(max=70), single_line()])
+    bank_account_holder = StringField(
+        _l("Account holder"), validators=[Optional(), Length(max=70), single_line()]
+    )
     bank_iban = StringField(_l("IBAN"), validators=[Optional(), Length(max=50), single_line("text")])
     bank_bic = StringField(_l("BIC"), validators=[Optional(), Length(max=20), single_line("text")])
     bank_other_details = TextAreaField(
-        _l("Other account details"), validators=[Optional(), Length(max=500)],
-        description=_l("National details instead of an IBAN, e.g. “Bankgiro 5050-1055”."))
+        _l("Other account details"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("National details instead of an IBAN, e.g. “Bankgiro 5050-1055”."),
+    )
     pay_at_pickup_enabled = BooleanField(_l("Allow paying at pickup"))
 
     def __init__(self, row, **kwargs):
@@ -54,13 +60,15 @@ class PaymentSettingsForm(FlaskForm):
 
     def validate_stripe_secret_key(self, field):
         if field.data and not field.data.startswith(SECRET_PREFIXES):
-            raise ValidationError(_l("A secret key starts with sk_test_ or sk_live_ "
-                                     "(or rk_ for a restricted key)."))
+            raise ValidationError(
+                _l("A secret key starts with sk_test_ or sk_live_ (or rk_ for a restricted key).")
+            )
         publishable = self.stripe_publishable_key.data or ""
         secret = field.data or (self._row.stripe_key_prefix if self._row else "")
         if publishable and secret and _mode(publishable) != _mode(secret):
-            raise ValidationError(_l("The publishable and secret keys must both be test keys "
-                                     "or both live keys."))
+            raise ValidationError(
+                _l("The publishable and secret keys must both be test keys or both live keys.")
+            )
 
     def validate_stripe_webhook_secret(self, field):
         if field.data and not field.data.startswith("whsec_"):
@@ -72,8 +80,12 @@ class PaymentSettingsForm(FlaskForm):
         if not (self.stripe_secret_key.data or stripe_secret_key(self._row)):
             raise ValidationError(_l("Enter your Stripe secret key to accept cards."))
         if not (self.stripe_webhook_secret.data or stripe_webhook_secret(self._row)):
-            raise ValidationError(_l("Enter the webhook signing secret to accept cards: "
-                                     "orders become paid only from Stripe's signed webhook."))
+            raise ValidationError(
+                _l(
+                    "Enter the webhook signing secret to accept cards: "
+                    "orders become paid only from Stripe's signed webhook."
+                )
+            )
 
     def validate_bank_iban(self, field):
         if field.data:
@@ -83,7 +95,8 @@ class PaymentSettingsForm(FlaskForm):
                 raise ValidationError(str(error)) from None
             if not (self.bank_account_holder.data or "").strip():
                 self.bank_account_holder.errors = list(self.bank_account_holder.errors) + [
-                    _l("Enter the account holder's name, as the bank knows it.")]
+                    _l("Enter the account holder's name, as the bank knows it.")
+                ]
                 raise ValidationError(_l("An IBAN needs the account holder's name."))
 
     def validate_bank_bic(self, field):
@@ -115,9 +128,14 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class GalleryPaymentMethodsForm(FlaskForm):
-    mode = RadioField(_l("Payment methods"), choices=[
-        SelectChoice("studio", _l("Every method the studio accepts")),
-        SelectChoice("chosen", _l("Only these:"))], default="studio")
+    mode = RadioField(
+        _l("Payment methods"),
+        choices=[
+            SelectChoice("studio", _l("Every method the studio accepts")),
+            SelectChoice("chosen", _l("Only these:")),
+        ],
+        default="studio",
+    )
     methods = MultiCheckboxField(_l("Methods"), choices=[])
 
     def __init__(self, labels, choice=None, **kwargs):
@@ -137,8 +155,7 @@ class GalleryPaymentMethodsForm(FlaskForm):
 
 class RefundForm(FlaskForm):
     amount = MoneyField(_l("Amount to refund"), required=True)
-    reason = StringField(_l("Reason (optional)"), validators=[
-        Optional(), Length(max=200), single_line()])
+    reason = StringField(_l("Reason (optional)"), validators=[Optional(), Length(max=200), single_line()])
 
     def __init__(self, order, refundable_minor, **kwargs):
         self.currency, self._refundable = order.currency, refundable_minor
@@ -148,5 +165,9 @@ class RefundForm(FlaskForm):
         if field.minor is not None and field.minor <= 0:
             raise ValidationError(_l("The amount must be more than zero."))
         if field.minor is not None and field.minor > self._refundable:
-            raise ValidationError(_l("At most %(amount)s can still be refunded.",
-                                     amount=amount_text(self._refundable, self.currency)))
+            raise ValidationError(
+                _l(
+                    "At most %(amount)s can still be refunded.",
+                    amount=amount_text(self._refundable, self.currency),
+                )
+            )

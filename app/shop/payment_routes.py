@@ -36,9 +36,11 @@ def payment_settings():
         flash(_("Payment settings saved."), "success")
         return redirect(url_for(".payment_settings"))
     return render_template(
-        "shop/admin/payment_settings.html", form=form, row=row,
-        webhook_url=external_url("shop.stripe_webhook", studio_id=studio_id)), (
-        422 if form.errors else 200)
+        "shop/admin/payment_settings.html",
+        form=form,
+        row=row,
+        webhook_url=external_url("shop.stripe_webhook", studio_id=studio_id),
+    ), (422 if form.errors else 200)
 
 
 def gallery_methods_form(gallery, **kwargs):
@@ -53,8 +55,7 @@ def gallery_payment_methods(gallery_id):
     gallery = get_owned_or_404(Gallery, gallery_id, current_user.studio_id)
     form = gallery_methods_form(gallery)
     if not form.validate():
-        flash(" ".join(str(error) for errors in form.errors.values() for error in errors),
-              "error")
+        flash(" ".join(str(error) for errors in form.errors.values() for error in errors), "error")
         return redirect(url_for(".gallery_pricing", gallery_id=gallery.id))
     set_gallery_methods(gallery.id, form.chosen())
     db.session.commit()

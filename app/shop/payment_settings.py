@@ -20,11 +20,18 @@ def settings_of(studio_id):
     """The studio's row, or an unsaved one with the defaults."""
     row = db.session.get(StudioPaymentSettings, studio_id)
     if row is None:
-        row = StudioPaymentSettings(studio_id=studio_id, card_enabled=False,
-                                    stripe_publishable_key="", stripe_key_prefix="",
-                                    bank_transfer_enabled=True, bank_account_holder="",
-                                    bank_iban="", bank_bic="", bank_other_details="",
-                                    pay_at_pickup_enabled=True)
+        row = StudioPaymentSettings(
+            studio_id=studio_id,
+            card_enabled=False,
+            stripe_publishable_key="",
+            stripe_key_prefix="",
+            bank_transfer_enabled=True,
+            bank_account_holder="",
+            bank_iban="",
+            bank_bic="",
+            bank_other_details="",
+            pay_at_pickup_enabled=True,
+        )
     return row
 
 
@@ -71,8 +78,11 @@ def card_ready(row):
 def studio_methods(studio_id):
     """The method keys the studio has enabled, in display order."""
     row = settings_of(studio_id)
-    enabled = {CARD: card_ready(row), BANK_TRANSFER: row.bank_transfer_enabled,
-               PAY_AT_PICKUP: row.pay_at_pickup_enabled}
+    enabled = {
+        CARD: card_ready(row),
+        BANK_TRANSFER: row.bank_transfer_enabled,
+        PAY_AT_PICKUP: row.pay_at_pickup_enabled,
+    }
     return [key for key in METHOD_KEYS if enabled[key]]
 
 
@@ -82,16 +92,18 @@ def parse_methods(text):
 
 def gallery_choice(gallery_id):
     """The gallery's own choice (a list of keys), or None for "all the studio enabled"."""
-    text = db.session.scalar(sa.select(GalleryPricing.payment_methods)
-                             .where(GalleryPricing.gallery_id == gallery_id))
+    text = db.session.scalar(
+        sa.select(GalleryPricing.payment_methods).where(GalleryPricing.gallery_id == gallery_id)
+    )
     return None if text is None else parse_methods(text)
 
 
 def set_gallery_methods(gallery_id, methods):
     """Store the gallery's choice; None means every method the studio enables."""
     pricing = db.session.get(GalleryPricing, gallery_id) or GalleryPricing(gallery_id=gallery_id)
-    pricing.payment_methods = None if methods is None else ",".join(
-        key for key in METHOD_KEYS if key in methods)
+    pricing.payment_methods = (
+        None if methods is None else ",".join(key for key in METHOD_KEYS if key in methods)
+    )
     db.session.add(pricing)
     db.session.flush()
 
@@ -102,9 +114,11 @@ def offered_methods(studio_id, gallery_ids):
     methods = studio_methods(studio_id)
     if not gallery_ids:
         return methods
-    choices = db.session.scalars(sa.select(GalleryPricing.payment_methods).where(
-        GalleryPricing.gallery_id.in_(set(gallery_ids)),
-        GalleryPricing.payment_methods.is_not(None)))
+    choices = db.session.scalars(
+        sa.select(GalleryPricing.payment_methods).where(
+            GalleryPricing.gallery_id.in_(set(gallery_ids)), GalleryPricing.payment_methods.is_not(None)
+        )
+    )
     for text in choices:
         allowed = set(parse_methods(text))
         methods = [key for key in methods if key in allowed]

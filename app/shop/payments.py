@@ -48,17 +48,39 @@ class BankTransfer(PaymentProvider):
         details = transfer_details(order, settings_of(order.studio_id))
         amount = _money(order.total_minor, order.currency)
         if not details.has_account:
-            return PaymentStart(str(_l(
-                "Please transfer the total (%(amount)s) to the studio's account with %(reference)s "
-                "as the reference. We will start on your order as soon as it arrives.",
-                amount=amount, reference=details.reference_grouped)), details)
-        account = ", ".join(part for part in (
-            details.holder, details.iban and f"IBAN {details.iban_grouped}",
-            details.bic and f"BIC {details.bic}", details.other) if part)
-        return PaymentStart(str(_l(
-            "Please transfer the total (%(amount)s) to %(account)s with the reference "
-            "%(reference)s. We will start on your order as soon as it arrives.", amount=amount,
-            account=account, reference=details.reference_grouped)), details)
+            return PaymentStart(
+                str(
+                    _l(
+                        "Please transfer the total (%(amount)s) to the studio's account with %(reference)s "
+                        "as the reference. We will start on your order as soon as it arrives.",
+                        amount=amount,
+                        reference=details.reference_grouped,
+                    )
+                ),
+                details,
+            )
+        account = ", ".join(
+            part
+            for part in (
+                details.holder,
+                details.iban and f"IBAN {details.iban_grouped}",
+                details.bic and f"BIC {details.bic}",
+                details.other,
+            )
+            if part
+        )
+        return PaymentStart(
+            str(
+                _l(
+                    "Please transfer the total (%(amount)s) to %(account)s with the reference "
+                    "%(reference)s. We will start on your order as soon as it arrives.",
+                    amount=amount,
+                    account=account,
+                    reference=details.reference_grouped,
+                )
+            ),
+            details,
+        )
 
 
 class PayAtPickup(PaymentProvider):
@@ -79,17 +101,24 @@ class CardPayment(PaymentProvider):
     def start(self, order):
         if order.paid_at is not None:
             return PaymentStart(str(_l("Your card payment was received. Thank you!")))
-        return PaymentStart(str(_l(
-            "You pay %(amount)s by card on the secure payment page. We will confirm by email "
-            "as soon as the payment is received.",
-            amount=_money(order.total_minor, order.currency))))
+        return PaymentStart(
+            str(
+                _l(
+                    "You pay %(amount)s by card on the secure payment page. We will confirm by email "
+                    "as soon as the payment is received.",
+                    amount=_money(order.total_minor, order.currency),
+                )
+            )
+        )
 
 
-PROVIDERS = {provider.key: provider
-             for provider in (CardPayment(), BankTransfer(), PayAtPickup())}
+PROVIDERS = {provider.key: provider for provider in (CardPayment(), BankTransfer(), PayAtPickup())}
 
 
 def providers_for(quote, methods=None):
     """The providers for this quote among ``methods`` (keys; None: all of them)."""
-    return [provider for key, provider in PROVIDERS.items()
-            if (methods is None or key in methods) and provider.available_for(quote)]
+    return [
+        provider
+        for key, provider in PROVIDERS.items()
+        if (methods is None or key in methods) and provider.available_for(quote)
+    ]

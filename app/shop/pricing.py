@@ -22,7 +22,7 @@ class LineInput:
     unit_price_minor: int
     quantity: int
     needs_shipping: bool
-    shipping_minor: int = 0      # the shipping cost of the line's price list
+    shipping_minor: int = 0  # the shipping cost of the line's price list
     allows_pickup: bool = False  # whether the line's price list allows pickup
 
 
@@ -86,11 +86,17 @@ def best_promotions(lines, candidates_by_gallery):
     """For each gallery, the candidate promotion worth the most to the client on these lines."""
     best = {}
     for gallery_id, candidates in candidates_by_gallery.items():
-        base = sum(line.unit_price_minor * line.quantity for line in lines
-                   if line.gallery_id == gallery_id)
-        scored = [(discount_amount(promotion.kind, promotion.value, base)
-                   if base >= promotion.minimum_order_minor else 0, -promotion.id, promotion)
-                  for promotion in candidates]
+        base = sum(line.unit_price_minor * line.quantity for line in lines if line.gallery_id == gallery_id)
+        scored = [
+            (
+                discount_amount(promotion.kind, promotion.value, base)
+                if base >= promotion.minimum_order_minor
+                else 0,
+                -promotion.id,
+                promotion,
+            )
+            for promotion in candidates
+        ]
         if scored:
             best[gallery_id] = max(scored, key=lambda item: item[:2])[2]
     return best
@@ -120,8 +126,7 @@ def _shipping(inputs, delivery_method):
     return max(line.shipping_minor for line in shipped), DeliveryMethod.SHIPPING
 
 
-def compute_quote(inputs, promotions_by_gallery=None, coupon=None,
-                  delivery_method=DeliveryMethod.SHIPPING):
+def compute_quote(inputs, promotions_by_gallery=None, coupon=None, delivery_method=DeliveryMethod.SHIPPING):
     """Price a cart: lines, promotions per gallery, then a coupon on what remains, then shipping.
 
     Pickup is only honoured when every line to ship comes from a price list that allows it.
@@ -129,8 +134,16 @@ def compute_quote(inputs, promotions_by_gallery=None, coupon=None,
     for line in inputs:
         if line.quantity <= 0 or line.unit_price_minor < 0:
             raise ValueError(f"invalid line {line!r}")
-    lines = [PricedLine(line.key, line.gallery_id, line.unit_price_minor, line.quantity,
-                        line.unit_price_minor * line.quantity) for line in inputs]
+    lines = [
+        PricedLine(
+            line.key,
+            line.gallery_id,
+            line.unit_price_minor,
+            line.quantity,
+            line.unit_price_minor * line.quantity,
+        )
+        for line in inputs
+    ]
     subtotal = sum(line.line_total_minor for line in lines)
     promotion_discount, applied = _promotion_discount(lines, promotions_by_gallery or {})
     after_promotions = subtotal - promotion_discount
@@ -148,9 +161,16 @@ def compute_quote(inputs, promotions_by_gallery=None, coupon=None,
         delivery_method = DeliveryMethod.SHIPPING
     shipping, method = _shipping(inputs, delivery_method)
     return Quote(
-        lines=lines, subtotal_minor=subtotal, promotion_discount_minor=promotion_discount,
-        applied_promotions=applied, coupon_discount_minor=coupon_discount,
-        coupon=coupon if coupon_discount else None, coupon_problem=coupon_problem,
-        shipping_minor=shipping, delivery_method=method, needs_shipping=bool(shipped),
+        lines=lines,
+        subtotal_minor=subtotal,
+        promotion_discount_minor=promotion_discount,
+        applied_promotions=applied,
+        coupon_discount_minor=coupon_discount,
+        coupon=coupon if coupon_discount else None,
+        coupon_problem=coupon_problem,
+        shipping_minor=shipping,
+        delivery_method=method,
+        needs_shipping=bool(shipped),
         pickup_available=pickup_available,
-        total_minor=after_promotions - coupon_discount + shipping)
+        total_minor=after_promotions - coupon_discount + shipping,
+    )

@@ -76,9 +76,11 @@ def _editable_body(row):
 @login_required
 def review_queue():
     """Order emails waiting for review, oldest first."""
-    rows = db.session.scalars(db.select(OutboxMessage).where(
-        OutboxMessage.studio_id == current_user.studio_id, OutboxMessage.state == MailState.HELD)
-        .order_by(OutboxMessage.created_at)).all()
+    rows = db.session.scalars(
+        db.select(OutboxMessage)
+        .where(OutboxMessage.studio_id == current_user.studio_id, OutboxMessage.state == MailState.HELD)
+        .order_by(OutboxMessage.created_at)
+    ).all()
     return render_template("shop/admin/review_queue.html", rows=rows)
 
 
@@ -88,11 +90,15 @@ def review_message(message_id):
     """Edit a held email's subject, message and CC, attach a file, and send it."""
     row = _held_or_404(message_id)
     mail_settings = settings_of(row.studio_id)
-    form = ReviewForm(data={"subject": row.subject, "body_html": _editable_body(row),
-                            "cc": "; ".join(a.strip() for a in row.cc.split(",") if a.strip())})
+    form = ReviewForm(
+        data={
+            "subject": row.subject,
+            "body_html": _editable_body(row),
+            "cc": "; ".join(a.strip() for a in row.cc.split(",") if a.strip()),
+        }
+    )
     if form.validate_on_submit():
-        problems = [problem for problem in [_cc_problem(form.cc.addresses, mail_settings)]
-                    if problem]
+        problems = [problem for problem in [_cc_problem(form.cc.addresses, mail_settings)] if problem]
         attachments = []
         for upload in [upload for upload in form.attachments.data or [] if upload.filename]:
             attachment, problem = _read_attachment(upload, mail_settings)
@@ -105,11 +111,15 @@ def review_message(message_id):
             db.session.commit()
             return _send_now(row)
     language = _language_of(row)
-    return render_template("shop/admin/review_message.html", row=row, form=form,
-                           discard_form=FlaskForm(), mail_settings=mail_settings,
-                           language=language,
-                           language_name=language_name(language)), (
-        422 if form.errors or form.form_errors else 200)
+    return render_template(
+        "shop/admin/review_message.html",
+        row=row,
+        form=form,
+        discard_form=FlaskForm(),
+        mail_settings=mail_settings,
+        language=language,
+        language_name=language_name(language),
+    ), (422 if form.errors or form.form_errors else 200)
 
 
 def _apply_edits(row, form, attachments):
@@ -128,11 +138,22 @@ def _send_now(row):
     if row.state == MailState.SENT:
         flash(_("The email was sent to %(to)s.", to=row.recipient), "success")
     elif row.state == MailState.FAILED:  # a permanent refusal: nothing will retry it
-        flash(_("The email to %(to)s failed: %(error)s. It is shown in Email activity.",
-                to=row.recipient, error=row.last_error), "error")
+        flash(
+            _(
+                "The email to %(to)s failed: %(error)s. It is shown in Email activity.",
+                to=row.recipient,
+                error=row.last_error,
+            ),
+            "error",
+        )
     else:
-        flash(_("The email is queued but not sent yet: %(error)s. It is retried and shown in "
-                "Email activity.", error=row.last_error or row.state), "warning")
+        flash(
+            _(
+                "The email is queued but not sent yet: %(error)s. It is retried and shown in Email activity.",
+                error=row.last_error or row.state,
+            ),
+            "warning",
+        )
     return redirect(url_for(".review_queue"))
 
 

@@ -38,8 +38,9 @@ def client_for(settings):
     api_key = stripe_secret_key(settings)
     if not api_key:
         raise CardPaymentError(_l("Card payments are not set up for this studio."))
-    return stripe.StripeClient(api_key, base_addresses={
-        "api": current_app.config["STRIPE_API_BASE"]}, max_network_retries=2)
+    return stripe.StripeClient(
+        api_key, base_addresses={"api": current_app.config["STRIPE_API_BASE"]}, max_network_retries=2
+    )
 
 
 def _outside_transaction():
@@ -60,16 +61,22 @@ def session_request(order, studio, now):
     """The parameters of a Checkout Session for ``order``'s exact total and currency."""
     minutes = int(current_app.config["STRIPE_CHECKOUT_EXPIRY_MINUTES"])
     thanks = external_url("shop.thanks", studio_slug=studio.slug, number=order.number)
-    attempts = db.session.scalar(sa.select(sa.func.count(Payment.id))
-                                 .where(Payment.order_id == order.id))
-    metadata = {"order_id": str(order.id), "studio_id": str(studio.id),
-                "order_number": order.number}
+    attempts = db.session.scalar(sa.select(sa.func.count(Payment.id)).where(Payment.order_id == order.id))
+    metadata = {"order_id": str(order.id), "studio_id": str(studio.id), "order_number": order.number}
     params = {
         "mode": "payment",
-        "line_items": [{"quantity": 1, "price_data": {
-            "currency": order.currency.lower(), "unit_amount": order.total_minor,
-            "product_data": {"name": _("%(studio)s: order %(number)s", studio=studio.name,
-                                       number=order.number)}}}],
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": order.currency.lower(),
+                    "unit_amount": order.total_minor,
+                    "product_data": {
+                        "name": _("%(studio)s: order %(number)s", studio=studio.name, number=order.number)
+                    },
+                },
+            }
+        ],
         "client_reference_id": str(order.id),
         "customer_email": order.contact_email,
         "metadata": metadata,
@@ -97,17 +104,26 @@ def create_checkout_session(order, studio, now):
     _outside_transaction()
     try:
         session = client.v1.checkout.sessions.create(
-            request.params, {"idempotency_key": request.idempotency_key})
+            request.params, {"idempotency_key": request.idempotency_key}
+        )
     except stripe.StripeError as error:
         log.warning("Stripe refused a Checkout Session for order %s: %s", request.order_id, error)
-        raise CardPaymentError(_l("The card payment could not be started. Please try again in "
-                                  "a moment.")) from error
+        raise CardPaymentError(
+            _l("The card payment could not be started. Please try again in a moment.")
+        ) from error
     order = db.session.get(Order, request.order_id)
-    payment = Payment(studio_id=request.studio_id, order_id=order.id, provider="stripe",
-                      session_id=session.id, session_url=session.url or "",
-                      amount_minor=order.total_minor, currency=order.currency,
-                      status=PaymentStatus.OPEN, created_at=now,
-                      expires_at=_from_timestamp(session.to_dict().get("expires_at")))
+    payment = Payment(
+        studio_id=request.studio_id,
+        order_id=order.id,
+        provider="stripe",
+        session_id=session.id,
+        session_url=session.url or "",
+        amount_minor=order.total_minor,
+        currency=order.currency,
+        status=PaymentStatus.OPEN,
+        created_at=now,
+        expires_at=_from_timestamp(session.to_dict().get("expires_at")),
+    )
     db.session.add(payment)
     db.session.flush()
     return payment
@@ -116,16 +132,24 @@ def create_checkout_session(order, studio, now):
 def open_payment(order, now):
     """The order's open, unexpired payment (its session's page still works), or None."""
     return db.session.scalar(
-        sa.select(Payment).where(Payment.order_id == order.id,
-                                 Payment.status == PaymentStatus.OPEN,
-                                 sa.or_(Payment.expires_at.is_(None), Payment.expires_at > now))
-        .order_by(Payment.id.desc()).limit(1))
+        sa.select(Payment)
+        .where(
+            Payment.order_id == order.id,
+            Payment.status == PaymentStatus.OPEN,
+            sa.or_(Payment.expires_at.is_(None), Payment.expires_at > now),
+        )
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
 
 
 def paid_payment(order):
-    return db.session.scalar(sa.select(Payment).where(
-        Payment.order_id == order.id, Payment.status == PaymentStatus.PAID)
-        .order_by(Payment.id).limit(1))
+    return db.session.scalar(
+        sa.select(Payment)
+        .where(Payment.order_id == order.id, Payment.status == PaymentStatus.PAID)
+        .order_by(Payment.id)
+        .limit(1)
+    )
 
 
 def payment_intent_of(payment, settings):
@@ -135,7 +159,6 @@ def payment_intent_of(payment, settings):
     try:
         session = client_for(settings).v1.checkout.sessions.retrieve(payment.session_id)
     except stripe.StripeError as error:
-        raise CardPaymentError(_l("Stripe could not be reached. Please try again in a "
-                                  "moment.")) from error
+        raise CardPaymentError(_l("Stripe could not be reached. Please try again in a moment.")) from error
     intent = session.to_dict().get("payment_intent")
     return intent.get("id") if isinstance(intent, dict) else intent

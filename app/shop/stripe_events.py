@@ -38,15 +38,18 @@ class Outcome:
 
 
 def _first_time(studio_id, event, now):
-    inserted = db.session.execute(insert_ignoring_conflicts(Processed.__table__).values(
-        studio_id=studio_id, event_id=event["id"], event_type=event["type"][:80],
-        received_at=now).returning(Processed.event_id))
+    inserted = db.session.execute(
+        insert_ignoring_conflicts(Processed.__table__)
+        .values(studio_id=studio_id, event_id=event["id"], event_type=event["type"][:80], received_at=now)
+        .returning(Processed.event_id)
+    )
     return inserted.scalar() is not None  # RETURNING: rowcount is not reliable on every driver
 
 
 def _payment_of(studio_id, session):
-    payment = db.session.scalar(sa.select(Payment).where(
-        Payment.studio_id == studio_id, Payment.session_id == str(session.get("id"))))
+    payment = db.session.scalar(
+        sa.select(Payment).where(Payment.studio_id == studio_id, Payment.session_id == str(session.get("id")))
+    )
     order_id = (session.get("metadata") or {}).get("order_id")
     if payment is not None and order_id not in (None, str(payment.order_id)):
         return None  # the session names another order than the one we opened it for
@@ -76,14 +79,18 @@ def handle_event(studio_id, event, now):
 def _amount_matches(payment, order, session):
     currency = str(session.get("currency") or "").upper()
     total = session.get("amount_total")
-    return (isinstance(total, int) and total == payment.amount_minor == order.total_minor
-            and currency == payment.currency.upper() == order.currency.upper())
+    return (
+        isinstance(total, int)
+        and total == payment.amount_minor == order.total_minor
+        and currency == payment.currency.upper() == order.currency.upper()
+    )
 
 
 def _note(order, text, now):
     """A line in the order's history without a status change (the status stays)."""
-    order.history.append(OrderStatusChange(from_status=order.status, to_status=order.status,
-                                           changed_at=now, note=text))
+    order.history.append(
+        OrderStatusChange(from_status=order.status, to_status=order.status, changed_at=now, note=text)
+    )
 
 
 def _paid(payment, session, now):
@@ -93,11 +100,24 @@ def _paid(payment, session, now):
     if payment.status == PaymentStatus.PAID:
         return Outcome("already_paid", order.id)
     if not _amount_matches(payment, order, session):
-        log.error("Stripe session %s: amount %s %s does not match order %s (%s %s)",
-                  payment.session_id, session.get("amount_total"), session.get("currency"),
-                  order.number, order.total_minor, order.currency)
-        _note(order, _("Card payment %(session)s does not match the order's total: not marked "
-                       "paid. Check it in Stripe.", session=payment.session_id), now)
+        log.error(
+            "Stripe session %s: amount %s %s does not match order %s (%s %s)",
+            payment.session_id,
+            session.get("amount_total"),
+            session.get("currency"),
+            order.number,
+            order.total_minor,
+            order.currency,
+        )
+        _note(
+            order,
+            _(
+                "Card payment %(session)s does not match the order's total: not marked "
+                "paid. Check it in Stripe.",
+                session=payment.session_id,
+            ),
+            now,
+        )
         return Outcome("mismatch", order.id)
     payment.status, payment.paid_at = PaymentStatus.PAID, now
     intent = session.get("payment_intent")
@@ -105,9 +125,15 @@ def _paid(payment, session, now):
     if order.status != OrderStatus.NEW:
         # Cancelled meanwhile (or marked paid by hand): the money is there, say so.
         # Translators: %(status)s is the order's status in lower case ("cancelled").
-        _note(order, _("Card payment received while the order was already %(status)s: refund "
-                       "it if it is not wanted.", status=STATUS_LABELS[order.status].lower()),
-              now)
+        _note(
+            order,
+            _(
+                "Card payment received while the order was already %(status)s: refund "
+                "it if it is not wanted.",
+                status=STATUS_LABELS[order.status].lower(),
+            ),
+            now,
+        )
         db.session.flush()
         return Outcome("late", order.id)
     change_status(order, OrderStatus.PAID, now=now, note=_("Card payment (Stripe)"))
@@ -121,13 +147,16 @@ def _ended(payment, now):
     if payment.status != PaymentStatus.OPEN:
         return Outcome("ignored", order.id)  # already paid (or ended) through this session
     payment.status = PaymentStatus.EXPIRED
-    others = db.session.scalar(sa.select(sa.func.count(Payment.id)).where(
-        Payment.order_id == order.id, Payment.id != payment.id,
-        Payment.status.in_([PaymentStatus.OPEN, PaymentStatus.PAID])))
+    others = db.session.scalar(
+        sa.select(sa.func.count(Payment.id)).where(
+            Payment.order_id == order.id,
+            Payment.id != payment.id,
+            Payment.status.in_([PaymentStatus.OPEN, PaymentStatus.PAID]),
+        )
+    )
     if others or order.status != OrderStatus.NEW:
         db.session.flush()
         return Outcome("expired", order.id)
-    change_status(order, OrderStatus.CANCELLED, now=now,
-                  reason=_("The card payment was not completed."))
+    change_status(order, OrderStatus.CANCELLED, now=now, reason=_("The card payment was not completed."))
     release_coupon(order)
     return Outcome("cancelled", order.id)

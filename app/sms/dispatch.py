@@ -43,13 +43,21 @@ def provider_for(studio_id, config=None):
     config = config or current_app.config
     own = db.session.get(StudioSmsSettings, studio_id) if studio_id is not None else None
     if own is not None and own.provider == "46elks":
-        return FortySixElksProvider(config["SMS_46ELKS_API_URL"], own.username,
-                                    decrypt(own.password_encrypted) or "", own.sender,
-                                    timeout=config["SMS_TIMEOUT"])
+        return FortySixElksProvider(
+            config["SMS_46ELKS_API_URL"],
+            own.username,
+            decrypt(own.password_encrypted) or "",
+            own.sender,
+            timeout=config["SMS_TIMEOUT"],
+        )
     if config["SMS_PROVIDER"] == "46elks":
-        return FortySixElksProvider(config["SMS_46ELKS_API_URL"], config["SMS_46ELKS_USERNAME"],
-                                    config["SMS_46ELKS_PASSWORD"], config["SMS_DEFAULT_SENDER"],
-                                    timeout=config["SMS_TIMEOUT"])
+        return FortySixElksProvider(
+            config["SMS_46ELKS_API_URL"],
+            config["SMS_46ELKS_USERNAME"],
+            config["SMS_46ELKS_PASSWORD"],
+            config["SMS_DEFAULT_SENDER"],
+            timeout=config["SMS_TIMEOUT"],
+        )
     return SinkProvider(config["SMS_SINK_FOLDER"], config["SMS_DEFAULT_SENDER"], studio_id)
 
 
@@ -66,10 +74,17 @@ def _claimable(now):
 
 def _recently_sent(studio_id, now):
     """Texts of ``studio_id`` sent in the last minute or being sent now (under a lease)."""
-    return db.session.scalar(sa.select(sa.func.count()).select_from(SmsMessage).where(
-        SmsMessage.studio_id == studio_id,
-        sa.or_(SmsMessage.sent_at > now - timedelta(minutes=1),
-               sa.and_(SmsMessage.state == SmsState.SENDING, SmsMessage.lease_until >= now))))
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(SmsMessage)
+        .where(
+            SmsMessage.studio_id == studio_id,
+            sa.or_(
+                SmsMessage.sent_at > now - timedelta(minutes=1),
+                sa.and_(SmsMessage.state == SmsState.SENDING, SmsMessage.lease_until >= now),
+            ),
+        )
+    )
 
 
 def claim(now, worker, limit=100, config=None):
@@ -81,8 +96,9 @@ def claim(now, worker, limit=100, config=None):
     config = config or current_app.config
     db.session.commit()
     begin_write()
-    query = (sa.select(SmsMessage).where(_claimable(now))
-             .order_by(SmsMessage.due_at, SmsMessage.id).limit(limit))
+    query = (
+        sa.select(SmsMessage).where(_claimable(now)).order_by(SmsMessage.due_at, SmsMessage.id).limit(limit)
+    )
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     candidates = db.session.scalars(query).all()
@@ -118,12 +134,18 @@ def dispatch_sms(now, worker="sms-dispatcher", limit=100):
     result = SmsDispatchResult()
     with writer_transactions():
         claimed, result.deferred = claim(now, worker, limit)
-        rows = db.session.scalars(sa.select(SmsMessage).where(SmsMessage.id.in_(claimed))
-                                  .order_by(SmsMessage.id)).all() if claimed else []
+        rows = (
+            db.session.scalars(
+                sa.select(SmsMessage).where(SmsMessage.id.in_(claimed)).order_by(SmsMessage.id)
+            ).all()
+            if claimed
+            else []
+        )
         providers = {}
         for row in rows:
             provider = providers.get(row.studio_id) or providers.setdefault(
-                row.studio_id, provider_for(row.studio_id))
+                row.studio_id, provider_for(row.studio_id)
+            )
             try:
                 row.provider_message_id = provider.send(row.recipient, row.body, now) or None
             except SmsSendFailure as failure:
@@ -137,4 +159,3 @@ def dispatch_sms(now, worker="sms-dispatcher", limit=100):
             # (sent again when its lease runs out), never a batch.
             db.session.commit()
     return result
-

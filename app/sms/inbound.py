@@ -5,8 +5,7 @@ there."""
 
 from app.signing import signer, signing_keys
 
-STOP_WORDS = frozenset({"stop", "stopp", "avsluta", "arret", "arrêt", "стоп", "unsubscribe",
-                        "abmelden"})
+STOP_WORDS = frozenset({"stop", "stopp", "avsluta", "arret", "arrêt", "стоп", "unsubscribe", "abmelden"})
 _SALT = "sms-inbound"
 
 

@@ -52,8 +52,7 @@ class SmsSuppression(Model):
 
     __tablename__ = "sms_suppression"
 
-    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), primary_key=True)
     phone: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     reason: Mapped[str] = mapped_column(sa.String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -64,8 +63,7 @@ class StudioSmsSettings(Model):
 
     __tablename__ = "studio_sms_settings"
 
-    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), primary_key=True)
     provider: Mapped[str] = mapped_column(sa.String(16))  # "46elks"
     username: Mapped[str] = mapped_column(sa.String(64))
     # Fernet token (app.mailing.crypto), never shown back.

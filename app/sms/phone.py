@@ -15,16 +15,20 @@ def normalize_phone(text, default_region=None):
     try:
         number = phonenumbers.parse(text or "", (default_region or "").upper() or None)
     except phonenumbers.NumberParseException:
-        raise PhoneRefused(_("This is not a phone number we can read. Include the country "
-                             "code, e.g. +46 70 123 45 67.")) from None
+        raise PhoneRefused(
+            _("This is not a phone number we can read. Include the country code, e.g. +46 70 123 45 67.")
+        ) from None
     if not phonenumbers.is_valid_number(number):
-        raise PhoneRefused(_("This phone number is not valid. Check it, with its country "
-                             "code, e.g. +46 70 123 45 67."))
+        raise PhoneRefused(
+            _("This phone number is not valid. Check it, with its country code, e.g. +46 70 123 45 67.")
+        )
     kind = phonenumbers.number_type(number)
-    if kind in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.VOIP,
-                phonenumbers.PhoneNumberType.TOLL_FREE):
-        raise PhoneRefused(_("This number cannot receive text messages: enter a mobile "
-                             "number."))
+    if kind in (
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.VOIP,
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+    ):
+        raise PhoneRefused(_("This number cannot receive text messages: enter a mobile number."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

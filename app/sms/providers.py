@@ -31,8 +31,14 @@ class SinkProvider:
     def send(self, recipient, body, sent_at):
         message_id = f"sink-{secrets.token_hex(8)}"
         self.folder.mkdir(parents=True, exist_ok=True)
-        record = {"id": message_id, "from": self.sender, "to": recipient, "body": body,
-                  "studio_id": self.studio_id, "sent_at": sent_at.isoformat()}
+        record = {
+            "id": message_id,
+            "from": self.sender,
+            "to": recipient,
+            "body": body,
+            "studio_id": self.studio_id,
+            "sent_at": sent_at.isoformat(),
+        }
         path = self.folder / f"{sent_at:%Y%m%dT%H%M%S%f}-{message_id}.json"
         path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
         return message_id
@@ -47,11 +53,16 @@ class FortySixElksProvider:
         self._authorization = f"Basic {token}"
 
     def send(self, recipient, body, sent_at):
-        data = urllib.parse.urlencode({"from": self.sender, "to": recipient,
-                                       "message": body}).encode()
-        request = urllib.request.Request(self.api_url, data=data, method="POST", headers={
-            "Authorization": self._authorization,
-            "Content-Type": "application/x-www-form-urlencoded"})
+        data = urllib.parse.urlencode({"from": self.sender, "to": recipient, "message": body}).encode()
+        request = urllib.request.Request(
+            self.api_url,
+            data=data,
+            method="POST",
+            headers={
+                "Authorization": self._authorization,
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 answer = json.loads(response.read().decode("utf-8") or "{}")

@@ -41,9 +41,9 @@ def phone():
     """The texts this studio sent to the local SMS sink, as a phone would show them."""
     if current_app.config["SMS_PROVIDER"] != "sink":
         abort(404)
-    return render_template("sms/phone.html",
-                           texts=sink_texts(current_app.config["SMS_SINK_FOLDER"],
-                                            current_user.studio_id))
+    return render_template(
+        "sms/phone.html", texts=sink_texts(current_app.config["SMS_SINK_FOLDER"], current_user.studio_id)
+    )
 
 
 @public_bp.post("/sms/inbound/46elks/<token>")

@@ -18,9 +18,13 @@ from app.workflows.models import Workflow, WorkflowEmail
 bp = Blueprint("activity", __name__, url_prefix="/admin/activity")
 
 STATE_LABELS = {
-    MailState.QUEUED: _l("Waiting to be sent"), MailState.HELD: _l("Held for review"),
-    MailState.SENDING: _l("Sending"), MailState.SENT: _l("Sent"), MailState.FAILED: _l("Failed"),
-    MailState.UNKNOWN: _l("In doubt"), MailState.SKIPPED: _l("Skipped"),
+    MailState.QUEUED: _l("Waiting to be sent"),
+    MailState.HELD: _l("Held for review"),
+    MailState.SENDING: _l("Sending"),
+    MailState.SENT: _l("Sent"),
+    MailState.FAILED: _l("Failed"),
+    MailState.UNKNOWN: _l("In doubt"),
+    MailState.SKIPPED: _l("Skipped"),
     MailState.CANCELLED: _l("Cancelled"),
 }
 
@@ -55,13 +59,25 @@ def _sources(workflow):
 def _names(rows):
     """Gallery titles and workflow email subjects for the rows shown."""
     gallery_ids = {row.gallery_id for row in rows if row.gallery_id}
-    galleries = dict(db.session.execute(sa.select(Gallery.id, Gallery.title).where(
-        Gallery.id.in_(gallery_ids), Gallery.studio_id == current_user.studio_id)).all())
-    email_ids = {int(row.source.split(":")[1]) for row in rows
-                 if row.source and row.source.startswith("workflow_email:")}
-    workflows = dict(db.session.execute(
-        sa.select(WorkflowEmail.id, Workflow.title).join(Workflow).where(
-            WorkflowEmail.id.in_(email_ids), Workflow.studio_id == current_user.studio_id)).all())
+    galleries = dict(
+        db.session.execute(
+            sa.select(Gallery.id, Gallery.title).where(
+                Gallery.id.in_(gallery_ids), Gallery.studio_id == current_user.studio_id
+            )
+        ).all()
+    )
+    email_ids = {
+        int(row.source.split(":")[1])
+        for row in rows
+        if row.source and row.source.startswith("workflow_email:")
+    }
+    workflows = dict(
+        db.session.execute(
+            sa.select(WorkflowEmail.id, Workflow.title)
+            .join(Workflow)
+            .where(WorkflowEmail.id.in_(email_ids), Workflow.studio_id == current_user.studio_id)
+        ).all()
+    )
     return galleries, workflows
 
 
@@ -81,13 +97,25 @@ def index():
     rows = activity.messages(studio_id, state, gallery_id, sources)
     galleries, workflow_titles = _names(rows)
     return render_template(
-        "workflows/activity.html", rows=rows, state=state, counts=counts,
-        labels=STATE_LABELS, gallery=gallery, workflow=workflow, gallery_titles=galleries,
-        workflow_titles=workflow_titles, pause=activity.pause_state(studio_id),
-        all_galleries=db.session.execute(sa.select(Gallery.id, Gallery.title).where(
-            Gallery.studio_id == studio_id).order_by(Gallery.title)).all(),
-        all_workflows=db.session.execute(sa.select(Workflow.id, Workflow.title).where(
-            Workflow.studio_id == studio_id).order_by(Workflow.title)).all())
+        "workflows/activity.html",
+        rows=rows,
+        state=state,
+        counts=counts,
+        labels=STATE_LABELS,
+        gallery=gallery,
+        workflow=workflow,
+        gallery_titles=galleries,
+        workflow_titles=workflow_titles,
+        pause=activity.pause_state(studio_id),
+        all_galleries=db.session.execute(
+            sa.select(Gallery.id, Gallery.title).where(Gallery.studio_id == studio_id).order_by(Gallery.title)
+        ).all(),
+        all_workflows=db.session.execute(
+            sa.select(Workflow.id, Workflow.title)
+            .where(Workflow.studio_id == studio_id)
+            .order_by(Workflow.title)
+        ).all(),
+    )
 
 
 def _act(message_id, action):
@@ -138,8 +166,13 @@ def message(message_id):
     if row is None:
         abort(404)
     galleries, workflow_titles = _names([row])
-    return render_template("workflows/activity_message.html", row=row, labels=STATE_LABELS,
-                           gallery_titles=galleries, workflow_titles=workflow_titles)
+    return render_template(
+        "workflows/activity_message.html",
+        row=row,
+        labels=STATE_LABELS,
+        gallery_titles=galleries,
+        workflow_titles=workflow_titles,
+    )
 
 
 @bp.post("/resume")

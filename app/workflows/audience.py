@@ -33,12 +33,25 @@ K = OccurrenceKind
 
 
 # Speed: plain rows, not ORM objects: loading thousands of those would cost more than the messages.
-CLIENT_COLUMNS = (Client.id, Client.studio_id, Client.email, Client.name, Client.language,
-                  Client.marketing_consent)
+CLIENT_COLUMNS = (
+    Client.id,
+    Client.studio_id,
+    Client.email,
+    Client.name,
+    Client.language,
+    Client.marketing_consent,
+)
 
 
-GALLERY_COLUMNS = (Gallery.id, Gallery.studio_id, Gallery.title, Gallery.status,
-                   Gallery.sale_starts_at, Gallery.sale_ends_at, Gallery.archives_at)
+GALLERY_COLUMNS = (
+    Gallery.id,
+    Gallery.studio_id,
+    Gallery.title,
+    Gallery.status,
+    Gallery.sale_starts_at,
+    Gallery.sale_ends_at,
+    Gallery.archives_at,
+)
 
 
 class GalleryRow(NamedTuple):
@@ -62,14 +75,14 @@ class ClientRow(NamedTuple):
     marketing_consent: bool
 
 
-
 def gallery_takes_campaigns(gallery, trigger, now):
     """Campaign mail goes to published galleries that are not archived; the archiving trigger
     itself still speaks about an archived gallery."""
     if trigger == Trigger.ARCHIVE:
         return gallery.status in (GalleryStatus.PUBLISHED, GalleryStatus.ARCHIVED)
     archived = gallery.status == GalleryStatus.ARCHIVED or (
-        gallery.archives_at is not None and gallery.archives_at <= now)
+        gallery.archives_at is not None and gallery.archives_at <= now
+    )
     return gallery.status == GalleryStatus.PUBLISHED and not archived
 
 
@@ -81,7 +94,8 @@ def _gallery_registrants(gallery_ids):
     rows = db.session.execute(
         sa.select(Registration.gallery_id, Registration.registered_at, *CLIENT_COLUMNS)
         .join(Client, Client.id == Registration.client_id)
-        .where(among(Registration.gallery_id, gallery_ids)))
+        .where(among(Registration.gallery_id, gallery_ids))
+    )
     for gallery_id, registered_at, *client in rows:
         grouped[gallery_id].append((ClientRow(*client), registered_at))
     return grouped
@@ -90,19 +104,28 @@ def _gallery_registrants(gallery_ids):
 def _clients(client_ids):
     if not client_ids:
         return {}
-    return {row.id: ClientRow(*row) for row in db.session.execute(
-        sa.select(*CLIENT_COLUMNS).where(among(Client.id, client_ids)))}
+    return {
+        row.id: ClientRow(*row)
+        for row in db.session.execute(sa.select(*CLIENT_COLUMNS).where(among(Client.id, client_ids)))
+    }
 
 
 def _ordered_pairs(client_ids, now):
     """{(client_id, gallery_id)} with a non-cancelled order placed by ``now``."""
     if not client_ids:
         return set()
-    return set(db.session.execute(
-        sa.select(Order.client_id, OrderItem.gallery_id).join(
-            OrderItem, OrderItem.order_id == Order.id)
-        .where(among(Order.client_id, client_ids), Order.status != OrderStatus.CANCELLED,
-               Order.placed_at <= now).distinct()).all())
+    return set(
+        db.session.execute(
+            sa.select(Order.client_id, OrderItem.gallery_id)
+            .join(OrderItem, OrderItem.order_id == Order.id)
+            .where(
+                among(Order.client_id, client_ids),
+                Order.status != OrderStatus.CANCELLED,
+                Order.placed_at <= now,
+            )
+            .distinct()
+        ).all()
+    )
 
 
 def _suppressed(studio_ids, clients):
@@ -111,8 +134,13 @@ def _suppressed(studio_ids, clients):
     addresses = {client.email.lower() for client in clients}
     if not studio_ids or not addresses:
         return set()
-    return set(db.session.execute(sa.select(Suppression.studio_id, Suppression.email).where(
-        Suppression.studio_id.in_(list(studio_ids)), among(Suppression.email, addresses))))
+    return set(
+        db.session.execute(
+            sa.select(Suppression.studio_id, Suppression.email).where(
+                Suppression.studio_id.in_(list(studio_ids)), among(Suppression.email, addresses)
+            )
+        )
+    )
 
 
 def _passes_filter(recipient_filter, client_id, gallery_id, ordered):
@@ -121,7 +149,6 @@ def _passes_filter(recipient_filter, client_id, gallery_id, ordered):
     if recipient_filter == RecipientFilter.NOT_ORDERED:
         return (client_id, gallery_id) not in ordered
     return True
-
 
 
 @dataclass
@@ -148,30 +175,58 @@ class _Context:
 
 # Speed: one set-based query per kind of row for the whole batch, never one per occurrence.
 def _load_context(due, now):
-    emails = {email.id: email for email in db.session.scalars(
-        sa.select(WorkflowEmail).where(among(WorkflowEmail.id, {d.email_id for d in due})))}
-    galleries = {row.id: GalleryRow(*row) for row in db.session.execute(
-        sa.select(*GALLERY_COLUMNS).where(among(Gallery.id, {d.gallery_id for d in due})))}
-    studios = {studio.id: studio for studio in db.session.scalars(
-        sa.select(Studio).where(among(Studio.id, {g.studio_id for g in galleries.values()})))}
+    emails = {
+        email.id: email
+        for email in db.session.scalars(
+            sa.select(WorkflowEmail).where(among(WorkflowEmail.id, {d.email_id for d in due}))
+        )
+    }
+    galleries = {
+        row.id: GalleryRow(*row)
+        for row in db.session.execute(
+            sa.select(*GALLERY_COLUMNS).where(among(Gallery.id, {d.gallery_id for d in due}))
+        )
+    }
+    studios = {
+        studio.id: studio
+        for studio in db.session.scalars(
+            sa.select(Studio).where(among(Studio.id, {g.studio_id for g in galleries.values()}))
+        )
+    }
     promotion_ids = {d.occurrence_id for d in due if d.kind == K.PROMOTION}
-    promotions = {p.id: p for p in db.session.scalars(
-        sa.select(Promotion).where(among(Promotion.id, promotion_ids)))} if promotion_ids else {}
+    promotions = (
+        {p.id: p for p in db.session.scalars(sa.select(Promotion).where(among(Promotion.id, promotion_ids)))}
+        if promotion_ids
+        else {}
+    )
     order_ids = {d.occurrence_id for d in due if d.kind == K.ORDER}
-    orders = {o.id: o for o in db.session.scalars(
-        sa.select(Order).where(among(Order.id, order_ids)))} if order_ids else {}
+    orders = (
+        {o.id: o for o in db.session.scalars(sa.select(Order).where(among(Order.id, order_ids)))}
+        if order_ids
+        else {}
+    )
     wide = {d.gallery_id for d in due if d.client_id is None}
     registrants = _gallery_registrants(wide)
     clients = _clients({d.client_id for d in due if d.client_id is not None})
     senders = studio_identities(studios)
     carts = cart_states({d.occurrence_id for d in due if d.kind == K.CART})
     translations = translations_of(set(emails))
-    return _Context(emails, galleries, studios, promotions, orders, registrants, clients,
-                    _ordered_pairs(_filtered_clients(due, emails, registrants), now),
-                    _suppressed(set(studios), _all_clients(clients, registrants)), senders,
-                    running_promotions(_promotion_moments(due, emails, translations)), carts,
-                    translations, {studio.id: frozenset(client_languages(studio))
-                                   for studio in studios.values()})
+    return _Context(
+        emails,
+        galleries,
+        studios,
+        promotions,
+        orders,
+        registrants,
+        clients,
+        _ordered_pairs(_filtered_clients(due, emails, registrants), now),
+        _suppressed(set(studios), _all_clients(clients, registrants)),
+        senders,
+        running_promotions(_promotion_moments(due, emails, translations)),
+        carts,
+        translations,
+        {studio.id: frozenset(client_languages(studio)) for studio in studios.values()},
+    )
 
 
 def _promotion_moments(due, emails, translations):
@@ -180,10 +235,12 @@ def _promotion_moments(due, emails, translations):
     texts = defaultdict(str)
     for (email_id, _language), (subject, body_html) in translations.items():
         texts[email_id] += subject + body_html
-    naming = {email_id for email_id, email in emails.items()
-              if email.trigger != Trigger.PROMOTION_EXPIRY
-              and PROMOTION_VARIABLES.intersection(variables_in(
-                  email.subject + email.body_html + texts[email_id]))}
+    naming = {
+        email_id
+        for email_id, email in emails.items()
+        if email.trigger != Trigger.PROMOTION_EXPIRY
+        and PROMOTION_VARIABLES.intersection(variables_in(email.subject + email.body_html + texts[email_id]))
+    }
     return {(d.gallery_id, d.due_at) for d in due if d.email_id in naming}
 
 
@@ -197,8 +254,9 @@ def occurrence_promotion(occurrence, context):
 
 def _filtered_clients(due, emails, registrants):
     """The clients whose orders matter: those of emails sent to clients who ordered (or not)."""
-    filtering = {email_id for email_id, email in emails.items()
-                 if email.recipient_filter != RecipientFilter.ALL}
+    filtering = {
+        email_id for email_id, email in emails.items() if email.recipient_filter != RecipientFilter.ALL
+    }
     filtered = [d for d in due if d.email_id in filtering] if filtering else []
     found = {d.client_id for d in filtered if d.client_id is not None}
     for gallery_id in {d.gallery_id for d in filtered if d.client_id is None}:
@@ -213,7 +271,6 @@ def _all_clients(clients, registrants):
             yield client
 
 
-
 def _audience(occurrence, email, context, manual=False):
     """(The clients this occurrence goes to now, how many were left out for want of consent):
     the gallery's clients registered by the due time (or, sent on purpose later, registered
@@ -221,16 +278,23 @@ def _audience(occurrence, email, context, manual=False):
     news and offers. The filter is read now, when the message is queued."""
     gallery = context.galleries[occurrence.gallery_id]
     if occurrence.client_id is None:
-        candidates = [client for client, registered_at in
-                      context.registrants.get(gallery.id, [])
-                      if manual or registered_at <= occurrence.due_at]
+        candidates = [
+            client
+            for client, registered_at in context.registrants.get(gallery.id, [])
+            if manual or registered_at <= occurrence.due_at
+        ]
     else:
         candidates = [context.clients[occurrence.client_id]]
     recipient_filter, suppressed = email.recipient_filter, context.suppressed
-    chosen = [client for client in candidates
-              if (recipient_filter == RecipientFilter.ALL
-                  or _passes_filter(recipient_filter, client.id, gallery.id, context.ordered))
-              and not (suppressed and (gallery.studio_id, client.email.lower()) in suppressed)]
+    chosen = [
+        client
+        for client in candidates
+        if (
+            recipient_filter == RecipientFilter.ALL
+            or _passes_filter(recipient_filter, client.id, gallery.id, context.ordered)
+        )
+        and not (suppressed and (gallery.studio_id, client.email.lower()) in suppressed)
+    ]
     if email.purpose == Purpose.SERVICE:
         return chosen, 0
     consenting = [client for client in chosen if client.marketing_consent]

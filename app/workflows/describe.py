@@ -16,8 +16,7 @@ MOMENTS = {
     Trigger.PROMOTION_EXPIRY: (_l("When a promotion ends"), _l("a promotion ends")),
     Trigger.REGISTRATION: (_l("When a client registers"), _l("a client registers")),
     Trigger.ORDER: (_l("When a client orders"), _l("a client orders")),
-    Trigger.CART: (_l("When a client adds a product to the cart"),
-                   _l("a client adds a product to the cart")),
+    Trigger.CART: (_l("When a client adds a product to the cart"), _l("a client adds a product to the cart")),
 }
 
 AUDIENCES = {
@@ -41,15 +40,20 @@ PURPOSE_NOTES = {
     Purpose.SERVICE: _l("service email"),
     Purpose.MARKETING: _l("marketing: only those who accepted news and offers"),
 }
-RULE_LABELS = {Rule.INSTANT: _l("Instant"), Rule.DAYS_BEFORE: _l("Days before"),
-               Rule.DAYS_AFTER: _l("Days after")}
-FILTER_LABELS = {RecipientFilter.ALL: _l("All clients"),
-                 RecipientFilter.ORDERED: _l("Clients who ordered"),
-                 RecipientFilter.NOT_ORDERED: _l("Clients who have not ordered")}
+RULE_LABELS = {
+    Rule.INSTANT: _l("Instant"),
+    Rule.DAYS_BEFORE: _l("Days before"),
+    Rule.DAYS_AFTER: _l("Days after"),
+}
+FILTER_LABELS = {
+    RecipientFilter.ALL: _l("All clients"),
+    RecipientFilter.ORDERED: _l("Clients who ordered"),
+    RecipientFilter.NOT_ORDERED: _l("Clients who have not ordered"),
+}
 
 
 def when(email):
-    """"3 days after the sale starts, at 09:00" / "When a client registers"."""
+    """ "3 days after the sale starts, at 09:00" / "When a client registers"."""
     instant, moment = MOMENTS[Trigger(email.trigger)]
     if email.rule == Rule.INSTANT:
         return str(instant)
@@ -57,11 +61,13 @@ def when(email):
     if email.days == 0:
         return str(_l("On the day %(moment)s, at %(time)s", moment=moment, time=at))
     if email.rule == Rule.DAYS_AFTER:
-        text = ngettext("%(num)d day after %(moment)s", "%(num)d days after %(moment)s",
-                        email.days, moment=moment)
+        text = ngettext(
+            "%(num)d day after %(moment)s", "%(num)d days after %(moment)s", email.days, moment=moment
+        )
     else:
-        text = ngettext("%(num)d day before %(moment)s", "%(num)d days before %(moment)s",
-                        email.days, moment=moment)
+        text = ngettext(
+            "%(num)d day before %(moment)s", "%(num)d days before %(moment)s", email.days, moment=moment
+        )
     return f"{text}, " + str(_l("at %(time)s", time=at))
 
 

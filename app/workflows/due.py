@@ -57,18 +57,38 @@ class Source:
 
 
 SOURCES = {
-    Trigger.SALE_START: Source(K.GALLERY, Gallery.id, Gallery.sale_starts_at, Gallery.id,
-                               changed_at=Gallery.updated_at),
-    Trigger.SALE_END: Source(K.GALLERY, Gallery.id, Gallery.sale_ends_at, Gallery.id,
-                             changed_at=Gallery.updated_at),
-    Trigger.ARCHIVE: Source(K.GALLERY, Gallery.id, Gallery.archives_at, Gallery.id,
-                            changed_at=Gallery.updated_at),
-    Trigger.PROMOTION_EXPIRY: Source(K.PROMOTION, Promotion.id, Promotion.ends_at,
-                                     Promotion.gallery_id, None, (Promotion.removed_at.is_(None),)),
-    Trigger.REGISTRATION: Source(K.REGISTRATION, Registration.id, Registration.registered_at,
-                                 Registration.gallery_id, Registration.client_id),
-    Trigger.ORDER: Source(K.ORDER, Order.id, Order.placed_at, Order.gallery_id, Order.client_id,
-                          (Order.status != OrderStatus.CANCELLED,)),
+    Trigger.SALE_START: Source(
+        K.GALLERY, Gallery.id, Gallery.sale_starts_at, Gallery.id, changed_at=Gallery.updated_at
+    ),
+    Trigger.SALE_END: Source(
+        K.GALLERY, Gallery.id, Gallery.sale_ends_at, Gallery.id, changed_at=Gallery.updated_at
+    ),
+    Trigger.ARCHIVE: Source(
+        K.GALLERY, Gallery.id, Gallery.archives_at, Gallery.id, changed_at=Gallery.updated_at
+    ),
+    Trigger.PROMOTION_EXPIRY: Source(
+        K.PROMOTION,
+        Promotion.id,
+        Promotion.ends_at,
+        Promotion.gallery_id,
+        None,
+        (Promotion.removed_at.is_(None),),
+    ),
+    Trigger.REGISTRATION: Source(
+        K.REGISTRATION,
+        Registration.id,
+        Registration.registered_at,
+        Registration.gallery_id,
+        Registration.client_id,
+    ),
+    Trigger.ORDER: Source(
+        K.ORDER,
+        Order.id,
+        Order.placed_at,
+        Order.gallery_id,
+        Order.client_id,
+        (Order.status != OrderStatus.CANCELLED,),
+    ),
     # Closed carts too: their emails are recorded as skipped ("ordered", "cart_gone").
     Trigger.CART: Source(K.CART, Cart.id, Cart.first_item_at, Cart.gallery_id, Cart.client_id),
 }
@@ -95,17 +115,31 @@ def catch_up_window():
 
 def _combinations(gallery_id=None):
     """{(trigger, rule, days, send time): [timezones]} of the emails of assigned workflows."""
-    query = (sa.select(WorkflowEmail.trigger, WorkflowEmail.rule, WorkflowEmail.days,
-                       WorkflowEmail.send_time, Studio.timezone)
-             .join(Workflow, Workflow.id == WorkflowEmail.workflow_id)
-             .join(Studio, Studio.id == Workflow.studio_id)
-             .distinct().order_by(WorkflowEmail.trigger, WorkflowEmail.rule, WorkflowEmail.days,
-                                  WorkflowEmail.send_time, Studio.timezone))
+    query = (
+        sa.select(
+            WorkflowEmail.trigger,
+            WorkflowEmail.rule,
+            WorkflowEmail.days,
+            WorkflowEmail.send_time,
+            Studio.timezone,
+        )
+        .join(Workflow, Workflow.id == WorkflowEmail.workflow_id)
+        .join(Studio, Studio.id == Workflow.studio_id)
+        .distinct()
+        .order_by(
+            WorkflowEmail.trigger,
+            WorkflowEmail.rule,
+            WorkflowEmail.days,
+            WorkflowEmail.send_time,
+            Studio.timezone,
+        )
+    )
     if gallery_id is None:
         query = query.where(sa.exists().where(GalleryWorkflow.workflow_id == Workflow.id))
     else:
         query = query.join(GalleryWorkflow, GalleryWorkflow.workflow_id == Workflow.id).where(
-            GalleryWorkflow.gallery_id == gallery_id)
+            GalleryWorkflow.gallery_id == gallery_id
+        )
     grouped = defaultdict(list)
     for trigger, rule, days, send_time, timezone in db.session.execute(query):
         grouped[(trigger, rule, days, send_time)].append(timezone)
@@ -115,9 +149,13 @@ def _combinations(gallery_id=None):
 def _in_ranges(column, index, prefix, count):
     """``column`` inside one of ``count`` ranges (parameters ``c{index}_{prefix}low_N`` /
     ``high_N``): one term each, so that an OR of them is read as index ranges."""
-    return [sa.and_(column >= sa.bindparam(f"c{index}_{prefix}low_{number}", type_=column.type),
-                    column < sa.bindparam(f"c{index}_{prefix}high_{number}", type_=column.type))
-            for number in range(count)]
+    return [
+        sa.and_(
+            column >= sa.bindparam(f"c{index}_{prefix}low_{number}", type_=column.type),
+            column < sa.bindparam(f"c{index}_{prefix}high_{number}", type_=column.type),
+        )
+        for number in range(count)
+    ]
 
 
 def _occurrences(index, source, rule, range_count, by_gallery, skip_processed, changed_count=0):
@@ -128,18 +166,18 @@ def _occurrences(index, source, rule, range_count, by_gallery, skip_processed, c
     past. Each term is an AND with a range of the instant, so the OR stays index ranges."""
     # A typed NULL: PostgreSQL would otherwise take a gallery-wide branch's NULL for text and
     # refuse the union with a per-client branch's integer.
-    client_column = (source.client_id if source.client_id is not None
-                     else sa.cast(sa.null(), sa.Integer))
+    client_column = source.client_id if source.client_id is not None else sa.cast(sa.null(), sa.Integer)
     query = sa.select(
-        source.id.label("id"), source.at.label("at"), source.gallery_id.label("gallery_id"),
-        client_column.label("client_id")).where(source.at.is_not(None), *source.still_valid)
+        source.id.label("id"),
+        source.at.label("at"),
+        source.gallery_id.label("gallery_id"),
+        client_column.label("client_id"),
+    ).where(source.at.is_not(None), *source.still_valid)
     if range_count:
         terms = _in_ranges(source.at, index, "", range_count)
         if changed_count:
-            changed = source.changed_at >= sa.bindparam(f"c{index}_changed",
-                                                        type_=source.changed_at.type)
-            terms += [sa.and_(changed, term)
-                      for term in _in_ranges(source.at, index, "w", changed_count)]
+            changed = source.changed_at >= sa.bindparam(f"c{index}_changed", type_=source.changed_at.type)
+            terms += [sa.and_(changed, term) for term in _in_ranges(source.at, index, "w", changed_count)]
         query = query.where(sa.or_(*terms))
     if by_gallery:
         query = query.where(source.gallery_id == sa.bindparam("gallery_id"))
@@ -171,35 +209,46 @@ def _not_dealt_with_at_its_instant(source):
         CampaignOccurrence.occurrence_id == source.id,
         CampaignOccurrence.occurrence_kind == source.kind,
         CampaignOccurrence.due_at == source.at,
-        CampaignOccurrence.manual.is_(False))
+        CampaignOccurrence.manual.is_(False),
+    )
 
 
-def _candidate_query(index, trigger, rule, days, send_time, range_count, changed_count,
-                     by_gallery, skip_processed):
+def _candidate_query(
+    index, trigger, rule, days, send_time, range_count, changed_count, by_gallery, skip_processed
+):
     """The occurrences of one (trigger, rule, days, send time), the ``index``-th branch of its
     query, with their workflow, the window's ranges and the gallery as parameters. Joined in
     the order written: occurrences in the window first, then their gallery's workflow emails,
     then whether the tick dealt with that (email, occurrence) already. The workflow's studio
     (its timezone) is read afterwards for the rows found: two joins less for every row."""
     source = SOURCES[Trigger(trigger)]
-    occurrence = _occurrences(index, source, rule, range_count, by_gallery, skip_processed,
-                              changed_count)
+    occurrence = _occurrences(index, source, rule, range_count, by_gallery, skip_processed, changed_count)
     query = (
-        sa.select(sa.literal_column(str(index), sa.Integer), WorkflowEmail.id, occurrence.c.id,
-                  occurrence.c.at, occurrence.c.gallery_id, GalleryWorkflow.workflow_id,
-                  occurrence.c.client_id)
+        sa.select(
+            sa.literal_column(str(index), sa.Integer),
+            WorkflowEmail.id,
+            occurrence.c.id,
+            occurrence.c.at,
+            occurrence.c.gallery_id,
+            GalleryWorkflow.workflow_id,
+            occurrence.c.client_id,
+        )
         .select_from(occurrence)
         .join(GalleryWorkflow, GalleryWorkflow.gallery_id == occurrence.c.gallery_id)
         .join(WorkflowEmail, WorkflowEmail.workflow_id == GalleryWorkflow.workflow_id)
-        .where(WorkflowEmail.trigger == trigger, WorkflowEmail.rule == rule,
-               WorkflowEmail.days == days))
-    query = query.where(WorkflowEmail.send_time.is_(None) if send_time is None
-                        else WorkflowEmail.send_time == send_time)
+        .where(WorkflowEmail.trigger == trigger, WorkflowEmail.rule == rule, WorkflowEmail.days == days)
+    )
+    query = query.where(
+        WorkflowEmail.send_time.is_(None) if send_time is None else WorkflowEmail.send_time == send_time
+    )
     if skip_processed:
-        query = query.where(_no_record(
-            CampaignOccurrence.occurrence_id == occurrence.c.id,
-            CampaignOccurrence.occurrence_kind == source.kind,
-            CampaignOccurrence.workflow_email_id == WorkflowEmail.id))
+        query = query.where(
+            _no_record(
+                CampaignOccurrence.occurrence_id == occurrence.c.id,
+                CampaignOccurrence.occurrence_kind == source.kind,
+                CampaignOccurrence.workflow_email_id == WorkflowEmail.id,
+            )
+        )
     return query
 
 
@@ -208,10 +257,12 @@ def _candidate_query(index, trigger, rule, days, send_time, range_count, changed
 def _candidates_query(shapes, by_gallery, skip_processed):
     """One UNION ALL over the combinations' queries (``shapes``: (combination, range count,
     changed range count)): one round trip for a tick."""
-    return sa.union_all(*[
-        _candidate_query(index, *combination, range_count, changed_count, by_gallery,
-                         skip_processed)
-        for index, (combination, range_count, changed_count) in enumerate(shapes)])
+    return sa.union_all(
+        *[
+            _candidate_query(index, *combination, range_count, changed_count, by_gallery, skip_processed)
+            for index, (combination, range_count, changed_count) in enumerate(shapes)
+        ]
+    )
 
 
 COMBINATIONS_PER_QUERY = 100  # SQLite allows 500 terms in a compound SELECT
@@ -252,12 +303,15 @@ def _candidates(combination_ranges, gallery_id, skip_processed, changed_since=No
     """Yield (combination, row) for every occurrence of these (combination, ranges, ranges for
     rows changed since ``changed_since``); a row is (branch, email id, occurrence id,
     occurrence instant, gallery id, workflow id, client id)."""
-    padded = [(combination, _range_slots(ranges), _range_slots(changed))
-              for combination, ranges, changed in combination_ranges]
+    padded = [
+        (combination, _range_slots(ranges), _range_slots(changed))
+        for combination, ranges, changed in combination_ranges
+    ]
     for start in range(0, len(padded), COMBINATIONS_PER_QUERY):
-        chunk = padded[start:start + COMBINATIONS_PER_QUERY]
-        shapes = tuple((tuple(combination), len(ranges), len(changed))
-                       for combination, ranges, changed in chunk)
+        chunk = padded[start : start + COMBINATIONS_PER_QUERY]
+        shapes = tuple(
+            (tuple(combination), len(ranges), len(changed)) for combination, ranges, changed in chunk
+        )
         parameters = {"gallery_id": gallery_id} if gallery_id is not None else {}
         for index, (_combination, ranges, changed) in enumerate(chunk):
             for prefix, some in (("", ranges), ("w", changed)):
@@ -278,18 +332,28 @@ def _window_ranges(rule, days, send_time, timezones, window_start, window_end):
     then checked against its own timezone's due time)."""
     if window_start is None:
         return None
-    return merge_ranges([occurrence_range for timezone in timezones for occurrence_range in
-                         occurrence_ranges(rule, days, send_time, timezone, window_start,
-                                           window_end)])
+    return merge_ranges(
+        [
+            occurrence_range
+            for timezone in timezones
+            for occurrence_range in occurrence_ranges(
+                rule, days, send_time, timezone, window_start, window_end
+            )
+        ]
+    )
 
 
 def _workflow_timezones(workflow_ids):
     """{workflow id: its studio's timezone}."""
     if not workflow_ids:
         return {}
-    return dict(db.session.execute(
-        sa.select(Workflow.id, Studio.timezone).join(Studio, Studio.id == Workflow.studio_id)
-        .where(among(Workflow.id, workflow_ids))).all())
+    return dict(
+        db.session.execute(
+            sa.select(Workflow.id, Studio.timezone)
+            .join(Studio, Studio.id == Workflow.studio_id)
+            .where(among(Workflow.id, workflow_ids))
+        ).all()
+    )
 
 
 def _starts(window_start, client_window_start, changed_window_start):
@@ -312,8 +376,11 @@ def _changed_ranges(combination, timezones, starts, changed_window_start, window
     the tick's own start), or None."""
     trigger = Trigger(combination[0])
     start = starts[trigger]
-    if (changed_window_start is None or SOURCES[trigger].changed_at is None
-            or not changed_window_start < start):
+    if (
+        changed_window_start is None
+        or SOURCES[trigger].changed_at is None
+        or not changed_window_start < start
+    ):
         return None
     return _window_ranges(*combination[1:], timezones, changed_window_start, window_end)
 
@@ -322,12 +389,21 @@ def _changed_since(gallery_ids, since):
     """The galleries among these changed (``updated_at``) since ``since``."""
     if not gallery_ids:
         return set()
-    return set(db.session.scalars(sa.select(Gallery.id).where(
-        among(Gallery.id, gallery_ids), Gallery.updated_at >= since)))
+    return set(
+        db.session.scalars(
+            sa.select(Gallery.id).where(among(Gallery.id, gallery_ids), Gallery.updated_at >= since)
+        )
+    )
 
 
-def due_occurrences(window_start=None, window_end=None, gallery_id=None, skip_processed=True,
-                    client_window_start=None, changed_window_start=None):
+def due_occurrences(
+    window_start=None,
+    window_end=None,
+    gallery_id=None,
+    skip_processed=True,
+    client_window_start=None,
+    changed_window_start=None,
+):
     """Every (email, occurrence) due in (window_start, window_end] (or at any time when no
     window is given), for all galleries or one; for registrations, orders and carts from
     ``client_window_start`` when given. With ``changed_window_start`` (the start of the
@@ -335,26 +411,29 @@ def due_occurrences(window_start=None, window_end=None, gallery_id=None, skip_pr
     ends are read from there: a date moved into the recent past still sends what fell due."""
     starts = _starts(window_start, client_window_start, changed_window_start)
     combination_ranges = [
-        (combination,
-         _window_ranges(*combination[1:], timezones, starts[Trigger(combination[0])],
-                        window_end),
-         _changed_ranges(combination, timezones, starts, changed_window_start, window_end))
-        for combination, timezones in _combinations(gallery_id).items()]
+        (
+            combination,
+            _window_ranges(*combination[1:], timezones, starts[Trigger(combination[0])], window_end),
+            _changed_ranges(combination, timezones, starts, changed_window_start, window_end),
+        )
+        for combination, timezones in _combinations(gallery_id).items()
+    ]
     kinds = {trigger: source.kind for trigger, source in SOURCES.items()}
     candidates = list(_candidates(combination_ranges, gallery_id, skip_processed, window_start))
     timezones = _workflow_timezones({row[5] for _combination, row in candidates})
     found, if_changed = [], []
-    for combination, (_branch, email_id, occurrence_id, at, gallery, workflow_id,
-                      client) in candidates:
+    for combination, (_branch, email_id, occurrence_id, at, gallery, workflow_id, client) in candidates:
         trigger, rule, days, send_time = combination
         due = due_at(rule, days, send_time, at, timezones[workflow_id])
         start = starts[trigger]
-        occurrence = DueOccurrence(email_id, trigger, kinds[trigger], occurrence_id, at,
-                                   gallery, client, due)
+        occurrence = DueOccurrence(email_id, trigger, kinds[trigger], occurrence_id, at, gallery, client, due)
         if start is None or start < due <= window_end:
             found.append(occurrence)
-        elif (SOURCES[Trigger(trigger)].changed_at is not None
-              and changed_window_start is not None and changed_window_start < due <= start):
+        elif (
+            SOURCES[Trigger(trigger)].changed_at is not None
+            and changed_window_start is not None
+            and changed_window_start < due <= start
+        ):
             if_changed.append(occurrence)
     if if_changed:
         changed = _changed_since({o.gallery_id for o in if_changed}, window_start)

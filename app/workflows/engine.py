@@ -50,7 +50,7 @@ def gc_paused():
 
 @dataclass
 class TickResult:
-    queued: Counter = field(default_factory=Counter)       # messages, per trigger
+    queued: Counter = field(default_factory=Counter)  # messages, per trigger
     occurrences: Counter = field(default_factory=Counter)  # (email, occurrence) pairs, per trigger
     waiting: int = 0  # due, but the gallery is not taking campaign mail right now
     skipped: Counter = field(default_factory=Counter)  # occurrences, per skip reason
@@ -58,27 +58,51 @@ class TickResult:
     planned: list = field(default_factory=list)  # dry run: (due occurrence, recipient emails)
 
     def summary(self):
-        per_trigger = ", ".join(f"{trigger} {count}" for trigger, count in
-                                sorted(self.queued.items())) or "nothing due"
+        per_trigger = (
+            ", ".join(f"{trigger} {count}" for trigger, count in sorted(self.queued.items())) or "nothing due"
+        )
         skipped = ", ".join(f"{reason} {count}" for reason, count in sorted(self.skipped.items()))
-        return (f"queued {sum(self.queued.values())} emails for "
-                f"{sum(self.occurrences.values())} occurrences ({per_trigger}); "
-                f"{self.waiting} waiting on their gallery"
-                + (f"; skipped {skipped}" if skipped else "")
-                + (f"; {self.without_consent} without consent" if self.without_consent else ""))
+        return (
+            f"queued {sum(self.queued.values())} emails for "
+            f"{sum(self.occurrences.values())} occurrences ({per_trigger}); "
+            f"{self.waiting} waiting on their gallery"
+            + (f"; skipped {skipped}" if skipped else "")
+            + (f"; {self.without_consent} without consent" if self.without_consent else "")
+        )
 
 
-RECORD_COLUMNS = ("workflow_email_id", "occurrence_kind", "occurrence_id", "gallery_id",
-                  "due_at", "processed_at", "recipients", "manual", "missed", "skip_reason",
-                  "without_consent")
+RECORD_COLUMNS = (
+    "workflow_email_id",
+    "occurrence_kind",
+    "occurrence_id",
+    "gallery_id",
+    "due_at",
+    "processed_at",
+    "recipients",
+    "manual",
+    "missed",
+    "skip_reason",
+    "without_consent",
+)
 
 
-def _occurrence_record(occurrence, recipients, now, manual=False, missed=False,
-                       skip_reason=None, without_consent=0):
+def _occurrence_record(
+    occurrence, recipients, now, manual=False, missed=False, skip_reason=None, without_consent=0
+):
     """A ``campaign_occurrence`` row, in ``RECORD_COLUMNS`` order."""
-    return (occurrence.email_id, occurrence.kind, occurrence.occurrence_id,
-            occurrence.gallery_id, occurrence.due_at, now, recipients, manual, missed,
-            skip_reason, without_consent)
+    return (
+        occurrence.email_id,
+        occurrence.kind,
+        occurrence.occurrence_id,
+        occurrence.gallery_id,
+        occurrence.due_at,
+        now,
+        recipients,
+        manual,
+        missed,
+        skip_reason,
+        without_consent,
+    )
 
 
 # Speed: rows are built and inserted this many at a time, reusing memory instead of growing with them.
@@ -111,13 +135,16 @@ def _message_rows(due, context, result, records, now, dry_run, manual):
     for occurrence in due:
         gallery = context.galleries[occurrence.gallery_id]
         email = context.emails[occurrence.email_id]
-        reason = skip_reason(email, gallery, now, context.carts.get(occurrence.occurrence_id)
-                             if occurrence.kind == K.CART else None)
+        reason = skip_reason(
+            email,
+            gallery,
+            now,
+            context.carts.get(occurrence.occurrence_id) if occurrence.kind == K.CART else None,
+        )
         if reason:  # no longer makes sense (the sale closed, the cart is gone): never sent
             result.skipped[reason] += 1
             if not dry_run:
-                records.append(_occurrence_record(occurrence, 0, now, manual,
-                                                  skip_reason=reason))
+                records.append(_occurrence_record(occurrence, 0, now, manual, skip_reason=reason))
             continue
         if not manual and not gallery_takes_campaigns(gallery, occurrence.trigger, now):
             result.waiting += 1
@@ -131,8 +158,9 @@ def _message_rows(due, context, result, records, now, dry_run, manual):
         else:
             for client in recipients:
                 yield _message_row(occurrence, email, client, context, now)
-            records.append(_occurrence_record(occurrence, len(recipients), now, manual,
-                                              without_consent=without_consent))
+            records.append(
+                _occurrence_record(occurrence, len(recipients), now, manual, without_consent=without_consent)
+            )
         result.queued[occurrence.trigger] += len(recipients)
         result.occurrences[occurrence.trigger] += 1
 
@@ -160,11 +188,13 @@ def window_starts(now):
 
 
 def _advance_watermark(now):
-    db.session.execute(insert_ignoring_conflicts(EngineState.__table__).values(
-        key=WATERMARK, value=now))
-    db.session.execute(sa.update(EngineState).where(
-        EngineState.key == WATERMARK, EngineState.value < now).values(value=now)
-        .execution_options(synchronize_session=False))
+    db.session.execute(insert_ignoring_conflicts(EngineState.__table__).values(key=WATERMARK, value=now))
+    db.session.execute(
+        sa.update(EngineState)
+        .where(EngineState.key == WATERMARK, EngineState.value < now)
+        .values(value=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 STATISTICS = "planner_statistics"
@@ -179,10 +209,13 @@ def _refresh_statistics_hourly(now):
     if mark is not None and mark <= now < mark + STATISTICS_EVERY:
         return
     refresh_planner_statistics()
-    db.session.execute(insert_ignoring_conflicts(EngineState.__table__).values(
-        key=STATISTICS, value=now))
-    db.session.execute(sa.update(EngineState).where(EngineState.key == STATISTICS)
-                       .values(value=now).execution_options(synchronize_session=False))
+    db.session.execute(insert_ignoring_conflicts(EngineState.__table__).values(key=STATISTICS, value=now))
+    db.session.execute(
+        sa.update(EngineState)
+        .where(EngineState.key == STATISTICS)
+        .values(value=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def tick(now, dry_run=False):
@@ -197,8 +230,9 @@ def tick(now, dry_run=False):
         if not dry_run:
             _refresh_statistics_hourly(now)
         start, client_start = window_starts(now)
-        due = due_occurrences(start, now, client_window_start=client_start,
-                              changed_window_start=now - catch_up_window())
+        due = due_occurrences(
+            start, now, client_window_start=client_start, changed_window_start=now - catch_up_window()
+        )
         result = queue_occurrences(due, now, dry_run=dry_run)
         if not dry_run:
             _advance_watermark(now)

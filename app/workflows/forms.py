@@ -18,42 +18,61 @@ from app.workflows.translations import has_text
 
 
 class TitleForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[
-        DataRequired(_l("Please give the workflow a title.")), Length(max=120),
-        single_line("title")])
+    title = StringField(
+        _l("Title"),
+        validators=[
+            DataRequired(_l("Please give the workflow a title.")),
+            Length(max=120),
+            single_line("title"),
+        ],
+    )
 
 
 class EmailForm(FlaskForm):
     """One email of a workflow; every rule is checked by ``email_settings_problems``."""
 
-    trigger = SelectField(_l("When"), choices=[SelectChoice(k.value, v)
-                                               for k, v in TRIGGER_LABELS.items()])
-    rule = SelectField(_l("Rule"), choices=[SelectChoice(k.value, v)
-                                            for k, v in RULE_LABELS.items()])
+    trigger = SelectField(_l("When"), choices=[SelectChoice(k.value, v) for k, v in TRIGGER_LABELS.items()])
+    rule = SelectField(_l("Rule"), choices=[SelectChoice(k.value, v) for k, v in RULE_LABELS.items()])
     days = IntegerField(_l("Days"), default=0, validators=[Optional()])
-    send_time = TimeField(_l("Send at"), validators=[Optional()],
-                          description=_l("In your studio's timezone."))
-    recipient_filter = SelectField(_l("To"), choices=[SelectChoice(k.value, v)
-                                                      for k, v in FILTER_LABELS.items()])
-    purpose = RadioField(_l("Kind of email"), choices=[
-        SelectChoice(Purpose.SERVICE.value, _l("Service: about the gallery itself (it is "
-                                               "ready, it will be archived), sent to every "
-                                               "client")),
-        SelectChoice(Purpose.MARKETING.value, _l("Marketing: promotions and reminders"))],
-        description=_l("Marketing emails go only to clients who ticked “news and offers”."))
+    send_time = TimeField(
+        _l("Send at"), validators=[Optional()], description=_l("In your studio's timezone.")
+    )
+    recipient_filter = SelectField(
+        _l("To"), choices=[SelectChoice(k.value, v) for k, v in FILTER_LABELS.items()]
+    )
+    purpose = RadioField(
+        _l("Kind of email"),
+        choices=[
+            SelectChoice(
+                Purpose.SERVICE.value,
+                _l(
+                    "Service: about the gallery itself (it is "
+                    "ready, it will be archived), sent to every "
+                    "client"
+                ),
+            ),
+            SelectChoice(Purpose.MARKETING.value, _l("Marketing: promotions and reminders")),
+        ],
+        description=_l("Marketing emails go only to clients who ticked “news and offers”."),
+    )
     subject = StringField(_l("Subject"), validators=[Length(max=200), single_line("subject")])
     body_html = HiddenField(_l("Message"), validators=[rich_text_within_limit])
 
     def validate(self, extra_validators=None):
         if self.purpose.data is None:  # not chosen (an older page): the likely one
-            self.purpose.data = default_purpose(self.trigger.data, self.rule.data,
-                                                self.recipient_filter.data)
+            self.purpose.data = default_purpose(self.trigger.data, self.rule.data, self.recipient_filter.data)
         valid = super().validate(extra_validators)
         if self.rule.data == "instant":
             self.days.data, self.send_time.data = 0, None
         problems = email_settings_problems(
-            self.trigger.data, self.rule.data, self.days.data, self.send_time.data,
-            self.recipient_filter.data, self.subject.data, self.body_html.data)
+            self.trigger.data,
+            self.rule.data,
+            self.days.data,
+            self.send_time.data,
+            self.recipient_filter.data,
+            self.subject.data,
+            self.body_html.data,
+        )
         if not has_text(self.body_html.data):
             problems.setdefault("body_html", _l("Please write the message."))
         for name, message in problems.items():
@@ -61,9 +80,19 @@ class EmailForm(FlaskForm):
         return valid and not problems
 
     def values(self):
-        return {name: getattr(self, name).data for name in
-                ("trigger", "rule", "days", "send_time", "recipient_filter", "purpose",
-                 "subject", "body_html")}
+        return {
+            name: getattr(self, name).data
+            for name in (
+                "trigger",
+                "rule",
+                "days",
+                "send_time",
+                "recipient_filter",
+                "purpose",
+                "subject",
+                "body_html",
+            )
+        }
 
 
 class TranslationForm(FlaskForm):
@@ -91,13 +120,18 @@ class TranslationForm(FlaskForm):
             return valid
         problems = text_problems(self.subject.data, self.body_html.data)
         if not (self.subject.data or "").strip():
-            problems["subject"] = _l("Please write the subject too, or empty the message to "
-                                     "send the %(language)s text.",
-                                     language=self.default_language_name)
+            problems["subject"] = _l(
+                "Please write the subject too, or empty the message to send the %(language)s text.",
+                language=self.default_language_name,
+            )
         if not has_text(self.body_html.data):
-            problems.setdefault("body_html", _l(
-                "Please write the message too, or empty the subject to send the %(language)s "
-                "text.", language=self.default_language_name))
+            problems.setdefault(
+                "body_html",
+                _l(
+                    "Please write the message too, or empty the subject to send the %(language)s text.",
+                    language=self.default_language_name,
+                ),
+            )
         for name, message in problems.items():
             getattr(self, name).errors = [*getattr(self, name).errors, str(message)]
         return valid and not problems
@@ -107,8 +141,7 @@ class TranslationForm(FlaskForm):
 
 
 class TestSendForm(FlaskForm):
-    to = StringField(_l("Send a test to"), validators=[
-        DataRequired(_l("Please enter an email address."))])
+    to = StringField(_l("Send a test to"), validators=[DataRequired(_l("Please enter an email address."))])
     # The choices are the studio's client languages (set by the route); empty: the studio's.
     language = SelectField(_l("Language"), validate_choice=False)
 
@@ -118,8 +151,7 @@ class TestSendForm(FlaskForm):
 
     def validate_to(self, field):
         try:
-            field.data = validate_email(field.data.strip(),
-                                        check_deliverability=False).normalized
+            field.data = validate_email(field.data.strip(), check_deliverability=False).normalized
         except EmailNotValidError as error:
             raise ValidationError(email_problem(error)) from None
 

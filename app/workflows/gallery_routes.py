@@ -26,22 +26,31 @@ from app.workflows.variables import recipient_values, substitute
 def gallery(gallery_id):
     """A gallery's email workflow: choose it, and see what goes out when (the timeline)."""
     found = get_owned_or_404(Gallery, gallery_id, current_user.studio_id)
-    workflows = db.session.scalars(sa.select(Workflow).where(
-        Workflow.studio_id == current_user.studio_id).order_by(Workflow.title)).all()
+    workflows = db.session.scalars(
+        sa.select(Workflow).where(Workflow.studio_id == current_user.studio_id).order_by(Workflow.title)
+    ).all()
     form = GalleryWorkflowForm()
-    form.workflow.choices = ([("", _("No emails"))] + [(str(w.id), w.title) for w in workflows]
-                             + [(f"template:{t.key}", _("New copy of “%(title)s”", title=t.title))
-                                for t in TEMPLATES.values()])
+    form.workflow.choices = (
+        [("", _("No emails"))]
+        + [(str(w.id), w.title) for w in workflows]
+        + [(f"template:{t.key}", _("New copy of “%(title)s”", title=t.title)) for t in TEMPLATES.values()]
+    )
     if form.validate_on_submit():
         _assign_from_form(found, form.workflow.data)
         return redirect(url_for(".gallery", gallery_id=found.id))
     current = services.gallery_workflow(found.id)
     form.workflow.data = str(current.id) if current else ""
     timeline = gallery_timeline(found, timeutil.now())
-    return render_template("workflows/gallery.html", gallery=found, form=form,
-                           timeline=timeline, describe=describe, studio=current_user.studio,
-                           unscheduled=_unscheduled(timeline),
-                           subject_of=_gallery_subjects(found, current_user.studio))
+    return render_template(
+        "workflows/gallery.html",
+        gallery=found,
+        form=form,
+        timeline=timeline,
+        describe=describe,
+        studio=current_user.studio,
+        unscheduled=_unscheduled(timeline),
+        subject_of=_gallery_subjects(found, current_user.studio),
+    )
 
 
 UNSCHEDULED_REASONS = {
@@ -58,8 +67,11 @@ def _unscheduled(timeline):
         return []
     placed = {entry.email.id for entry in timeline.entries}
     placed |= {summary.email.id for summary in timeline.client_emails}
-    return [(email, UNSCHEDULED_REASONS.get(Trigger(email.trigger), ""))
-            for email in timeline.workflow.emails if email.id not in placed]
+    return [
+        (email, UNSCHEDULED_REASONS.get(Trigger(email.trigger), ""))
+        for email in timeline.workflow.emails
+        if email.id not in placed
+    ]
 
 
 def _gallery_subjects(gallery_row, studio):
@@ -67,8 +79,9 @@ def _gallery_subjects(gallery_row, studio):
     client's name and links stay as %variables%)."""
     names = ("gallery_title", "sale_start_date", "sale_end_date", "archive_date", "studio_name")
     with force_locale(studio.language):
-        values = recipient_values(names, studio=studio, gallery=gallery_row, client=None,
-                                  language=studio.language)
+        values = recipient_values(
+            names, studio=studio, gallery=gallery_row, client=None, language=studio.language
+        )
     return lambda email: substitute(email.subject, values, html=False)
 
 
@@ -76,8 +89,7 @@ def _assign_from_form(gallery_row, choice):
     now = timeutil.now()
     if choice.startswith("template:") and choice.removeprefix("template:") in TEMPLATES:
         key = choice.removeprefix("template:")
-        chosen = services.duplicate_template(current_user.studio, key,
-                                             str(TEMPLATES[key].title), now)
+        chosen = services.duplicate_template(current_user.studio, key, str(TEMPLATES[key].title), now)
     elif choice.isdigit():
         chosen = get_owned_or_404(Workflow, int(choice), current_user.studio_id)
     else:
@@ -89,8 +101,12 @@ def _assign_from_form(gallery_row, choice):
         flash(str(missing), "error")
         return
     db.session.commit()
-    flash(_("This gallery now uses “%(title)s”.", title=chosen.title) if chosen
-          else _("This gallery sends no workflow emails."), "success")
+    flash(
+        _("This gallery now uses “%(title)s”.", title=chosen.title)
+        if chosen
+        else _("This gallery sends no workflow emails."),
+        "success",
+    )
 
 
 @bp.post("/galleries/<int:gallery_id>/missed")
@@ -106,6 +122,12 @@ def send_missed_now(gallery_id):
         flash(_("This email is not waiting to be sent."), "error")
     else:
         db.session.commit()
-        flash(ngettext("%(num)d email queued: it goes out within a minute.",
-                       "%(num)d emails queued: they go out within a minute.", queued), "success")
+        flash(
+            ngettext(
+                "%(num)d email queued: it goes out within a minute.",
+                "%(num)d emails queued: they go out within a minute.",
+                queued,
+            ),
+            "success",
+        )
     return redirect(url_for(".gallery", gallery_id=found.id))

@@ -47,8 +47,7 @@ def upload_image():
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_urlsafe(12)}.{extension}"
     (folder / name).write_bytes(data)
-    return jsonify(url=external_url("email_media.image", studio_id=current_user.studio_id,
-                                    name=name))
+    return jsonify(url=external_url("email_media.image", studio_id=current_user.studio_id, name=name))
 
 
 @media_bp.get("/media/email/<int:studio_id>/<name>")

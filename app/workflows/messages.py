@@ -58,15 +58,22 @@ def _plan(email, studio, language, context, now):
     if plan is None:
         subject, body_html = text_in(email, language, studio.language, context.translations)
         prepared = prepare(subject, body_html, language, branding_of(studio))
-        row_base = message_base(kind=MailKind.CAMPAIGN, studio_id=studio.id,
-                                sender=context.senders[studio.id].sender, now=now,
-                                reply_to=context.senders[studio.id].reply_to,
-                                source=f"workflow_email:{email.id}")
-        whole = _Part(None, prepared.variables,
-                      bool(LOCALE_VARIABLES.intersection(prepared.variables)))
+        row_base = message_base(
+            kind=MailKind.CAMPAIGN,
+            studio_id=studio.id,
+            sender=context.senders[studio.id].sender,
+            now=now,
+            reply_to=context.senders[studio.id].reply_to,
+            source=f"workflow_email:{email.id}",
+        )
+        whole = _Part(None, prepared.variables, bool(LOCALE_VARIABLES.intersection(prepared.variables)))
         plan = context.plans[key] = _EmailPlan(
-            prepared, whole, row_base,
-            f"<mailto:{unsubscribe_mailbox()}?subject=unsubscribe>", catch_up_window())
+            prepared,
+            whole,
+            row_base,
+            f"<mailto:{unsubscribe_mailbox()}?subject=unsubscribe>",
+            catch_up_window(),
+        )
     return plan
 
 
@@ -82,45 +89,64 @@ def _gallery_part(plan, email, gallery, studio, language, promotion, context):
         variables = plan.prepared.variables
         with force_locale(language) if plan.whole.own_in_language else nullcontext():
             shared = recipient_values(
-                [name for name in variables if name not in RECIPIENT_VARIABLES], studio=studio,
-                gallery=gallery, client=None, language=language, promotion=promotion,
-                links=context.links)
+                [name for name in variables if name not in RECIPIENT_VARIABLES],
+                studio=studio,
+                gallery=gallery,
+                client=None,
+                language=language,
+                promotion=promotion,
+                links=context.links,
+            )
         own = tuple(name for name in variables if name in RECIPIENT_VARIABLES)
         part = context.gallery_parts[key] = _Part(
-            share(plan.prepared, shared), own, bool(LOCALE_VARIABLES.intersection(own)))
+            share(plan.prepared, shared), own, bool(LOCALE_VARIABLES.intersection(own))
+        )
     return part
 
 
 def _message_row(occurrence, email, client, context, now):
     gallery = context.galleries[occurrence.gallery_id]
     studio = context.studios[gallery.studio_id]
-    language = (client.language if client.language in context.languages[studio.id]
-                else studio.language)
+    language = client.language if client.language in context.languages[studio.id] else studio.language
     plan = _plan(email, studio, language, context, now)
     promotion = occurrence_promotion(occurrence, context)
-    part = (plan.whole if occurrence.client_id is not None
-            else _gallery_part(plan, email, gallery, studio, language, promotion, context))
+    part = (
+        plan.whole
+        if occurrence.client_id is not None
+        else _gallery_part(plan, email, gallery, studio, language, promotion, context)
+    )
     # Speed: switching the locale costs more than the rest of a message; only dates and amounts need it.
     with force_locale(language) if part.own_in_language else nullcontext():
         values = recipient_values(
-            part.own_variables, studio=studio, gallery=gallery, client=client,
-            language=language, promotion=promotion,
-            order=context.orders.get(occurrence.occurrence_id)
-            if occurrence.kind == K.ORDER else None,
-            cart_total_minor=_cart_total(occurrence, context), links=context.links)
+            part.own_variables,
+            studio=studio,
+            gallery=gallery,
+            client=client,
+            language=language,
+            promotion=promotion,
+            order=context.orders.get(occurrence.occurrence_id) if occurrence.kind == K.ORDER else None,
+            cart_total_minor=_cart_total(occurrence, context),
+            links=context.links,
+        )
     subject, html, text = personalize(plan.prepared, values, part.templates)
-    unsubscribe = (values.get("unsubscribe_link")
-                   or context.links.unsubscribe(studio.id, client.email))
+    unsubscribe = values.get("unsubscribe_link") or context.links.unsubscribe(studio.id, client.email)
     headers = {
         "X-Proofsheet-Studio": str(studio.id),
         "List-Unsubscribe": f"<{unsubscribe}>, {plan.unsubscribe_mailto}",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
     return message_row(
-        plan.row_base, recipient=client.email, recipient_name=client.name, subject=subject,
-        html=html, text=text, headers=headers,
+        plan.row_base,
+        recipient=client.email,
+        recipient_name=client.name,
+        subject=subject,
+        html=html,
+        text=text,
+        headers=headers,
         dedup_key=dedup_key(email.id, occurrence.kind, occurrence.occurrence_id, client.id),
-        gallery_id=gallery.id, expires_at=occurrence.due_at + plan.catch_up)
+        gallery_id=gallery.id,
+        expires_at=occurrence.due_at + plan.catch_up,
+    )
 
 
 def _cart_total(occurrence, context):

@@ -27,8 +27,7 @@ class Trigger(StrEnum):
     @property
     def is_date(self):
         """Date triggers happen at a known future moment, so "days before" makes sense."""
-        return self in (Trigger.SALE_START, Trigger.SALE_END, Trigger.ARCHIVE,
-                        Trigger.PROMOTION_EXPIRY)
+        return self in (Trigger.SALE_START, Trigger.SALE_END, Trigger.ARCHIVE, Trigger.PROMOTION_EXPIRY)
 
 
 class Rule(StrEnum):
@@ -52,8 +51,11 @@ class Workflow(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)  # "last saved"
 
     emails: Mapped[list["WorkflowEmail"]] = relationship(
-        back_populates="workflow", order_by="WorkflowEmail.position, WorkflowEmail.id",
-        cascade="all, delete-orphan", passive_deletes=True)
+        back_populates="workflow",
+        order_by="WorkflowEmail.position, WorkflowEmail.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
 
 class Purpose(StrEnum):
@@ -74,8 +76,9 @@ class WorkflowEmail(Model):
     send_time: Mapped[time | None] = mapped_column(sa.Time)  # studio-local wall clock
     recipient_filter: Mapped[str] = mapped_column(sa.String(16), default=RecipientFilter.ALL)
     # Marketing unless said otherwise: without consent, a client gets nothing by mistake.
-    purpose: Mapped[str] = mapped_column(sa.String(16), default=Purpose.MARKETING,
-                                         server_default=Purpose.MARKETING.value)
+    purpose: Mapped[str] = mapped_column(
+        sa.String(16), default=Purpose.MARKETING, server_default=Purpose.MARKETING.value
+    )
     subject: Mapped[str] = mapped_column(sa.String(200))
     body_html: Mapped[str] = mapped_column(sa.Text)  # sanitized on save, and again on render
     position: Mapped[int] = mapped_column(default=0)
@@ -91,10 +94,8 @@ class WorkflowEmail(Model):
         # due occurrence to its gallery's workflow emails this way (SQLite otherwise read every
         # email row of the workflow, bodies and all: 84 ms against 43 for 10,000 due rows).
         # Also the foreign key's index.
-        sa.Index("ix_workflow_email_schedule", "workflow_id", "trigger", "rule", "days",
-                 "send_time"),
+        sa.Index("ix_workflow_email_schedule", "workflow_id", "trigger", "rule", "days", "send_time"),
     )
-
 
 
 class WorkflowEmailTranslation(Model):
@@ -104,19 +105,19 @@ class WorkflowEmailTranslation(Model):
     __tablename__ = "workflow_email_translation"
 
     email_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("workflow_email.id", ondelete="CASCADE"), primary_key=True)
+        sa.ForeignKey("workflow_email.id", ondelete="CASCADE"), primary_key=True
+    )
     language: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     subject: Mapped[str] = mapped_column(sa.String(200))
     body_html: Mapped[str] = mapped_column(sa.Text)  # sanitized on save, and again on render
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+
 class GalleryWorkflow(Model):
     """The workflow a gallery uses."""
 
-    gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"),
-                                            primary_key=True)
-    workflow_id: Mapped[int] = mapped_column(sa.ForeignKey("workflow.id", ondelete="CASCADE"),
-                                             index=True)
+    gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"), primary_key=True)
+    workflow_id: Mapped[int] = mapped_column(sa.ForeignKey("workflow.id", ondelete="CASCADE"), index=True)
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     workflow: Mapped[Workflow] = relationship()
@@ -138,11 +139,11 @@ class CampaignOccurrence(Model):
     purpose after it was missed. Its primary key is what makes a second tick a no-op."""
 
     workflow_email_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("workflow_email.id", ondelete="CASCADE"), primary_key=True)
+        sa.ForeignKey("workflow_email.id", ondelete="CASCADE"), primary_key=True
+    )
     occurrence_kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     occurrence_id: Mapped[int] = mapped_column(primary_key=True)
-    gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"),
-                                            index=True)
+    gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"), index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recipients: Mapped[int] = mapped_column(default=0)

@@ -34,8 +34,7 @@ from app.workflows.variables import (
 )
 
 # Variables computed from the gallery alone, usable when it has no registered client yet.
-GALLERY_VARIABLES = frozenset(name for name, variable in REGISTRY.items()
-                              if not variable.per_recipient)
+GALLERY_VARIABLES = frozenset(name for name, variable in REGISTRY.items() if not variable.per_recipient)
 
 
 @dataclass
@@ -59,16 +58,31 @@ class Preview:
 def sample_recipient(workflow, gallery=None):
     """A real gallery (``gallery``, else one using this workflow, else the newest) and its
     first registered client."""
-    gallery = gallery or db.session.scalar(sa.select(Gallery).join(
-        GalleryWorkflow, GalleryWorkflow.gallery_id == Gallery.id).where(
-        GalleryWorkflow.workflow_id == workflow.id).order_by(Gallery.id).limit(1)) or db.session.scalar(
-        sa.select(Gallery).where(Gallery.studio_id == workflow.studio_id)
-        .order_by(Gallery.created_at.desc(), Gallery.id.desc()).limit(1))
+    gallery = (
+        gallery
+        or db.session.scalar(
+            sa.select(Gallery)
+            .join(GalleryWorkflow, GalleryWorkflow.gallery_id == Gallery.id)
+            .where(GalleryWorkflow.workflow_id == workflow.id)
+            .order_by(Gallery.id)
+            .limit(1)
+        )
+        or db.session.scalar(
+            sa.select(Gallery)
+            .where(Gallery.studio_id == workflow.studio_id)
+            .order_by(Gallery.created_at.desc(), Gallery.id.desc())
+            .limit(1)
+        )
+    )
     if gallery is None:
         return None, None
-    client = db.session.scalar(sa.select(Client).join(
-        Registration, Registration.client_id == Client.id).where(
-        Registration.gallery_id == gallery.id).order_by(Registration.registered_at).limit(1))
+    client = db.session.scalar(
+        sa.select(Client)
+        .join(Registration, Registration.client_id == Client.id)
+        .where(Registration.gallery_id == gallery.id)
+        .order_by(Registration.registered_at)
+        .limit(1)
+    )
     return gallery, client
 
 
@@ -87,8 +101,11 @@ class _Occurrence:
 
 
 def _gallery_date(trigger, gallery):
-    return {Trigger.SALE_START: gallery.sale_starts_at, Trigger.SALE_END: gallery.sale_ends_at,
-            Trigger.ARCHIVE: gallery.archives_at}[trigger]
+    return {
+        Trigger.SALE_START: gallery.sale_starts_at,
+        Trigger.SALE_END: gallery.sale_ends_at,
+        Trigger.ARCHIVE: gallery.archives_at,
+    }[trigger]
 
 
 def _occurrence(trigger, gallery, client):
@@ -97,22 +114,37 @@ def _occurrence(trigger, gallery, client):
     if trigger.is_date and trigger != Trigger.PROMOTION_EXPIRY:
         return _Occurrence(_gallery_date(trigger, gallery))
     if trigger == Trigger.PROMOTION_EXPIRY:
-        promotion = _latest(sa.select(Promotion).where(
-            Promotion.gallery_id == gallery.id, Promotion.removed_at.is_(None)), Promotion.ends_at)
+        promotion = _latest(
+            sa.select(Promotion).where(Promotion.gallery_id == gallery.id, Promotion.removed_at.is_(None)),
+            Promotion.ends_at,
+        )
         return _Occurrence(promotion.ends_at if promotion else None, promotion=promotion)
     if client is None:
         return _Occurrence()
     if trigger == Trigger.REGISTRATION:
-        return _Occurrence(db.session.scalar(sa.select(Registration.registered_at).where(
-            Registration.gallery_id == gallery.id, Registration.client_id == client.id)))
+        return _Occurrence(
+            db.session.scalar(
+                sa.select(Registration.registered_at).where(
+                    Registration.gallery_id == gallery.id, Registration.client_id == client.id
+                )
+            )
+        )
     if trigger == Trigger.ORDER:
-        order = _latest(sa.select(Order).where(
-            Order.gallery_id == gallery.id, Order.client_id == client.id,
-            Order.status != OrderStatus.CANCELLED), Order.placed_at)
+        order = _latest(
+            sa.select(Order).where(
+                Order.gallery_id == gallery.id,
+                Order.client_id == client.id,
+                Order.status != OrderStatus.CANCELLED,
+            ),
+            Order.placed_at,
+        )
         return _Occurrence(order.placed_at if order else None, order=order)
-    cart = _latest(sa.select(Cart).where(Cart.gallery_id == gallery.id,
-                                         Cart.client_id == client.id,
-                                         Cart.first_item_at.is_not(None)), Cart.first_item_at)
+    cart = _latest(
+        sa.select(Cart).where(
+            Cart.gallery_id == gallery.id, Cart.client_id == client.id, Cart.first_item_at.is_not(None)
+        ),
+        Cart.first_item_at,
+    )
     return _Occurrence(cart.first_item_at if cart else None, cart_id=cart.id if cart else None)
 
 
@@ -133,9 +165,15 @@ def _real_values(email, needed, studio, gallery, client, language):
         needed = [name for name in needed if name in GALLERY_VARIABLES]
     with force_locale(language):
         values = recipient_values(
-            needed, studio=studio, gallery=gallery, client=client, language=language,
+            needed,
+            studio=studio,
+            gallery=gallery,
+            client=client,
+            language=language,
             promotion=_occurrence_promotion(email, gallery, occurrence, studio.timezone),
-            order=occurrence.order, cart_total_minor=cart.total_minor if cart else None)
+            order=occurrence.order,
+            cart_total_minor=cart.total_minor if cart else None,
+        )
     return {name: value for name, value in values.items() if value not in ("", None)}
 
 
@@ -158,15 +196,15 @@ def render_for_preview(email, studio, gallery=None, language=None):
     the tick would write to them."""
     gallery, client = sample_recipient(email.workflow, gallery)
     language = language or recipient_language(studio, client.language if client else None)
-    prepared = prepare(*text_in(email, language, studio.language), language,
-                       branding_of(studio))
+    prepared = prepare(*text_in(email, language, studio.language), language, branding_of(studio))
     offered = [name for name in prepared.variables if is_offered(name, email.trigger)]
     not_offered = sorted({name for name in prepared.variables if name in REGISTRY} - set(offered))
     real = _real_values(email, offered, studio, gallery, client, language) if gallery else {}
     values = sample_values() | {"studio_name": studio.name, "studio_email": studio.email} | real
     subject, html, text = personalize(prepared, values)
-    sampled = [name for name in prepared.variables
-               if name not in real and name not in ("studio_name", "studio_email")]
-    return Preview(subject, html, text, gallery, client, sorted(set(sampled)), not_offered,
-                   language)
-
+    sampled = [
+        name
+        for name in prepared.variables
+        if name not in real and name not in ("studio_name", "studio_email")
+    ]
+    return Preview(subject, html, text, gallery, client, sorted(set(sampled)), not_offered, language)

@@ -24,9 +24,11 @@ ORDERED_MEANWHILE = "ordered meanwhile"  # the outbox row's last_error
 def is_reminder(email):
     """A reminder urges the client to buy: emails to those who have not ordered, the cart and
     promotion-expiry emails, and "N days after the sale start"."""
-    return (email.recipient_filter == RecipientFilter.NOT_ORDERED
-            or email.trigger in (Trigger.CART, Trigger.PROMOTION_EXPIRY)
-            or (email.trigger == Trigger.SALE_START and email.rule == Rule.DAYS_AFTER))
+    return (
+        email.recipient_filter == RecipientFilter.NOT_ORDERED
+        or email.trigger in (Trigger.CART, Trigger.PROMOTION_EXPIRY)
+        or (email.trigger == Trigger.SALE_START and email.rule == Rule.DAYS_AFTER)
+    )
 
 
 def _cart_reason(cart, now):
@@ -37,7 +39,8 @@ def _cart_reason(cart, now):
 
 def _sale_reason(gallery, now):
     if gallery.status == GalleryStatus.ARCHIVED or (
-            gallery.archives_at is not None and gallery.archives_at <= now):
+        gallery.archives_at is not None and gallery.archives_at <= now
+    ):
         return ARCHIVED
     if gallery.sale_ends_at is not None and gallery.sale_ends_at <= now:
         return SALE_CLOSED
@@ -61,9 +64,14 @@ def _reminder_sources(studio_id):
     rows = db.session.execute(
         sa.select(WorkflowEmail.id, WorkflowEmail.trigger)
         .join(Workflow, Workflow.id == WorkflowEmail.workflow_id)
-        .where(Workflow.studio_id == studio_id, sa.or_(
-            WorkflowEmail.recipient_filter == RecipientFilter.NOT_ORDERED,
-            WorkflowEmail.trigger == Trigger.CART))).all()
+        .where(
+            Workflow.studio_id == studio_id,
+            sa.or_(
+                WorkflowEmail.recipient_filter == RecipientFilter.NOT_ORDERED,
+                WorkflowEmail.trigger == Trigger.CART,
+            ),
+        )
+    ).all()
     not_ordered = [f"workflow_email:{id_}" for id_, trigger in rows if trigger != Trigger.CART]
     cart = [f"workflow_email:{id_}" for id_, trigger in rows if trigger == Trigger.CART]
     return not_ordered, cart
@@ -78,18 +86,22 @@ def drop_reminders_after_order(order):
     galleries = {item.gallery_id for item in order.items} | {order.gallery_id}
     aimed = []
     if not_ordered:
-        aimed.append(sa.and_(OutboxMessage.source.in_(not_ordered),
-                             OutboxMessage.gallery_id.in_(galleries)))
+        aimed.append(sa.and_(OutboxMessage.source.in_(not_ordered), OutboxMessage.gallery_id.in_(galleries)))
     if cart:
         aimed.append(OutboxMessage.source.in_(cart))
     result = db.session.execute(
-        sa.update(OutboxMessage).where(
-            OutboxMessage.studio_id == order.studio_id, OutboxMessage.kind == MailKind.CAMPAIGN,
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.studio_id == order.studio_id,
+            OutboxMessage.kind == MailKind.CAMPAIGN,
             OutboxMessage.state == MailState.QUEUED,
             # The engine's key ends with the recipient: wf<email>:<occurrence>:c<client>.
-            OutboxMessage.dedup_key.like(f"%:c{order.client_id}"), sa.or_(*aimed))
+            OutboxMessage.dedup_key.like(f"%:c{order.client_id}"),
+            sa.or_(*aimed),
+        )
         .values(state=MailState.SKIPPED, last_error=ORDERED_MEANWHILE)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount
 
 

@@ -55,10 +55,15 @@ def branding_of(studio):
 def _prepare(subject, body_html, language, branding):
     body = sanitize_body(body_html)
     with force_locale(language):
-        html = render_template("email/campaign.html", body=Markup(body), subject=subject,
-                               studio_name=_STUDIO_NAME, language=language,
-                               postal_address=branding.postal_address,
-                               logo_url=branding.logo_url)
+        html = render_template(
+            "email/campaign.html",
+            body=Markup(body),
+            subject=subject,
+            studio_name=_STUDIO_NAME,
+            language=language,
+            postal_address=branding.postal_address,
+            logo_url=branding.logo_url,
+        )
     html = css_inline.inline(html)
     text = html_to_text(html)
     return PreparedEmail(subject, html, text, tuple(variables_in(subject + html + text)))
@@ -79,17 +84,22 @@ def personalize(prepared: PreparedEmail, values, templates=None):
     """(subject, html, text) for one recipient. Header values never carry a line break.
     ``templates``: ``prepared``'s with the values many recipients share filled in (``share``)."""
     subject_template, html_template, text_template = templates or prepared.templates
-    return (_one_line(subject_template.fill(_subject_values(subject_template, values),
-                                            html=False)),
-            html_template.fill(values, html=True), text_template.fill(values, html=False))
+    return (
+        _one_line(subject_template.fill(_subject_values(subject_template, values), html=False)),
+        html_template.fill(values, html=True),
+        text_template.fill(values, html=False),
+    )
 
 
 def share(prepared: PreparedEmail, values):
     """``prepared``'s (subject, html, text) templates with ``values`` filled in once: the values
     every recipient of a gallery shares (its title, the studio's name, a promotion's end)."""
     subject_template, html_template, text_template = prepared.templates
-    return (subject_template.partial(_subject_values(subject_template, values), html=False),
-            html_template.partial(values, html=True), text_template.partial(values, html=False))
+    return (
+        subject_template.partial(_subject_values(subject_template, values), html=False),
+        html_template.partial(values, html=True),
+        text_template.partial(values, html=False),
+    )
 
 
 def _subject_values(subject_template, values):

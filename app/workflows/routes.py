@@ -48,8 +48,9 @@ def _email_or_404(workflow, email_id):
 def index():
     """The studio's workflows and the predefined templates."""
     rows = services.studio_workflows(current_user.studio_id)
-    return render_template("workflows/index.html", rows=rows, templates=TEMPLATES.values(),
-                           describe=describe, form=TitleForm())
+    return render_template(
+        "workflows/index.html", rows=rows, templates=TEMPLATES.values(), describe=describe, form=TitleForm()
+    )
 
 
 @bp.post("/new")
@@ -62,8 +63,7 @@ def new():
         return redirect(url_for(".index"))
     workflow = services.create_workflow(current_user.studio, form.title.data, timeutil.now())
     db.session.commit()
-    flash(_("Workflow “%(title)s” created. Add its first email.", title=workflow.title),
-          "success")
+    flash(_("Workflow “%(title)s” created. Add its first email.", title=workflow.title), "success")
     return redirect(url_for(".workflow", workflow_id=workflow.id))
 
 
@@ -77,11 +77,12 @@ def duplicate_template(key):
     if not form.validate():
         flash(" ".join(map(str, form.title.errors)), "error")
         return redirect(url_for(".index"))
-    workflow = services.duplicate_template(current_user.studio, key, form.title.data,
-                                           timeutil.now())
+    workflow = services.duplicate_template(current_user.studio, key, form.title.data, timeutil.now())
     db.session.commit()
-    flash(_("“%(title)s” is ready: adjust its emails, then use it in your galleries.",
-            title=workflow.title), "success")
+    flash(
+        _("“%(title)s” is ready: adjust its emails, then use it in your galleries.", title=workflow.title),
+        "success",
+    )
     return redirect(url_for(".workflow", workflow_id=workflow.id))
 
 
@@ -90,27 +91,48 @@ def duplicate_template(key):
 def workflow(workflow_id):
     """A workflow's emails in plain language, and the galleries using it."""
     found = _workflow_or_404(workflow_id)
-    galleries = db.session.scalars(sa.select(Gallery).where(
-        Gallery.studio_id == current_user.studio_id).order_by(Gallery.title)).all()
-    assigned = dict(db.session.execute(sa.select(GalleryWorkflow.gallery_id,
-                                                 GalleryWorkflow.workflow_id).where(
-        GalleryWorkflow.gallery_id.in_([g.id for g in galleries]))).all()) if galleries else {}
-    titles = dict(db.session.execute(sa.select(Workflow.id, Workflow.title).where(
-        Workflow.studio_id == current_user.studio_id)).all())
-    return render_template("workflows/workflow.html", workflow=found, describe=describe,
-                           galleries=galleries, assigned=assigned, titles=titles,
-                           using=sum(1 for value in assigned.values() if value == found.id),
-                           translated=_translated(found, current_user.studio),
-                           language_name=translations.language_name,
-                           title_form=TitleForm(title=found.title))
+    galleries = db.session.scalars(
+        sa.select(Gallery).where(Gallery.studio_id == current_user.studio_id).order_by(Gallery.title)
+    ).all()
+    assigned = (
+        dict(
+            db.session.execute(
+                sa.select(GalleryWorkflow.gallery_id, GalleryWorkflow.workflow_id).where(
+                    GalleryWorkflow.gallery_id.in_([g.id for g in galleries])
+                )
+            ).all()
+        )
+        if galleries
+        else {}
+    )
+    titles = dict(
+        db.session.execute(
+            sa.select(Workflow.id, Workflow.title).where(Workflow.studio_id == current_user.studio_id)
+        ).all()
+    )
+    return render_template(
+        "workflows/workflow.html",
+        workflow=found,
+        describe=describe,
+        galleries=galleries,
+        assigned=assigned,
+        titles=titles,
+        using=sum(1 for value in assigned.values() if value == found.id),
+        translated=_translated(found, current_user.studio),
+        language_name=translations.language_name,
+        title_form=TitleForm(title=found.title),
+    )
 
 
 def _translated(found, studio):
     """{email id: the client languages it is translated into} for the workflow's emails."""
     offered = translations.other_languages(studio)
-    return {email_id: [code for code in offered if code in languages]
-            for email_id, languages in translations.translated_languages(
-                [email.id for email in found.emails]).items()}
+    return {
+        email_id: [code for code in offered if code in languages]
+        for email_id, languages in translations.translated_languages(
+            [email.id for email in found.emails]
+        ).items()
+    }
 
 
 @bp.post("/<int:workflow_id>/rename")
@@ -155,10 +177,20 @@ def delete(workflow_id):
         title = found.title
         services.delete_workflow(found)
         db.session.commit()
-        flash(_("Workflow “%(title)s” deleted.", title=title) + (
-            " " + ngettext("%(num)d gallery no longer sends its emails.",
-                           "%(num)d galleries no longer send its emails.", len(using))
-            if using else ""), "success")
+        flash(
+            _("Workflow “%(title)s” deleted.", title=title)
+            + (
+                " "
+                + ngettext(
+                    "%(num)d gallery no longer sends its emails.",
+                    "%(num)d galleries no longer send its emails.",
+                    len(using),
+                )
+                if using
+                else ""
+            ),
+            "success",
+        )
         return redirect(url_for(".index"))
     return render_template("workflows/delete.html", workflow=found, galleries=using)
 
@@ -170,12 +202,16 @@ def assign(workflow_id):
     found = _workflow_or_404(workflow_id)
     chosen = {int(value) for value in request.form.getlist("gallery_ids") if value.isdigit()}
     now = timeutil.now()
-    galleries = db.session.scalars(sa.select(Gallery).where(
-        Gallery.studio_id == current_user.studio_id)).all()
-    assigned = dict(db.session.execute(
-        sa.select(GalleryWorkflow.gallery_id, GalleryWorkflow.workflow_id)
-        .join(Gallery, Gallery.id == GalleryWorkflow.gallery_id)
-        .where(Gallery.studio_id == current_user.studio_id)).all())
+    galleries = db.session.scalars(
+        sa.select(Gallery).where(Gallery.studio_id == current_user.studio_id)
+    ).all()
+    assigned = dict(
+        db.session.execute(
+            sa.select(GalleryWorkflow.gallery_id, GalleryWorkflow.workflow_id)
+            .join(Gallery, Gallery.id == GalleryWorkflow.gallery_id)
+            .where(Gallery.studio_id == current_user.studio_id)
+        ).all()
+    )
     try:
         for gallery in galleries:  # only this studio's: ids of other studios' galleries ignored
             current = assigned.get(gallery.id)
@@ -189,9 +225,17 @@ def assign(workflow_id):
         return redirect(url_for(".workflow", workflow_id=found.id))
     db.session.commit()
     using = len(chosen & {gallery.id for gallery in galleries})
-    flash(ngettext("“%(title)s” is now used by %(num)d gallery.",
-                   "“%(title)s” is now used by %(num)d galleries.", using, title=found.title)
-          if using else _("No gallery uses “%(title)s” now.", title=found.title), "success")
+    flash(
+        ngettext(
+            "“%(title)s” is now used by %(num)d gallery.",
+            "“%(title)s” is now used by %(num)d galleries.",
+            using,
+            title=found.title,
+        )
+        if using
+        else _("No gallery uses “%(title)s” now.", title=found.title),
+        "success",
+    )
     return redirect(url_for(".workflow", workflow_id=found.id))
 
 
@@ -224,36 +268,48 @@ def _edit(found, email):
         if valid:
             return _save_email(found, email, form, languages)
     if request.method == "GET" and email is None:
-        form.purpose.data = services.default_purpose(*map(_first_choice, (
-            form.trigger, form.rule, form.recipient_filter)))
+        form.purpose.data = services.default_purpose(
+            *map(_first_choice, (form.trigger, form.rule, form.recipient_filter))
+        )
     status = 422 if request.method == "POST" else 200
     texts = [(form.subject.data, form.body_html.data), *(each.text() for each in languages)]
-    warnings = services.email_warnings(found, _first_choice(form.trigger),
-                                       " ".join(subject or "" for subject, _body in texts),
-                                       " ".join(body or "" for _subject, body in texts),
-                                       timeutil.now())
-    return render_template("workflows/email.html", workflow=found, email=email, form=form,
-                           variables=REGISTRY.values(), warnings=warnings,
-                           languages=languages, saved_languages=set(saved),
-                           default_language=translations.language_name(studio.language),
-                           language_name=translations.language_name,
-                           date_triggers=[t.value for t in Trigger if t.is_date],
-                           service_defaults=services.service_defaults(),
-                           test_form=_test_form(to=current_user.email)), status
+    warnings = services.email_warnings(
+        found,
+        _first_choice(form.trigger),
+        " ".join(subject or "" for subject, _body in texts),
+        " ".join(body or "" for _subject, body in texts),
+        timeutil.now(),
+    )
+    return render_template(
+        "workflows/email.html",
+        workflow=found,
+        email=email,
+        form=form,
+        variables=REGISTRY.values(),
+        warnings=warnings,
+        languages=languages,
+        saved_languages=set(saved),
+        default_language=translations.language_name(studio.language),
+        language_name=translations.language_name,
+        date_triggers=[t.value for t in Trigger if t.is_date],
+        service_defaults=services.service_defaults(),
+        test_form=_test_form(to=current_user.email),
+    ), status
 
 
 def _translation_forms(studio, saved):
     """One form per client language other than the studio's, filled with its saved text."""
     default = translations.language_name(studio.language)
-    return [TranslationForm(language, default, obj=saved.get(language))
-            for language in translations.other_languages(studio)]
+    return [
+        TranslationForm(language, default, obj=saved.get(language))
+        for language in translations.other_languages(studio)
+    ]
 
 
 def _save_email(found, email, form, languages):
     now = timeutil.now()
     saved = services.save_email(found, email, form.values(), now)
-    translations.save_translations(saved, {each.language: each.text() for each in languages},
-                                   now)
+    translations.save_translations(saved, {each.language: each.text() for each in languages}, now)
     db.session.commit()
     flash(_("Email saved."), "success")
     target = ".preview" if request.form.get("then") == "preview" else ".edit_email"
@@ -268,17 +324,24 @@ def revert_translation(workflow_id, email_id, language):
     email = _email_or_404(found, email_id)
     if translations.delete_translation(email, language, timeutil.now()):
         db.session.commit()
-        flash(_("The %(language)s text is removed: clients who chose %(language)s get the "
-                "%(default)s text.", language=translations.language_name(language),
-                default=translations.language_name(current_user.studio.language)), "success")
+        flash(
+            _(
+                "The %(language)s text is removed: clients who chose %(language)s get the %(default)s text.",
+                language=translations.language_name(language),
+                default=translations.language_name(current_user.studio.language),
+            ),
+            "success",
+        )
     return redirect(url_for(".edit_email", workflow_id=found.id, email_id=email.id))
 
 
 def _test_form(**kwargs):
     """The test-send form, its languages those of the studio's clients."""
     form = TestSendForm(**kwargs)
-    form.language.choices = [(code, translations.language_name(code))
-                             for code in translations.client_languages(current_user.studio)]
+    form.language.choices = [
+        (code, translations.language_name(code))
+        for code in translations.client_languages(current_user.studio)
+    ]
     return form
 
 
@@ -324,15 +387,18 @@ def preview(workflow_id, email_id):
     studio = current_user.studio
     languages = translations.client_languages(studio)
     language = request.args.get("language")
-    shown = render_for_preview(email, studio, chosen,
-                               language=language if language in languages else None)
-    return render_template("workflows/preview.html", workflow=found, email=email,
-                           preview=shown, describe=describe,
-                           galleries=_galleries_for_preview(found),
-                           languages=[(code, translations.language_name(code))
-                                      for code in languages],
-                           sender=studio_sender(current_user.studio_id),
-                           test_form=_test_form(to=current_user.email, language=shown.language))
+    shown = render_for_preview(email, studio, chosen, language=language if language in languages else None)
+    return render_template(
+        "workflows/preview.html",
+        workflow=found,
+        email=email,
+        preview=shown,
+        describe=describe,
+        galleries=_galleries_for_preview(found),
+        languages=[(code, translations.language_name(code)) for code in languages],
+        sender=studio_sender(current_user.studio_id),
+        test_form=_test_form(to=current_user.email, language=shown.language),
+    )
 
 
 def _chosen_gallery(values):
@@ -343,11 +409,14 @@ def _chosen_gallery(values):
 
 def _galleries_for_preview(found):
     """The studio's galleries, those using this workflow first."""
-    using = sa.exists().where(GalleryWorkflow.gallery_id == Gallery.id,
-                              GalleryWorkflow.workflow_id == found.id)
-    return db.session.scalars(sa.select(Gallery).where(
-        Gallery.studio_id == current_user.studio_id).order_by(
-        sa.case((using, 0), else_=1), Gallery.title)).all()
+    using = sa.exists().where(
+        GalleryWorkflow.gallery_id == Gallery.id, GalleryWorkflow.workflow_id == found.id
+    )
+    return db.session.scalars(
+        sa.select(Gallery)
+        .where(Gallery.studio_id == current_user.studio_id)
+        .order_by(sa.case((using, 0), else_=1), Gallery.title)
+    ).all()
 
 
 def _test_send_key():
@@ -356,9 +425,11 @@ def _test_send_key():
 
 @bp.post("/<int:workflow_id>/emails/<int:email_id>/test")
 @login_required
-@limiter.limit(lambda: current_app.config.get("TEST_SEND_RATE_LIMIT", "30 per hour"),
-               key_func=_test_send_key, error_message=_l(
-                   "You have sent many test emails in a short time. Please wait a few minutes."))
+@limiter.limit(
+    lambda: current_app.config.get("TEST_SEND_RATE_LIMIT", "30 per hour"),
+    key_func=_test_send_key,
+    error_message=_l("You have sent many test emails in a short time. Please wait a few minutes."),
+)
 def test_send(workflow_id, email_id):
     """Send the email, marked [Test] and filled for a sample client (never a real one), through
     the real outbox and dispatcher."""
@@ -369,28 +440,44 @@ def test_send(workflow_id, email_id):
         flash(" ".join(map(str, form.to.errors + form.language.errors)), "error")
         return redirect(_back_to(found, email))
     now = timeutil.now()
-    row = queue_test(email, current_user.studio, form.to.data, now,
-                     _chosen_gallery(request.form), language=form.language.data or None)
+    row = queue_test(
+        email,
+        current_user.studio,
+        form.to.data,
+        now,
+        _chosen_gallery(request.form),
+        language=form.language.data or None,
+    )
     db.session.commit()
     dispatch(now, worker="test-send", ids=[row.id])
     db.session.refresh(row)
     if row.state == MailState.SENT:
         flash(_("Test email sent to %(to)s.", to=form.to.data), "success")
     elif row.state == MailState.FAILED:  # a permanent refusal: nothing will retry it
-        flash(_("The test email failed: %(error)s. It is shown in Email activity.",
-                error=row.last_error), "error")
+        flash(
+            _("The test email failed: %(error)s. It is shown in Email activity.", error=row.last_error),
+            "error",
+        )
     else:
-        flash(_("The test email could not be sent yet: %(error)s. It stays in Email "
-                "activity and will be retried.", error=row.last_error or row.state), "error")
+        flash(
+            _(
+                "The test email could not be sent yet: %(error)s. It stays in Email "
+                "activity and will be retried.",
+                error=row.last_error or row.state,
+            ),
+            "error",
+        )
     return redirect(_back_to(found, email))
 
 
 def _back_to(found, email):
     """Back to the page the test was sent from (the preview or the editor)."""
     if request.form.get("back") == "preview":
-        return url_for(".preview", workflow_id=found.id, email_id=email.id,
-                       gallery=request.form.get("gallery", type=int),
-                       language=request.form.get("language") or None)
+        return url_for(
+            ".preview",
+            workflow_id=found.id,
+            email_id=email.id,
+            gallery=request.form.get("gallery", type=int),
+            language=request.form.get("language") or None,
+        )
     return url_for(".edit_email", workflow_id=found.id, email_id=email.id)
-
-

@@ -50,8 +50,12 @@ def occurrence_ranges(rule, days, send_time, timezone_name, window_start, window
         planned = from_local(datetime.combine(day, send_time or time()), timezone_name)
         if window_start < planned <= window_end:
             occurrence_day = day - offset
-            ranges.append((_local_midnight(occurrence_day, timezone_name),
-                           _local_midnight(occurrence_day + timedelta(days=1), timezone_name)))
+            ranges.append(
+                (
+                    _local_midnight(occurrence_day, timezone_name),
+                    _local_midnight(occurrence_day + timedelta(days=1), timezone_name),
+                )
+            )
         day += timedelta(days=1)
     # An "after" email is also due at the occurrence itself when its planned time has passed
     # (0 days after an order placed at 15:00 with send time 09:00 goes at 15:00); a "before"

@@ -70,8 +70,7 @@ def _body(*parts):
 
 
 def render_body(parts):
-    return "".join(str(part) if isinstance(part, _Button) else with_variables(part)
-                   for part in parts)
+    return "".join(str(part) if isinstance(part, _Button) else with_variables(part) for part in parts)
 
 
 SCHOOL = TemplateWorkflow(

@@ -10,7 +10,7 @@ test_link_bp = Blueprint("email_test", __name__)
 
 @test_link_bp.get("/email-test/<name>")
 def link(name):
-    """"This is a test email": what the %name% link opens in a real client's email."""
+    """ "This is a test email": what the %name% link opens in a real client's email."""
     variable = REGISTRY.get(name)
     if variable is None or not variable.is_link:
         abort(404)

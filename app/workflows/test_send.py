@@ -40,11 +40,22 @@ def link_for_test(name):
 
 def _gallery_for(workflow, gallery=None):
     """``gallery``, else the first gallery using ``workflow``, else the studio's newest."""
-    return gallery or db.session.scalar(sa.select(Gallery).join(
-        GalleryWorkflow, GalleryWorkflow.gallery_id == Gallery.id).where(
-        GalleryWorkflow.workflow_id == workflow.id).order_by(Gallery.id).limit(1)) \
-        or db.session.scalar(sa.select(Gallery).where(Gallery.studio_id == workflow.studio_id)
-                             .order_by(Gallery.created_at.desc(), Gallery.id.desc()).limit(1))
+    return (
+        gallery
+        or db.session.scalar(
+            sa.select(Gallery)
+            .join(GalleryWorkflow, GalleryWorkflow.gallery_id == Gallery.id)
+            .where(GalleryWorkflow.workflow_id == workflow.id)
+            .order_by(Gallery.id)
+            .limit(1)
+        )
+        or db.session.scalar(
+            sa.select(Gallery)
+            .where(Gallery.studio_id == workflow.studio_id)
+            .order_by(Gallery.created_at.desc(), Gallery.id.desc())
+            .limit(1)
+        )
+    )
 
 
 def _gallery_values(needed, studio, gallery, language, now):
@@ -53,8 +64,9 @@ def _gallery_values(needed, studio, gallery, language, now):
     promotion = running_promotions({(gallery.id, now)}).get((gallery.id, now))
     shared = [name for name in needed if not REGISTRY[name].per_recipient]
     with force_locale(language):
-        values = recipient_values(shared, studio=studio, gallery=gallery, client=None,
-                                  language=language, promotion=promotion)
+        values = recipient_values(
+            shared, studio=studio, gallery=gallery, client=None, language=language, promotion=promotion
+        )
     return {name: value for name, value in values.items() if value not in ("", None)}
 
 
@@ -64,12 +76,11 @@ def sample_client_values(needed, trigger, studio, gallery, language, now):
     in real mail too)."""
     values = sample_values() | {"studio_name": studio.name, "studio_email": studio.email}
     if gallery is not None:
-        values |= _gallery_values([name for name in needed if name in REGISTRY], studio,
-                                  gallery, language, now)
-    values |= {name: link_for_test(name) for name, variable in REGISTRY.items()
-               if variable.is_link}
-    return values | {name: "" for name in needed if name in REGISTRY
-                     and not is_offered(name, trigger)}
+        values |= _gallery_values(
+            [name for name in needed if name in REGISTRY], studio, gallery, language, now
+        )
+    values |= {name: link_for_test(name) for name, variable in REGISTRY.items() if variable.is_link}
+    return values | {name: "" for name in needed if name in REGISTRY and not is_offered(name, trigger)}
 
 
 def render_test(email, studio, now, gallery=None, language=None):
@@ -78,10 +89,8 @@ def render_test(email, studio, now, gallery=None, language=None):
     as if it were due ``now``."""
     gallery = _gallery_for(email.workflow, gallery)
     language = language or studio.language
-    prepared = prepare(*text_in(email, language, studio.language), language,
-                       branding_of(studio))
-    values = sample_client_values(prepared.variables, email.trigger, studio, gallery,
-                                  language, now)
+    prepared = prepare(*text_in(email, language, studio.language), language, branding_of(studio))
+    values = sample_client_values(prepared.variables, email.trigger, studio, gallery, language, now)
     subject, html, text = personalize(prepared, values)
     return RenderedTest(subject, html, text, gallery)
 
@@ -91,9 +100,17 @@ def queue_test(email, studio, to, now, gallery=None, language=None):
     row like every real message (flushed; the route commits, then dispatches it)."""
     rendered = render_test(email, studio, now, gallery, language)
     identity = studio_identity(studio.id)
-    return queue_message(kind=MailKind.TEST, studio_id=studio.id, sender=identity.sender,
-                         recipient=to, subject=f"[Test] {rendered.subject}", html=rendered.html,
-                         text=rendered.text, now=now, reply_to=identity.reply_to,
-                         headers={"X-Proofsheet-Studio": str(studio.id)},
-                         gallery_id=rendered.gallery.id if rendered.gallery else None,
-                         source=f"workflow_email:{email.id}")
+    return queue_message(
+        kind=MailKind.TEST,
+        studio_id=studio.id,
+        sender=identity.sender,
+        recipient=to,
+        subject=f"[Test] {rendered.subject}",
+        html=rendered.html,
+        text=rendered.text,
+        now=now,
+        reply_to=identity.reply_to,
+        headers={"X-Proofsheet-Studio": str(studio.id)},
+        gallery_id=rendered.gallery.id if rendered.gallery else None,
+        source=f"workflow_email:{email.id}",
+    )

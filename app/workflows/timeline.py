@@ -60,10 +60,14 @@ def _processed(gallery_id, occurrences):
     keys = {(o.email_id, o.kind, o.occurrence_id) for o in occurrences}
     if not keys:
         return {}
-    rows = db.session.scalars(sa.select(CampaignOccurrence).where(
-        CampaignOccurrence.gallery_id == gallery_id))
-    return {(r.workflow_email_id, r.occurrence_kind, r.occurrence_id): r for r in rows
-            if (r.workflow_email_id, r.occurrence_kind, r.occurrence_id) in keys}
+    rows = db.session.scalars(
+        sa.select(CampaignOccurrence).where(CampaignOccurrence.gallery_id == gallery_id)
+    )
+    return {
+        (r.workflow_email_id, r.occurrence_kind, r.occurrence_id): r
+        for r in rows
+        if (r.workflow_email_id, r.occurrence_kind, r.occurrence_id) in keys
+    }
 
 
 TICK_GRACE = timedelta(minutes=2)  # the scheduler ticks every minute
@@ -96,14 +100,19 @@ def _expected_skip(occurrence, email, gallery, carts, now):
 
 def _ordered_meanwhile(gallery_id):
     """{(email id, kind, occurrence id): messages dropped because the client ordered}."""
-    keys = db.session.scalars(sa.select(OutboxMessage.dedup_key).where(
-        OutboxMessage.gallery_id == gallery_id, OutboxMessage.kind == MailKind.CAMPAIGN,
-        OutboxMessage.state == MailState.SKIPPED, OutboxMessage.last_error == ORDERED_MEANWHILE))
+    keys = db.session.scalars(
+        sa.select(OutboxMessage.dedup_key).where(
+            OutboxMessage.gallery_id == gallery_id,
+            OutboxMessage.kind == MailKind.CAMPAIGN,
+            OutboxMessage.state == MailState.SKIPPED,
+            OutboxMessage.last_error == ORDERED_MEANWHILE,
+        )
+    )
     counts = Counter()
     for key in keys:  # wf<email>:<kind><occurrence>:c<client>, see messages.dedup_key
         email_part, occurrence_part, _client = key.split(":")
         kind = occurrence_part.rstrip("0123456789")
-        counts[(int(email_part[2:]), kind, int(occurrence_part[len(kind):]))] += 1
+        counts[(int(email_part[2:]), kind, int(occurrence_part[len(kind) :]))] += 1
     return counts
 
 
@@ -128,8 +137,9 @@ class _Facts:
             if state == SENT and record.recipients and self.dropped[key] >= record.recipients:
                 state, reason = SKIPPED, ORDERED_MEANWHILE_REASON
             return state, reason, record
-        reason = _expected_skip(occurrence, self.emails[occurrence.email_id], self.gallery,
-                                self.carts, self.now)
+        reason = _expected_skip(
+            occurrence, self.emails[occurrence.email_id], self.gallery, self.carts, self.now
+        )
         return (SKIPPED, reason, None) if reason else (state, None, None)
 
 
@@ -138,15 +148,20 @@ def _entry(occurrence, facts, context):
     email = facts.emails[occurrence.email_id]
     key = (occurrence.email_id, occurrence.kind, occurrence.occurrence_id)
     if state == SENT:  # how many it went to
-        return TimelineEntry(email, occurrence, state, record.recipients, record.processed_at,
-                             without_consent=record.without_consent,
-                             ordered_meanwhile=facts.dropped[key])
+        return TimelineEntry(
+            email,
+            occurrence,
+            state,
+            record.recipients,
+            record.processed_at,
+            without_consent=record.without_consent,
+            ordered_meanwhile=facts.dropped[key],
+        )
     if state == SKIPPED:
         return TimelineEntry(email, occurrence, state, 0, reason=reason)
     # How many it would reach now (a missed one, sent now, goes to today's clients).
     recipients, without_consent = _audience(occurrence, email, context, manual=state == MISSED)
-    return TimelineEntry(email, occurrence, state, len(recipients),
-                         without_consent=without_consent)
+    return TimelineEntry(email, occurrence, state, len(recipients), without_consent=without_consent)
 
 
 def _summarize(summary, occurrence, facts):
@@ -154,8 +169,7 @@ def _summarize(summary, occurrence, facts):
     summary.counts[state] += 1
     if state == SKIPPED:
         summary.skipped[reason] += 1
-    if state == UPCOMING and (summary.next_due_at is None or
-                              occurrence.due_at < summary.next_due_at):
+    if state == UPCOMING and (summary.next_due_at is None or occurrence.due_at < summary.next_due_at):
         summary.next_due_at = occurrence.due_at
     if state == MISSED:
         summary.missed.append(occurrence)
@@ -167,17 +181,25 @@ def gallery_timeline(gallery, now):
     if workflow is None:
         return None
     emails = {email.id: email for email in workflow.emails}
-    occurrences = [o for o in due_occurrences(gallery_id=gallery.id, skip_processed=False)
-                   if o.email_id in emails]
-    facts = _Facts(gallery, emails, _processed(gallery.id, occurrences),
-                   cart_states({o.occurrence_id for o in occurrences
-                                if o.kind == OccurrenceKind.CART}),
-                   _ordered_meanwhile(gallery.id), now)
+    occurrences = [
+        o for o in due_occurrences(gallery_id=gallery.id, skip_processed=False) if o.email_id in emails
+    ]
+    facts = _Facts(
+        gallery,
+        emails,
+        _processed(gallery.id, occurrences),
+        cart_states({o.occurrence_id for o in occurrences if o.kind == OccurrenceKind.CART}),
+        _ordered_meanwhile(gallery.id),
+        now,
+    )
     wide = [o for o in occurrences if o.kind not in PER_CLIENT]
     context = _load_context(wide, now) if wide else None
     entries = [_entry(occurrence, facts, context) for occurrence in wide]
-    summaries = {email.id: ClientEmailSummary(email) for email in workflow.emails
-                 if SOURCES[Trigger(email.trigger)].kind in PER_CLIENT}
+    summaries = {
+        email.id: ClientEmailSummary(email)
+        for email in workflow.emails
+        if SOURCES[Trigger(email.trigger)].kind in PER_CLIENT
+    }
     for occurrence in occurrences:
         if occurrence.email_id in summaries:
             _summarize(summaries[occurrence.email_id], occurrence, facts)
@@ -187,8 +209,11 @@ def gallery_timeline(gallery, now):
 def send_missed(gallery, email_id, kind, occurrence_id, now):
     """Send a missed occurrence on purpose (recipients and filter read now). Returns how many
     messages were queued, or None when it is not a missed occurrence of this gallery."""
-    candidates = [o for o in due_occurrences(gallery_id=gallery.id, skip_processed=False)
-                  if (o.email_id, o.kind, o.occurrence_id) == (email_id, kind, occurrence_id)]
+    candidates = [
+        o
+        for o in due_occurrences(gallery_id=gallery.id, skip_processed=False)
+        if (o.email_id, o.kind, o.occurrence_id) == (email_id, kind, occurrence_id)
+    ]
     if not candidates or candidates[0].due_at > now:
         return None
     record = db.session.get(CampaignOccurrence, (email_id, kind, occurrence_id))

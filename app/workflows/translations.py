@@ -35,9 +35,12 @@ def translations_of(email_ids):
     """{(email id, language): (subject, body_html)} of these emails, in one query."""
     if not email_ids:
         return {}
-    return {(email_id, language): (subject, body_html) for email_id, language, subject, body_html
-            in db.session.execute(sa.select(T.email_id, T.language, T.subject, T.body_html)
-                                  .where(among(T.email_id, email_ids)))}
+    return {
+        (email_id, language): (subject, body_html)
+        for email_id, language, subject, body_html in db.session.execute(
+            sa.select(T.email_id, T.language, T.subject, T.body_html).where(among(T.email_id, email_ids))
+        )
+    }
 
 
 def text_in(email, language, studio_language, translations=None):
@@ -59,8 +62,7 @@ def email_translations(email):
     """{language: translation row} of ``email`` (empty for a new one)."""
     if email is None or email.id is None:
         return {}
-    return {row.language: row for row in db.session.scalars(
-        sa.select(T).where(T.email_id == email.id))}
+    return {row.language: row for row in db.session.scalars(sa.select(T).where(T.email_id == email.id))}
 
 
 def translated_languages(email_ids):
@@ -69,8 +71,8 @@ def translated_languages(email_ids):
     if not email_ids:
         return found
     for email_id, language in db.session.execute(
-            sa.select(T.email_id, T.language).where(T.email_id.in_(list(email_ids)))
-            .order_by(T.language)):
+        sa.select(T.email_id, T.language).where(T.email_id.in_(list(email_ids))).order_by(T.language)
+    ):
         found.setdefault(email_id, []).append(language)
     return found
 
@@ -115,8 +117,14 @@ def copy_translations(source_ids_to_copies, now):
     translations."""
     if not source_ids_to_copies:
         return
-    for row in db.session.scalars(sa.select(T).where(
-            T.email_id.in_(list(source_ids_to_copies)))):
-        db.session.add(T(email_id=source_ids_to_copies[row.email_id].id, language=row.language,
-                         subject=row.subject, body_html=row.body_html, updated_at=now))
+    for row in db.session.scalars(sa.select(T).where(T.email_id.in_(list(source_ids_to_copies)))):
+        db.session.add(
+            T(
+                email_id=source_ids_to_copies[row.email_id].id,
+                language=row.language,
+                subject=row.subject,
+                body_html=row.body_html,
+                updated_at=now,
+            )
+        )
     db.session.flush()

@@ -60,11 +60,11 @@ class Links:
 class VariableData:
     """Everything a variable may be computed from, for one recipient."""
 
-    __slots__ = ("studio", "gallery", "client", "language", "promotion", "order",
-                 "cart_total_minor", "links")
+    __slots__ = ("studio", "gallery", "client", "language", "promotion", "order", "cart_total_minor", "links")
 
-    def __init__(self, studio, gallery, client, language, promotion=None, order=None,
-                 cart_total_minor=None, links=None):
+    def __init__(
+        self, studio, gallery, client, language, promotion=None, order=None, cart_total_minor=None, links=None
+    ):
         self.studio, self.gallery, self.client, self.language = studio, gallery, client, language
         self.promotion, self.order, self.cart_total_minor = promotion, order, cart_total_minor
         self.links = links if links is not None else Links()
@@ -87,10 +87,14 @@ def running_promotions(gallery_moments):
     if not pairs:
         return {}
     moments = [moment for _gallery, moment in pairs]
-    rows = db.session.scalars(sa.select(Promotion).where(
-        among(Promotion.gallery_id, {gallery for gallery, _moment in pairs}),
-        Promotion.removed_at.is_(None), Promotion.starts_at <= max(moments),
-        Promotion.ends_at > min(moments)))
+    rows = db.session.scalars(
+        sa.select(Promotion).where(
+            among(Promotion.gallery_id, {gallery for gallery, _moment in pairs}),
+            Promotion.removed_at.is_(None),
+            Promotion.starts_at <= max(moments),
+            Promotion.ends_at > min(moments),
+        )
+    )
     by_gallery = {}
     for promotion in rows:
         by_gallery.setdefault(promotion.gallery_id, []).append(promotion)
@@ -123,5 +127,7 @@ def cart_states(cart_ids):
         sa.select(Cart.id, Cart.closed_at, Cart.closed_reason, total)
         .outerjoin(CartItem, CartItem.cart_id == Cart.id)
         .outerjoin(Product, Product.id == CartItem.product_id)
-        .where(among(Cart.id, set(cart_ids))).group_by(Cart.id, Cart.closed_at, Cart.closed_reason))
+        .where(among(Cart.id, set(cart_ids)))
+        .group_by(Cart.id, Cart.closed_at, Cart.closed_reason)
+    )
     return {row[0]: CartState(*row) for row in rows}

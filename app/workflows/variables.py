@@ -64,56 +64,139 @@ def _money(amount_minor, currency, data):
     return format_money(amount_minor, currency, data.language) if amount_minor is not None else ""
 
 
-REGISTRY = {variable.name: variable for variable in [
-    Variable("client_name", _l("The client's name"), "Alex Martin",
-             lambda d: d.client.name, per_recipient=True),
-    Variable("client_email", _l("The client's email address"), "alex.martin@example.com",
-             lambda d: d.client.email, per_recipient=True),
-    Variable("gallery_title", _l("The gallery's title"), "Riverside Primary – Spring 2027",
-             lambda d: d.gallery.title),
-    Variable("gallery_link", _l("Link to the gallery (signs the client in)"),
-             "https://photos.example.com/g/studio/riverside",
-             lambda d: d.links.sign_in(d.client, d.gallery), is_link=True, per_recipient=True),
-    Variable("sale_start_date", _l("When the sale opens"), "1 March 2027",
-             lambda d: _date(d.gallery.sale_starts_at, d), in_locale=True),
-    Variable("sale_end_date", _l("When the sale closes"), "21 March 2027",
-             lambda d: _date(d.gallery.sale_ends_at, d), in_locale=True),
-    Variable("archive_date", _l("When the gallery is archived"), "30 April 2027",
-             lambda d: _date(d.gallery.archives_at, d), in_locale=True),
-    Variable("promotion_name", _l("The running promotion's name"), "Early bird",
-             lambda d: d.promotion.name if d.promotion else "", needs="promotion"),
-    Variable("promotion_discount", _l("The running promotion's discount"), "15 %",
-             lambda d: (promotion_discount_text(d.promotion, d.studio, d.language)
-                        if d.promotion else ""), in_locale=True, needs="promotion"),
-    Variable("promotion_end_date", _l("When the promotion ends"), "10 March 2027",
-             lambda d: _date(d.promotion.ends_at if d.promotion else None, d), in_locale=True,
-             needs="promotion"),
-    Variable("cart_link", _l("Link to the client's cart"), "https://photos.example.com/cart",
-             lambda d: d.links.sign_in(d.client, d.gallery, "cart"), is_link=True,
-             per_recipient=True),
-    Variable("cart_total", _l("The client's cart total"), "€42.00",
-             lambda d: _money(d.cart_total_minor, d.studio.currency, d),
-             triggers=frozenset({Trigger.CART}), per_recipient=True, in_locale=True,
-             needs="cart"),
-    Variable("order_number", _l("The order's number"), "2027-00042",
-             lambda d: d.order.number if d.order else "", triggers=frozenset({Trigger.ORDER}),
-             per_recipient=True, needs="order"),
-    Variable("order_total", _l("The order's total"), "€58.90",
-             lambda d: _money(d.order.total_minor, d.order.currency, d) if d.order else "",
-             triggers=frozenset({Trigger.ORDER}), per_recipient=True, in_locale=True,
-             needs="order"),
-    Variable("order_link", _l("Link to the client's orders"), "https://photos.example.com/orders",
-             lambda d: d.links.sign_in(d.client, d.gallery, "orders"), is_link=True,
-             per_recipient=True),
-    Variable("studio_name", _l("Your studio's name"), "Northlight Studio",
-             lambda d: d.studio.name),
-    Variable("studio_email", _l("Your studio's email address"), "hello@northlight.example",
-             lambda d: d.studio.email),
-    Variable("unsubscribe_link", _l("One-click unsubscribe link"),
-             "https://photos.example.com/unsubscribe/…",
-             lambda d: d.links.unsubscribe(d.studio.id, d.client.email), is_link=True,
-             per_recipient=True),
-]}
+REGISTRY = {
+    variable.name: variable
+    for variable in [
+        Variable(
+            "client_name", _l("The client's name"), "Alex Martin", lambda d: d.client.name, per_recipient=True
+        ),
+        Variable(
+            "client_email",
+            _l("The client's email address"),
+            "alex.martin@example.com",
+            lambda d: d.client.email,
+            per_recipient=True,
+        ),
+        Variable(
+            "gallery_title",
+            _l("The gallery's title"),
+            "Riverside Primary – Spring 2027",
+            lambda d: d.gallery.title,
+        ),
+        Variable(
+            "gallery_link",
+            _l("Link to the gallery (signs the client in)"),
+            "https://photos.example.com/g/studio/riverside",
+            lambda d: d.links.sign_in(d.client, d.gallery),
+            is_link=True,
+            per_recipient=True,
+        ),
+        Variable(
+            "sale_start_date",
+            _l("When the sale opens"),
+            "1 March 2027",
+            lambda d: _date(d.gallery.sale_starts_at, d),
+            in_locale=True,
+        ),
+        Variable(
+            "sale_end_date",
+            _l("When the sale closes"),
+            "21 March 2027",
+            lambda d: _date(d.gallery.sale_ends_at, d),
+            in_locale=True,
+        ),
+        Variable(
+            "archive_date",
+            _l("When the gallery is archived"),
+            "30 April 2027",
+            lambda d: _date(d.gallery.archives_at, d),
+            in_locale=True,
+        ),
+        Variable(
+            "promotion_name",
+            _l("The running promotion's name"),
+            "Early bird",
+            lambda d: d.promotion.name if d.promotion else "",
+            needs="promotion",
+        ),
+        Variable(
+            "promotion_discount",
+            _l("The running promotion's discount"),
+            "15 %",
+            lambda d: promotion_discount_text(d.promotion, d.studio, d.language) if d.promotion else "",
+            in_locale=True,
+            needs="promotion",
+        ),
+        Variable(
+            "promotion_end_date",
+            _l("When the promotion ends"),
+            "10 March 2027",
+            lambda d: _date(d.promotion.ends_at if d.promotion else None, d),
+            in_locale=True,
+            needs="promotion",
+        ),
+        Variable(
+            "cart_link",
+            _l("Link to the client's cart"),
+            "https://photos.example.com/cart",
+            lambda d: d.links.sign_in(d.client, d.gallery, "cart"),
+            is_link=True,
+            per_recipient=True,
+        ),
+        Variable(
+            "cart_total",
+            _l("The client's cart total"),
+            "€42.00",
+            lambda d: _money(d.cart_total_minor, d.studio.currency, d),
+            triggers=frozenset({Trigger.CART}),
+            per_recipient=True,
+            in_locale=True,
+            needs="cart",
+        ),
+        Variable(
+            "order_number",
+            _l("The order's number"),
+            "2027-00042",
+            lambda d: d.order.number if d.order else "",
+            triggers=frozenset({Trigger.ORDER}),
+            per_recipient=True,
+            needs="order",
+        ),
+        Variable(
+            "order_total",
+            _l("The order's total"),
+            "€58.90",
+            lambda d: _money(d.order.total_minor, d.order.currency, d) if d.order else "",
+            triggers=frozenset({Trigger.ORDER}),
+            per_recipient=True,
+            in_locale=True,
+            needs="order",
+        ),
+        Variable(
+            "order_link",
+            _l("Link to the client's orders"),
+            "https://photos.example.com/orders",
+            lambda d: d.links.sign_in(d.client, d.gallery, "orders"),
+            is_link=True,
+            per_recipient=True,
+        ),
+        Variable("studio_name", _l("Your studio's name"), "Northlight Studio", lambda d: d.studio.name),
+        Variable(
+            "studio_email",
+            _l("Your studio's email address"),
+            "hello@northlight.example",
+            lambda d: d.studio.email,
+        ),
+        Variable(
+            "unsubscribe_link",
+            _l("One-click unsubscribe link"),
+            "https://photos.example.com/unsubscribe/…",
+            lambda d: d.links.unsubscribe(d.studio.id, d.client.email),
+            is_link=True,
+            per_recipient=True,
+        ),
+    ]
+}
 
 LOCALE_VARIABLES = frozenset(name for name, v in REGISTRY.items() if v.in_locale)
 RECIPIENT_VARIABLES = frozenset(name for name, v in REGISTRY.items() if v.per_recipient)
@@ -124,6 +207,8 @@ LINK_VARIABLES = frozenset(name for name, v in REGISTRY.items() if v.is_link)
 def sanitize_body(html):
     """``app.sanitize.sanitize`` for a workflow email: its link variables may start a URL."""
     return sanitize(html, LINK_VARIABLES)
+
+
 # Looked up per message by the tick: a plain dict of functions.
 _COMPUTE = {name: variable.compute for name, variable in REGISTRY.items()}
 
@@ -140,17 +225,30 @@ def is_offered(name, trigger):
 
 def not_offered(trigger, *texts):
     """Known names used in ``texts`` that ``trigger`` does not offer (they render empty)."""
-    return [name for text in texts for name in variables_in(text)
-            if name in REGISTRY and not is_offered(name, trigger)]
+    return [
+        name
+        for text in texts
+        for name in variables_in(text)
+        if name in REGISTRY and not is_offered(name, trigger)
+    ]
 
 
-def recipient_values(needed, *, studio, gallery, client, language, promotion=None, order=None,
-                     cart_total_minor=None, links=None):
+def recipient_values(
+    needed,
+    *,
+    studio,
+    gallery,
+    client,
+    language,
+    promotion=None,
+    order=None,
+    cart_total_minor=None,
+    links=None,
+):
     """The values of the variables in ``needed`` for one recipient (``links``: a
     ``values.Links`` shared by many messages). The caller forces the locale for
     ``LOCALE_VARIABLES``."""
-    data = VariableData(studio, gallery, client, language, promotion, order, cart_total_minor,
-                        links)
+    data = VariableData(studio, gallery, client, language, promotion, order, cart_total_minor, links)
     return {name: _COMPUTE[name](data) for name in needed if name in _COMPUTE}
 
 
