@@ -195,3 +195,14 @@ def test_mail_waits_on_a_wrong_password_and_goes_once_the_settings_are_fixed(
     assert secure_server.collector.wait_for(1)[0].rcpt_tos == ["client@example.com"]
     db.session.refresh(row)
     assert row.state == "sent"
+
+
+def test_connection_problems_are_explained_in_the_pages_language(app):
+    from flask_babel import force_locale
+
+    from app.mailing.studio_settings import refused_host_error
+
+    with app.test_request_context(), force_locale("sv"):
+        assert "ligger i ett privat eller lokalt nätverk" in refused_host_error("10.0.0.5", 25)
+        ok, message = check_connection(_settings(free_port(), security="none", username=None))
+    assert not ok and message.startswith("Servern nekade anslutningen på den här porten.")

@@ -29,6 +29,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Validati
 from app.accounts.services import find_user_by_email
 from app.forms_common import single_line
 from app.i18n import client_languages as offered_languages
+from app.i18n import email_problem
 from app.timeutil import timezone_names
 
 COMMON_CURRENCIES = [
@@ -96,7 +97,7 @@ def _normalized_email(field):
     try:
         field.data = validate_email((field.data or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
-        raise ValidationError(str(error)) from None
+        raise ValidationError(email_problem(error)) from None
 
 
 @lru_cache(maxsize=1)

@@ -4,6 +4,7 @@ Plain values only (gallery ids, sources): the page in the workflows package adds
 """
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.mailing.models import MailState, OutboxMessage, StudioMailState
@@ -67,21 +68,21 @@ def owned_message(studio_id, message_id):
 def retry(row, now):
     """Send a failed (or unknown) message again, now, as a fresh set of attempts."""
     if row.state not in (MailState.FAILED, MailState.UNKNOWN):
-        raise ActionRefused("Only failed messages can be retried.")
+        raise ActionRefused(_("Only failed messages can be retried."))
     row.state, row.due_at, row.attempts, row.expires_at = MailState.QUEUED, now, 0, None
     row.lease_until = row.leased_by = None
 
 
 def cancel(row):
     if row.state not in (MailState.QUEUED, MailState.HELD):
-        raise ActionRefused("Only messages that wait to be sent can be cancelled.")
+        raise ActionRefused(_("Only messages that wait to be sent can be cancelled."))
     row.state = MailState.CANCELLED
 
 
 def mark_delivered(row, now):
     """An operator checked that an "unknown" message did arrive."""
     if row.state != MailState.UNKNOWN:
-        raise ActionRefused("Only messages in doubt can be marked as delivered.")
+        raise ActionRefused(_("Only messages in doubt can be marked as delivered."))
     row.state, row.sent_at = MailState.SENT, now
 
 

@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.forms_common import single_line
+from app.i18n import email_problem
 from app.mailing.studio_settings import cc_list, refused_host_error
 
 
@@ -15,7 +16,9 @@ def _valid_address(value):
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as error:
-        raise ValidationError(_l("%(address)s: %(reason)s", address=value, reason=str(error))) from None
+        raise ValidationError(
+            _l("%(address)s: %(reason)s", address=value, reason=email_problem(error))
+        ) from None
 
 
 class MailSettingsForm(FlaskForm):

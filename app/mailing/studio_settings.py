@@ -6,6 +6,7 @@ import ssl
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.mailing.addresses import HostNotAllowed, HostPolicy
@@ -47,10 +48,19 @@ def refused_host_error(host, port):
     try:
         host_policy().check(host, port)
     except HostNotAllowed as refusal:
-        return str(refusal)
+        return host_refusal(refusal)
     except OSError:
         return None
     return None
+
+
+def host_refusal(refusal):
+    """``HostNotAllowed`` in the page's language."""
+    return _(
+        "%(host)s is on a private or local network: Proofsheet connects only to mail servers "
+        "on the public internet. Use your email provider's public SMTP server.",
+        host=refusal.host,
+    )
 
 
 def cc_list(text):
@@ -109,36 +119,40 @@ def explain(failure):
     (its banner or replies), or "Test connection" would read any service's banner for whoever
     types its address."""
     cause = failure.__cause__
-    settings_hint = "Check the server name, port and security in your settings."
     if isinstance(cause, HostNotAllowed):
-        return str(cause)
+        return host_refusal(cause)
+    hint = _("Check the server name, port and security in your settings.")
     if isinstance(cause, socket.gaierror):
-        return f"The server name was not found (DNS). {settings_hint}"
+        return _("The server name was not found (DNS).") + " " + hint
     if isinstance(cause, ConnectionRefusedError):
-        return f"The server refused the connection on this port. {settings_hint}"
+        return _("The server refused the connection on this port.") + " " + hint
     if _timed_out(cause):
-        return f"The server did not answer in time. {settings_hint}"
+        return _("The server did not answer in time.") + " " + hint
     if isinstance(cause, ssl.SSLCertVerificationError):
-        return (
+        return _(
             "The server's TLS certificate is not trusted (self-signed or for another name). "
             "Ask your provider, or allow self-signed certificates if you trust this server."
         )
     if isinstance(cause, ssl.SSLError):
-        return f"The secure (TLS) connection failed. {settings_hint}"
+        return _("The secure (TLS) connection failed.") + " " + hint
     if isinstance(cause, smtplib.SMTPNotSupportedError):
-        return "The server does not offer STARTTLS: choose another security mode or port."
+        return _("The server does not offer STARTTLS: choose another security mode or port.")
     if isinstance(cause, smtplib.SMTPAuthenticationError) or failure.code in (534, 535):
-        return "The server refused the username or password."
+        return _("The server refused the username or password.")
     if isinstance(cause, smtplib.SMTPServerDisconnected):
-        return (
+        return _(
             "The server closed the connection. It may expect TLS from the start "
             "(SSL/TLS, port 465) or STARTTLS (port 587)."
         )
     if isinstance(cause, OSError) and not isinstance(cause, smtplib.SMTPException):
-        return f"Could not connect to the server. {settings_hint}"
+        return _("Could not connect to the server.") + " " + hint
     return (
-        "The server did not accept the connection setup. It may not be an SMTP server, or "
-        f"expect another security mode. {settings_hint}"
+        _(
+            "The server did not accept the connection setup. It may not be an SMTP server, or "
+            "expect another security mode."
+        )
+        + " "
+        + hint
     )
 
 
@@ -149,8 +163,12 @@ def check_connection(settings):
             pass
     except SendFailure as failure:
         return False, explain(failure)
-    return True, (
-        f"Connected to {settings.host}:{settings.port}"
-        + (" with TLS" if settings.security != "none" else "")
-        + (" and logged in." if settings.username else ".")
-    )
+    server = f"{settings.host}:{settings.port}"
+    secure, logged_in = settings.security != "none", bool(settings.username)
+    if secure and logged_in:
+        return True, _("Connected to %(server)s with TLS and logged in.", server=server)
+    if secure:
+        return True, _("Connected to %(server)s with TLS.", server=server)
+    if logged_in:
+        return True, _("Connected to %(server)s and logged in.", server=server)
+    return True, _("Connected to %(server)s.", server=server)
