@@ -395,8 +395,8 @@ def test_key_pages_run_under_the_policy_and_keep_their_behaviour(live_server, co
 
     # The workflow email editor (Quill) shows the email's image; so does the preview frame.
     page.goto(f"{base}/admin/workflows/{ids['workflow']}/emails/{ids['email']}")
-    expect(page.locator(".ql-editor")).to_contain_text("Hello")
-    expect(page.locator(f'.ql-editor img[src="{OUTSIDE_IMAGE}"]')).to_have_count(1)
+    expect(page.locator("#editor .ql-editor")).to_contain_text("Hello")
+    expect(page.locator(f'#editor .ql-editor img[src="{OUTSIDE_IMAGE}"]')).to_have_count(1)
     watch.check()
     page.goto(f"{base}/admin/workflows/{ids['workflow']}/emails/{ids['email']}/preview")
     frame = page.frame_locator("[data-testid=preview-frame]")
