@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 7a29f90bdb67
+Revision ID: 30413bab47d9
 Revises: 
-Create Date: 2026-12-06 15:32:16.999575
+Create Date: 2026-12-06 16:05:37.692621
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '7a29f90bdb67'
+revision = '30413bab47d9'
 down_revision = None
 branch_labels = None
 depends_on = None
