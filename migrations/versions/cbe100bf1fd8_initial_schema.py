@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 30413bab47d9
+Revision ID: cbe100bf1fd8
 Revises: 
-Create Date: 2026-12-06 16:05:37.692621
+Create Date: 2026-12-06 16:07:29.751643
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '30413bab47d9'
+revision = 'cbe100bf1fd8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -597,6 +597,9 @@ def upgrade():
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('marketing_consent', sa.Boolean(), nullable=False),
     sa.Column('consent_text', sa.Text(), nullable=True),
+    sa.Column('phone', sa.String(length=16), nullable=True),
+    sa.Column('sms_consent', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('sms_consent_text', sa.Text(), nullable=True),
     sa.Column('gallery_id', sa.Integer(), nullable=True),
     sa.Column('card_id', sa.Integer(), nullable=True),
     sa.Column('next_page', sa.String(length=16), nullable=False),
