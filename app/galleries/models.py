@@ -198,7 +198,7 @@ class ClientSignInRequest(Model):
     # The mobile number typed (E.164) and the SMS consent, applied to the client with the rest
     # once the code or link is used.
     phone: Mapped[str | None] = mapped_column(sa.String(16))
-    sms_consent: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    sms_consent: Mapped[bool] = mapped_column(default=False)
     sms_consent_text: Mapped[str | None] = mapped_column(sa.Text)
     gallery_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"))
     card_id: Mapped[int | None] = mapped_column(sa.ForeignKey("access_card.id", ondelete="CASCADE"))

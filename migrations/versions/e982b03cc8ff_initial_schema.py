@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: cbe100bf1fd8
+Revision ID: e982b03cc8ff
 Revises: 
-Create Date: 2026-12-06 16:07:29.751643
+Create Date: 2026-12-06 16:08:10.885901
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'cbe100bf1fd8'
+revision = 'e982b03cc8ff'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -598,7 +598,7 @@ def upgrade():
     sa.Column('marketing_consent', sa.Boolean(), nullable=False),
     sa.Column('consent_text', sa.Text(), nullable=True),
     sa.Column('phone', sa.String(length=16), nullable=True),
-    sa.Column('sms_consent', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('sms_consent', sa.Boolean(), nullable=False),
     sa.Column('sms_consent_text', sa.Text(), nullable=True),
     sa.Column('gallery_id', sa.Integer(), nullable=True),
     sa.Column('card_id', sa.Integer(), nullable=True),
