@@ -86,6 +86,7 @@ DEFAULTS: dict[str, Any] = {
     "SMS_46ELKS_API_URL": "https://api.46elks.com/a1/sms",
     "SMS_46ELKS_USERNAME": "",
     "SMS_46ELKS_PASSWORD": "",
+    "SMS_TWILIO_API_BASE": "https://api.twilio.com",
     "SMS_TIMEOUT": 15,
     "SMS_STUDIO_RATE_PER_MINUTE": 60,
     # The platform's name in "Studio via <name>" senders and the footer of its mail.

@@ -15,7 +15,7 @@ from app.database import begin_write, writer_transactions
 from app.extensions import db
 from app.mailing.crypto import decrypt
 from app.sms.models import SmsMessage, SmsState, StudioSmsSettings
-from app.sms.providers import FortySixElksProvider, SinkProvider, SmsSendFailure
+from app.sms.providers import FortySixElksProvider, SinkProvider, SmsSendFailure, TwilioProvider
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 6
@@ -38,13 +38,22 @@ def backoff_delay(attempts, rng=random):
 
 
 def provider_for(studio_id, config=None):
-    """The studio's own provider when it set one up, else the platform's (SMS_PROVIDER: "sink",
-    the embedded default, or "46elks" with SMS_46ELKS_USERNAME / SMS_46ELKS_PASSWORD)."""
+    """The studio's own provider when it set one up (46elks or Twilio), else the platform's
+    (SMS_PROVIDER: "sink", the embedded default, or "46elks" with SMS_46ELKS_USERNAME /
+    SMS_46ELKS_PASSWORD)."""
     config = config or current_app.config
     own = db.session.get(StudioSmsSettings, studio_id) if studio_id is not None else None
     if own is not None and own.provider == "46elks":
         return FortySixElksProvider(
             config["SMS_46ELKS_API_URL"],
+            own.username,
+            decrypt(own.password_encrypted) or "",
+            own.sender,
+            timeout=config["SMS_TIMEOUT"],
+        )
+    if own is not None and own.provider == "twilio":
+        return TwilioProvider(
+            config["SMS_TWILIO_API_BASE"],
             own.username,
             decrypt(own.password_encrypted) or "",
             own.sender,

@@ -5,6 +5,8 @@ raising ``SmsSendFailure`` (temporary: try again later; permanent: the provider'
   the admin's Phone page reads it (like the mail sink and its Mailbox).
 - ``FortySixElksProvider``: 46elks' HTTP API (POST form data, HTTP basic auth), popular in the
   Nordics; its URL is configurable (SMS_46ELKS_API_URL) so tests talk to a local server.
+- ``TwilioProvider``: Twilio's REST API through its official library (``twilio``); its API base
+  is configurable (SMS_TWILIO_API_BASE) so tests talk to a local server.
 """
 
 import base64
@@ -14,6 +16,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client as TwilioClient
+
+TWILIO_API_BASE = "https://api.twilio.com"
 
 
 class SmsSendFailure(Exception):
@@ -77,3 +86,44 @@ class FortySixElksProvider:
         except ValueError:
             raise SmsSendFailure("46elks answered something that is not JSON.", True) from None
         return str(answer.get("id") or "")
+
+
+class _RebasedHttpClient(TwilioHttpClient):
+    """Twilio's HTTP client sending to ``api_base`` instead of https://api.twilio.com."""
+
+    def __init__(self, api_base, timeout):
+        super().__init__(timeout=timeout)
+        self.api_base = api_base.rstrip("/")
+
+    def request(self, method, url, *args, **kwargs):
+        if self.api_base != TWILIO_API_BASE and url.startswith(TWILIO_API_BASE):
+            url = self.api_base + url[len(TWILIO_API_BASE) :]
+        return super().request(method, url, *args, **kwargs)
+
+
+class TwilioProvider:
+    name = "twilio"
+
+    def __init__(self, api_base, account_sid, auth_token, sender, timeout=15.0):
+        self.sender = sender
+        self.client = TwilioClient(
+            account_sid, auth_token, http_client=_RebasedHttpClient(api_base or TWILIO_API_BASE, timeout)
+        )
+
+    def send(self, recipient, body, sent_at):
+        try:
+            message = self.client.messages.create(to=recipient, from_=self.sender, body=body)
+        except TwilioRestException as error:
+            # 4xx: Twilio refused this text (number, sender, account): retrying changes nothing.
+            # 429 and 5xx: it may go through later.
+            temporary = error.status == 429 or error.status >= 500
+            raise SmsSendFailure(f"Twilio answered {error.status}: {error.msg}"[:400], temporary) from None
+        except TwilioServiceException as error:
+            temporary = error.status == 429 or error.status >= 500
+            reason = error.detail or error.title
+            raise SmsSendFailure(f"Twilio answered {error.status}: {reason}"[:400], temporary) from None
+        except (requests.RequestException, OSError) as error:
+            raise SmsSendFailure(f"Twilio could not be reached: {error}", True) from None
+        except (TwilioException, ValueError):
+            raise SmsSendFailure("Twilio answered something we could not read.", True) from None
+        return str(message.sid or "")
