@@ -246,8 +246,7 @@ class Order(Model):
     coupon_code: Mapped[str | None] = mapped_column(sa.String(40))
     contact_name: Mapped[str] = mapped_column(sa.String(200))
     contact_email: Mapped[str] = mapped_column(sa.String(254))
-    # E.164 (app/sms/phone.py), optional: for the carrier and, with consent, order texts.
-    contact_phone: Mapped[str | None] = mapped_column(sa.String(16))
+    # E.164 when typed at checkout (app/sms/phone.py): for the carrier and order texts.
     contact_phone: Mapped[str] = mapped_column(sa.String(40), default="")
     delivery_method: Mapped[str] = mapped_column(sa.String(16))
     address_line1: Mapped[str] = mapped_column(sa.String(200), default="")
