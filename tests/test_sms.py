@@ -348,3 +348,14 @@ def test_a_forged_inbound_url_changes_nothing(client, owner):
         f"/sms/inbound/46elks/{owner.studio_id}.forged", data={"from": PHONE, "message": "STOP"}
     )
     assert answer.status_code == 404
+
+
+def test_a_dispatch_for_given_texts_sends_those_alone(app, owner):
+    queue_one(owner.studio_id, body="Waiting in the queue")
+    test_id = queue_sms(studio_id=owner.studio_id, kind="test", recipient=PHONE, body="A test", now=NOW)
+    db.session.commit()
+    assert dispatch_sms(NOW, ids=[test_id]).sent == 1
+    assert [(row.body, row.state) for row in rows()] == [
+        ("Waiting in the queue", SmsState.QUEUED),
+        ("A test", SmsState.SENT),
+    ]

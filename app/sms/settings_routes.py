@@ -96,7 +96,7 @@ def test_text():
         now=now,
     )
     db.session.commit()
-    dispatch_sms(now, worker="settings-test")
+    dispatch_sms(now, worker="settings-test", ids=[message_id])
     row = db.session.get(SmsMessage, message_id)
     db.session.refresh(row)
     if row.state == SmsState.SENT:
