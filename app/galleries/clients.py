@@ -44,12 +44,25 @@ def find_client(studio_id, email):
 
 
 def register_client(
-    studio_id, gallery, *, name, email, language, marketing_consent, consent_text, now, card=None
+    studio_id,
+    gallery,
+    *,
+    name,
+    email,
+    language,
+    marketing_consent,
+    consent_text,
+    now,
+    card=None,
+    phone=None,
+    sms_consent=False,
+    sms_consent_text=None,
 ):
     """Register (or sign back in) a client to ``gallery`` and, for a QR card, claim it.
 
     Returns (client, created). Consent is recorded with its exact text and time when given;
-    an existing client's earlier consent is kept.
+    an existing client's earlier consent is kept. A typed ``phone`` (E.164) replaces the
+    client's; the SMS consent goes as the email consent does (``apply_phone``).
     """
     email = normalize_email(email)
     client = find_client(studio_id, email)
@@ -61,11 +74,22 @@ def register_client(
         db.session.add(client)
     if marketing_consent and not client.marketing_consent:
         client.marketing_consent, client.consent_text, client.consent_at = True, consent_text, now
+    apply_phone(client, phone, sms_consent, sms_consent_text, now)
     db.session.flush()
     ensure_registration(client, gallery, now)
     if card is not None:
         claim_card(client, card, now)
     return client, created
+
+
+def apply_phone(client, phone, sms_consent, sms_consent_text, now):
+    """What the client typed with a proven address: a mobile number (E.164) replaces theirs;
+    the SMS consent is recorded with its exact text and time when given with a number, and an
+    earlier consent is kept (as the email consent)."""
+    if phone:
+        client.phone = phone
+    if sms_consent and client.phone and client.sms_consent_at is None:
+        client.sms_consent_text, client.sms_consent_at = sms_consent_text, now
 
 
 def ensure_registration(client, gallery, now):

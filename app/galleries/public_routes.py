@@ -150,6 +150,9 @@ def _register(studio, gallery, form, card, now):
             consent_text=form.consent_text,
             now=now,
             card=card,
+            phone=form.phone.data,
+            sms_consent=form.sms_consent.data,
+            sms_consent_text=form.sms_consent_text,
         )
         with force_locale(client.language):
             emails = [send_gallery_link(studio, gallery, client, now)] if newly else []
@@ -166,6 +169,9 @@ def _register(studio, gallery, form, card, now):
         card=card,
         marketing_consent=form.marketing_consent.data,
         consent_text=form.consent_text,
+        phone=form.phone.data,
+        sms_consent=form.sms_consent.data,
+        sms_consent_text=form.sms_consent_text,
         now=now,
     )
     with force_locale(form.language.data):  # in the language just chosen

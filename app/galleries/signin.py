@@ -52,12 +52,15 @@ def request_sign_in(
     card=None,
     marketing_consent=False,
     consent_text=None,
+    phone=None,
+    sms_consent=False,
+    sms_consent_text=None,
     next_page="gallery",
 ):
     """Record what the visitor asked for; returns (request, token, code) to email.
 
-    ``email`` must be normalized (``clients.normalize_email``). Only hashes of the token and
-    the code are stored.
+    ``email`` must be normalized (``clients.normalize_email``), ``phone`` be E.164 or None
+    (``app.sms.phone.normalize_phone``). Only hashes of the token and the code are stored.
     """
     token = secrets.token_urlsafe(32)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
@@ -70,6 +73,9 @@ def request_sign_in(
         language=language,
         marketing_consent=bool(marketing_consent),
         consent_text=consent_text if marketing_consent else None,
+        phone=phone or None,
+        sms_consent=bool(sms_consent and phone),
+        sms_consent_text=sms_consent_text if sms_consent and phone else None,
         gallery_id=gallery.id if gallery is not None else None,
         card_id=card.id if card is not None else None,
         next_page=next_page,
@@ -135,6 +141,7 @@ def complete(request, now):
     if request.marketing_consent and not client.marketing_consent:
         client.marketing_consent, client.consent_at = True, now
         client.consent_text = request.consent_text
+    clients.apply_phone(client, request.phone, request.sms_consent, request.sms_consent_text, now)
     db.session.flush()
     gallery = request.card.gallery if request.card is not None else request.gallery
     newly_registered = gallery is not None and not clients.is_registered(client, gallery)

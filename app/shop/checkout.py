@@ -224,8 +224,14 @@ def place_order(
     now,
     coupon_code=None,
     notify_status_changes=False,
+    sms_consent=False,
+    sms_consent_text=None,
 ):
-    """Turn the client's open cart into an order. Raises ``CheckoutError``; flushes only."""
+    """Turn the client's open cart into an order. Raises ``CheckoutError``; flushes only.
+
+    ``contact.phone`` is E.164 (``app.sms.phone.normalize_phone``) or empty; it becomes the
+    client's number when they have none, and the SMS consent, given with a number, is recorded
+    on the client with its exact text and time (an earlier consent is kept)."""
     if cart is None or cart.client_id != client.id or cart.closed_at is not None:
         raise CheckoutError(_l("Your cart is empty."))
     _check_lines_still_orderable(cart, now)
@@ -273,6 +279,11 @@ def place_order(
         history=[OrderStatusChange(from_status=None, to_status=OrderStatus.NEW, changed_at=now)],
     )
     db.session.add(order)
+    if order.contact_phone:
+        if not client.phone:
+            client.phone = order.contact_phone
+        if sms_consent and client.sms_consent_at is None:
+            client.sms_consent_text, client.sms_consent_at = sms_consent_text, now
     close_cart(cart, "ordered", now)
     db.session.flush()
     order_placed.send(order)

@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.forms_common import single_line
+from app.galleries.public_forms import SMS_CONSENT_TEXT, check_phone, phone_field, sms_consent_field
 from app.i18n import email_problem
 from app.shop.addresses import address_problems
 from app.shop.cart import MAX_QUANTITY
@@ -50,7 +51,10 @@ class CheckoutForm(FlaskForm):
         validators=[DataRequired(_l("Please enter your name.")), Length(max=200), single_line()],
     )
     email = StringField(_l("Email"), validators=[DataRequired(_l("Please enter your email."))])
-    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=40), single_line("text")])
+    phone = phone_field(
+        _l("Phone (optional)"), _l("A mobile number: for the carrier, and for texts about your order.")
+    )
+    sms_consent = sms_consent_field()
     delivery_method = RadioField(
         _l("Delivery"),
         choices=[
@@ -79,11 +83,20 @@ class CheckoutForm(FlaskForm):
         except EmailNotValidError as error:
             raise ValidationError(email_problem(error)) from None
 
+    def __init__(self, *args, phone_region=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sms_consent_text = str(SMS_CONSENT_TEXT)
+        self._phone_region = phone_region  # the studio's (default_region), without a delivery country
+
     def validate(self, extra_validators=None):
-        """The fields, then the delivery address as a whole for its country (postal code
-        format, required parts): each problem is shown on its own field."""
+        """The fields, then the phone number (read in the delivery country, else the studio's)
+        and the delivery address as a whole for its country (postal code format, required
+        parts): each problem is shown on its own field."""
         valid = super().validate(extra_validators)
-        if self.delivery_method.data != "shipping" or not self._needs_address:
+        shipping = self.delivery_method.data == "shipping" and self._needs_address
+        region = (self.country.data if shipping else None) or self._phone_region
+        valid = check_phone(self, region) and valid
+        if not shipping:
             return valid
         problems = address_problems(
             self.country.data,

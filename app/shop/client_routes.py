@@ -39,6 +39,7 @@ from app.shop.payment_bank import epc_qr_data_uri
 from app.shop.payment_settings import CARD, offered_methods, settings_of
 from app.shop.payments import PROVIDERS, providers_for
 from app.shop.stripe_checkout import CardPaymentError, create_checkout_session, open_payment
+from app.sms.phone import default_region, display_phone
 
 
 def current_client(studio):
@@ -205,7 +206,13 @@ def _checkout_form(studio, client, quote, methods):
     form = CheckoutForm(
         data=None
         if request.method == "POST"
-        else {"name": client.name, "email": client.email, "coupon_code": request.args.get("coupon", "")}
+        else {
+            "name": client.name,
+            "email": client.email,
+            "phone": display_phone(client.phone) if client.phone else "",
+            "coupon_code": request.args.get("coupon", ""),
+        },
+        phone_region=default_region(studio),
     )
     # Every country, named in the page's language, the studio's own first; the ISO code is stored.
     home = home_country(studio)
@@ -291,6 +298,8 @@ def _place(studio, client, cart_row, form, now):
             client=client,
             cart=cart_row,
             contact=Contact(form.name.data, form.email.data, form.phone.data or ""),
+            sms_consent=form.sms_consent.data,
+            sms_consent_text=form.sms_consent_text,
             delivery=delivery,
             payment_method=form.payment_method.data,
             now=now,
