@@ -41,6 +41,13 @@ def amount_input(minor, currency):
     return amount_text(minor, currency)
 
 
+def phone(number):
+    """An E.164 number as people read it ("+46 70 123 45 67"); other text as it is."""
+    from app.sms.phone import display_phone
+
+    return display_phone(number) if number and number.startswith("+") else number or ""
+
+
 def country_name(code):
     """An ISO country code as the country's name in the page's language ("SE" -> "Sverige")."""
     from app.shop.addresses import country_name as name_of
@@ -66,5 +73,6 @@ def init_app(app):
     app.jinja_env.filters["with_variables"] = with_variables
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["amount_input"] = amount_input
+    app.jinja_env.filters["phone"] = phone
     app.jinja_env.globals["url_if"] = url_if
     app.jinja_env.globals["current_locale_code"] = lambda: str(get_locale() or "en")

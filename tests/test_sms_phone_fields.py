@@ -262,3 +262,10 @@ def test_checkout_prefills_the_clients_number(shop):
     page = shop.browser.get(f"/s/{shop.studio.slug}/checkout").data.decode()
     assert 'value="+46 70 123 45 67"' in page[page.index('name="phone"') - 200 :][:400]
     assert "js/sms-consent.js" in page
+
+
+def test_the_studio_reads_the_number_as_people_write_it(shop, auth, owner):
+    checkout(shop, phone="070-123 45 67")
+    auth.login(owner)
+    page = shop.browser.get(f"/admin/shop/orders/{orders()[0].id}").get_data(as_text=True)
+    assert '<a href="tel:+46701234567">+46 70 123 45 67</a>' in page
