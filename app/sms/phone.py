@@ -1,13 +1,9 @@
 """Phone numbers as people type them, stored in E.164 (phonenumbers: Google's libphonenumber)."""
 
 import phonenumbers
-from babel import Locale, UnknownLocaleError
-from babel.core import get_global
 from flask_babel import gettext as _
 
-# A language whose speakers mostly live in one country: its studio without a country of its own
-# is most likely there (sv -> SE). English is spoken in too many to guess.
-_NO_HOME_REGION = frozenset({"en"})
+from app.i18n import studio_territory
 
 
 class PhoneRefused(ValueError):
@@ -17,16 +13,7 @@ class PhoneRefused(ValueError):
 def default_region(studio):
     """Where a number typed without its country code is read: the studio's country, else the
     territory its language is most likely spoken in (sv -> SE), else None."""
-    if studio.country:
-        return studio.country.upper()
-    try:
-        language = Locale.parse(studio.language or "").language
-    except (UnknownLocaleError, ValueError, TypeError):
-        return None
-    if language in _NO_HOME_REGION:
-        return None
-    likely = get_global("likely_subtags").get(language)
-    territory = Locale.parse(likely).territory if likely else None
+    territory = studio_territory(studio)
     return territory if territory in phonenumbers.SUPPORTED_REGIONS else None
 
 
