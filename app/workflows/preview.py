@@ -55,10 +55,9 @@ class Preview:
         return self.client is not None
 
 
-def sample_recipient(workflow, gallery=None):
-    """A real gallery (``gallery``, else one using this workflow, else the newest) and its
-    first registered client."""
-    gallery = (
+def sample_gallery(workflow, gallery=None):
+    """``gallery``, else the first gallery using ``workflow``, else the studio's newest."""
+    return (
         gallery
         or db.session.scalar(
             sa.select(Gallery)
@@ -74,6 +73,11 @@ def sample_recipient(workflow, gallery=None):
             .limit(1)
         )
     )
+
+
+def sample_recipient(workflow, gallery=None):
+    """A real gallery (``sample_gallery``) and its first registered client."""
+    gallery = sample_gallery(workflow, gallery)
     if gallery is None:
         return None, None
     client = db.session.scalar(

@@ -9,16 +9,14 @@ gallery is chosen or uses the workflow, as in the preview.
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from flask_babel import force_locale
 
-from app.extensions import db
 from app.galleries.models import Gallery
 from app.mailing.identity import studio_identity
 from app.mailing.models import MailKind
 from app.mailing.outbox import queue_message
 from app.urls import external_url
-from app.workflows.models import GalleryWorkflow
+from app.workflows.preview import sample_gallery
 from app.workflows.rendering import branding_of, personalize, prepare
 from app.workflows.translations import text_in
 from app.workflows.values import running_promotions
@@ -36,26 +34,6 @@ class RenderedTest:
 def link_for_test(name):
     """Where the %name% link of a test email leads: the "this is a test" page."""
     return external_url("email_test.link", name=name)
-
-
-def _gallery_for(workflow, gallery=None):
-    """``gallery``, else the first gallery using ``workflow``, else the studio's newest."""
-    return (
-        gallery
-        or db.session.scalar(
-            sa.select(Gallery)
-            .join(GalleryWorkflow, GalleryWorkflow.gallery_id == Gallery.id)
-            .where(GalleryWorkflow.workflow_id == workflow.id)
-            .order_by(Gallery.id)
-            .limit(1)
-        )
-        or db.session.scalar(
-            sa.select(Gallery)
-            .where(Gallery.studio_id == workflow.studio_id)
-            .order_by(Gallery.created_at.desc(), Gallery.id.desc())
-            .limit(1)
-        )
-    )
 
 
 def _gallery_values(needed, studio, gallery, language, now):
@@ -87,7 +65,7 @@ def render_test(email, studio, now, gallery=None, language=None):
     """``email`` rendered exactly as campaign mail (``prepare`` then ``personalize``) for the
     sample client, in ``language`` (one of the studio's client languages; None: the studio's),
     as if it were due ``now``."""
-    gallery = _gallery_for(email.workflow, gallery)
+    gallery = sample_gallery(email.workflow, gallery)
     language = language or studio.language
     prepared = prepare(*text_in(email, language, studio.language), language, branding_of(studio))
     values = sample_client_values(prepared.variables, email.trigger, studio, gallery, language, now)
