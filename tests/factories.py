@@ -32,6 +32,18 @@ def make_owner(
     return owner
 
 
+def make_operator(studio, email="op@example.com"):
+    """A staff member of ``studio`` who is not its owner (no password: tests log in directly)."""
+    from app.accounts.models import Role, User
+
+    operator = User(
+        studio_id=studio.id, email=email, name="Op", password_hash="x", role=Role.OPERATOR, created_at=NOW
+    )
+    db.session.add(operator)
+    db.session.commit()
+    return operator
+
+
 def make_gallery(
     studio,
     title="Spring portraits",

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from app.accounts.models import Invitation, Role, Studio, User
 from app.extensions import db
+from tests import factories
 
 
 def signup_data(**overrides):
@@ -147,16 +148,7 @@ def test_owner_edits_the_studio_and_operators_cannot(client, auth, owner):
     db.session.expire_all()
     studio = db.session.get(Studio, owner.studio_id)
     assert (studio.timezone, studio.currency, studio.watermark) == ("America/New_York", "USD", "© Northlight")
-    operator = User(
-        studio_id=owner.studio_id,
-        email="op@northlight.test",
-        name="Op",
-        password_hash="x",
-        role=Role.OPERATOR,
-        created_at=studio.created_at,
-    )
-    db.session.add(operator)
-    db.session.commit()
+    operator = factories.make_operator(owner.studio, email="op@northlight.test")
     auth.login(operator)
     assert client.post("/profile/studio", data={"studio-name": "Hacked"}).status_code == 403
     assert client.post("/profile/invitations", data={"invite-email": "x@y.test"}).status_code == 403

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.mailing.models import StudioMailSettings
 from app.mailing.studio_settings import check_connection, smtp_settings
+from tests import factories
 from tests.conftest import free_port
 from tests.secure_smtp import PASSWORD, USER
 
@@ -148,18 +149,8 @@ def test_test_connection_button_reports_a_wrong_password(client, logged_in, secu
 
 
 def test_operators_cannot_change_mail_settings(client, auth, owner):
-    from app.accounts.models import Role, User
 
-    operator = User(
-        studio_id=owner.studio_id,
-        email="op@example.com",
-        name="Op",
-        password_hash="x",
-        role=Role.OPERATOR,
-        created_at=owner.created_at,
-    )
-    db.session.add(operator)
-    db.session.commit()
+    operator = factories.make_operator(owner.studio, email="op@example.com")
     auth.login(operator)
     assert client.get("/admin/mail/settings").status_code == 403
     assert client.post("/admin/mail/settings", data=settings_form(25)).status_code == 403

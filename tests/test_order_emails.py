@@ -170,20 +170,10 @@ def test_bad_wording_is_refused_and_nothing_is_saved(client, logged_in, subject,
 
 
 def test_unknown_event_and_operators(client, auth, owner):
-    from app.accounts.models import Role, User
 
     auth.login(owner)
     assert client.get("/admin/shop/order-emails/teleported").status_code == 404
-    operator = User(
-        studio_id=owner.studio_id,
-        email="op@example.com",
-        name="Op",
-        password_hash="x",
-        role=Role.OPERATOR,
-        created_at=owner.created_at,
-    )
-    db.session.add(operator)
-    db.session.commit()
+    operator = factories.make_operator(owner.studio, email="op@example.com")
     auth.login(operator)
     assert client.get("/admin/shop/order-emails/paid").status_code == 200
     assert (

@@ -193,18 +193,8 @@ def test_bad_payment_settings_get_a_message_and_change_nothing(client, auth, own
 
 
 def test_operators_cannot_see_the_payment_settings(client, auth, owner):
-    from app.accounts.models import Role, User
 
-    operator = User(
-        studio_id=owner.studio_id,
-        email="op@northlight.test",
-        name="Op",
-        role=Role.OPERATOR,
-        password_hash="x",
-        created_at=NOW,
-    )
-    db.session.add(operator)
-    db.session.commit()
+    operator = factories.make_operator(owner.studio, email="op@northlight.test")
     auth.login(operator)
     assert client.get("/admin/shop/payments").status_code == 403
 

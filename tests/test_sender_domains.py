@@ -19,6 +19,7 @@ from app.mailing.identity import studio_identity
 from app.mailing.models import MailKind, SenderDomain, StudioMailSettings
 from app.mailing.outbox import queue_message
 from app.mailing.services import send_email, send_now
+from tests import factories
 from tests.conftest import free_port
 from tests.dns_server import txt_lookup
 from tests.factories import NOW
@@ -111,18 +112,8 @@ def test_an_international_domain_is_stored_in_its_ascii_form(app):
 
 
 def test_operators_cannot_see_or_change_the_sender_domain(client, auth, owner):
-    from app.accounts.models import Role, User
 
-    operator = User(
-        studio_id=owner.studio_id,
-        email="op@example.com",
-        name="Op",
-        password_hash="x",
-        role=Role.OPERATOR,
-        created_at=owner.created_at,
-    )
-    db.session.add(operator)
-    db.session.commit()
+    operator = factories.make_operator(owner.studio, email="op@example.com")
     auth.login(operator)
     assert client.get("/admin/mail/settings/domain").status_code == 403
     assert client.post("/admin/mail/settings/domain", data={"domain": DOMAIN}).status_code == 403

@@ -21,6 +21,7 @@ from app.sms.dispatch import provider_for
 from app.sms.models import SmsMessage, SmsState, SmsSuppression, StudioSmsSettings
 from app.sms.outbox import queue_sms
 from app.sms.providers import TwilioProvider
+from tests import factories
 from tests.conftest import free_port
 from tests.factories import NOW
 
@@ -134,18 +135,8 @@ def test_the_mail_settings_link_to_the_text_settings(client, logged_in):
 
 
 def test_operators_cannot_see_or_change_text_settings(client, auth, owner):
-    from app.accounts.models import Role, User
 
-    operator = User(
-        studio_id=owner.studio_id,
-        email="op@example.com",
-        name="Op",
-        password_hash="x",
-        role=Role.OPERATOR,
-        created_at=owner.created_at,
-    )
-    db.session.add(operator)
-    db.session.commit()
+    operator = factories.make_operator(owner.studio, email="op@example.com")
     auth.login(operator)
     assert client.get(URL).status_code == 403
     assert client.post(URL, data=twilio_form()).status_code == 403
