@@ -40,6 +40,8 @@ class Studio(Model):
     # The logo file under <uploads>/studios/<id>/, named by its content hash (a new logo is a
     # new URL, so mail clients and browsers never show a stale one).
     logo_filename: Mapped[str | None] = mapped_column(sa.String(120))
+    # "#RRGGBB", lowercase: buttons and links on client pages, in emails, on QR cards and PDFs.
+    accent_color: Mapped[str | None] = mapped_column(sa.String(7))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     users: Mapped[list["User"]] = relationship(back_populates="studio", order_by="User.id")

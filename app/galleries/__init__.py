@@ -8,8 +8,12 @@ public_bp = Blueprint("galleries_public", __name__)
 from app.galleries import (  # noqa: E402,F401
     admin_routes,
     branding_routes,
+    card_matching_routes,
     card_routes,
     client_admin_routes,
+    favourite_routes,
     public_routes,
+    share_routes,
     signin_routes,
+    upload_routes,
 )

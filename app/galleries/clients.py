@@ -253,7 +253,7 @@ def held_card_ids(client, gallery):
 def visible_photos(gallery, client):
     """The photos of ``gallery`` this visitor may see: all of them, or in a QR gallery those of
     the cards the client holds (nothing without a card)."""
-    query = sa.select(Photo).where(Photo.gallery_id == gallery.id)
+    query = sa.select(Photo).where(Photo.gallery_id == gallery.id, Photo.shown_to_clients_clause())
     if gallery.is_qr:
         cards = held_card_ids(client, gallery)
         if not cards:

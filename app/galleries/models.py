@@ -22,6 +22,12 @@ class GalleryAccess(StrEnum):
     REGISTRATION = "registration"  # name and email before the photos show
 
 
+class PhotoState(StrEnum):
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
 card_photo = sa.Table(
     "card_photo",
     db.metadata,
@@ -91,9 +97,29 @@ class Photo(Model):
 
     # At most one cover per gallery (partial unique index below); deleting it leaves no cover.
     is_cover: Mapped[bool] = mapped_column(default=False)
+    # "processing" until the worker has verified and rotated it and made its previews (width
+    # and height are 0 until then); "failed" with the reason when the file is not a usable photo.
+    # Clients see "ready" photos only.
+    processing_state: Mapped[str] = mapped_column(sa.String(16), default="ready", server_default="ready")
+    processing_error: Mapped[str | None] = mapped_column(sa.Text)
+    # When the camera took it (EXIF DateTimeOriginal, the camera's wall clock): the order card
+    # matching follows, a school day being shot card, child, card, child...
+    taken_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # A photo of a QR card (the photographer shoots each child's card before the child): never
+    # shown to clients; the photos after it, until the next card photo, belong to that card.
+    card_shot_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("access_card.id", ondelete="SET NULL"))
 
     gallery: Mapped[Gallery] = relationship(back_populates="photos")
     cards: Mapped[list["AccessCard"]] = relationship(secondary=card_photo, back_populates="photos")
+
+    @property
+    def shown_to_clients(self):
+        return self.processing_state == PhotoState.READY and self.card_shot_of_id is None
+
+    @classmethod
+    def shown_to_clients_clause(cls):
+        """What clients may ever see: processed photos, never a photo of a QR card."""
+        return sa.and_(cls.processing_state == PhotoState.READY, cls.card_shot_of_id.is_(None))
 
     __table_args__ = (
         sa.Index(
@@ -166,6 +192,34 @@ class Registration(Model):
         sa.Index("ix_registration_gallery_registered", "gallery_id", "registered_at"),
         sa.Index("ix_registration_registered_at", "registered_at"),
     )
+
+
+class Favourite(Model):
+    """A client's heart on a photo: their favourites view, and what the studio sees of them."""
+
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("client.id", ondelete="CASCADE"), primary_key=True)
+    photo_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("photo.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UploadSession(Model):
+    """A photo upload in pieces: the browser sends chunks at an offset, asks how much arrived
+    after a dropped connection and goes on from there (app/galleries/uploads.py)."""
+
+    __tablename__ = "upload_session"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)  # random, unguessable
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), index=True)
+    gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    total_size: Mapped[int]
+    received_size: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The photo it became once complete (a retried last chunk finds it instead of a second one).
+    photo_id: Mapped[int | None] = mapped_column(sa.ForeignKey("photo.id", ondelete="SET NULL"))
 
 
 class CardClaim(Model):

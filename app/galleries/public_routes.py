@@ -409,7 +409,7 @@ def photo(photo_id, variant):
     if variant not in ("thumb", "preview"):
         abort(404)
     found = db.session.get(Photo, photo_id)
-    if found is None or not _may_see(found):
+    if found is None or not found.shown_to_clients or not _may_see(found):
         abort(404)
     response = send_file(photo_file(found, variant), mimetype="image/jpeg", max_age=3600)
     response.headers["Cache-Control"] = "private, max-age=3600"

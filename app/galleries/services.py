@@ -153,7 +153,7 @@ def _covers(gallery_ids):
         return {}
     photos = db.session.scalars(
         sa.select(Photo)
-        .where(Photo.gallery_id.in_(gallery_ids))
+        .where(Photo.gallery_id.in_(gallery_ids), Photo.shown_to_clients_clause())
         .order_by(Photo.is_cover.desc(), Photo.position, Photo.id)
     ).all()
     covers = {}

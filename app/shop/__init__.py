@@ -8,6 +8,7 @@ client_bp = Blueprint("shop", __name__)
 from app.shop import (  # noqa: E402,F401
     admin_routes,
     client_routes,
+    download_routes,
     notifications,
     order_email_routes,
     payment_routes,

@@ -110,7 +110,7 @@ PAID_STATES = {
 
 def _gallery_photos_for(client_id, item):
     """Every photo of the gallery the client may see: in a QR gallery, those of their cards."""
-    query = sa.select(Photo.id).where(Photo.gallery_id == item.gallery_id)
+    query = sa.select(Photo.id).where(Photo.gallery_id == item.gallery_id, Photo.shown_to_clients_clause())
     if item.gallery is not None and item.gallery.is_qr:
         held = sa.select(CardClaim.card_id).where(CardClaim.client_id == client_id)
         query = query.join(card_photo, card_photo.c.photo_id == Photo.id).where(

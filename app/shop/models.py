@@ -335,8 +335,9 @@ class OrderEmailSetting(Model):
     to_operators: Mapped[bool] = mapped_column(default=False)
     review: Mapped[bool] = mapped_column(default=False)
     attachment: Mapped[str] = mapped_column(sa.String(16), default="")  # "", confirmation, invoice
-    subject: Mapped[str | None] = mapped_column(sa.String(200))
-    body_html: Mapped[str | None] = mapped_column(sa.Text)
+    # A text message to the client too: never / always (a mobile number is known) / requested
+    # (the client ticked the SMS consent). The team never gets texts.
+    sms_mode: Mapped[str] = mapped_column(sa.String(16), default="never", server_default="never")
 
 
 class OrderEmailWording(Model):
@@ -350,6 +351,18 @@ class OrderEmailWording(Model):
     language: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     subject: Mapped[str] = mapped_column(sa.String(200))
     body_html: Mapped[str] = mapped_column(sa.Text)
+
+
+class OrderSmsWording(Model):
+    """The studio's own text message for an order event in one language (the standard text of
+    that language when there is none)."""
+
+    __tablename__ = "order_sms_wording"
+
+    studio_id: Mapped[int] = mapped_column(sa.ForeignKey("studio.id", ondelete="CASCADE"), primary_key=True)
+    event: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
+    language: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    body: Mapped[str] = mapped_column(sa.Text)
 
 
 class StudioPaymentSettings(Model):

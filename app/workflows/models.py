@@ -81,6 +81,10 @@ class WorkflowEmail(Model):
     )
     subject: Mapped[str] = mapped_column(sa.String(200))
     body_html: Mapped[str] = mapped_column(sa.Text)  # sanitized on save, and again on render
+    # The text message variant: sent with the email, at the same instant, to the recipients with
+    # a mobile number and the SMS consent (app/workflows/sms.py).
+    sms_enabled: Mapped[bool] = mapped_column(default=False)
+    sms_body: Mapped[str] = mapped_column(sa.Text, default="")
     position: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -110,6 +114,8 @@ class WorkflowEmailTranslation(Model):
     language: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     subject: Mapped[str] = mapped_column(sa.String(200))
     body_html: Mapped[str] = mapped_column(sa.Text)  # sanitized on save, and again on render
+    # The text message in this language; None or empty: the email's own text.
+    sms_body: Mapped[str | None] = mapped_column(sa.Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e982b03cc8ff
+Revision ID: b4bf1195ce50
 Revises: 
-Create Date: 2026-12-06 16:08:10.885901
+Create Date: 2026-12-06 16:58:07.049513
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'e982b03cc8ff'
+revision = 'b4bf1195ce50'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -53,6 +53,7 @@ def upgrade():
     sa.Column('invoice_details', sa.Text(), nullable=True),
     sa.Column('postal_address', sa.Text(), nullable=True),
     sa.Column('logo_filename', sa.String(length=120), nullable=True),
+    sa.Column('accent_color', sa.String(length=7), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_studio')),
     sa.UniqueConstraint('slug', name=op.f('uq_studio_slug'))
@@ -128,8 +129,7 @@ def upgrade():
     sa.Column('to_operators', sa.Boolean(), nullable=False),
     sa.Column('review', sa.Boolean(), nullable=False),
     sa.Column('attachment', sa.String(length=16), nullable=False),
-    sa.Column('subject', sa.String(length=200), nullable=True),
-    sa.Column('body_html', sa.Text(), nullable=True),
+    sa.Column('sms_mode', sa.String(length=16), server_default='never', nullable=False),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_order_email_setting_studio_id_studio'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('studio_id', 'event', name=op.f('pk_order_email_setting'))
     )
@@ -141,6 +141,14 @@ def upgrade():
     sa.Column('body_html', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_order_email_wording_studio_id_studio'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('studio_id', 'event', 'language', name=op.f('pk_order_email_wording'))
+    )
+    op.create_table('order_sms_wording',
+    sa.Column('studio_id', sa.Integer(), nullable=False),
+    sa.Column('event', sa.String(length=24), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_order_sms_wording_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('studio_id', 'event', 'language', name=op.f('pk_order_sms_wording'))
     )
     op.create_table('outbox_message',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -429,26 +437,6 @@ def upgrade():
     with op.batch_alter_table('outbox_attachment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_attachment_message_id'), ['message_id'], unique=False)
 
-    op.create_table('photo',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('gallery_id', sa.Integer(), nullable=False),
-    sa.Column('storage_key', sa.String(length=64), nullable=False),
-    sa.Column('original_filename', sa.String(length=255), nullable=False),
-    sa.Column('content_type', sa.String(length=32), nullable=False),
-    sa.Column('width', sa.Integer(), nullable=False),
-    sa.Column('height', sa.Integer(), nullable=False),
-    sa.Column('byte_size', sa.Integer(), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('is_cover', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['gallery_id'], ['gallery.id'], name=op.f('fk_photo_gallery_id_gallery'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_photo')),
-    sa.UniqueConstraint('storage_key', name=op.f('uq_photo_storage_key'))
-    )
-    with op.batch_alter_table('photo', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_photo_gallery_id'), ['gallery_id'], unique=False)
-        batch_op.create_index('uq_photo_one_cover_per_gallery', ['gallery_id'], unique=True, sqlite_where=sa.text('is_cover'), postgresql_where=sa.text('is_cover'))
-
     op.create_table('product',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('price_list_id', sa.Integer(), nullable=False),
@@ -517,6 +505,8 @@ def upgrade():
     sa.Column('purpose', sa.String(length=16), server_default='marketing', nullable=False),
     sa.Column('subject', sa.String(length=200), nullable=False),
     sa.Column('body_html', sa.Text(), nullable=False),
+    sa.Column('sms_enabled', sa.Boolean(), nullable=False),
+    sa.Column('sms_body', sa.Text(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -559,36 +549,6 @@ def upgrade():
     with op.batch_alter_table('card_claim', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_card_claim_card_id'), ['card_id'], unique=False)
 
-    op.create_table('card_photo',
-    sa.Column('card_id', sa.Integer(), nullable=False),
-    sa.Column('photo_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['card_id'], ['access_card.id'], name=op.f('fk_card_photo_card_id_access_card'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['photo_id'], ['photo.id'], name=op.f('fk_card_photo_photo_id_photo'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('card_id', 'photo_id', name=op.f('pk_card_photo'))
-    )
-    with op.batch_alter_table('card_photo', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_card_photo_photo_id'), ['photo_id'], unique=False)
-
-    op.create_table('cart_item',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('cart_id', sa.Integer(), nullable=False),
-    sa.Column('gallery_id', sa.Integer(), nullable=False),
-    sa.Column('photo_id', sa.Integer(), nullable=True),
-    sa.Column('card_id', sa.Integer(), nullable=True),
-    sa.Column('product_id', sa.Integer(), nullable=False),
-    sa.Column('quantity', sa.Integer(), nullable=False),
-    sa.Column('added_at', sa.DateTime(timezone=True), nullable=False),
-    sa.CheckConstraint('quantity > 0', name=op.f('ck_cart_item_quantity_positive')),
-    sa.ForeignKeyConstraint(['card_id'], ['access_card.id'], name=op.f('fk_cart_item_card_id_access_card'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['cart_id'], ['cart.id'], name=op.f('fk_cart_item_cart_id_cart'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['gallery_id'], ['gallery.id'], name=op.f('fk_cart_item_gallery_id_gallery'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['photo_id'], ['photo.id'], name=op.f('fk_cart_item_photo_id_photo'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_cart_item_product_id_product'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_cart_item'))
-    )
-    with op.batch_alter_table('cart_item', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_cart_item_cart_id'), ['cart_id'], unique=False)
-
     op.create_table('client_sign_in_request',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('studio_id', sa.Integer(), nullable=False),
@@ -617,6 +577,31 @@ def upgrade():
     )
     with op.batch_alter_table('client_sign_in_request', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_client_sign_in_request_studio_id'), ['studio_id'], unique=False)
+
+    op.create_table('photo',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('gallery_id', sa.Integer(), nullable=False),
+    sa.Column('storage_key', sa.String(length=64), nullable=False),
+    sa.Column('original_filename', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=32), nullable=False),
+    sa.Column('width', sa.Integer(), nullable=False),
+    sa.Column('height', sa.Integer(), nullable=False),
+    sa.Column('byte_size', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('is_cover', sa.Boolean(), nullable=False),
+    sa.Column('processing_state', sa.String(length=16), server_default='ready', nullable=False),
+    sa.Column('processing_error', sa.Text(), nullable=True),
+    sa.Column('taken_at', sa.DateTime(), nullable=True),
+    sa.Column('card_shot_of_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['card_shot_of_id'], ['access_card.id'], name=op.f('fk_photo_card_shot_of_id_access_card'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['gallery_id'], ['gallery.id'], name=op.f('fk_photo_gallery_id_gallery'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_photo')),
+    sa.UniqueConstraint('storage_key', name=op.f('uq_photo_storage_key'))
+    )
+    with op.batch_alter_table('photo', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_photo_gallery_id'), ['gallery_id'], unique=False)
+        batch_op.create_index('uq_photo_one_cover_per_gallery', ['gallery_id'], unique=True, sqlite_where=sa.text('is_cover'), postgresql_where=sa.text('is_cover'))
 
     op.create_table('shop_order',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -671,10 +656,52 @@ def upgrade():
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('subject', sa.String(length=200), nullable=False),
     sa.Column('body_html', sa.Text(), nullable=False),
+    sa.Column('sms_body', sa.Text(), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['email_id'], ['workflow_email.id'], name=op.f('fk_workflow_email_translation_email_id_workflow_email'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('email_id', 'language', name=op.f('pk_workflow_email_translation'))
     )
+    op.create_table('card_photo',
+    sa.Column('card_id', sa.Integer(), nullable=False),
+    sa.Column('photo_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['card_id'], ['access_card.id'], name=op.f('fk_card_photo_card_id_access_card'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['photo_id'], ['photo.id'], name=op.f('fk_card_photo_photo_id_photo'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('card_id', 'photo_id', name=op.f('pk_card_photo'))
+    )
+    with op.batch_alter_table('card_photo', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_card_photo_photo_id'), ['photo_id'], unique=False)
+
+    op.create_table('cart_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('cart_id', sa.Integer(), nullable=False),
+    sa.Column('gallery_id', sa.Integer(), nullable=False),
+    sa.Column('photo_id', sa.Integer(), nullable=True),
+    sa.Column('card_id', sa.Integer(), nullable=True),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('added_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('quantity > 0', name=op.f('ck_cart_item_quantity_positive')),
+    sa.ForeignKeyConstraint(['card_id'], ['access_card.id'], name=op.f('fk_cart_item_card_id_access_card'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['cart_id'], ['cart.id'], name=op.f('fk_cart_item_cart_id_cart'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['gallery_id'], ['gallery.id'], name=op.f('fk_cart_item_gallery_id_gallery'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['photo_id'], ['photo.id'], name=op.f('fk_cart_item_photo_id_photo'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_cart_item_product_id_product'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cart_item'))
+    )
+    with op.batch_alter_table('cart_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cart_item_cart_id'), ['cart_id'], unique=False)
+
+    op.create_table('favourite',
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('photo_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_favourite_client_id_client'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['photo_id'], ['photo.id'], name=op.f('fk_favourite_photo_id_photo'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('client_id', 'photo_id', name=op.f('pk_favourite'))
+    )
+    with op.batch_alter_table('favourite', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_favourite_photo_id'), ['photo_id'], unique=False)
+
     op.create_table('order_item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
@@ -738,6 +765,25 @@ def upgrade():
     with op.batch_alter_table('payment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payment_order_id'), ['order_id'], unique=False)
 
+    op.create_table('upload_session',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('studio_id', sa.Integer(), nullable=False),
+    sa.Column('gallery_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('total_size', sa.Integer(), nullable=False),
+    sa.Column('received_size', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('photo_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['gallery_id'], ['gallery.id'], name=op.f('fk_upload_session_gallery_id_gallery'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['photo_id'], ['photo.id'], name=op.f('fk_upload_session_photo_id_photo'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['studio_id'], ['studio.id'], name=op.f('fk_upload_session_studio_id_studio'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_upload_session'))
+    )
+    with op.batch_alter_table('upload_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_upload_session_gallery_id'), ['gallery_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_upload_session_studio_id'), ['studio_id'], unique=False)
+
     op.create_table('refund',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('studio_id', sa.Integer(), nullable=False),
@@ -770,6 +816,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_refund_order_id'))
 
     op.drop_table('refund')
+    with op.batch_alter_table('upload_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_upload_session_studio_id'))
+        batch_op.drop_index(batch_op.f('ix_upload_session_gallery_id'))
+
+    op.drop_table('upload_session')
     with op.batch_alter_table('payment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payment_order_id'))
 
@@ -783,17 +834,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_order_item_gallery_id'))
 
     op.drop_table('order_item')
-    op.drop_table('workflow_email_translation')
-    with op.batch_alter_table('shop_order', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_shop_order_client_id'))
-        batch_op.drop_index('ix_order_studio_placed')
-        batch_op.drop_index('ix_order_placed_at')
+    with op.batch_alter_table('favourite', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_favourite_photo_id'))
 
-    op.drop_table('shop_order')
-    with op.batch_alter_table('client_sign_in_request', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_client_sign_in_request_studio_id'))
-
-    op.drop_table('client_sign_in_request')
+    op.drop_table('favourite')
     with op.batch_alter_table('cart_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cart_item_cart_id'))
 
@@ -802,6 +846,22 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_card_photo_photo_id'))
 
     op.drop_table('card_photo')
+    op.drop_table('workflow_email_translation')
+    with op.batch_alter_table('shop_order', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shop_order_client_id'))
+        batch_op.drop_index('ix_order_studio_placed')
+        batch_op.drop_index('ix_order_placed_at')
+
+    op.drop_table('shop_order')
+    with op.batch_alter_table('photo', schema=None) as batch_op:
+        batch_op.drop_index('uq_photo_one_cover_per_gallery', sqlite_where=sa.text('is_cover'), postgresql_where=sa.text('is_cover'))
+        batch_op.drop_index(batch_op.f('ix_photo_gallery_id'))
+
+    op.drop_table('photo')
+    with op.batch_alter_table('client_sign_in_request', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_client_sign_in_request_studio_id'))
+
+    op.drop_table('client_sign_in_request')
     with op.batch_alter_table('card_claim', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_card_claim_card_id'))
 
@@ -831,11 +891,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_product_price_list_id'))
 
     op.drop_table('product')
-    with op.batch_alter_table('photo', schema=None) as batch_op:
-        batch_op.drop_index('uq_photo_one_cover_per_gallery', sqlite_where=sa.text('is_cover'), postgresql_where=sa.text('is_cover'))
-        batch_op.drop_index(batch_op.f('ix_photo_gallery_id'))
-
-    op.drop_table('photo')
     with op.batch_alter_table('outbox_attachment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_attachment_message_id'))
 
@@ -888,6 +943,7 @@ def downgrade():
         batch_op.drop_index('ix_outbox_claim')
 
     op.drop_table('outbox_message')
+    op.drop_table('order_sms_wording')
     op.drop_table('order_email_wording')
     op.drop_table('order_email_setting')
     with op.batch_alter_table('gallery', schema=None) as batch_op:

@@ -1,0 +1,1 @@
+"""Placeholder: filled in by issue 20's work this session."""
