@@ -111,6 +111,16 @@ def test_a_text_is_queued_once_per_key(app, owner):
     assert [(row.state, row.segments) for row in rows()] == [(SmsState.QUEUED, 1)]
 
 
+def test_line_breaks_posted_by_a_browser_count_as_the_editor_counted_them(app, owner):
+    # 159 characters as typed (one text); with CRLF counted it would be 161 (two).
+    body = "x" * 100 + "\r\n" + "y" * 57 + "\r\n"
+    queue_sms(studio_id=owner.studio_id, kind="campaign", recipient=PHONE, body=body, now=NOW)
+    db.session.commit()
+    [row] = rows()
+    assert row.body == "x" * 100 + "\n" + "y" * 57 + "\n"
+    assert row.segments == 1
+
+
 def test_a_number_that_replied_stop_gets_nothing(app, owner):
     queue_sms(studio_id=owner.studio_id, kind="campaign", recipient=PHONE, body="Sale ends", now=NOW)
     suppress(owner.studio_id, PHONE, "stop", NOW)

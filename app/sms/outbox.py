@@ -22,6 +22,8 @@ def queue_sms(
     with the same ``dedup_key`` is already queued or sent (an event handled twice, a tick that
     ran in two processes). A number that replied STOP gets a skipped row, visible in activity."""
     suppressed = is_suppressed(studio_id, recipient)
+    # Browsers post a textarea's line breaks as CRLF: one "\n" is what the editor counted.
+    body = body.replace("\r\n", "\n")
     values = dict(
         studio_id=studio_id,
         kind=kind,
