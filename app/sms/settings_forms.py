@@ -87,8 +87,8 @@ class SmsSettingsForm(FlaskForm):
         if self.provider.data == "twilio" and not _TWILIO_ACCOUNT_SID.fullmatch(field.data):
             raise ValidationError(
                 _l(
-                    "A Twilio Account SID starts with AC followed by 32 letters and digits "
-                    "(see your Twilio console)."
+                    "A Twilio Account SID is AC followed by 32 hexadecimal characters (0-9, a-f), "
+                    "as shown in your Twilio console."
                 )
             )
 
