@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.galleries.colours import contrast_ratio, text_colour_on
+from app.galleries.colours import accent_declarations, contrast_ratio, text_colour_on
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,20 @@ def test_contrast_ratio_of_black_on_white_is_21():
 def test_text_colour_on_refuses_what_is_not_rrggbb(bad):
     with pytest.raises(ValueError, match="rrggbb"):
         text_colour_on(bad)
+
+
+def test_accent_declarations_of_a_dark_accent_use_it_for_links_too():
+    assert (
+        accent_declarations("#1b7f3b") == "--accent: #1b7f3b; --accent-ink: #ffffff; --accent-text: #1b7f3b;"
+    )
+
+
+def test_a_pale_accent_gives_links_the_page_ink_and_buttons_black_text():
+    assert (
+        accent_declarations("#ffd400") == "--accent: #ffd400; --accent-ink: #000000; --accent-text: #1d2025;"
+    )
+
+
+@pytest.mark.parametrize("bad", [None, "", "red; } body { display: none", "#12345"])
+def test_no_declarations_without_a_usable_accent(bad):
+    assert accent_declarations(bad) == ""

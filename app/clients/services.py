@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import Studio
 from app.extensions import db
+from app.galleries.favourites import favourites_by_gallery
 from app.galleries.models import AccessCard, CardClaim, Client, Gallery, Registration
 from app.mailing.models import MailState, OutboxMessage
 from app.shop.models import Cart, Order
@@ -77,6 +78,7 @@ class ClientPage:
     problems: list
     upcoming: list
     skipped: list
+    favourites: list = field(default_factory=list)
 
 
 def client_page(studio_id, client, now):
@@ -114,6 +116,7 @@ def client_page(studio_id, client, now):
         problems=[row for row in mail if row.state in PROBLEMS],
         upcoming=_upcoming(client, galleries, now),
         skipped=_skipped(client, galleries),
+        favourites=favourites_by_gallery(studio_id, client.id),
     )
 
 

@@ -37,3 +37,20 @@ def text_colour_on(accent_hex):
     if contrast_ratio(accent_hex, WHITE) >= contrast_ratio(accent_hex, BLACK):
         return WHITE
     return BLACK
+
+
+def link_colour_on_white(accent_hex, fallback="#1d2025"):
+    """The accent for links and outlines on the white page when it reads there (WCAG AA, 4.5:1);
+    a pale accent (a yellow) gives way to the page's ink."""
+    return accent_hex if contrast_ratio(accent_hex, WHITE) >= 4.5 else fallback
+
+
+def accent_declarations(accent_hex):
+    """The CSS custom properties of a studio's accent colour for client pages (``--accent`` and
+    the text on it, ``--accent-ink``; ``--accent-text`` for links), or "" without a usable one:
+    the page keeps its own colours. Only a checked ``#rrggbb`` ever reaches the style sheet."""
+    try:
+        ink = text_colour_on(accent_hex)
+    except ValueError:
+        return ""
+    return f"--accent: {accent_hex}; --accent-ink: {ink}; --accent-text: {link_colour_on_white(accent_hex)};"

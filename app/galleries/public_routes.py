@@ -14,7 +14,9 @@ from app.accounts.models import Studio
 from app.database import begin_write
 from app.extensions import db
 from app.galleries import cards as card_service
-from app.galleries import clients, public_bp, signin, signin_routes
+from app.galleries import clients, favourites, public_bp, signin, signin_routes
+from app.galleries.colours import accent_declarations
+from app.galleries.favourite_forms import FavouriteForm
 from app.galleries.models import Gallery, GalleryAccess, GalleryStatus, Photo, card_photo
 from app.galleries.public_forms import (
     CardCodeForm,
@@ -95,13 +97,19 @@ def gallery(studio_slug, gallery_slug):
     if phase == "upcoming" or not may_browse(gallery, client):
         return _door(studio, gallery, client, phase)
     photos = clients.visible_photos(gallery, client)
+    hearted = favourites.favourite_photo_ids(client, gallery)
+    only_favourites = client is not None and request.args.get("view") == "favourites"
     form = None if client else RegistrationForm(studio, language=_default_language())
     return render_template(
         "galleries/public/gallery.html",
         studio=studio,
         gallery=gallery,
         client=client,
-        photos=photos,
+        photos=[photo for photo in photos if photo.id in hearted] if only_favourites else photos,
+        photo_count=len(photos),
+        hearted=hearted,
+        only_favourites=only_favourites,
+        favourite_form=FavouriteForm(),
         phase=phase,
         now=now,
         form=form,
@@ -343,6 +351,16 @@ def sign_out(studio_slug):
     return redirect(request.referrer or url_for(".enter_code"))
 
 
+# ------------------------------------------------------------------ the studio's accent colour
+
+
+@public_bp.app_template_global()
+def accent_style(studio):
+    """The custom properties that paint a client page in the studio's accent colour
+    (galleries/public/_accent.html), or "" to keep the default colours."""
+    return accent_declarations(studio.accent_color) if studio is not None else ""
+
+
 # ------------------------------------------------------------------ the language switcher
 
 
@@ -409,14 +427,17 @@ def photo(photo_id, variant):
     if variant not in ("thumb", "preview"):
         abort(404)
     found = db.session.get(Photo, photo_id)
-    if found is None or not found.shown_to_clients or not _may_see(found):
+    if found is None or not may_see_photo(found):
         abort(404)
     response = send_file(photo_file(found, variant), mimetype="image/jpeg", max_age=3600)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 
 
-def _may_see(photo):
+def may_see_photo(photo):
+    """Whether this visitor may see ``photo``: the photo file and its heart answer 404 otherwise."""
+    if not photo.shown_to_clients:
+        return False
     gallery = photo.gallery
     if gallery_phase(gallery, timeutil.now()) not in ("open", "ended"):
         return False

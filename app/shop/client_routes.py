@@ -7,7 +7,18 @@ checked by the cart and checkout services; a refusal is flashed and nothing chan
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    flash,
+    g,
+    get_flashed_messages,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from app import ratelimits, timeutil
@@ -79,16 +90,18 @@ def _back(default):
 
 @client_bp.post("/s/<studio_slug>/cart/add")
 def add_to_cart(studio_slug):
-    """Add a product for a photo to the client's cart."""
+    """Add a product for a photo to the client's cart. The gallery's lightbox sends it with
+    ``Accept: application/json`` and shows the answer where the client is (``_added``)."""
     begin_write()
     studio = _studio_or_404(studio_slug)
     client = _client_or_redirect(studio)
     if client is None:
-        return _back(url_for("shop.cart", studio_slug=studio.slug))
+        return _added(studio, None, 401)
     form = AddToCartForm()
     if not form.validate():
-        flash(" ".join(str(error) for errors in form.errors.values() for error in errors), "error")
-        return _back(url_for("shop.cart", studio_slug=studio.slug))
+        return _added(
+            studio, " ".join(str(error) for errors in form.errors.values() for error in errors), 422
+        )
     try:
         item = carts.add_to_cart(
             client,
@@ -99,18 +112,32 @@ def add_to_cart(studio_slug):
             now=timeutil.now(),
         )
     except (carts.CartError, ValueError) as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return _back(url_for("shop.cart", studio_slug=studio.slug))
+        return _added(studio, str(error), 422)
     db.session.commit()
-    flash(
-        _(
-            "Added to your cart: %(product)s × %(quantity)d.",
-            product=item.product.name,
-            quantity=form.quantity.data,
-        ),
-        "success",
+    message = _(
+        "Added to your cart: %(product)s × %(quantity)d.",
+        product=item.product.name,
+        quantity=form.quantity.data,
     )
+    return _added(studio, message, 200)
+
+
+def _added(studio, message, status):
+    """The answer to "add to cart": JSON for the lightbox, else the message flashed and back to
+    the page. A refusal (any status but 200) changes nothing."""
+    if status != 200:
+        db.session.rollback()
+    if request.accept_mimetypes.best == "application/json":
+        flashed = get_flashed_messages()  # the "please register" notice, said here instead
+        return jsonify(
+            {
+                "ok": status == 200,
+                "message": message or " ".join(flashed),
+                "cart_url": url_for("shop.cart", studio_slug=studio.slug),
+            }
+        ), status
+    if message:
+        flash(message, "success" if status == 200 else "error")
     return _back(url_for("shop.cart", studio_slug=studio.slug))
 
 
