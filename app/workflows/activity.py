@@ -13,6 +13,8 @@ from app.galleries.models import Gallery
 from app.mailing import activity
 from app.mailing.dispatch import resume_studio
 from app.mailing.models import MailState
+from app.sms.models import SmsMessage, SmsState
+from app.sms.phone import display_phone
 from app.workflows.models import Workflow, WorkflowEmail
 
 bp = Blueprint("activity", __name__, url_prefix="/admin/activity")
@@ -27,6 +29,16 @@ STATE_LABELS = {
     MailState.SKIPPED: _l("Skipped"),
     MailState.CANCELLED: _l("Cancelled"),
 }
+
+
+TEXT_STATE_LABELS = {
+    SmsState.QUEUED: _l("Waiting to be sent"),
+    SmsState.SENDING: _l("Sending"),
+    SmsState.SENT: _l("Sent"),
+    SmsState.FAILED: _l("Failed"),
+    SmsState.SKIPPED: _l("Skipped"),
+}
+TEXTS_SHOWN = 200
 
 
 def _int_arg(name):
@@ -107,6 +119,73 @@ def index():
         gallery_titles=galleries,
         workflow_titles=workflow_titles,
         pause=activity.pause_state(studio_id),
+        all_galleries=db.session.execute(
+            sa.select(Gallery.id, Gallery.title).where(Gallery.studio_id == studio_id).order_by(Gallery.title)
+        ).all(),
+        all_workflows=db.session.execute(
+            sa.select(Workflow.id, Workflow.title)
+            .where(Workflow.studio_id == studio_id)
+            .order_by(Workflow.title)
+        ).all(),
+    )
+
+
+def _text_filters(studio_id, gallery, workflow):
+    """The conditions that pick the studio's texts of the chosen gallery and workflow."""
+    conditions = [SmsMessage.studio_id == studio_id]
+    if gallery is not None:
+        conditions.append(SmsMessage.gallery_id == gallery.id)
+    sources = _sources(workflow)
+    if sources is not None:
+        conditions.append(SmsMessage.source.in_(sources))
+    return conditions
+
+
+def studio_texts(studio_id, gallery=None, workflow=None, state=None, limit=TEXTS_SHOWN):
+    """({state: count}, the newest texts in ``state`` or in any): the studio's text messages,
+    of one gallery and workflow when chosen."""
+    conditions = _text_filters(studio_id, gallery, workflow)
+    counts = dict(
+        db.session.execute(
+            sa.select(SmsMessage.state, sa.func.count()).where(*conditions).group_by(SmsMessage.state)
+        ).all()
+    )
+    if state is not None:
+        conditions.append(SmsMessage.state == state)
+    rows = db.session.scalars(
+        sa.select(SmsMessage)
+        .where(*conditions)
+        .order_by(sa.func.coalesce(SmsMessage.sent_at, SmsMessage.due_at).desc(), SmsMessage.id.desc())
+        .limit(limit)
+    ).all()
+    return counts, rows
+
+
+@bp.get("/texts")
+@login_required
+def texts():
+    """The studio's text messages (workflow texts, order texts, tests): to whom, their state,
+    when, and the provider's reason when one failed; by gallery, workflow and state."""
+    studio_id = current_user.studio_id
+    gallery = _studio_gallery(_int_arg("gallery"))
+    workflow = _studio_workflow(_int_arg("workflow"))
+    state = request.args.get("state") or None
+    if state not in {s.value for s in SmsState}:
+        state = None
+    counts, rows = studio_texts(studio_id, gallery, workflow, state)
+    galleries, workflow_titles = _names(rows)
+    return render_template(
+        "workflows/activity_texts.html",
+        rows=rows,
+        state=state,
+        counts=counts,
+        labels=TEXT_STATE_LABELS,
+        gallery=gallery,
+        workflow=workflow,
+        gallery_titles=galleries,
+        workflow_titles=workflow_titles,
+        display_phone=display_phone,
+        shown=TEXTS_SHOWN,
         all_galleries=db.session.execute(
             sa.select(Gallery.id, Gallery.title).where(Gallery.studio_id == studio_id).order_by(Gallery.title)
         ).all(),

@@ -29,6 +29,7 @@ from app.workflows.due import catch_up_window, due_occurrences
 from app.workflows.messages import _message_row
 from app.workflows.models import CampaignOccurrence, EngineState, OccurrenceKind
 from app.workflows.relevance import skip_reason
+from app.workflows.sms import PendingTexts, queue_texts, texting
 
 K = OccurrenceKind
 
@@ -55,6 +56,7 @@ class TickResult:
     waiting: int = 0  # due, but the gallery is not taking campaign mail right now
     skipped: Counter = field(default_factory=Counter)  # occurrences, per skip reason
     without_consent: int = 0  # recipients left out of marketing emails
+    texts: int = 0  # text messages queued with the emails (their SMS variant)
     planned: list = field(default_factory=list)  # dry run: (due occurrence, recipient emails)
 
     def summary(self):
@@ -68,6 +70,7 @@ class TickResult:
             f"{self.waiting} waiting on their gallery"
             + (f"; skipped {skipped}" if skipped else "")
             + (f"; {self.without_consent} without consent" if self.without_consent else "")
+            + (f"; {self.texts} text messages" if self.texts else "")
         )
 
 
@@ -117,9 +120,13 @@ def queue_occurrences(due, now, dry_run=False, manual=False, result=None):
     with gc_paused():
         context = _load_context(due, now)
         records = []
-        rows = _message_rows(due, context, result, records, now, dry_run, manual)
+        # Only a batch with an SMS variant gathers texts: the email-only tick pays nothing more.
+        texts = PendingTexts([]) if not dry_run and texting(context.emails) else None
+        rows = _message_rows(due, context, result, records, now, dry_run, manual, texts)
         for batch in iter(lambda: list(islice(rows, INSERT_BATCH)), []):
             queue_many_once(batch)
+        if texts is not None and texts.items:
+            result.texts += queue_texts(texts, context, now)
         if records and not dry_run:
             _record_occurrences(records)
     return result
@@ -130,8 +137,9 @@ def _record_occurrences(records):
     insert_many_ignoring_conflicts(records, CampaignOccurrence.__table__, RECORD_COLUMNS)
 
 
-def _message_rows(due, context, result, records, now, dry_run, manual):
-    """Yield the outbox rows of these occurrences; append their records to ``records``."""
+def _message_rows(due, context, result, records, now, dry_run, manual, texts=None):
+    """Yield the outbox rows of these occurrences; append their records to ``records`` and,
+    for emails with an SMS variant, their recipients to ``texts``."""
     for occurrence in due:
         gallery = context.galleries[occurrence.gallery_id]
         email = context.emails[occurrence.email_id]
@@ -158,6 +166,8 @@ def _message_rows(due, context, result, records, now, dry_run, manual):
         else:
             for client in recipients:
                 yield _message_row(occurrence, email, client, context, now)
+            if texts is not None and email.sms_enabled:
+                texts.add(occurrence, email, recipients)
             records.append(
                 _occurrence_record(occurrence, len(recipients), now, manual, without_consent=without_consent)
             )

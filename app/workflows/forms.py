@@ -4,7 +4,16 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TimeField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -14,7 +23,14 @@ from app.request_limits import rich_text_within_limit
 from app.workflows.describe import FILTER_LABELS, RULE_LABELS, TRIGGER_LABELS
 from app.workflows.models import Purpose
 from app.workflows.services import default_purpose, email_settings_problems, text_problems
+from app.workflows.sms import sms_problems
 from app.workflows.translations import has_text
+
+SMS_MAX_LENGTH = 1000  # far beyond what the length check lets through: a bound on the request
+
+
+def _sms_body_field():
+    return TextAreaField(_l("Text message"), validators=[Length(max=SMS_MAX_LENGTH)])
 
 
 class TitleForm(FlaskForm):
@@ -57,6 +73,12 @@ class EmailForm(FlaskForm):
     )
     subject = StringField(_l("Subject"), validators=[Length(max=200), single_line("subject")])
     body_html = HiddenField(_l("Message"), validators=[rich_text_within_limit])
+    sms_enabled = BooleanField(_l("Also send a text message"))
+    sms_body = _sms_body_field()
+
+    def __init__(self, *args, language="en", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language = language  # the studio's: a marketing text's stop line is counted in it
 
     def validate(self, extra_validators=None):
         if self.purpose.data is None:  # not chosen (an older page): the likely one
@@ -75,6 +97,9 @@ class EmailForm(FlaskForm):
         )
         if not has_text(self.body_html.data):
             problems.setdefault("body_html", _l("Please write the message."))
+        sms = sms_problems(self.sms_body.data, self.purpose.data, self.language, bool(self.sms_enabled.data))
+        if sms:
+            problems["sms_body"] = sms[0]
         for name, message in problems.items():
             getattr(self, name).errors = [*getattr(self, name).errors, str(message)]
         return valid and not problems
@@ -91,24 +116,29 @@ class EmailForm(FlaskForm):
                 "purpose",
                 "subject",
                 "body_html",
+                "sms_enabled",
+                "sms_body",
             )
         }
 
 
 class TranslationForm(FlaskForm):
-    """An email's subject and message in one more client language (fields named
-    ``<language>-subject`` and ``<language>-body_html``): both empty, its clients get the
-    default language's text; else the same rules as the default text."""
+    """An email's subject, message and text message in one more client language (fields named
+    ``<language>-subject``, ``<language>-body_html`` and ``<language>-sms_body``): subject and
+    message empty, its clients get the default language's text; else the same rules as the
+    default text. An empty text message: the default language's."""
 
     class Meta:
         csrf = False  # part of the email form, which carries the token
 
     subject = StringField(_l("Subject"), validators=[Length(max=200), single_line("subject")])
     body_html = HiddenField(_l("Message"), validators=[rich_text_within_limit])
+    sms_body = _sms_body_field()
 
     def __init__(self, language, default_language_name, **kwargs):
         super().__init__(prefix=language, **kwargs)
         self.language, self.default_language_name = language, default_language_name
+        self.purpose = Purpose.MARKETING  # the email's, set by the route before validating
 
     @property
     def is_empty(self):
@@ -116,9 +146,21 @@ class TranslationForm(FlaskForm):
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
+        sms = sms_problems(self.sms_body.data, self.purpose, self.language, required=False)
         if self.is_empty:
-            return valid
+            if (self.sms_body.data or "").strip():
+                sms = sms or [
+                    _l(
+                        "Please write the subject and message in this language too, or empty "
+                        "this text message to send the %(language)s one.",
+                        language=self.default_language_name,
+                    )
+                ]
+            self.sms_body.errors = [*self.sms_body.errors, *map(str, sms)]
+            return valid and not sms
         problems = text_problems(self.subject.data, self.body_html.data)
+        if sms:
+            problems["sms_body"] = sms[0]
         if not (self.subject.data or "").strip():
             problems["subject"] = _l(
                 "Please write the subject too, or empty the message to send the %(language)s text.",
@@ -138,6 +180,9 @@ class TranslationForm(FlaskForm):
 
     def text(self):
         return self.subject.data or "", self.body_html.data or ""
+
+    def sms_text(self):
+        return self.sms_body.data or ""
 
 
 class TestSendForm(FlaskForm):

@@ -19,9 +19,11 @@ from flask_babel import force_locale
 from app.extensions import db
 from app.galleries.models import Client, Gallery, Registration
 from app.shop.models import Cart, Order, OrderStatus, Promotion
+from app.sms.segments import SegmentCount, count_segments
 from app.workflows.models import GalleryWorkflow, Trigger
 from app.workflows.rendering import branding_of, personalize, prepare
 from app.workflows.schedule import due_at
+from app.workflows.sms import sms_text_in, sms_translations_of, with_stop_line
 from app.workflows.translations import recipient_language, text_in
 from app.workflows.values import cart_states, running_promotions
 from app.workflows.variables import (
@@ -212,3 +214,27 @@ def render_for_preview(email, studio, gallery=None, language=None):
         if name not in real and name not in ("studio_name", "studio_email")
     ]
     return Preview(subject, html, text, gallery, client, sorted(set(sampled)), not_offered, language)
+
+
+@dataclass(frozen=True)
+class SmsPreview:
+    text: str
+    count: SegmentCount
+
+
+def render_sms_for_preview(email, studio, shown):
+    """The text message variant of ``email`` as the previewed client (``shown``: the email's
+    ``Preview``) would get it, in the same language and from the same data; None when the email
+    sends no text."""
+    if not email.sms_enabled:
+        return None
+    body = sms_text_in(email, shown.language, studio.language, sms_translations_of({email.id}))
+    offered = [name for name in variables_in(body) if is_offered(name, email.trigger)]
+    real = (
+        _real_values(email, offered, studio, shown.gallery, shown.client, shown.language)
+        if shown.gallery
+        else {}
+    )
+    values = sample_values() | {"studio_name": studio.name, "studio_email": studio.email} | real
+    text = with_stop_line(substitute(body, values, html=False), email.purpose, shown.language)
+    return SmsPreview(text, count_segments(text))

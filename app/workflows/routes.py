@@ -18,12 +18,13 @@ from app.galleries.models import Gallery
 from app.mailing.dispatch import dispatch
 from app.mailing.models import MailState
 from app.mailing.services import studio_sender
-from app.workflows import bp, services, translations
+from app.sms.phone import display_phone
+from app.workflows import bp, services, sms, translations
 from app.workflows.describe import describe
 from app.workflows.forms import EmailForm, TestSendForm, TitleForm, TranslationForm
 from app.workflows.image_routes import media_bp  # noqa: F401  (registered by the app factory)
 from app.workflows.models import GalleryWorkflow, Trigger, Workflow, WorkflowEmail
-from app.workflows.preview import render_for_preview
+from app.workflows.preview import render_for_preview, render_sms_for_preview
 from app.workflows.templates import TEMPLATES
 from app.workflows.test_send import queue_test
 from app.workflows.variables import REGISTRY
@@ -258,13 +259,16 @@ def edit_email(workflow_id, email_id):
 
 
 def _edit(found, email):
-    form = EmailForm(obj=email) if email is not None else EmailForm()
     studio = current_user.studio
+    form = EmailForm(obj=email, language=studio.language)
     saved = translations.email_translations(email)
     languages = _translation_forms(studio, saved)
     if request.method == "POST":
         # Every language is checked (and its errors shown) before anything is saved.
-        valid = all([form.validate(), *[each.validate() for each in languages]])
+        valid = form.validate()
+        for each in languages:
+            each.purpose = form.purpose.data  # a marketing text's stop line counts in its length
+            valid = each.validate() and valid
         if valid:
             return _save_email(found, email, form, languages)
     if request.method == "GET" and email is None:
@@ -294,6 +298,9 @@ def _edit(found, email):
         date_triggers=[t.value for t in Trigger if t.is_date],
         service_defaults=services.service_defaults(),
         test_form=_test_form(to=current_user.email),
+        stop_line=sms.stop_line(studio.language),
+        sms_max_segments=sms.MAX_SEGMENTS,
+        sms_link_length=sms.LINK_LENGTH,
     ), status
 
 
@@ -309,7 +316,12 @@ def _translation_forms(studio, saved):
 def _save_email(found, email, form, languages):
     now = timeutil.now()
     saved = services.save_email(found, email, form.values(), now)
-    translations.save_translations(saved, {each.language: each.text() for each in languages}, now)
+    translations.save_translations(
+        saved,
+        {each.language: each.text() for each in languages},
+        now,
+        sms_texts={each.language: each.sms_text() for each in languages},
+    )
     db.session.commit()
     flash(_("Email saved."), "success")
     target = ".preview" if request.form.get("then") == "preview" else ".edit_email"
@@ -393,6 +405,8 @@ def preview(workflow_id, email_id):
         workflow=found,
         email=email,
         preview=shown,
+        sms_preview=render_sms_for_preview(email, studio, shown),
+        display_phone=display_phone,
         describe=describe,
         galleries=_galleries_for_preview(found),
         languages=[(code, translations.language_name(code)) for code in languages],

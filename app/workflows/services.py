@@ -35,7 +35,18 @@ from app.workflows.variables import (
     variables_in,
 )
 
-EMAIL_FIELDS = ("trigger", "rule", "days", "send_time", "recipient_filter", "purpose", "subject", "body_html")
+EMAIL_FIELDS = (
+    "trigger",
+    "rule",
+    "days",
+    "send_time",
+    "recipient_filter",
+    "purpose",
+    "subject",
+    "body_html",
+    "sms_enabled",
+    "sms_body",
+)
 
 
 def default_purpose(trigger, rule, recipient_filter):
@@ -107,6 +118,8 @@ def _copy_email(source, position, now):
         purpose=source.purpose,
         subject=str(source.subject),
         body_html=sanitize_body(source.body_html),
+        sms_enabled=source.sms_enabled,
+        sms_body=source.sms_body,
         position=position,
         created_at=now,
         updated_at=now,
@@ -211,6 +224,7 @@ def save_email(workflow, email, values, now):
         email.days, email.send_time = 0, None
     email.subject = email.subject.strip()
     email.body_html = sanitize_body(email.body_html)
+    email.sms_enabled, email.sms_body = bool(email.sms_enabled), translations.plain_text(email.sms_body)
     email.updated_at = workflow.updated_at = now
     db.session.flush()
     return email

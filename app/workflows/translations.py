@@ -77,11 +77,13 @@ def translated_languages(email_ids):
     return found
 
 
-def save_translations(email, texts, now):
-    """Store ``texts`` ({language: (subject, body_html)}) of a saved ``email``: a language whose
+def save_translations(email, texts, now, sms_texts=None):
+    """Store ``texts`` ({language: (subject, body_html)}) of a saved ``email`` and its text
+    messages (``sms_texts``: {language: text}, empty: the email's own): a language whose
     subject and message are both empty has no translation (its clients get the email's own
     text). Bodies are sanitized."""
     existing = email_translations(email)
+    sms_texts = sms_texts or {}
     for language, (subject, body_html) in texts.items():
         row = existing.get(language)
         if not (subject or "").strip() and not has_text(body_html):
@@ -92,8 +94,14 @@ def save_translations(email, texts, now):
             row = T(email_id=email.id, language=language)
             db.session.add(row)
         row.subject, row.body_html = subject.strip(), sanitize_body(body_html)
+        row.sms_body = plain_text(sms_texts.get(language)) or None
         row.updated_at = now
     db.session.flush()
+
+
+def plain_text(text):
+    """A text message as typed, with the line ends browsers send (CR LF) as plain LF."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def has_text(body_html):
@@ -124,6 +132,7 @@ def copy_translations(source_ids_to_copies, now):
                 language=row.language,
                 subject=row.subject,
                 body_html=row.body_html,
+                sms_body=row.sms_body,
                 updated_at=now,
             )
         )

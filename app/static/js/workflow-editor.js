@@ -75,7 +75,8 @@
   // (of whichever language).
   var lastFocus = { editor: editors[0] };
   form.addEventListener("focusin", function (event) {
-    if (event.target.matches("[data-subject]")) { lastFocus = { subject: event.target }; return; }
+    // A subject or a text message: plain text fields, a variable goes in at their cursor.
+    if (event.target.matches("[data-subject], [data-sms-counter]")) { lastFocus = { subject: event.target }; return; }
     editors.forEach(function (editor) {
       if (editor.holder.contains(event.target)) lastFocus = { editor: editor };
     });
@@ -102,6 +103,7 @@
         subject.value = subject.value.slice(0, start) + text + subject.value.slice(end);
         subject.focus();
         subject.setSelectionRange(start + text.length, start + text.length);
+        subject.dispatchEvent(new Event("input", { bubbles: true }));  // the text counter follows
         dirty = true;
       } else {
         var quill = lastFocus.editor.quill;
@@ -154,6 +156,19 @@
     [rule, trigger, audience].forEach(function (select) {
       select.addEventListener("change", refreshPurpose);
     });
+  }
+
+  // The text message's fields (every language's) show only while it is turned on, or while
+  // one has an error to correct.
+  var smsToggle = form.querySelector("[data-sms-toggle]");
+  function refreshSms() {
+    form.querySelectorAll("[data-sms-fields]").forEach(function (part) {
+      part.hidden = !smsToggle.checked && !part.querySelector(".has-errors");
+    });
+  }
+  if (smsToggle) {
+    smsToggle.addEventListener("change", refreshSms);
+    refreshSms();
   }
 
   // The variable list can be filtered by name or description.
