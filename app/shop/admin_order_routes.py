@@ -16,6 +16,9 @@ from app.shop import admin_bp, notifications
 from app.shop import admin_forms as forms
 from app.shop import admin_services as services
 from app.shop.models import Order, Refund
+from app.shop.order_email_content import EVENT_LABELS
+from app.shop.order_sms import STATE_LABELS as TEXT_STATE_LABELS
+from app.shop.order_sms import texts_of
 from app.shop.orders import TRACKING_URLS, TransitionRefused, allowed_next_statuses, tracking_url
 from app.shop.payment_forms import RefundForm
 from app.shop.payment_refunds import refund_order, refundable_minor
@@ -81,6 +84,8 @@ def _render_order(order, status_form=None, delivery_form=None, code=200, refund_
             [item.gallery_id for item in order.items if item.gallery_id] + [order.gallery_id]
         ),
         carriers=list(TRACKING_URLS),
+        texts=[(EVENT_LABELS.get(text.source.rsplit(":", 1)[-1], ""), text) for text in texts_of(order)],
+        text_states=TEXT_STATE_LABELS,
     ), code
 
 
@@ -88,7 +93,8 @@ def _render_order(order, status_form=None, delivery_form=None, code=200, refund_
 @login_required
 def order(order_id):
     """An order: items with photos, totals and discounts, client, delivery, payment, status
-    history, and the forms to move its status on and set the expected delivery date."""
+    history, the texts sent to the client, and the forms to move its status on and set the
+    expected delivery date."""
     return _render_order(_order_or_404(order_id))
 
 

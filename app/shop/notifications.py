@@ -1,14 +1,15 @@
 """Order emails: an order event (placed, a status change, a new expected delivery date, downloads
 ready) emails the client (always, or when they asked for it at checkout) and/or the studio's
-operators, straight away or after an operator's review.
+operators, straight away or after an operator's review; and may text the client
+(``order_sms``: texts are never held for review).
 
 The client's emails are in the client's language (when the studio offers it, else the studio's),
 the team's copies in the studio's; each says its language in a Content-Language header, which
 the review queue reads to lay the edited message out again in it.
 
 The shop's signals queue the messages in the same transaction (flush only); the route that
-caused the event sends them once it has committed (``send_queued``). Messages to review wait in
-the outbox as "held" until an operator sends or discards them.
+caused the event sends them, emails and texts, once it has committed (``send_queued``).
+Messages to review wait in the outbox as "held" until an operator sends or discards them.
 """
 
 import sqlalchemy as sa
@@ -39,12 +40,14 @@ from app.shop.order_email_content import (
     standard_body,
     standard_subject,
 )
+from app.shop.order_sms import queue_order_text
 from app.shop.orders import (
     expected_delivery_changed,
     order_placed,
     order_refunded,
     order_status_changed,
 )
+from app.sms.dispatch import dispatch_sms
 
 
 def setting_for(studio_id, event):
@@ -61,6 +64,7 @@ def setting_for(studio_id, event):
         to_operators=default.to_operators,
         review=False,
         attachment=NO_ATTACHMENT,
+        sms_mode=NEVER,  # a text costs the studio money: never unless it chose to
     )
 
 
@@ -197,34 +201,61 @@ def _delivers_downloads(order):
     return any(item.delivers_download for item in order.items)
 
 
+def queue_order_messages(order, event, now, reason=None, refund_minor=None, occurrence=None):
+    """Queue this event's emails (or hold them for review) and its text to the client, in the
+    caller's transaction. Texts are never held: review edits emails only."""
+    queue_order_emails(order, event, now, reason=reason, refund_minor=refund_minor)
+    if event in DEFAULTS:
+        setting = setting_for(order.studio_id, event)
+        studio = db.session.get(Studio, order.studio_id)
+        queue_order_text(
+            order,
+            studio,
+            event,
+            setting.sms_mode,
+            now,
+            reason=reason,
+            refund_minor=refund_minor,
+            occurrence=occurrence,
+        )
+
+
 @order_status_changed.connect
 def _on_status_changed(order, event):
-    queue_order_emails(order, event.new_status, event.at)
+    queue_order_messages(order, event.new_status, event.at)
     if event.new_status == OrderStatus.PAID and _delivers_downloads(order):
-        queue_order_emails(order, "download_ready", event.at)
+        queue_order_messages(order, "download_ready", event.at)
 
 
 @order_placed.connect
 def _on_placed(order):
-    queue_order_emails(order, "placed", order.placed_at)
+    queue_order_messages(order, "placed", order.placed_at)
 
 
 @expected_delivery_changed.connect
 def _on_expected_delivery_changed(order, now):
     if order.expected_delivery_on is not None:
-        queue_order_emails(order, "delivery_changed", now)
+        # A new date is news each time: its own text (the same date twice is one).
+        new_date = order.expected_delivery_on.isoformat()
+        queue_order_messages(order, "delivery_changed", now, occurrence=new_date)
 
 
 @order_refunded.connect
 def _on_refunded(order, refund, now):
-    queue_order_emails(order, "refunded", now, refund_minor=refund.amount_minor)
+    queue_order_messages(
+        order, "refunded", now, refund_minor=refund.amount_minor, occurrence=f"refund-{refund.id}"
+    )
 
 
 def send_queued(now):
-    """After the commit: send what this request queued (held messages wait for review)."""
+    """After the commit: send what this request queued, emails and texts (held emails wait for
+    review)."""
     ids = g.pop("notification_ids", [])
     if ids:
         dispatch(now, worker="notifications", ids=ids)
+    text_ids = g.pop("order_sms_ids", [])
+    if text_ids:
+        dispatch_sms(now, worker="notifications", ids=text_ids)
 
 
 def held_count(studio_id):

@@ -20,6 +20,7 @@ from app.shop.order_email_content import (
     VARIABLES,
     sanitize_order_body,
 )
+from app.shop.order_sms import MAX_SEGMENTS, SMS_MODE_LABELS, clean_text, segments_with, unknown_variables
 
 EMPTY_BODIES = {"", "<p><br></p>", "<p></p>"}
 
@@ -63,6 +64,11 @@ class OrderEmailRulesForm(FlaskForm):
                 f"{event}_mode",
                 SelectField(choices=[SelectChoice(value, label) for value, label in MODE_LABELS.items()]),
             )
+            setattr(
+                Rules,
+                f"{event}_sms",
+                SelectField(choices=[SelectChoice(value, label) for value, label in SMS_MODE_LABELS.items()]),
+            )
             setattr(Rules, f"{event}_client", BooleanField())
             setattr(Rules, f"{event}_operators", BooleanField())
             setattr(Rules, f"{event}_review", BooleanField())
@@ -78,6 +84,7 @@ class OrderEmailRulesForm(FlaskForm):
             data.update(
                 {
                     f"{event}_mode": setting.mode,
+                    f"{event}_sms": setting.sms_mode or "never",
                     f"{event}_client": setting.to_client,
                     f"{event}_operators": setting.to_operators,
                     f"{event}_review": setting.review,
@@ -93,6 +100,7 @@ class OrderEmailRulesForm(FlaskForm):
             "to_operators": self[f"{event}_operators"].data,
             "review": self[f"{event}_review"].data,
             "attachment": self[f"{event}_attachment"].data,
+            "sms_mode": self[f"{event}_sms"].data,
         }
 
 
@@ -109,6 +117,42 @@ class OrderEmailTemplateForm(FlaskForm):
         ],
     )
     body_html = HiddenField(_l("Message"), validators=[rich_text_within_limit, _rich_body, _known_variables])
+
+
+class OrderSmsForm(FlaskForm):
+    """The studio's text message for one order event in one language. Its length is judged
+    filled with ``values`` (the preview's: the latest order's, else samples), since a link or
+    a name counts as much as what the studio types."""
+
+    sms_body = TextAreaField(
+        _l("Text message"),
+        validators=[DataRequired(_l("Please write the text.")), Length(max=1000)],
+    )
+
+    def __init__(self, *args, values=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.values = values or {}
+
+    def validate_sms_body(self, field):
+        unknown = unknown_variables(field.data)
+        if unknown:
+            raise ValidationError(
+                _l(
+                    "Unknown variable %(names)s: a text can use the ones listed below it.",
+                    names=", ".join(f"%{name}%" for name in unknown),
+                )
+            )
+        count = segments_with(clean_text(field.data), self.values)
+        if count.segments > MAX_SEGMENTS:
+            raise ValidationError(
+                _l(
+                    "Too long: filled in, this text is sent as %(segments)s text messages; at most "
+                    "%(most)s are allowed (459 characters, or 201 with an emoji or a non-Latin "
+                    "letter). Please shorten it.",
+                    segments=count.segments,
+                    most=MAX_SEGMENTS,
+                )
+            )
 
 
 def parse_addresses(text):

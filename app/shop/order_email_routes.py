@@ -1,6 +1,6 @@
-"""Settings → Order emails: when each order event emails whom, the studio's wording of each
-email in each of its clients' languages (editor, preview, back to the standard wording), and the
-order's PDFs for the team."""
+"""Settings → Order emails: when each order event emails whom and texts the client, the
+studio's wording of each email and text in each of its clients' languages (editor, preview, back
+to the standard wording), and the order's PDFs for the team."""
 
 import io
 
@@ -36,7 +36,18 @@ from app.shop.order_email_content import (
     standard_body,
     standard_subject,
 )
-from app.shop.order_email_forms import OrderEmailRulesForm, OrderEmailTemplateForm
+from app.shop.order_email_forms import OrderEmailRulesForm, OrderEmailTemplateForm, OrderSmsForm
+from app.shop.order_sms import (
+    MAX_SEGMENTS,
+    SMS_MODE_LABELS,
+    SMS_VARIABLES,
+    fill_text,
+    revert_text,
+    save_text,
+    stored_text,
+    text_for,
+)
+from app.sms.segments import count_segments
 
 
 def _owner_only():
@@ -79,6 +90,7 @@ def order_emails():
         form=form,
         rows=rows,
         modes=MODE_LABELS,
+        sms_modes=SMS_MODE_LABELS,
         attachments=ATTACHMENT_LABELS,
         customised=_customised_names(studio),
     ), (422 if form.errors else 200)
@@ -107,9 +119,9 @@ def _language_or_404(studio):
     return language, languages
 
 
-def _preview(studio, subject, body, language):
-    """The email in ``language``, filled with the studio's latest order, or sample values when
-    it has none."""
+def _preview_values(studio, language):
+    """(values, order) for previews in ``language``: the studio's latest order's values, or
+    sample values (and None) when it has none."""
     order = db.session.scalar(
         sa.select(Order)
         .where(Order.studio_id == studio.id)
@@ -118,22 +130,20 @@ def _preview(studio, subject, body, language):
     )
     with force_locale(language):
         values = order_values(order, studio, language) if order else sample_values(studio, language)
-        return render_order_email(subject, body, values, studio, language), order
+    return values, order
 
 
 @admin_bp.route("/order-emails/<event>", methods=["GET", "POST"])
 @login_required
 def order_email_template(event):
     """The wording of one order email in one of the studio's client languages (a tab each):
-    edit with the rich-text editor, preview, or go back to that language's standard wording."""
+    edit with the rich-text editor, preview, or go back to that language's standard wording.
+    The event's text message in that language is edited on the same page."""
     if event not in EVENTS:
         abort(404)
     studio = current_user.studio
     language, languages = _language_or_404(studio)
-    stored = stored_wording(studio.id, event, language)
-    with force_locale(language):
-        standard = (standard_subject(event), standard_body(event))
-    subject, body = (stored.subject, stored.body_html) if stored else standard
+    _stored, _standard, subject, body = _email_wording(studio, event, language)
     form = OrderEmailTemplateForm(data={"subject": subject, "body_html": body})
     here = url_for(".order_email_template", event=event, language=language)
     if request.method == "POST":
@@ -148,7 +158,53 @@ def order_email_template(event):
             db.session.commit()
             flash(_("Email saved."), "success")
             return redirect(here + ("#preview" if request.form.get("then") == "preview" else ""))
-    preview, preview_order = _preview(studio, subject, body, language)
+    return _template_page(studio, event, language, languages, form=form)
+
+
+@admin_bp.post("/order-emails/<event>/text")
+@login_required
+def order_sms_template(event):
+    """Save the event's text message in one language (?language=), or go back to that
+    language's standard text. A refused text shows why on the page and saves nothing."""
+    if event not in EVENTS:
+        abort(404)
+    _owner_only()
+    studio = current_user.studio
+    language, languages = _language_or_404(studio)
+    here = url_for(".order_email_template", event=event, language=language) + "#text-message"
+    if request.form.get("action") == "revert":
+        revert_text(studio.id, event, language)
+        db.session.commit()
+        flash(_("The standard text is back."), "success")
+        return redirect(here)
+    sms_form = OrderSmsForm(values=_preview_values(studio, language)[0])
+    if sms_form.validate_on_submit():
+        save_text(studio.id, event, language, sms_form.sms_body.data)
+        db.session.commit()
+        flash(_("Text message saved."), "success")
+        return redirect(here)
+    return _template_page(studio, event, language, languages, sms_form=sms_form)
+
+
+def _email_wording(studio, event, language):
+    """(the stored wording or None, the standard (subject, body), the saved subject and body)."""
+    stored = stored_wording(studio.id, event, language)
+    with force_locale(language):
+        standard = (standard_subject(event), standard_body(event))
+    subject, body = (stored.subject, stored.body_html) if stored else standard
+    return stored, standard, subject, body
+
+
+def _template_page(studio, event, language, languages, form=None, sms_form=None):
+    """The page of one event in one language: the email's editor and preview, the text's."""
+    stored, standard, subject, body = _email_wording(studio, event, language)
+    form = form or OrderEmailTemplateForm(data={"subject": subject, "body_html": body})
+    values, preview_order = _preview_values(studio, language)
+    with force_locale(language):
+        preview = render_order_email(subject, body, values, studio, language)
+    sms_template = text_for(studio.id, event, language)
+    sms_form = sms_form or OrderSmsForm(data={"sms_body": sms_template})
+    sms_preview = fill_text(sms_template, values)
     names = current_app.config["LANGUAGES"]
     customised = customised_languages(studio.id).get(event, set())
     tabs = [(code, names.get(code, code), code in customised) for code in languages]
@@ -165,8 +221,15 @@ def order_email_template(event):
         variables=VARIABLES,
         preview=preview,
         preview_order=preview_order,
-        action=here,
-    ), 422 if form.errors else 200
+        action=url_for(".order_email_template", event=event, language=language),
+        sms_form=sms_form,
+        sms_action=url_for(".order_sms_template", event=event, language=language),
+        sms_customised=stored_text(studio.id, event, language) is not None,
+        sms_variables=SMS_VARIABLES,
+        sms_preview=sms_preview,
+        sms_preview_count=count_segments(sms_preview),
+        max_segments=MAX_SEGMENTS,
+    ), 422 if (form.errors or sms_form.errors) else 200
 
 
 @admin_bp.get("/orders/<int:order_id>/<any(confirmation, invoice):kind>.pdf")
