@@ -14,6 +14,7 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from fpdf import FPDF
 
+from app.galleries.branding import DEFAULT_ACCENT, logo_path
 from app.shop.addresses import country_name
 from app.shop.money import format_money
 from app.shop.payment_bank import epc_qr_png, transfer_details
@@ -44,8 +45,33 @@ def _local_date(moment, studio):
     return format_date(moment.astimezone(ZoneInfo(studio.timezone)).date(), "long")
 
 
+def _rgb(colour_hex):
+    return tuple(int(colour_hex[i : i + 2], 16) for i in (1, 3, 5))
+
+
+LOGO_BOX_MM = (60, 20)  # the logo's box at the top of the page (it keeps its proportions)
+
+
+def _brand(pdf, studio):
+    """The studio's logo (else its name) over a rule in its accent colour."""
+    logo = logo_path(studio)
+    if logo is not None:
+        # ``keep_aspect_ratio`` fits the image in the box; the box's height moves the cursor.
+        pdf.image(str(logo), w=LOGO_BOX_MM[0], h=LOGO_BOX_MM[1], keep_aspect_ratio=True, alt_text=studio.name)
+        pdf.text_line(studio.name, size=10, height=6)
+    else:
+        pdf.text_line(studio.name, size=16, bold=True, height=9)
+    try:
+        colour = _rgb(studio.accent_color or DEFAULT_ACCENT)
+    except (TypeError, ValueError):
+        colour = _rgb(DEFAULT_ACCENT)
+    pdf.set_fill_color(*colour)
+    pdf.rect(pdf.l_margin, pdf.get_y() + 1, pdf.epw, 1.2, style="F")
+    pdf.ln(4)
+
+
 def _header(pdf, order, studio, kind):
-    pdf.text_line(studio.name, size=16, bold=True, height=9)
+    _brand(pdf, studio)
     if kind == INVOICE and studio.invoice_details:
         pdf.text_line(studio.invoice_details, size=9, height=5)
     pdf.ln(4)

@@ -13,7 +13,7 @@ from flask import render_template
 from flask_babel import force_locale
 from markupsafe import Markup
 
-from app.galleries.branding import logo_url
+from app.galleries.branding import EmailBrand, cover_url, email_brand, logo_url
 from app.mailing.placeholders import Template
 from app.mailing.plain_text import html_to_text
 from app.workflows.variables import sanitize_body, variables_in
@@ -40,16 +40,26 @@ _STUDIO_NAME = "%studio_name%"
 @dataclass(frozen=True)
 class Branding:
     """What a studio adds to its campaign mail's layout: the postal address in the footer (the
-    law and Gmail's bulk-sender rules want it) and its logo in place of its name."""
+    law and Gmail's bulk-sender rules want it), its logo in place of its name, its accent
+    colour (a band, buttons and links: ``branding.EmailBrand``), and the gallery's cover."""
 
     postal_address: str = ""
     logo_url: str | None = None
+    brand: EmailBrand = EmailBrand(name="")
+    cover_url: str | None = None
 
 
-def branding_of(studio):
-    """The ``Branding`` of ``studio``: its address on one line, its logo's public URL."""
+def branding_of(studio, gallery=None):
+    """The ``Branding`` of ``studio``'s mail about ``gallery``: its address on one line, its
+    logo's public URL, its colours, and the gallery's cover (when there is one every recipient
+    may see: ``branding.mailable_cover``)."""
     lines = (" ".join(line.split()) for line in (studio.postal_address or "").splitlines())
-    return Branding(" · ".join(line for line in lines if line), logo_url(studio))
+    return Branding(
+        " · ".join(line for line in lines if line),
+        logo_url(studio),
+        email_brand(studio),
+        cover_url(gallery) if gallery is not None else None,
+    )
 
 
 def _prepare(subject, body_html, language, branding):
@@ -63,6 +73,8 @@ def _prepare(subject, body_html, language, branding):
             language=language,
             postal_address=branding.postal_address,
             logo_url=branding.logo_url,
+            brand=branding.brand,
+            cover_url=branding.cover_url,
         )
     html = css_inline.inline(html)
     text = html_to_text(html)
