@@ -77,11 +77,59 @@ def sms_cycle(app):
             db.session.remove()
 
 
+# The worker pool of this scheduler process, started at the first photo and kept (starting a
+# process per core takes a second; a school day brings thousands of photos).
+_photo_pool = None
+# One run processes photos until none is waiting, for at most this long, then lets the next run
+# (a few seconds later) go on: a long backlog never blocks the scheduler's other jobs' thread.
+PHOTO_RUN_SECONDS = 50
+
+
+def photo_processing(app):
+    """Process the photos waiting to be (verify, upright, previews) in this process's worker pool."""
+    from app.galleries.processing import make_worker_pool, process_pending
+
+    global _photo_pool
+    with app.app_context():
+        try:
+            started = timeutil.now()
+            while True:
+                if _photo_pool is None:
+                    _photo_pool = make_worker_pool(app)
+                result = process_pending(
+                    timeutil.now(), executor=_photo_pool, limit=4 * (os.cpu_count() or 1)
+                )
+                if result.ready or result.failed:
+                    log.info("photo processing: %s ready, %s failed", result.ready, result.failed)
+                done = not (result.ready or result.failed or result.lost)
+                if done or (timeutil.now() - started).total_seconds() > PHOTO_RUN_SECONDS:
+                    break
+        finally:
+            db.session.remove()
+
+
+def remove_stale_uploads(app):
+    """Forget upload sessions untouched for a day (a closed tab) and remove their partial files."""
+    from app.galleries.uploads import remove_files, remove_stale_sessions
+
+    with app.app_context():
+        try:
+            paths = remove_stale_sessions(timeutil.now())
+            db.session.commit()
+            remove_files(paths)  # only once the rows are surely gone
+            if paths:
+                log.info("uploads: %s stale sessions removed", len(paths))
+        finally:
+            db.session.remove()
+
+
 JOBS = [
     # (stable id, function, seconds between runs)
     ("mail-cycle", mail_cycle, 60),
     ("sender-domains", recheck_sender_domains, 3600),
     ("sms-cycle", sms_cycle, 60),
+    ("photo-processing", photo_processing, 5),  # also run at once by each finished upload
+    ("stale-uploads", remove_stale_uploads, 3600),
 ]
 
 
@@ -103,6 +151,8 @@ def start_background_scheduler(app):
     scheduler = BackgroundScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
     _add_jobs(scheduler, app)
     scheduler.start()
+    # A finished upload wakes the photo processing job of this process (processing.kick).
+    app.extensions["proofsheet_scheduler"] = scheduler
     return scheduler
 
 
@@ -110,4 +160,8 @@ def run_blocking_scheduler(app):
     """The scheduler as its own process (`flask scheduler run`), for production."""
     scheduler = BlockingScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
     _add_jobs(scheduler, app)
-    scheduler.start()
+    try:
+        scheduler.start()
+    finally:
+        if _photo_pool is not None:
+            _photo_pool.shutdown(wait=False, cancel_futures=True)

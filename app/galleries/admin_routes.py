@@ -13,7 +13,7 @@ from werkzeug.routing import BuildError
 from app import request_limits
 from app.database import begin_write, get_owned_or_404
 from app.extensions import db
-from app.galleries import admin_bp, images, services, storage
+from app.galleries import admin_bp, images, services, storage, uploads
 from app.galleries.forms import ConfirmForm, GalleryForm, ReorderForm, UploadForm
 from app.galleries.models import Gallery, GalleryStatus, Photo
 from app.timeutil import now
@@ -96,6 +96,7 @@ def detail(gallery_id):
         max_photo_size=images.human_size(current_app.config["MAX_PHOTO_BYTES"]),
         max_request_bytes=current_app.config["MAX_UPLOAD_REQUEST_BYTES"],
         max_request_size=request_limits.megabytes(current_app.config["MAX_UPLOAD_REQUEST_BYTES"]),
+        chunk_bytes=uploads.CHUNK_BYTES,
     )
 
 
@@ -155,8 +156,9 @@ def delete(gallery_id):
 def upload(gallery_id):
     """Add one or many photos. Each file is judged on its own: a refused file stops no other.
 
-    Answers JSON to the browser uploader (one file per request) and redirects the plain form with
-    one message per file.
+    The plain form without JavaScript posts here (processed at once, redirected with one message
+    per file), as may any client that reads JSON; the browser uploader sends files in resumable
+    chunks instead (upload_routes.py), processed off the request.
     """
     gallery = _gallery_or_404(gallery_id)
     form = UploadForm()

@@ -15,14 +15,16 @@ import io
 import struct
 import uuid
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from app.accounts.models import Studio
 from app.extensions import db
@@ -100,6 +102,11 @@ class PreparedPhoto:
     preview: bytes
     width: int
     height: int
+    # When the camera took it (EXIF DateTimeOriginal: the camera's own clock, no timezone).
+    taken_at: datetime | None = None
+    # The upright RGB image at most ``analysis_size`` on its long side, when one was asked for
+    # (the QR card matching reads it); None otherwise.
+    upright: Image.Image | None = None
 
 
 # ------------------------------------------------------------------ public services
@@ -117,23 +124,33 @@ def add_photo(gallery, file_storage_or_bytes, filename, now, *, watermark=None, 
     return store_photo(gallery, prepared, now)
 
 
-def prepare_photo(file_storage_or_bytes, filename, watermark, limits):
-    """Verify an upload and render its thumbnail and preview in memory (no database, no disk)."""
+def prepare_photo(file_storage_or_bytes, filename, watermark, limits, *, analysis_size=None):
+    """Verify an upload and render its thumbnail and preview in memory (no database, no disk).
+
+    With ``analysis_size`` the upright image, at most that size, is kept as ``upright`` (decoded
+    once for both: a JPEG is drafted to the larger of the two sizes).
+    """
     filename = display_name(filename)
     data = _read_limited(file_storage_or_bytes, filename, limits.max_bytes)
-    image, content_type = _open_verified(data, filename, limits)
+    box = max(limits.preview_size, analysis_size or 0)
+    image, content_type = _open_verified(data, filename, limits, box)
     width, height = image.info["original_size"]
+    taken_at = _taken_at(image)
     # Keep the colour profile (Adobe RGB, Display P3...) or previews look washed out; a CMYK
     # profile no longer applies once the pixels are converted to RGB.
     icc_profile = image.info.get("icc_profile") if image.mode == "RGB" else None
     # Scale down first: every later step (turning, converting, marking) copies the image.
-    small = _shrunk(image, limits.preview_size)
+    small = _shrunk(image, box)
     try:
-        preview = _upright_rgb(small)
-        if preview.size != small.size:  # turned a quarter by its EXIF orientation
+        upright = _upright_rgb(small)
+        if upright.size != small.size:  # turned a quarter by its EXIF orientation
             width, height = height, width
     finally:
         small.close()
+    preview = upright
+    if max(upright.size) > limits.preview_size:  # kept larger for the analysis: the preview's size
+        # comes from the photo's own, not from the analysis copy's (rounded once, not twice).
+        preview = upright.resize(_fitted_size((width, height), limits.preview_size), Image.Resampling.LANCZOS)
     # The thumbnail comes from the (unmarked) preview.
     thumb = _fitted(preview, limits.thumbnail_size)
     return PreparedPhoto(
@@ -144,7 +161,18 @@ def prepare_photo(file_storage_or_bytes, filename, watermark, limits):
         preview=_jpeg(apply_watermark(preview, watermark), PREVIEW_QUALITY, icc_profile),
         width=width,
         height=height,
+        taken_at=taken_at,
+        upright=upright if analysis_size else None,
     )
+
+
+def check_upload(path, filename, limits):
+    """Check an uploaded file's format, pixel count and structure from its header, without
+    decoding its pixels (quick enough for a request). Returns its content type; raises
+    ``PhotoRejected``. ``prepare_photo`` checks it again, and decodes it, off the request."""
+    filename = display_name(filename)
+    with _verdicts(filename, limits):
+        return _probed(Path(path), filename, limits.max_pixels)
 
 
 def store_photo(gallery, prepared, now):
@@ -189,6 +217,13 @@ def remove_files(paths):
         Path(path).unlink(missing_ok=True)
 
 
+def missing_original_message(filename):
+    """Why a photo whose original file is gone cannot be processed."""
+    return _(
+        "%(name)s could not be processed: its file is missing. Delete it and upload it again.", name=filename
+    )
+
+
 def display_name(filename):
     """The upload's own name for messages and the photo's caption, without any folder part."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
@@ -218,20 +253,28 @@ def _read_limited(source, filename, max_bytes):
     return data
 
 
-def _open_verified(data, filename, limits):
+def _open_verified(data, filename, limits, box=None):
     """Open ``data`` as an accepted image, decoded, or raise ``PhotoRejected``.
 
     ``verify()`` checks the file's structure but leaves the image unusable, so we open it again and
     decode every pixel: a truncated JPEG only shows itself then. A JPEG is decoded at a reduced
-    scale; ``info["original_size"]`` keeps the size of the file's own pixels. Sizes are checked
-    from the header, before anything is decoded.
+    scale (still covering ``box``, by default the preview's size); ``info["original_size"]`` keeps
+    the size of the file's own pixels. Sizes are checked from the header, before anything is decoded.
     """
+    with _verdicts(filename, limits):
+        content_type = _probed(data, filename, limits.max_pixels)
+        image = _decoded(data, filename, limits, box or limits.preview_size)
+    return image, content_type
+
+
+@contextmanager
+def _verdicts(filename, limits):
+    """Turn what Pillow raises on a file it cannot read into a ``PhotoRejected`` for people."""
     with warnings.catch_warnings():
         # Pillow's own bomb limit warns below ours; we enforce MAX_PHOTO_PIXELS ourselves.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            content_type = _probed(data, filename, limits.max_pixels)
-            image = _decoded(data, filename, limits)
+            yield
         except PhotoRejected:
             raise
         except Image.DecompressionBombError:
@@ -247,16 +290,16 @@ def _open_verified(data, filename, limits):
                     name=filename,
                 )
             ) from None
-    return image, content_type
 
 
 def _probed(data, filename, max_pixels):
-    """The content type of ``data`` once its format, pixel count and structure are checked.
+    """The content type of ``data`` (bytes, or a file's path) once its format, pixel count and
+    structure are checked.
 
     A function of its own so the probe is gone before the image is decoded again (WebP's
     decoder allocates its whole canvas when the file is opened, and keeps it while it lives).
     """
-    with Image.open(io.BytesIO(data)) as probe:
+    with Image.open(data if isinstance(data, Path) else io.BytesIO(data)) as probe:
         content_type = ACCEPTED_FORMATS.get(probe.format)
         if content_type is None:
             raise PhotoRejected(
@@ -271,14 +314,15 @@ def _probed(data, filename, max_pixels):
     return content_type
 
 
-def _decoded(data, filename, limits):
-    """The image in ``data`` decoded (JPEG at a reduced scale), within the memory budget."""
+def _decoded(data, filename, limits, box):
+    """The image in ``data`` decoded (JPEG at a reduced scale covering ``box``), within the memory
+    budget."""
     image = Image.open(io.BytesIO(data))
     try:
         image.info["original_size"] = image.size
         # JPEG only (other formats ignore it): DCT scaling to the smallest size that still
         # covers the preview. A 100-megapixel JPEG is then decoded as 6 instead of 100.
-        image.draft("RGB", _fitted_size(image.size, limits.preview_size))
+        image.draft("RGB", _fitted_size(image.size, box))
         _check_decode_budget(image, filename, limits.max_decoded_bytes)
         image.load()
     except BaseException:
@@ -359,6 +403,15 @@ def _figure(value, digits=3):
 
 
 # ------------------------------------------------------------------ rendering
+
+
+def _taken_at(image):
+    """The camera's EXIF DateTimeOriginal ("2026:05:14 09:31:07"), or None when absent or garbled."""
+    try:
+        value = image.getexif().get_ifd(ExifTags.IFD.Exif).get(ExifTags.Base.DateTimeOriginal)
+        return datetime.strptime(str(value).strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S") if value else None
+    except (ValueError, TypeError, OSError, SyntaxError, struct.error):
+        return None
 
 
 def _fitted_size(size, box):

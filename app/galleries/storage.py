@@ -8,9 +8,14 @@ A photo's files are first written as ``.<name>.part`` beside their final name an
 place only once the transaction that adds the photo's row has committed; a rolled-back
 transaction removes them (``stage_file``). A process killed in between leaves only ``.part`` files,
 which ``remove_stale_parts`` clears at the next start.
+
+Uploads sent in pieces (app/galleries/uploads.py) grow under ``<UPLOAD_FOLDER>/incoming/`` (a
+folder no route serves) until their last piece arrives; the finished file is then linked into
+place as the photo's original, staged like any other file.
 """
 
 import os
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,6 +27,7 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 PART_SUFFIX = ".part"
 # An upload writes its files and commits within seconds; an older .part file is left over.
 STALE_PART_AGE = timedelta(hours=1)
+INCOMING = "incoming"  # beside the studios' numbered folders: no studio id can clash with it
 _STAGED = "staged_photo_files"  # key of Session.info: [(temporary, final path)] of the transaction
 
 
@@ -36,6 +42,11 @@ def photo_file(photo, variant, studio_id=None):
     studio_id = studio_id if studio_id is not None else photo.gallery.studio_id
     extension = EXTENSIONS[photo.content_type] if variant == "original" else "jpg"
     return gallery_folder(studio_id, photo.gallery_id) / variant / f"{photo.storage_key}.{extension}"
+
+
+def incoming_file(session_id):
+    """Where an upload sent in pieces grows until complete (never web-served)."""
+    return Path(current_app.config["UPLOAD_FOLDER"]) / INCOMING / f"{session_id}.upload"
 
 
 def part_path(path):
@@ -61,6 +72,19 @@ def stage_file(session, path, data):
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())  # the bytes are on disk before the row that names them commits
+
+
+def stage_link(session, source, path):
+    """Stage an existing file (a finished upload) as ``path``, like ``stage_file`` but without
+    copying its bytes: a hard link, so ``source`` stays whole if the transaction rolls back."""
+    temporary = part_path(path)
+    temporary.parent.mkdir(parents=True, exist_ok=True)
+    session.info.setdefault(_STAGED, []).append((temporary, Path(path)))
+    temporary.unlink(missing_ok=True)
+    try:
+        os.link(source, temporary)
+    except OSError:  # a file system without hard links (or another device): copy instead
+        shutil.copyfile(source, temporary)
 
 
 def unstage(session, paths):

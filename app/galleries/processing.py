@@ -1,0 +1,296 @@
+"""Photo processing off the request: verify, turn upright, render previews, read when it was taken.
+
+A photo arrives "processing" (app/galleries/uploads.py). The ``photo-processing`` job claims such
+photos under a lease, renders them in a pool of worker processes (one per core: decoding is CPU
+work) and records each outcome: "ready" with its previews, or "failed" with the reason. Any number
+of scheduler processes may run at once: a claim is atomic (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, one writer at a time on SQLite), and an outcome is recorded only by the holder of the
+photo's current lease, so a photo is never recorded twice; a process that dies leaves its photos
+to be claimed again when the lease runs out.
+
+The lease lives in ``processing_error`` while the photo is "processing" (no column of its own in
+this schema): ``LEASE_PREFIX`` and the lease's end as fixed-width UTC text, so comparing the text
+compares the times. A "failed" photo's ``processing_error`` is its reason.
+
+The rendering itself is ``images.prepare_photo`` (its checks and its renders, unchanged); the
+worker returns only the small results (previews, size, taken_at and the upright image downscaled
+for the QR card matching), never the original's bytes.
+"""
+
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+from PIL import Image
+
+from app.accounts.models import Studio
+from app.database import begin_write
+from app.extensions import db
+from app.galleries import card_matching, images, storage
+from app.galleries.models import Gallery, Photo, PhotoState
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=10)
+LEASE_PREFIX = "lease until "
+# The card matching reads QR codes on the upright photo at most this large on its long side.
+ANALYSIS_SIZE = 2048
+JOB_ID = "photo-processing"
+
+
+@dataclass
+class RenderJob:
+    """What a worker needs to render one photo (plain values: it crosses a process boundary)."""
+
+    photo_id: int
+    original_path: str
+    filename: str
+    watermark: str
+    language: str
+    limits: images.Limits
+
+
+@dataclass
+class Rendered:
+    """A worker's outcome: the previews and facts of a photo, or the reason it was refused."""
+
+    photo_id: int
+    error: str | None = None
+    thumb: bytes = b""
+    preview: bytes = b""
+    width: int = 0
+    height: int = 0
+    taken_at: datetime | None = None
+    upright: Image.Image | None = field(default=None, repr=False)
+
+
+@dataclass
+class ProcessingResult:
+    ready: int = 0
+    failed: int = 0
+    lost: int = 0  # another process took the lease over (ours had run out): not recorded by us
+
+
+# ------------------------------------------------------------------ leases
+
+
+def lease_text(until):
+    """The lease marker kept in ``processing_error``: fixed width, so text order is time order."""
+    return LEASE_PREFIX + until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _claimable(now):
+    return sa.and_(
+        Photo.processing_state == PhotoState.PROCESSING,
+        sa.or_(Photo.processing_error.is_(None), Photo.processing_error < lease_text(now)),
+    )
+
+
+def claim(now, limit, ids=None):
+    """Lease up to ``limit`` photos waiting to be processed (or whose lease ran out) and commit.
+
+    Returns ``(ids, lease)``; only the holder of ``lease`` may record their outcome.
+    """
+    begin_write()
+    candidates = sa.select(Photo.id).where(_claimable(now)).order_by(Photo.id).limit(limit)
+    if ids is not None:
+        candidates = candidates.where(Photo.id.in_(ids))
+    if db.session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    claimed = list(db.session.scalars(candidates))
+    lease = lease_text(now + LEASE)
+    if claimed:
+        db.session.execute(
+            sa.update(Photo).where(Photo.id.in_(claimed), _claimable(now)).values(processing_error=lease)
+        )
+    db.session.commit()
+    return claimed, lease
+
+
+# ------------------------------------------------------------------ the service
+
+
+def process_pending(now, *, executor=None, limit=50, ids=None):
+    """Claim the photos waiting to be processed, render them (in ``executor``'s workers, or
+    here), and record each outcome with a commit of its own, so a photo is shown as soon as it
+    is ready. Tests and the demo call it without an executor to process inline."""
+    claimed, lease = claim(now, limit, ids)
+    result = ProcessingResult()
+    if not claimed:
+        return result
+    jobs = [job for job in (_render_job(photo_id) for photo_id in claimed) if job is not None]
+    db.session.rollback()  # no read transaction held while rendering (SQLite writers wait on it)
+    outcomes = executor.map(render_in_worker, jobs) if executor else map(render, jobs)
+    for rendered in outcomes:
+        _record(rendered, lease, now, result)
+    return result
+
+
+def _render_job(photo_id):
+    photo = db.session.get(Photo, photo_id)
+    if photo is None:  # deleted meanwhile
+        return None
+    gallery = db.session.get(Gallery, photo.gallery_id)
+    studio = db.session.get(Studio, gallery.studio_id)
+    return RenderJob(
+        photo_id=photo.id,
+        original_path=str(storage.photo_file(photo, "original", studio_id=studio.id)),
+        filename=photo.original_filename,
+        watermark=studio.watermark,
+        language=studio.language,
+        limits=images.Limits.from_config(),
+    )
+
+
+def _record(rendered, lease, now, result):
+    """Record one outcome if our lease still holds, with the card matching, and commit."""
+    begin_write()
+    photo = db.session.get(Photo, rendered.photo_id)
+    if photo is None or photo.processing_state != PhotoState.PROCESSING or photo.processing_error != lease:
+        db.session.rollback()
+        result.lost += 1
+        return
+    try:
+        if rendered.error is not None:
+            photo.processing_state, photo.processing_error = PhotoState.FAILED, rendered.error
+            result.failed += 1
+        else:
+            _store_rendered(photo, rendered)
+            card_matching.on_photo_processed(photo, rendered.upright, now)
+            result.ready += 1
+        db.session.flush()
+        db.session.commit()  # the previews take their names here (storage.stage_file)
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        if rendered.upright is not None:
+            rendered.upright.close()
+
+
+def _store_rendered(photo, rendered):
+    studio_id = photo.gallery.studio_id
+    storage.stage_file(db.session, storage.photo_file(photo, "thumb", studio_id=studio_id), rendered.thumb)
+    storage.stage_file(
+        db.session, storage.photo_file(photo, "preview", studio_id=studio_id), rendered.preview
+    )
+    photo.width, photo.height, photo.taken_at = rendered.width, rendered.height, rendered.taken_at
+    photo.processing_state, photo.processing_error = PhotoState.READY, None
+
+
+# ------------------------------------------------------------------ rendering (no database)
+
+
+def render(job):
+    """Render one photo with ``images.prepare_photo``; a refusal is an outcome, not an error.
+
+    Needs an app context (the refusal's message is translated into the studio's language)."""
+    try:
+        with open(job.original_path, "rb") as handle, force_locale(job.language):
+            prepared = images.prepare_photo(
+                handle, job.filename, job.watermark, job.limits, analysis_size=ANALYSIS_SIZE
+            )
+    except images.PhotoRejected as rejected:
+        return Rendered(job.photo_id, error=rejected.message)
+    except FileNotFoundError:
+        with force_locale(job.language):
+            return Rendered(job.photo_id, error=images.missing_original_message(job.filename))
+    return Rendered(
+        job.photo_id,
+        thumb=prepared.thumb,
+        preview=prepared.preview,
+        width=prepared.width,
+        height=prepared.height,
+        taken_at=prepared.taken_at,
+        upright=prepared.upright,
+    )
+
+
+_worker_app = None
+
+
+def _init_worker(config, instance_path):
+    """A worker process's own app (for translations and config; it never opens the database)."""
+    global _worker_app
+    from app import create_app
+
+    _worker_app = create_app(config, instance_path=instance_path)
+
+
+def render_in_worker(job):
+    """``render`` in a worker process of ``make_worker_pool``."""
+    if _worker_app is None:  # an executor without our initializer (a thread pool)
+        return render(job)
+    with _worker_app.app_context():
+        return render(job)
+
+
+def peak_memory_kib():
+    """This process's peak resident memory in KiB (Linux); the benchmark asks each worker."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def worker_config(app):
+    """What a worker's app needs from ``app``'s configuration (plain, picklable values)."""
+    keys = ("SECRET_KEY", "UPLOAD_FOLDER", "BABEL_DEFAULT_LOCALE", "TESTING")
+    config = {key: app.config[key] for key in keys if key in app.config}
+    config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"  # workers never query
+    return config
+
+
+def make_worker_pool(app, workers=None):
+    """A pool of ``workers`` processes (default: one per core), started clean ("spawn": a fork
+    of a process running scheduler threads may inherit a held lock)."""
+    return ProcessPoolExecutor(
+        max_workers=workers or os.cpu_count() or 1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(worker_config(app), app.instance_path),
+    )
+
+
+# ------------------------------------------------------------------ starting it at once
+
+_web_thread: Executor | None = None
+_web_thread_lock = threading.Lock()
+
+
+def kick(app, now):
+    """Start processing now rather than at the job's next run.
+
+    With the scheduler in this process its job runs at once. Otherwise (the scheduler runs in a
+    process of its own) the web process processes the new photos itself in a background thread,
+    unless ``PHOTO_PROCESSING_IN_WEB`` is False; the lease keeps the two from doing it twice.
+    """
+    scheduler = app.extensions.get("proofsheet_scheduler")
+    if scheduler is not None:
+        scheduler.modify_job(JOB_ID, next_run_time=now)
+        return
+    if not app.config.get("PHOTO_PROCESSING_IN_WEB", not app.testing):
+        return
+    global _web_thread
+    with _web_thread_lock:
+        if _web_thread is None:
+            _web_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="photo-processing")
+    _web_thread.submit(_process_in_thread, app)
+
+
+def _process_in_thread(app):
+    from app import timeutil
+
+    with app.app_context():
+        try:
+            while process_pending(timeutil.now(), limit=4) != ProcessingResult():
+                pass
+        except Exception:
+            log.exception("photo processing in the web process failed")
+        finally:
+            db.session.remove()
