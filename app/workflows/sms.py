@@ -15,11 +15,12 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.database import among
+from app.database import among, insert_many_ignoring_conflicts
 from app.extensions import db
 from app.galleries.models import Client
 from app.mailing.placeholders import substitute
-from app.sms.outbox import queue_sms
+from app.sms.models import SmsMessage, SmsState, SmsSuppression
+from app.sms.outbox import OPTED_OUT
 from app.sms.segments import count_segments
 from app.workflows.audience import occurrence_promotion
 from app.workflows.messages import _cart_total
@@ -149,16 +150,41 @@ def sms_dedup_key(email_id, kind, occurrence_id, client_id):
     return f"wfsms{email_id}:{kind}{occurrence_id}:c{client_id}"
 
 
+# The SMS outbox's columns a text row gives (the bulk insert refuses to leave out one with a
+# Python-side default).
+TEXT_COLUMNS = (
+    "studio_id",
+    "kind",
+    "state",
+    "dedup_key",
+    "recipient",
+    "body",
+    "segments",
+    "created_at",
+    "due_at",
+    "attempts",
+    "source",
+    "gallery_id",
+    "last_error",
+)
+
+
+# Speed: one bulk insert for the batch, not queue_sms's lookup, insert and flush per text:
+# 2.7 ms a text that way, 0.13 ms so (SQLite, 2,000 recipients; their emails took 0.2 ms each).
 def queue_texts(pending, context, now):
     """Queue the text of every pending (occurrence, email, recipients) to the recipients with a
-    number and the SMS consent, due ``now`` as their emails. Returns how many were queued
-    (a text queued before, by this or another process, is not counted)."""
+    number and the SMS consent, due ``now`` as their emails, as ``app.sms.outbox.queue_sms``
+    would one by one: a key under the outbox's unique index (a text queued before, by this or
+    another process, is left alone and not counted), a skipped row for a number that replied
+    STOP. Returns how many were queued."""
     phones = _phones({client.id for _occurrence, _email, clients in pending.items for client in clients})
     if not phones:
         return 0
     sms_translations = sms_translations_of({email.id for _occurrence, email, _clients in pending.items})
-    queued = 0
+    stopped = _stopped(set(context.studios), set(phones.values()))
+    rows = []
     for occurrence, email, clients in pending.items:
+        studio_id = context.galleries[occurrence.gallery_id].studio_id
         for client in clients:
             phone = phones.get(client.id)
             if phone is None:
@@ -166,19 +192,38 @@ def queue_texts(pending, context, now):
             body = _text_for(occurrence, email, client, context, sms_translations)
             if not body.strip():
                 continue
-            queued_id = queue_sms(
-                studio_id=context.galleries[occurrence.gallery_id].studio_id,
-                kind="campaign",
-                recipient=phone,
-                body=body,
-                now=now,
-                due_at=now,
-                dedup_key=sms_dedup_key(email.id, occurrence.kind, occurrence.occurrence_id, client.id),
-                source=f"workflow_email:{email.id}",
-                gallery_id=occurrence.gallery_id,
+            opted_out = (studio_id, phone) in stopped
+            rows.append(
+                (
+                    studio_id,
+                    "campaign",
+                    SmsState.SKIPPED if opted_out else SmsState.QUEUED,
+                    sms_dedup_key(email.id, occurrence.kind, occurrence.occurrence_id, client.id),
+                    phone,
+                    body,
+                    count_segments(body).segments,
+                    now,
+                    now,
+                    0,
+                    f"workflow_email:{email.id}",
+                    occurrence.gallery_id,
+                    OPTED_OUT if opted_out else None,
+                )
             )
-            queued += queued_id is not None
-    return queued
+    return insert_many_ignoring_conflicts(rows, SmsMessage.__table__, TEXT_COLUMNS)
+
+
+def _stopped(studio_ids, phones):
+    """{(studio id, number)} of these numbers that replied STOP to these studios (one query)."""
+    if not studio_ids or not phones:
+        return set()
+    return set(
+        db.session.execute(
+            sa.select(SmsSuppression.studio_id, SmsSuppression.phone).where(
+                among(SmsSuppression.studio_id, studio_ids), among(SmsSuppression.phone, phones)
+            )
+        ).all()
+    )
 
 
 def _text_for(occurrence, email, client, context, sms_translations):
