@@ -34,6 +34,15 @@ class ImportCardsForm(FlaskForm):
         _l("CSV file of labels"),
         validators=[FileRequired(_l("Choose a CSV file: one label (such as a child's name) per row."))],
     )
+    notify = BooleanField(
+        _l("Email these parents when the sale starts"),
+        default=True,
+        description=_l(
+            "Registers the parents of the list to this gallery with their child’s card: they get its"
+            " workflow’s emails, “your photos are ready” at the sale start among them. Unticked, they"
+            " only hold the card until they sign in."
+        ),
+    )
 
 
 class CardReviewForm(FlaskForm):

@@ -10,10 +10,11 @@ from markupsafe import Markup
 from app import timeutil
 from app.database import get_owned_or_404
 from app.extensions import db
-from app.galleries import admin_bp
+from app.galleries import admin_bp, card_import
 from app.galleries import cards as card_service
 from app.galleries.card_forms import CreateCardsForm, ImportCardsForm
 from app.galleries.models import AccessCard, CardClaim, Gallery, card_photo
+from app.sms.phone import default_region
 from app.urls import external_url
 
 MAX_IMPORT_BYTES = 1024 * 1024
@@ -73,6 +74,7 @@ def cards(gallery_id):
         photo_counts=photo_counts,
         claim_counts=claim_counts,
         display_code=card_service.display_code,
+        sale_start_problem=sale_start_problem(gallery),
     )
 
 
@@ -87,21 +89,71 @@ def _create(gallery, form):
 
 
 def _import(gallery, form):
+    """Cards from a class list; its parents' emails pre-register them (card_import.py)."""
     if not form.validate():
         return False
     data = form.file.data.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
         form.file.errors = [_("The file is larger than 1 MB: is it really a list of labels?")]
         return False
+    studio = current_user.studio
     try:
-        labels = card_service.labels_from_csv(data)
-    except card_service.CardImportError as error:
-        form.file.errors = [str(error)]
+        rows = card_import.rows_from_csv(data, default_region(studio))
+    except card_import.CardImportError as error:
+        form.file.errors = error.problems
         return False
-    card_service.create_cards(gallery, labels, timeutil.now())
+    cards, parents = card_import.import_cards(
+        gallery, studio, rows, timeutil.now(), register=form.notify.data
+    )
     db.session.commit()
-    flash(ngettext("%(num)d card imported.", "%(num)d cards imported.", len(labels)), "success")
+    flash(ngettext("%(num)d card imported.", "%(num)d cards imported.", len(cards)), "success")
+    if parents:
+        flash(_parents_message(gallery, parents, form.notify.data), "success")
     return True
+
+
+def _parents_message(gallery, parents, registered):
+    if not registered:
+        return ngettext(
+            "%(num)d parent holds their child’s card; no email from this gallery until they sign in.",
+            "%(num)d parents hold their child’s card; no email from this gallery until they sign in.",
+            parents,
+        )
+    message = ngettext(
+        "%(num)d parent registered to this gallery with their child’s card.",
+        "%(num)d parents registered to this gallery with their children’s cards.",
+        parents,
+    )
+    problem = sale_start_problem(gallery)
+    return f"{message} {problem}" if problem else message
+
+
+def sale_start_problem(gallery):
+    """Why registered parents would not get an email when the sale starts, or None."""
+    from app.workflows.models import Purpose, Trigger  # noqa: PLC0415 (the gallery's emails)
+    from app.workflows.services import gallery_workflow  # noqa: PLC0415
+
+    if gallery.sale_starts_at is None:
+        return _(
+            "The gallery has no sale start date yet: set one, or no “your photos are ready” email goes out."
+        )
+    workflow = gallery_workflow(gallery.id)
+    if workflow is None:
+        return _(
+            "This gallery sends no emails: choose a workflow with an email at the sale start in its Emails."
+        )
+    starts = [email for email in workflow.emails if email.trigger == Trigger.SALE_START]
+    if not starts:
+        return _(
+            "The gallery’s workflow “%(title)s” has no email at the sale start: add one in Workflows.",
+            title=workflow.title,
+        )
+    if all(email.purpose == Purpose.MARKETING for email in starts):
+        return _(
+            "The workflow’s sale-start email is a marketing email: parents from a list have not agreed to"
+            " news and offers, so it would not reach them. Make it a service email in Workflows."
+        )
+    return None
 
 
 @admin_bp.route("/<int:gallery_id>/cards/<int:card_id>", methods=["GET", "POST"])

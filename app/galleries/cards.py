@@ -1,8 +1,6 @@
-"""QR access cards: unguessable, easy-to-type codes; creating many at once or from a CSV of
-labels; assigning photos; the QR code that opens a card's page."""
+"""QR access cards: unguessable, easy-to-type codes; creating many at once (from a class list:
+card_import.py); assigning photos; the QR code that opens a card's page."""
 
-import csv
-import io
 import secrets
 
 import qrcode
@@ -11,7 +9,6 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.forms_common import single_line_problem
 from app.galleries.models import AccessCard, Photo
 
 # No 0/O, 1/I/L: a code is read from paper and typed by a parent.
@@ -19,10 +16,6 @@ ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
 MAX_CARDS_AT_ONCE = 1000
 MAX_LABEL_LENGTH = 200
-
-
-class CardImportError(ValueError):
-    """A CSV that cannot be imported; the message names the row. Nothing was created."""
 
 
 def new_code():
@@ -71,49 +64,6 @@ def numbered_labels(count, prefix):
     return [
         f"{prefix} – {n}" if prefix else str(_l("Card %(number)d", number=n)) for n in range(1, count + 1)
     ]
-
-
-def labels_from_csv(data):
-    """Labels from an uploaded CSV: first column, UTF-8 (with or without BOM), comma or
-    semicolon, an optional header row. Raises ``CardImportError`` naming the bad row."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CardImportError(_l("The file is not a UTF-8 text (CSV) file.")) from None
-    if "\x00" in text:
-        raise CardImportError(_l("The file is not a text (CSV) file."))
-    sample = text[:4096]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    if (
-        rows
-        and rows[0]
-        and rows[0][0].strip().lower() in {"label", "name", "child", "nom", "student", "client"}
-    ):
-        rows = rows[1:]
-    labels = []
-    for number, row in enumerate(rows, start=1):
-        label = row[0].strip() if row else ""
-        if not label:
-            raise CardImportError(_l("Row %(row)d has no label.", row=number))
-        if len(label) > MAX_LABEL_LENGTH:
-            raise CardImportError(
-                _l(
-                    "Row %(row)d: the label is longer than %(max)d characters.",
-                    row=number,
-                    max=MAX_LABEL_LENGTH,
-                )
-            )
-        if single_line_problem(label, "label"):  # a quoted cell may hold a line break
-            raise CardImportError(
-                _l("Row %(row)d: a label cannot contain line breaks or control characters.", row=number)
-            )
-        labels.append(label)
-    if not labels:
-        raise CardImportError(_l("The file has no labels."))
-    if len(labels) > MAX_CARDS_AT_ONCE:
-        raise CardImportError(_l("At most %(max)d cards at once.", max=MAX_CARDS_AT_ONCE))
-    return labels
 
 
 def assign_photos(card, photo_ids):
