@@ -4,8 +4,9 @@ Registering (on a gallery or a QR card) or asking for a new private link never s
 by itself, whether the address is known or not: it records a ``ClientSignInRequest`` and emails
 a link and a code to the address. Opening the link or typing the code, once and within the
 lifetime (15 minutes by default), completes what was asked: the client is created or found,
-registered, given the card, and signed in. Both paths answer the visitor with the same words, so
-nobody learns from the site whether an address is a client of the studio.
+registered, given the card (or, for a family member, the inviter's cards: ``share.py``), and
+signed in. Both paths answer the visitor with the same words, so nobody learns from the site
+whether an address is a client of the studio.
 
 Services flush and never commit; ``now`` is a parameter.
 """
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.galleries import clients
+from app.galleries import clients, share
 from app.galleries.models import ClientSignInRequest
 from app.signing import token_digest
 
@@ -149,6 +150,9 @@ def complete(request, now):
         clients.claim_card(client, request.card, now)
     elif gallery is not None:
         clients.ensure_registration(client, gallery, now)
+    inviter = share.inviter_of(request)
+    if inviter is not None and gallery is not None:
+        share.join_inviter(client, inviter, gallery, now)  # a family member: the inviter's cards
     request.used_at = now
     db.session.flush()
     return client, newly_registered
