@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.galleries.favourites import favourite_counts, favourites_by_gallery
 from app.galleries.models import AccessCard, CardClaim, Favourite, GalleryStatus, PhotoState
+from app.shop.client_services import my_orders_token
 from tests import factories
 from tests.factories import NOW
 from tests.shop_factories import make_price_list, sell_gallery
@@ -238,7 +239,8 @@ def test_the_lightbox_offers_the_buy_form_and_the_grid_keeps_its_own(client, on_
 def test_client_pages_take_the_studios_accent_with_a_readable_text_colour(client, site):
     site.studio.accent_color = "#ffd400"
     db.session.commit()
-    for path in (f"/g/{site.studio.slug}/{site.gallery.slug}", f"/s/{site.studio.slug}/cart"):
+    orders = f"/my-orders/{my_orders_token(site.studio.id, site.parent.id)}"
+    for path in (f"/g/{site.studio.slug}/{site.gallery.slug}", f"/s/{site.studio.slug}/cart", orders):
         page = client.get(path).get_data(as_text=True)
         assert "--accent: #ffd400; --accent-ink: #000000; --accent-text: #1d2025;" in page, path
 

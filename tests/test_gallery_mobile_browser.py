@@ -87,11 +87,21 @@ def shop(live_server):
         price_list = make_price_list(owner.studio, allows_pickup=False)
         sell_gallery(gallery, price_list)
         parent = factories.make_client(owner.studio, email="julie.moreau@example.com", gallery=gallery)
+        open_day = factories.make_gallery(
+            owner.studio,
+            title="Open day",
+            access=GalleryAccess.PUBLIC,
+            sale_starts_at=now - timedelta(days=1),
+            sale_ends_at=now + timedelta(days=10),
+            archives_at=now + timedelta(days=40),
+        )
+        make_shaped_photo(open_day, PORTRAIT, 0)
         # An earlier order, so "my orders" has something to show on a phone.
         fill_cart(parent, gallery, photos[0], price_list.products[2], now=now)
         order_now(owner.studio, parent, now=now)
         found = Shop()
         found.gallery_path = f"/g/{owner.studio.slug}/{gallery.slug}"
+        found.public_path = f"/g/{owner.studio.slug}/{open_day.slug}"
         found.cart_path = f"/s/{owner.studio.slug}/cart"
         found.checkout_path = f"/s/{owner.studio.slug}/checkout"
         found.orders_path = f"/my-orders/{my_orders_token(owner.studio_id, parent.id)}"
@@ -240,3 +250,16 @@ def test_a_visitor_is_asked_to_register_and_the_door_fits_a_phone(live_server, s
     phone.goto(live_server.url + shop.gallery_path)  # a registration gallery: the door first
     expect(phone.get_by_role("heading", name="Register to see the photos")).to_be_visible()
     assert_no_sideways_scroll(phone, "register")
+
+
+def test_a_visitor_who_hearts_a_photo_is_asked_to_register(live_server, shop, phone):
+    phone.goto(live_server.url + shop.public_path)  # a public gallery: photos without registering
+    register = phone.locator("details#register")
+    expect(register).not_to_have_attribute("open", "")
+    phone.locator("button.heart").first.tap()
+    expect(phone.locator("[data-favourite-notice]")).to_have_text(
+        "Register with your email to keep your favourites: they wait for you on any device."
+    )
+    expect(register).to_have_attribute("open", "")
+    expect(phone.locator("button.heart").first).to_have_attribute("aria-pressed", "false")
+    assert_no_sideways_scroll(phone, "public gallery with the registration form open")
