@@ -35,7 +35,9 @@ def _answer(photo, status, message=None, favourite=None, anchor=None):
     if message:
         flash(message, "success" if status == 200 else "warning")
     back = local_target(request.referrer) if anchor is None else None
-    return redirect(back or _gallery_url(photo, anchor))
+    if back:  # the same page, scrolled back to the photo
+        return redirect(f"{back.split('#')[0]}#photo-{photo.id}")
+    return redirect(_gallery_url(photo, anchor or f"photo-{photo.id}"))
 
 
 @public_bp.post("/p/<int:photo_id>/favourite")
