@@ -242,6 +242,7 @@ def test_the_text_reaches_the_phone_page_and_the_order_page_lists_it(client, sho
     page = client.get(f"/admin/shop/orders/{order.id}").data.decode()
     texts_card = re.search(r'<section[^>]*data-testid="order-texts".*?</section>', page, re.S).group(0)
     assert "Shipped" in texts_card and "Sent" in texts_card and "To +46 70 123 45 67" in texts_card
+    assert "Text messages: agreed" in page and "Mobile on the client record: +46 70 123 45 67" in page
 
 
 def test_texts_are_never_held_for_review(client, shop, logged_in):
@@ -271,6 +272,7 @@ def test_own_text_is_saved_previewed_and_reverted(client, shop, logged_in):
     assert preview == "Parcel JD014600006281234567 is on its way!"  # no order yet: sample values
     row = db.session.get(OrderSmsWording, (logged_in.studio_id, "shipped", "en"))
     assert row.body == "Parcel %tracking_number% is on its way!"
+    assert "your text: English" in client.get("/admin/shop/order-emails").data.decode()
     reverted = post_text(client, "shipped", "", action="revert").data.decode()
     assert "The standard text is back." in reverted
     db.session.expire_all()

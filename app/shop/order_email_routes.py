@@ -41,6 +41,7 @@ from app.shop.order_sms import (
     MAX_SEGMENTS,
     SMS_MODE_LABELS,
     SMS_VARIABLES,
+    customised_text_languages,
     fill_text,
     revert_text,
     save_text,
@@ -92,20 +93,21 @@ def order_emails():
         modes=MODE_LABELS,
         sms_modes=SMS_MODE_LABELS,
         attachments=ATTACHMENT_LABELS,
-        customised=_customised_names(studio),
+        customised=_customised_names(studio, customised_languages(studio.id)),
+        customised_texts=_customised_names(studio, customised_text_languages(studio.id)),
     ), (422 if form.errors else 200)
 
 
-def _customised_names(studio):
-    """event -> the names of the languages the studio wrote its own wording in, in the order of
-    its client languages."""
+def _customised_names(studio, customised):
+    """event -> the names of the languages in ``customised`` (event -> codes: those the studio
+    wrote its own wording or text in), in the order of its client languages."""
     order = {language: index for index, language in enumerate(client_languages(studio))}
     return {
         event: [
             language_name(language)
             for language in sorted(languages, key=lambda code: order.get(code, len(order)))
         ]
-        for event, languages in customised_languages(studio.id).items()
+        for event, languages in customised.items()
     }
 
 
@@ -207,7 +209,8 @@ def _template_page(studio, event, language, languages, form=None, sms_form=None)
     sms_preview = fill_text(sms_template, values)
     names = current_app.config["LANGUAGES"]
     customised = customised_languages(studio.id).get(event, set())
-    tabs = [(code, names.get(code, code), code in customised) for code in languages]
+    own_texts = customised_text_languages(studio.id).get(event, set())
+    tabs = [(code, names.get(code, code), code in customised, code in own_texts) for code in languages]
     return render_template(
         "shop/admin/order_email_template.html",
         form=form,

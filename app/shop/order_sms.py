@@ -140,6 +140,18 @@ def revert_text(studio_id, event, language):
         db.session.flush()
 
 
+def customised_text_languages(studio_id):
+    """event -> the languages the studio wrote its own text in."""
+    languages: dict[str, set[str]] = {}
+    for event, language in db.session.execute(
+        sa.select(OrderSmsWording.event, OrderSmsWording.language).where(
+            OrderSmsWording.studio_id == studio_id
+        )
+    ):
+        languages.setdefault(event, set()).add(language)
+    return languages
+
+
 def unknown_variables(body):
     """The %names% in ``body`` that a text cannot fill, sorted."""
     return sorted(set(PLACEHOLDER.findall(body or "")) - SMS_VARIABLE_NAMES)
