@@ -91,6 +91,7 @@ def test_the_invitation_arrives_from_the_studio_in_the_inviters_language(school,
     body_html = mail.message.get_body(preferencelist=("html",)).get_content()
     assert '<html lang="fr">' in body_html
     assert "/family/" in link_path(mail)
+    assert all(len(line) <= 998 for line in mail.raw.split(b"\r\n"))  # RFC 5322 on the wire
 
 
 def test_the_invitee_registers_with_the_code_and_sees_exactly_the_inviters_photos(school, app, mail_outbox):
