@@ -353,3 +353,28 @@ def test_another_studios_review_answers_404(client, logged_in, other_owner):
     assert page.status_code == 200 and cards_of(photo) == set()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AccessCard)) == 1
     assert db.session.get(Photo, photo.id).card_shot_of_id is None
+
+
+# ------------------------------------------------------------------ the printed cards
+
+
+def test_printed_cards_carry_the_studio_brand_a_consent_slip_and_optionally_the_first_photo(
+    client, logged_in, school_day
+):
+    day, shots, cards = processed_day(school_day)
+    logged_in.studio.logo_filename = "logo-0123456789abcdef.png"
+    logged_in.studio.accent_color = "#aa3300"
+    db.session.commit()
+    url = f"/admin/galleries/{day.gallery.id}/cards/print"
+    page = client.get(url).data.decode()
+    assert 'logo-0123456789abcdef.png" alt="Northlight Studio">' in page
+    assert "--accent: #aa3300" in page
+    assert page.count("Cut here and give this part back to the photographer") == 3
+    assert "I agree that Northlight Studio may photograph my child" in page
+    assert "Signature" in page and "@page { size: A4" in page
+    assert "/preview" not in page  # no photos unless asked
+    with_photos = client.get(url + "?photo=y").data.decode()
+    first = f"/photos/{shots['emma1'].id}/preview"
+    assert first in with_photos and f"/photos/{shots['emma2'].id}/preview" not in with_photos
+    assert f"/photos/{shots['emma-card'].id}/preview" not in with_photos  # never the card photo
+    assert with_photos.count('class="child-photo"') == 3

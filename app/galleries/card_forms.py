@@ -100,3 +100,15 @@ class CardReviewForm(FlaskForm):
 
 class MatchAgainForm(FlaskForm):
     start_over = BooleanField(_l("Start over"))
+
+
+class PrintCardsForm(FlaskForm):
+    """The print sheet's options (a GET form: the page is printed, nothing is saved)."""
+
+    paper = SelectField(
+        _l("Paper"),
+        choices=[SelectChoice("a4", "A4"), SelectChoice("letter", _l("Letter"))],
+        default="a4",
+        validate_choice=False,
+    )
+    photo = BooleanField(_l("With each child’s first photo"))

@@ -345,3 +345,19 @@ def review(gallery):
         not_photographed=[card for card_id, card in cards.items() if card_id not in photographed],
         waiting=waiting or 0,
     )
+
+
+def first_photos(gallery):
+    """{card id: the id of its first photo in the order taken}, for the printed cards (two
+    queries)."""
+    order = {
+        shot.id: index for index, shot in enumerate(ordered_shots(gallery)) if shot.card_shot_of_id is None
+    }
+    first: dict[int, int] = {}
+    for photo_id, card_ids in card_sets(gallery.id).items():
+        if photo_id not in order:
+            continue  # still processing, or failed
+        for card_id in card_ids:
+            if card_id not in first or order[photo_id] < order[first[card_id]]:
+                first[card_id] = photo_id
+    return first

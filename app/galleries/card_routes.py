@@ -10,9 +10,9 @@ from markupsafe import Markup
 from app import timeutil
 from app.database import get_owned_or_404
 from app.extensions import db
-from app.galleries import admin_bp, card_import
+from app.galleries import admin_bp, branding, card_import, card_matching
 from app.galleries import cards as card_service
-from app.galleries.card_forms import CreateCardsForm, ImportCardsForm
+from app.galleries.card_forms import CreateCardsForm, ImportCardsForm, PrintCardsForm
 from app.galleries.models import AccessCard, CardClaim, Gallery, card_photo
 from app.sms.phone import default_region
 from app.urls import external_url
@@ -193,20 +193,30 @@ def delete_card(gallery_id, card_id):
 @admin_bp.get("/<int:gallery_id>/cards/print")
 @login_required
 def print_cards(gallery_id):
-    """A sheet of cards to print: QR code, code, label, short instructions."""
+    """A sheet of cards to print: the studio's logo and accent, QR code, code, label, short
+    instructions, optionally the child's first photo, and a consent slip to tear off."""
     gallery = _gallery_or_404(gallery_id)
-    paper = "letter" if request.args.get("paper") == "letter" else "a4"
-    entry_url = external_url("galleries_public.enter_code")
+    form = PrintCardsForm(request.args, meta={"csrf": False})
+    paper = "letter" if form.paper.data == "letter" else "a4"
+    first_photos = card_matching.first_photos(gallery) if form.photo.data else {}
     sheet = [
-        (card, Markup(card_service.qr_svg(external_url("galleries_public.card", code=card.code))))
+        (
+            card,
+            Markup(card_service.qr_svg(external_url("galleries_public.card", code=card.code))),
+            first_photos.get(card.id),
+        )
         for card in gallery.cards
     ]
+    studio = current_user.studio
     return render_template(
         "galleries/cards/print.html",
         gallery=gallery,
+        studio=studio,
+        brand=branding.email_brand(studio),
         sheet=sheet,
         paper=paper,
-        entry_url=entry_url,
+        form=form,
+        entry_url=external_url("galleries_public.enter_code"),
         display_code=card_service.display_code,
     )
 
