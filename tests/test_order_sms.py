@@ -188,6 +188,10 @@ def test_the_number_typed_at_checkout_comes_before_the_clients(client, shop, log
 
 def test_the_text_is_in_the_clients_language_with_the_tracking_link(client, shop, logged_in):
     text_on(logged_in.studio_id, "shipped", "always")
+    assert (
+        "Now: Always (when we have a mobile number)."
+        in client.get("/admin/shop/order-emails/shipped?language=sv").data.decode()
+    )
     swedish = "Hej %client_name%! Order %order_number% är på väg med %carrier%: %tracking_link%"
     assert "Text message saved." in post_text(client, "shipped", swedish, language="sv").data.decode()
     svensk = place(shop, buyer(shop, phone=PHONE, language="sv"))
@@ -265,6 +269,7 @@ def test_texts_are_never_held_for_review(client, shop, logged_in):
 def test_own_text_is_saved_previewed_and_reverted(client, shop, logged_in):
     page = client.get("/admin/shop/order-emails/shipped").data.decode()
     assert "data-sms-counter" in page and "js/sms-counter.js" in page
+    assert "Now: No text." in page
     assert "%(studio_name)s" not in page and "%studio_name%: your order %order_number% has shipped" in page
     saved = post_text(client, "shipped", "  Parcel %tracking_number% is on its way!  ").data.decode()
     assert "Text message saved." in saved and "Your studio’s text in English." in saved
