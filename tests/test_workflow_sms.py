@@ -296,6 +296,7 @@ def test_the_editor_saves_the_text_message_and_shows_its_counter(client, logged_
     assert saved.sms_enabled is True and saved.sms_body == "Hi %client_name%\nSee %gallery_link%"
     page = client.get(edit_url(workflow, email)).data.decode()
     assert 'name="sms_enabled" type="checkbox" value="y"' in page and "checked" in page
+    assert 'data-testid="with-text"' in client.get(f"/admin/workflows/{workflow.id}").data.decode()
     client.post(edit_url(workflow, email), data=email_data(sms_body=saved.sms_body))  # turned off
     db.session.expire_all()
     off = db.session.get(WorkflowEmail, email.id)
