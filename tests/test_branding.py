@@ -170,6 +170,16 @@ def test_campaign_mail_shows_the_logo_accent_and_the_gallerys_cover(app, branded
     assert app.test_client().get("/media/cover/1.forged.jpg").status_code == 404
 
 
+def test_the_shipped_templates_buttons_take_the_accent_and_the_studios_own_colours_stay(app, branded):
+    from app.workflows.templates import BUTTON
+
+    body = BUTTON.format(label="See the photos") + '<p style="color: #2f5bea;">Our own blue</p>'
+    prepared = prepare("Hello", body, "en", branding_of(branded))
+    assert f"background-color:{ACCENT};color:#000000" in squeezed(prepared.html)
+    assert "background-color:#2f5bea" not in squeezed(prepared.html)
+    assert "color:#2f5bea" in squeezed(prepared.html)  # a colour the studio wrote itself
+
+
 def test_a_childs_photo_is_never_the_cover_on_every_familys_mail(app, branded):
     gallery = factories.make_gallery(branded, title="School day", is_qr=True)
     child, group = factories.make_photo(gallery, position=0), factories.make_photo(gallery, position=1)

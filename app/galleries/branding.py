@@ -168,7 +168,10 @@ def mailable_cover(gallery):
     """The gallery's cover if every recipient of its mail may see it, else None: a photo shown
     to clients and, in a QR gallery, on nobody's card (a child's photo goes to that child's
     family only, never on every family's email)."""
-    cover = gallery.cover_photo if gallery is not None else None
+    if gallery is None:
+        return None
+    # One row, not ``gallery.cover_photo``: that loads every photo of a school day's gallery.
+    cover = db.session.scalar(sa.select(Photo).where(Photo.gallery_id == gallery.id, Photo.is_cover))
     if cover is None or not cover.shown_to_clients:
         return None
     if gallery.is_qr:

@@ -5,6 +5,7 @@ the %variables% as placeholders; it is cached by content. ``personalize`` only
 substitutes a recipient's values (escaped in HTML) into those strings.
 """
 
+import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -13,7 +14,7 @@ from flask import render_template
 from flask_babel import force_locale
 from markupsafe import Markup
 
-from app.galleries.branding import EmailBrand, cover_url, email_brand, logo_url
+from app.galleries.branding import DEFAULT_ACCENT, EmailBrand, cover_url, email_brand, logo_url
 from app.mailing.placeholders import Template
 from app.mailing.plain_text import html_to_text
 from app.workflows.variables import sanitize_body, variables_in
@@ -62,8 +63,20 @@ def branding_of(studio, gallery=None):
     )
 
 
+# The shipped templates' buttons (templates.BUTTON), as the sanitizer writes their style.
+_DEFAULT_BUTTON = re.compile(rf"background-color:\s*{DEFAULT_ACCENT};\s*color:\s*#ffffff;?", re.IGNORECASE)
+
+
+def _accent_buttons(body, brand):
+    """Buttons in the default blue (every shipped template's) take the studio's accent, with a
+    text colour that reads on it; colours the studio chose itself stay as they are."""
+    if brand.accent == DEFAULT_ACCENT:
+        return body
+    return _DEFAULT_BUTTON.sub(f"background-color: {brand.accent}; color: {brand.on_accent};", body)
+
+
 def _prepare(subject, body_html, language, branding):
-    body = sanitize_body(body_html)
+    body = _accent_buttons(sanitize_body(body_html), branding.brand)
     with force_locale(language):
         html = render_template(
             "email/campaign.html",
