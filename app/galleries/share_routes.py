@@ -1,6 +1,7 @@
 """Share with family: the signed-in client's invitation (from the gallery page) and the page the
 invitation opens, where the family member registers (``share.py`` holds the rules)."""
 
+import sqlalchemy as sa
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
@@ -10,8 +11,9 @@ from app.accounts.models import Studio
 from app.database import begin_write
 from app.extensions import db, limiter
 from app.galleries import clients, public_bp, share, signin, signin_routes
+from app.galleries.models import Gallery
 from app.galleries.public_forms import RegistrationForm
-from app.galleries.public_routes import _find_gallery, gallery_phase, may_browse
+from app.galleries.public_routes import gallery_phase, may_browse
 from app.galleries.share_forms import FamilyInviteForm
 from app.mailing.services import send_email, send_now
 from app.urls import external_url
@@ -25,6 +27,16 @@ def _inviter_key():
 
 def _per_inviter_limit():
     return current_app.config.get("FAMILY_INVITE_RATE_LIMIT_PER_CLIENT", "10 per hour;30 per day")
+
+
+def _studio_gallery(studio_slug, gallery_slug):
+    """(studio, gallery) of a gallery page's address, or 404."""
+    studio = db.session.scalar(sa.select(Studio).where(Studio.slug == studio_slug)) or abort(404)
+    gallery = db.session.scalar(
+        sa.select(Gallery).where(Gallery.studio_id == studio.id, Gallery.slug == gallery_slug)
+    ) or abort(404)
+    g.studio = studio
+    return studio, gallery
 
 
 def _gallery_url(studio, gallery):
@@ -48,7 +60,7 @@ def _sharing_client(studio, gallery):
 @limiter.limit(_per_inviter_limit, key_func=_inviter_key, methods=["POST"])
 def share_gallery(studio_slug, gallery_slug):
     """Invite a family member by email to the gallery, with the same cards as this client."""
-    studio, gallery = _find_gallery(studio_slug, gallery_slug)
+    studio, gallery = _studio_gallery(studio_slug, gallery_slug)
     inviter = _sharing_client(studio, gallery)
     form = FamilyInviteForm(inviter)
     if not form.validate_on_submit():
