@@ -439,3 +439,41 @@ def test_email_activity_lists_the_studios_texts(client, logged_in, other_owner):
     assert "Hi, the photos are online" in by_gallery and "Second" not in by_gallery
     other_gallery = factories.make_gallery(other_owner.studio, title="Theirs")
     assert client.get(f"/admin/activity/texts?gallery={other_gallery.id}").status_code == 404
+
+
+# ------------------------------------------------------------------ test sends
+
+
+def test_a_test_send_texts_the_typed_number_too(app, client, logged_in, mail_outbox):
+    workflow = make_workflow(logged_in.studio, emails=[dict(trigger="sale_start", purpose=Purpose.MARKETING)])
+    email = workflow.emails[0]
+    test_url = f"/admin/workflows/{workflow.id}/emails/{email.id}/test"
+    assert 'name="phone"' not in client.get(edit_url(workflow, email)).data.decode()  # no text yet
+    email.sms_enabled, email.sms_body = True, "Hi %client_name%, see %gallery_link%"
+    db.session.commit()
+    assert 'name="phone"' in client.get(edit_url(workflow, email)).data.decode()
+    page = client.post(
+        test_url, data={"to": "me@example.com", "phone": "+46 70 123 45 67"}, follow_redirects=True
+    ).data.decode()
+    assert "Test text message sent to +46 70 123 45 67." in page and "Test email sent to" in page
+    (received,) = sink(app)
+    assert received["to"] == PHONE
+    assert received["body"].startswith("[Test] Hi Alex Martin, see http")
+    assert "/email-test/gallery_link" in received["body"]  # the page saying it is a test
+    assert received["body"].endswith("\nReply STOP to opt out.")
+    assert "/signin/" not in received["body"]  # never a real client's link
+    assert mail_outbox.wait_for(1)[0].subject.startswith("[Test]")
+
+
+def test_a_test_send_to_a_number_we_cannot_text_sends_nothing(app, client, logged_in, mail_outbox):
+    workflow = make_workflow(logged_in.studio, emails=[dict(trigger="sale_start")])
+    email = workflow.emails[0]
+    email.sms_enabled, email.sms_body = True, "Hi"
+    db.session.commit()
+    page = client.post(
+        f"/admin/workflows/{workflow.id}/emails/{email.id}/test",
+        data={"to": "me@example.com", "phone": "hello"},
+        follow_redirects=True,
+    ).data.decode()
+    assert "This is not a phone number we can read." in page
+    assert texts() == {} and db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0

@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from app.forms_common import single_line
 from app.i18n import email_problem
 from app.request_limits import rich_text_within_limit
+from app.sms.phone import PhoneRefused, normalize_phone
 from app.workflows.describe import FILTER_LABELS, RULE_LABELS, TRIGGER_LABELS
 from app.workflows.models import Purpose
 from app.workflows.services import default_purpose, email_settings_problems, text_problems
@@ -189,6 +190,18 @@ class TestSendForm(FlaskForm):
     to = StringField(_l("Send a test to"), validators=[DataRequired(_l("Please enter an email address."))])
     # The choices are the studio's client languages (set by the route); empty: the studio's.
     language = SelectField(_l("Language"), validate_choice=False)
+    # Offered when the email has a text message: its test goes to this number too.
+    phone = StringField(_l("And text a test to"), validators=[Optional()])
+
+    def __init__(self, *args, phone_region=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.phone_region = phone_region  # the studio's country: a number typed without its code
+
+    def validate_phone(self, field):
+        try:
+            field.data = normalize_phone(field.data.strip(), self.phone_region)
+        except PhoneRefused as refused:
+            raise ValidationError(str(refused)) from None
 
     def validate_language(self, field):
         if field.data and field.data not in {choice[0] for choice in field.choices or ()}:

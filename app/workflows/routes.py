@@ -18,7 +18,9 @@ from app.galleries.models import Gallery
 from app.mailing.dispatch import dispatch
 from app.mailing.models import MailState
 from app.mailing.services import studio_sender
-from app.sms.phone import display_phone
+from app.sms.dispatch import dispatch_sms
+from app.sms.models import SmsMessage, SmsState
+from app.sms.phone import default_region, display_phone
 from app.workflows import bp, services, sms, translations
 from app.workflows.describe import describe
 from app.workflows.forms import EmailForm, TestSendForm, TitleForm, TranslationForm
@@ -26,7 +28,7 @@ from app.workflows.image_routes import media_bp  # noqa: F401  (registered by th
 from app.workflows.models import GalleryWorkflow, Trigger, Workflow, WorkflowEmail
 from app.workflows.preview import render_for_preview, render_sms_for_preview
 from app.workflows.templates import TEMPLATES
-from app.workflows.test_send import queue_test
+from app.workflows.test_send import queue_test, queue_test_text
 from app.workflows.variables import REGISTRY
 
 
@@ -349,7 +351,7 @@ def revert_translation(workflow_id, email_id, language):
 
 def _test_form(**kwargs):
     """The test-send form, its languages those of the studio's clients."""
-    form = TestSendForm(**kwargs)
+    form = TestSendForm(phone_region=default_region(current_user.studio), **kwargs)
     form.language.choices = [
         (code, translations.language_name(code))
         for code in translations.client_languages(current_user.studio)
@@ -451,9 +453,11 @@ def test_send(workflow_id, email_id):
     email = _email_or_404(found, email_id)
     form = _test_form()
     if not form.validate():
-        flash(" ".join(map(str, form.to.errors + form.language.errors)), "error")
+        flash(" ".join(map(str, form.to.errors + form.language.errors + form.phone.errors)), "error")
         return redirect(_back_to(found, email))
     now = timeutil.now()
+    if email.sms_enabled and form.phone.data:
+        _send_test_text(email, form, now)
     row = queue_test(
         email,
         current_user.studio,
@@ -482,6 +486,33 @@ def test_send(workflow_id, email_id):
             "error",
         )
     return redirect(_back_to(found, email))
+
+
+def _send_test_text(email, form, now):
+    """Text the test of ``email``'s text message to the number typed, at once, and say how it
+    went (a text that could not go yet stays in Email activity's texts and is retried)."""
+    text_id = queue_test_text(
+        email,
+        current_user.studio,
+        form.phone.data,
+        now,
+        _chosen_gallery(request.form),
+        language=form.language.data or None,
+    )
+    db.session.commit()
+    dispatch_sms(now, worker="test-send", ids=[text_id])
+    text = db.session.get(SmsMessage, text_id)
+    db.session.refresh(text)
+    if text.state == SmsState.SENT:
+        flash(_("Test text message sent to %(phone)s.", phone=display_phone(text.recipient)), "success")
+    else:
+        flash(
+            _(
+                "The test text message was not sent: %(error)s. It is shown in Email activity.",
+                error=text.last_error or text.state,
+            ),
+            "error",
+        )
 
 
 def _back_to(found, email):

@@ -15,12 +15,21 @@ from app.galleries.models import Gallery
 from app.mailing.identity import studio_identity
 from app.mailing.models import MailKind
 from app.mailing.outbox import queue_message
+from app.sms.outbox import queue_sms
 from app.urls import external_url
 from app.workflows.preview import sample_gallery
 from app.workflows.rendering import branding_of, personalize, prepare
+from app.workflows.sms import sms_text_in, sms_translations_of, with_stop_line
 from app.workflows.translations import text_in
 from app.workflows.values import running_promotions
-from app.workflows.variables import REGISTRY, is_offered, recipient_values, sample_values
+from app.workflows.variables import (
+    REGISTRY,
+    is_offered,
+    recipient_values,
+    sample_values,
+    substitute,
+    variables_in,
+)
 
 
 @dataclass(frozen=True)
@@ -91,4 +100,28 @@ def queue_test(email, studio, to, now, gallery=None, language=None):
         headers={"X-Proofsheet-Studio": str(studio.id)},
         gallery_id=rendered.gallery.id if rendered.gallery else None,
         source=f"workflow_email:{email.id}",
+    )
+
+
+def render_test_text(email, studio, now, gallery=None, language=None):
+    """``email``'s text message as a test: filled like the test email (the sample client, test
+    links), marked [Test], with a marketing text's stop line."""
+    gallery = sample_gallery(email.workflow, gallery)
+    language = language or studio.language
+    body = sms_text_in(email, language, studio.language, sms_translations_of({email.id}))
+    values = sample_client_values(variables_in(body), email.trigger, studio, gallery, language, now)
+    return "[Test] " + with_stop_line(substitute(body, values, html=False), email.purpose, language)
+
+
+def queue_test_text(email, studio, phone, now, gallery=None, language=None):
+    """Queue the test of ``email``'s text message to ``phone`` (E.164) in the SMS outbox, like
+    every text (flushed; the route commits, then dispatches it). Returns its id."""
+    return queue_sms(
+        studio_id=studio.id,
+        kind="test",
+        recipient=phone,
+        body=render_test_text(email, studio, now, gallery, language),
+        now=now,
+        source=f"workflow_email:{email.id}",
+        gallery_id=gallery.id if gallery else None,
     )
