@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.galleries.models import GalleryStatus
 from app.mailing.models import MailKind, OutboxMessage
 from app.sms.dispatch import dispatch_sms
 from app.sms.models import SmsMessage, SmsState
@@ -19,6 +20,7 @@ from app.sms.outbox import queue_sms, suppress
 from app.workflows.due import due_occurrences
 from app.workflows.engine import queue_occurrences, tick
 from app.workflows.models import Purpose, Trigger, WorkflowEmail, WorkflowEmailTranslation
+from app.workflows.timeline import send_missed
 from tests import factories
 from tests.test_campaign_engine import ARCHIVE, SALE_END, SALE_START
 from tests.test_workflow_languages import email_data, offer, section, translations
@@ -198,6 +200,29 @@ def test_an_email_without_its_text_message_queues_no_text(school):
     assert tick(SALE_START).queued.total() == 4
     db.session.commit()
     assert texts() == {}
+
+
+def test_a_missed_email_sent_on_purpose_sends_its_text_too(school):
+    school.gallery.status = GalleryStatus.DRAFT  # unpublished at its due time: missed
+    db.session.commit()
+    tick(SALE_START)
+    db.session.commit()
+    assert texts() == {}
+    school.gallery.status = GalleryStatus.PUBLISHED
+    db.session.commit()
+    later = SALE_START + timedelta(hours=2)
+    assert send_missed(school.gallery, school.email.id, "gallery", school.gallery.id, later) == 4
+    db.session.commit()
+    assert set(texts()) == {PHONE, "+46701234569"}
+    assert texts()[PHONE].due_at == later
+
+
+def test_an_enabled_but_empty_text_sends_nothing_not_even_the_stop_line(school):
+    school.email.purpose, school.email.sms_body = Purpose.MARKETING, "  "
+    db.session.commit()
+    tick(SALE_START)
+    db.session.commit()
+    assert texts() == {} and len(emails()) == 4
 
 
 def test_a_number_that_replied_stop_gets_no_campaign_text(school):

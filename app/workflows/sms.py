@@ -233,6 +233,8 @@ def _text_for(occurrence, email, client, context, sms_translations):
     studio = context.studios[gallery.studio_id]
     language = client.language if client.language in context.languages[studio.id] else studio.language
     body = sms_text_in(email, language, studio.language, sms_translations)
+    if not body.strip():
+        return ""  # nothing written: no text, not a lone stop line
     names = variables_in(body)
     with force_locale(language) if LOCALE_VARIABLES.intersection(names) else nullcontext():
         values = recipient_values(
