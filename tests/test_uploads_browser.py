@@ -13,6 +13,7 @@ from app.galleries import storage, uploads
 from app.galleries.models import Gallery, Photo, PhotoState
 from tests import factories
 from tests.browser_fixtures import log_in
+from tests.gallery_admin_helpers import truncated_jpeg
 from tests.upload_helpers import camera_jpeg
 
 pytestmark = pytest.mark.browser
@@ -112,3 +113,66 @@ def test_several_files_in_parallel_with_progress_and_a_dropped_chunk_retried(liv
             assert storage.photo_file(photo, "original").read_bytes() == files[photo.original_filename]
     page.reload()
     expect(page.locator("[data-photo-grid] figcaption .photo-name")).to_have_text(NAMES)
+
+
+def test_a_file_that_keeps_failing_offers_retry_and_a_damaged_one_shows_its_reason(
+    live_server, page, monkeypatch
+):
+    monkeypatch.setattr(uploads, "RETRY_BACKOFF_SECONDS", (0.2, 0.2))
+    gallery_id = set_up(live_server.app)
+    log_in(page, live_server, EMAIL, PASSWORD)
+    page.goto(f"{live_server.url}/admin/galleries/{gallery_id}")
+    blocked, kept = {"on": True}, {}
+    aborted = []
+
+    def intercept(route, request):
+        if request.method == "POST" and '"kept.jpg"' in (request.post_data or ""):
+            answer = route.fetch()
+            kept["url"] = answer.json()["url"]
+            route.fulfill(response=answer)
+        elif request.method == "PATCH" and request.url.endswith(kept.get("url", "-")) and blocked["on"]:
+            aborted.append(request.url)
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/uploads(/[0-9a-f]+)?$"), intercept)
+    page.set_input_files(
+        "[data-file-input]",
+        [
+            {"name": "kept.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg(size=(800, 600))},
+            {"name": "broken.jpg", "mimeType": "image/jpeg", "buffer": truncated_jpeg()},
+        ],
+    )
+    kept_row, broken_row = page.locator(".upload-item").nth(0), page.locator(".upload-item").nth(1)
+    expect(broken_row).to_have_class(re.compile("is-failed"))
+    expect(broken_row.locator(".upload-status")).to_have_text(
+        "broken.jpg is damaged or incomplete and cannot be read. Export it again and retry."
+    )
+    failed_tile = page.locator('[data-photo-grid] figure[data-photo-state="failed"]')
+    expect(failed_tile.locator("[data-photo-error]")).to_contain_text("broken.jpg is damaged")
+    expect(failed_tile.get_by_role("button", name="Delete")).to_be_visible()
+
+    # The automatic retries (two here) run out: the row says so and offers a button.
+    retry = kept_row.get_by_role("button", name="Retry")
+    expect(retry).to_be_visible()
+    expect(kept_row.locator(".upload-status")).to_have_text(
+        "kept.jpg could not be sent: check your connection and try again."
+    )
+    assert len(aborted) == 3  # the first try and two automatic retries
+    expect(page.locator("[data-upload-summary]")).to_have_count(0)  # not done yet
+
+    blocked["on"] = False  # the connection is back
+    retry.click()
+    expect(kept_row).to_have_class(re.compile("is-done"), timeout=20_000)
+    expect(retry).to_be_hidden()
+    expect(page.locator("[data-upload-summary]")).to_have_text("Done: 1 uploaded, 1 refused.")
+    with live_server.app.app_context():
+        states = dict(
+            db.session.execute(
+                sa.select(Photo.original_filename, Photo.processing_state).where(
+                    Photo.gallery_id == gallery_id
+                )
+            ).all()
+        )
+    assert states == {"kept.jpg": PhotoState.READY, "broken.jpg": PhotoState.FAILED}

@@ -97,6 +97,7 @@ def detail(gallery_id):
         max_request_bytes=current_app.config["MAX_UPLOAD_REQUEST_BYTES"],
         max_request_size=request_limits.megabytes(current_app.config["MAX_UPLOAD_REQUEST_BYTES"]),
         chunk_bytes=uploads.CHUNK_BYTES,
+        retry_backoff=",".join(str(seconds) for seconds in uploads.RETRY_BACKOFF_SECONDS),
     )
 
 

@@ -31,6 +31,9 @@ CHUNK_BYTES = 8 * 1024 * 1024
 # A chunk may be larger than we ask for (a client of its own), but not without bound: each one is
 # held in memory while it is written.
 MAX_CHUNK_BYTES = 16 * 1024 * 1024
+# Seconds the browser waits before each automatic retry of a file whose connection failed; once
+# they are used up it shows a Retry button.
+RETRY_BACKOFF_SECONDS = (1, 2, 4, 8, 16)
 # A session untouched this long is abandoned (a closed tab): its partial file is removed.
 STALE_AFTER = timedelta(hours=24)
 

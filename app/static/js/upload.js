@@ -7,8 +7,6 @@
 (function () {
   "use strict";
   var CONCURRENT = 3;
-  // Seconds before each automatic retry of a file whose connection failed; then a Retry button.
-  var BACKOFF = [1, 2, 4, 8, 16];
   var POLL_MS = 1500;
 
   var form = document.querySelector("[data-uploader]");
@@ -18,6 +16,8 @@
   var grid = document.querySelector("[data-photo-grid]");
   var maxBytes = parseInt(form.dataset.maxBytes, 10);
   var chunkBytes = parseInt(form.dataset.chunkBytes, 10) || 8 * 1024 * 1024;
+  // Seconds before each automatic retry of a file whose connection failed; then a Retry button.
+  var BACKOFF = (form.dataset.backoff || "1,2,4,8,16").split(",").map(Number);
   var queue = [], running = 0, pending = 0, okCount = 0, failedCount = 0;
   // Sessions are opened one after the other in the order chosen: the gallery keeps that order
   // however the transfers overtake each other.
