@@ -263,3 +263,10 @@ def test_a_visitor_who_hearts_a_photo_is_asked_to_register(live_server, shop, ph
     expect(register).to_have_attribute("open", "")
     expect(phone.locator("button.heart").first).to_have_attribute("aria-pressed", "false")
     assert_no_sideways_scroll(phone, "public gallery with the registration form open")
+
+    phone.locator(".photo-grid img").first.tap()  # the lightbox's heart says the same
+    dialog = phone.get_by_role("dialog", name="Photo viewer")
+    expect(dialog.get_by_role("link", name="Register with your email to order this photo")).to_be_visible()
+    dialog.get_by_role("button", name="Favourite", exact=True).tap()
+    expect(dialog).to_be_hidden()
+    expect(phone.locator("details#register input[name=email]")).to_be_in_viewport()

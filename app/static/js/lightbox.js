@@ -132,7 +132,12 @@
       if (!box.hidden && event.detail.photoId === currentId()) syncHeart();
     });
     document.addEventListener("favourite-refused", function (event) {
-      if (!box.hidden) say(event.detail.message, false);
+      if (box.hidden) return;
+      if (message) { say(event.detail.message, false); return; }
+      // A visitor: the registration form is on the page, behind the dialog.
+      close();
+      var register = document.getElementById("register");
+      if (register) register.scrollIntoView({ block: "start" });
     });
   }
 
