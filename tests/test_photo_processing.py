@@ -164,3 +164,30 @@ def test_the_jobs_are_declared_with_the_upload_clean_up(app):
     ids = [job_id for job_id, _function, _seconds in jobs.JOBS]
     assert "photo-processing" in ids and "stale-uploads" in ids
     assert dict((job_id, seconds) for job_id, _function, seconds in jobs.JOBS)["photo-processing"] <= 10
+
+
+class FakeScheduler:
+    def __init__(self):
+        self.woken = []
+
+    def modify_job(self, job_id, **changes):
+        self.woken.append((job_id, changes))
+
+
+def test_a_finished_upload_wakes_the_processing_job_of_this_process(client, gallery, app):
+    scheduler = app.extensions["proofsheet_scheduler"] = FakeScheduler()
+    try:
+        photo_id = uploaded(client, gallery, "now.jpg", camera_jpeg(size=(600, 400)))
+    finally:
+        del app.extensions["proofsheet_scheduler"]
+    assert [job_id for job_id, _changes in scheduler.woken] == [processing.JOB_ID]
+    assert "next_run_time" in scheduler.woken[0][1]
+    assert reload(photo_id).processing_state == PhotoState.PROCESSING  # the job's to do
+
+
+def test_without_a_scheduler_here_the_web_process_processes_in_the_background(client, gallery, app, matched):
+    app.config["PHOTO_PROCESSING_IN_WEB"] = True
+    photo_id = uploaded(client, gallery, "soon.jpg", camera_jpeg(size=(600, 400)))
+    processing._web_thread.submit(lambda: None).result(timeout=30)  # its work so far is done
+    assert reload(photo_id).processing_state == PhotoState.READY
+    assert [call[0] for call in matched] == [photo_id]

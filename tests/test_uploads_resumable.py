@@ -1,10 +1,12 @@
 """Uploads in chunks: offsets, conflicts, retries, resuming, limits, scope and clean-up."""
 
+import os
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from app import jobs
 from app.extensions import db
 from app.galleries import storage, uploads
 from app.galleries.images import Limits
@@ -197,3 +199,23 @@ def test_stale_sessions_are_removed_with_their_files(client, gallery):
     assert session_row(fresh_id) is not None
     assert not storage.incoming_file(stale_id).exists()
     assert client.head(stale_url).status_code == 404
+
+
+def test_the_clean_up_job_removes_stale_sessions_and_orphaned_partial_files(client, gallery, app):
+    url = open_session(client, gallery.id, "old.jpg", len(PHOTO)).json["url"]
+    send_chunk(client, url, 0, PHOTO[:1000])
+    session_id = url.rsplit("/", 1)[-1]
+    session_row(session_id).updated_at = factories.NOW - timedelta(days=30)
+    db.session.commit()
+    orphan = storage.incoming_file("0" * 32)  # its gallery was deleted, and its row with it
+    orphan.write_bytes(b"half a photo")
+    old = (factories.NOW - timedelta(days=30)).timestamp()
+    os.utime(orphan, (old, old))
+    recent = storage.incoming_file("1" * 32)
+    recent.write_bytes(b"in progress elsewhere")
+
+    jobs.remove_stale_uploads(app)
+
+    assert session_row(session_id) is None
+    assert not storage.incoming_file(session_id).exists() and not orphan.exists()
+    assert recent.exists()

@@ -205,13 +205,25 @@ def finished_file(upload):
 
 def remove_stale_sessions(now, max_age=STALE_AFTER):
     """Delete the sessions untouched since ``now - max_age`` (abandoned, or long finished);
-    flushes. Returns their files, to remove after the commit."""
-    stale = db.session.scalars(sa.select(UploadSession).where(UploadSession.updated_at < now - max_age)).all()
+    flushes. Returns their files, and partial files as old whose session is gone already (its
+    gallery was deleted), to remove after the commit."""
+    cutoff = now - max_age
+    stale = db.session.scalars(sa.select(UploadSession).where(UploadSession.updated_at < cutoff)).all()
     paths = [storage.incoming_file(upload.id) for upload in stale]
     for upload in stale:
         db.session.delete(upload)
     db.session.flush()
+    folder = storage.incoming_file("-").parent
+    if folder.is_dir():
+        paths += [path for path in folder.iterdir() if path not in paths and _older_than(path, cutoff)]
     return paths
+
+
+def _older_than(path, cutoff):
+    try:
+        return path.stat().st_mtime < cutoff.timestamp()
+    except FileNotFoundError:
+        return False
 
 
 def remove_files(paths):
