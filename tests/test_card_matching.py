@@ -275,11 +275,15 @@ def review_url(gallery):
 
 def test_review_shows_the_runs_in_order_and_the_photos_on_no_card(client, school_day):
     day, shots, cards = processed_day(school_day)
+    card_matching.move_photos(day.gallery, [shots["lucas1"].id], None)
+    db.session.commit()
     page = client.get(review_url(day.gallery)).data.decode()
     positions = [page.index(f"{name}.jpg") for name in ["stray", "emma-card", "emma1", "lucas-card", "mia2"]]
     assert positions == sorted(positions)
-    assert "Before the first card photo" in page and "Photos on no card" in page
-    assert page.count("Card photo<") == 3
+    assert "Before the first card photo" in page and page.count("Card photo<") == 3
+    on_no_card = page[page.index('id="unassigned"') :]
+    assert "lucas1.jpg" in on_no_card and "stray.jpg" not in on_no_card  # shown once, above
+    assert "Cards without a card photo" not in page
 
 
 def test_review_moves_a_photo_and_marks_card_photos(client, school_day):

@@ -320,7 +320,7 @@ class Review:
 
     leading: list[Shot]  # before the first card photo
     runs: list[tuple[Shot, list[Shot]]]  # (card photo, the photos after it)
-    unassigned: list[Shot]  # processed, not card photos, on no card
+    unassigned: list[Shot]  # in a run but on no card (taken off by hand)
     cards_of: dict[int, set[int]]  # photo id -> the cards it is on
     cards: dict[int, AccessCard]
     not_photographed: list[AccessCard]  # cards with no card photo: a child who was missed?
@@ -354,7 +354,7 @@ def review(gallery):
     return Review(
         leading=leading,
         runs=found,
-        unassigned=[s for s in shots if s.card_shot_of_id is None and s.id not in sets],
+        unassigned=[s for _, run in found for s in run if s.id not in sets],
         cards_of=sets,
         cards=cards,
         not_photographed=[card for card_id, card in cards.items() if card_id not in photographed],

@@ -52,7 +52,8 @@ def review_cards(gallery_id):
 
 def _apply_fix(gallery, form):
     """Apply the form's fix; returns the message that says what was done."""
-    ids, card_id, count = form.photo_ids.data, form.card_id(), len(form.photo_ids.data)
+    ids = list(dict.fromkeys(form.photo_ids.data))  # a photo ticked twice is moved once
+    card_id, count = form.card_id(), len(ids)
     if form.action.data == form.MOVE:
         matching.move_photos(gallery, ids, card_id)
         label = db.session.get(matching.AccessCard, card_id).label
