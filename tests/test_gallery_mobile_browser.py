@@ -139,9 +139,25 @@ def swipe(page, from_x, to_x, y=300):
     cdp.detach()
 
 
+def figure_boxes(page):
+    return page.evaluate(
+        "[...document.querySelectorAll('.photo-grid figure')].map((f) => {"
+        " const r = f.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })"
+    )
+
+
 def test_photos_keep_their_shape_and_nothing_scrolls_sideways(live_server, shop, phone):
-    phone.goto(shop.sign_in_link)
+    held = []  # thumbnails held back: the page is laid out before they arrive
+    phone.route("**/thumb", lambda route: held.append(route))
+    phone.goto(shop.sign_in_link, wait_until="domcontentloaded")
     expect(phone.locator(".photo-grid img")).to_have_count(4)
+    before = figure_boxes(phone)
+    assert len(held) >= 2  # (lazy loading may hold back the ones below the screen)
+    for route in held:
+        route.continue_()
+    phone.unroute("**/thumb")
+    phone.wait_for_function("[...document.querySelectorAll('.photo-grid img')].every((i) => i.complete)")
+    assert figure_boxes(phone) == before, "the photos moved as their thumbnails arrived"
     assert_no_sideways_scroll(phone, "gallery")
     landscape = phone.locator(f"img[data-photo-id='{shop.photo_ids[0]}']")
     portrait = phone.locator(f"img[data-photo-id='{shop.photo_ids[1]}']")
