@@ -3,6 +3,7 @@ through the processing hook out of order; the runs, the hidden card photos, the 
 the review screen."""
 
 import functools
+import io
 import random
 from datetime import datetime, timedelta
 
@@ -382,3 +383,33 @@ def test_printed_cards_carry_the_studio_brand_a_consent_slip_and_optionally_the_
     assert first in with_photos and f"/photos/{shots['emma2'].id}/preview" not in with_photos
     assert f"/photos/{shots['emma-card'].id}/preview" not in with_photos  # never the card photo
     assert with_photos.count('class="child-photo"') == 3
+
+
+# ------------------------------------------------------------------ through the real processing
+
+
+def camera_file(image, taken):
+    """``image`` as a camera's JPEG with its EXIF DateTimeOriginal."""
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = taken  # Exif IFD, DateTimeOriginal
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def test_uploaded_camera_files_are_matched_by_the_photo_processing(app, client, qr_gallery):
+    from app.galleries import processing
+    from tests.upload_helpers import upload_whole
+
+    card = make_card(qr_gallery, "Emma")
+    big = (3000, 2000)  # larger than the 2,048 px the processing hands over: read after its downscale
+    files = [
+        ("IMG_0002.jpg", camera_file(photo_like(11, size=big), "2026:11:20 09:00:20")),
+        ("IMG_0001.jpg", camera_file(photo_like(12, card_url(app, card), size=big), "2026:11:20 09:00:00")),
+    ]
+    ids = {name: upload_whole(client, qr_gallery.id, name, data).json["photo_id"] for name, data in files}
+    assert processing.process_pending(factories.NOW).ready == 2
+    db.session.expire_all()
+    shot, child = db.session.get(Photo, ids["IMG_0001.jpg"]), db.session.get(Photo, ids["IMG_0002.jpg"])
+    assert shot.card_shot_of_id == card.id and not shot.shown_to_clients
+    assert cards_of(child) == {card.id} and cards_of(shot) == set()
