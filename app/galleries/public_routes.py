@@ -16,7 +16,6 @@ from app.extensions import db
 from app.galleries import cards as card_service
 from app.galleries import clients, favourites, public_bp, signin, signin_routes
 from app.galleries.colours import accent_declarations
-from app.galleries.favourite_forms import FavouriteForm
 from app.galleries.models import Gallery, GalleryAccess, GalleryStatus, Photo, card_photo
 from app.galleries.public_forms import (
     CardCodeForm,
@@ -109,7 +108,6 @@ def gallery(studio_slug, gallery_slug):
         photo_count=len(photos),
         hearted=hearted,
         only_favourites=only_favourites,
-        favourite_form=FavouriteForm(),
         phase=phase,
         now=now,
         form=form,
