@@ -413,3 +413,12 @@ def test_uploaded_camera_files_are_matched_by_the_photo_processing(app, client, 
     shot, child = db.session.get(Photo, ids["IMG_0001.jpg"]), db.session.get(Photo, ids["IMG_0002.jpg"])
     assert shot.card_shot_of_id == card.id and not shot.shown_to_clients
     assert cards_of(child) == {card.id} and cards_of(shot) == set()
+
+
+def test_a_card_photo_cannot_be_ticked_onto_a_card_on_the_cards_page(client, school_day):
+    day, shots, cards = processed_day(school_day)
+    url = f"/admin/galleries/{day.gallery.id}/cards/{cards['emma'].id}"
+    page = client.get(url).data.decode()
+    assert f'value="{shots["emma-card"].id}"' not in page and f'value="{shots["emma1"].id}"' in page
+    client.post(url, data={"photo_ids": [shots["emma-card"].id, shots["emma1"].id]})
+    assert cards_of(shots["emma-card"]) == set() and cards_of(shots["emma1"]) == {cards["emma"].id}

@@ -67,9 +67,14 @@ def numbered_labels(count, prefix):
 
 
 def assign_photos(card, photo_ids):
-    """Make ``photo_ids`` (photos of the card's gallery only) the card's photos."""
+    """Make ``photo_ids`` (photos of the card's gallery only, never a photo of a QR card) the
+    card's photos."""
     photos = db.session.scalars(
-        sa.select(Photo).where(Photo.gallery_id == card.gallery_id, Photo.id.in_(photo_ids or [-1]))
+        sa.select(Photo).where(
+            Photo.gallery_id == card.gallery_id,
+            Photo.id.in_(photo_ids or [-1]),
+            Photo.card_shot_of_id.is_(None),
+        )
     ).all()
     card.photos = sorted(photos, key=lambda photo: (photo.position, photo.id))
     db.session.flush()
