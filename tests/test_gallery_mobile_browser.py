@@ -286,3 +286,21 @@ def test_a_visitor_who_hearts_a_photo_is_asked_to_register(live_server, shop, ph
     dialog.get_by_role("button", name="Favourite", exact=True).tap()
     expect(dialog).to_be_hidden()
     expect(phone.locator("details#register input[name=email]")).to_be_in_viewport()
+
+
+def test_a_mouse_drag_moves_on_and_does_not_close_the_lightbox(live_server, shop, browser):
+    desktop = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    page = desktop.new_page()
+    page.goto(shop.sign_in_link)
+    page.locator(".photo-grid img").nth(0).click()
+    dialog = page.get_by_role("dialog", name="Photo viewer")
+    expect(dialog.locator(".lb-caption")).to_have_text("1 / 4")
+    image = dialog.locator(".lb-stage img").bounding_box()
+    middle_y = image["y"] + image["height"] / 2
+    page.mouse.move(image["x"] + image["width"] - 10, middle_y)
+    page.mouse.down()
+    page.mouse.move(image["x"] - 60, middle_y, steps=8)  # let go beside the photo
+    page.mouse.up()
+    expect(dialog.locator(".lb-caption")).to_have_text("2 / 4")
+    expect(dialog).to_be_visible()
+    desktop.close()

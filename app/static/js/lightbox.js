@@ -88,6 +88,7 @@
   box.querySelector(".lb-prev").addEventListener("click", function () { show(index - 1); });
   box.querySelector(".lb-next").addEventListener("click", function () { show(index + 1); });
   box.addEventListener("click", function (event) {
+    if (swiped) { swiped = false; return; }  // a mouse drag ends in a click: not a "close"
     if (event.target === box || event.target === stage) close();
     if (event.target.closest("[data-lb-register]")) {
       close();
@@ -109,8 +110,10 @@
   // Swipe: pointer events cover touch, pen and mouse alike; the stage lets the browser pan
   // vertically only (touch-action in app.css), so a sideways move reaches us.
   var start = null;
+  var swiped = false;
   stage.addEventListener("pointerdown", function (event) {
     start = { x: event.clientX, y: event.clientY, id: event.pointerId };
+    swiped = false;
   });
   stage.addEventListener("pointerup", function (event) {
     if (!start || start.id !== event.pointerId) return;
@@ -118,6 +121,7 @@
     var dy = event.clientY - start.y;
     start = null;
     if (Math.abs(dx) >= SWIPE && Math.abs(dx) > Math.abs(dy)) {
+      swiped = true;
       show(index + (dx < 0 ? 1 : -1));
     }
   });
