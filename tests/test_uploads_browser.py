@@ -101,6 +101,8 @@ def test_several_files_in_parallel_with_progress_and_a_dropped_chunk_retried(liv
     assert ("GET", dropped[0], None) in after_drop
     assert ("PATCH", dropped[0], str(CHUNK)) in after_drop
     expect(page.locator("[data-photo-grid] figure img")).to_have_count(5)
+    # In the order chosen, however their transfers finished.
+    expect(page.locator("[data-photo-grid] figcaption .photo-name")).to_have_text(NAMES)
 
     with live_server.app.app_context():
         gallery = db.session.get(Gallery, gallery_id)

@@ -14,6 +14,7 @@ header), and reaches sessions and photos through the current studio: another stu
 import sqlalchemy as sa
 from flask import abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
@@ -36,8 +37,10 @@ MAX_POLLED = 200
 class UploadSessionForm(FlaskForm):
     """A new upload session (JSON from the uploader: Flask-WTF reads a JSON body as form data)."""
 
-    filename = StringField(validators=[InputRequired(), Length(max=1000)])
-    size = IntegerField(validators=[NumberRange(min=0)])  # 0 is a value (InputRequired refuses it)
+    filename = StringField(_l("File name"), validators=[InputRequired(), Length(max=1000)])
+    size = IntegerField(
+        _l("Size"), validators=[NumberRange(min=0)]
+    )  # 0 is a value (InputRequired refuses it)
 
 
 def _gallery_or_404(gallery_id):
@@ -83,7 +86,7 @@ def create_upload(gallery_id):
     form = UploadSessionForm()
     if not form.validate_on_submit():
         field, errors = next(iter(form.errors.items()))
-        return _refusal(f"{field}: {errors[0]}", 400)
+        return _refusal(f"{form[field].label.text}: {errors[0]}", 400)
     begin_write()
     gallery = _gallery_or_404(gallery_id)
     try:

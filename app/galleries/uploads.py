@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.galleries import images, storage
-from app.galleries.models import Photo, PhotoState, UploadSession
+from app.galleries.models import Gallery, Photo, PhotoState, UploadSession
 
 CHUNK_BYTES = 8 * 1024 * 1024
 # A chunk may be larger than we ask for (a client of its own), but not without bound: each one is
@@ -134,6 +134,9 @@ def _complete(upload, now, limits):
     """The finished file becomes a "processing" photo at the position its session reserved."""
     source = storage.incoming_file(upload.id)
     content_type = images.check_upload(source, upload.filename, limits)
+    # PostgreSQL: one completion per gallery at a time, or two could take the same position
+    # (SQLite's single writer already does this; FOR UPDATE is not rendered there).
+    db.session.execute(sa.select(Gallery.id).where(Gallery.id == upload.gallery_id).with_for_update())
     photo = Photo(
         gallery_id=upload.gallery_id,
         storage_key=uuid.uuid4().hex,

@@ -18,7 +18,7 @@
   var chunkBytes = parseInt(form.dataset.chunkBytes, 10) || 8 * 1024 * 1024;
   // Seconds before each automatic retry of a file whose connection failed; then a Retry button.
   var BACKOFF = (form.dataset.backoff || "1,2,4,8,16").split(",").map(Number);
-  var queue = [], running = 0, pending = 0, okCount = 0, failedCount = 0;
+  var queue = [], running = 0, pending = 0, okCount = 0, failedCount = 0, chosen = 0;
   // Sessions are opened one after the other in the order chosen: the gallery keeps that order
   // however the transfers overtake each other.
   var sessionsOpened = Promise.resolve();
@@ -170,7 +170,7 @@
       job.done = finished;
       job.view.bar.value = 100;
       job.view.status.textContent = text(form.dataset.processing, {NAME: job.file.name});
-      if (finished.html) addToGrid(finished.html);
+      if (finished.html) addToGrid(finished.html, job.index);
       watch(finished.photo_id, job);
       release();
     }, function (error) {
@@ -231,17 +231,34 @@
     document.dispatchEvent(new CustomEvent("photos:changed"));
   }
 
-  function addToGrid(html) {
+  function tileOf(html) {
+    var holder = document.createElement("template");
+    holder.innerHTML = html.trim();
+    return holder.content.firstElementChild;
+  }
+
+  /* A new photo's tile, placed among this batch's tiles in the order the files were chosen
+     (the server keeps that order too, however the transfers overtake each other). */
+  function addToGrid(html, index) {
     if (!grid || !html) return;
-    grid.insertAdjacentHTML("beforeend", html);
+    var tile = tileOf(html);
+    var later = null;
+    if (index !== undefined) {
+      tile.dataset.uploadIndex = index;
+      later = Array.prototype.find.call(grid.children, function (other) {
+        return other.dataset.uploadIndex !== undefined && Number(other.dataset.uploadIndex) > index;
+      }) || null;
+    }
+    grid.insertBefore(tile, later);
     updateCount();
   }
 
   function replaceTile(id, html) {
     var tile = grid && grid.querySelector('[data-photo-id="' + id + '"]');
     if (!tile) { addToGrid(html); return; } // its first answer was lost: the tile never came
-    tile.insertAdjacentHTML("afterend", html);
-    tile.remove();
+    var fresh = tileOf(html);
+    if (tile.dataset.uploadIndex !== undefined) fresh.dataset.uploadIndex = tile.dataset.uploadIndex;
+    tile.replaceWith(fresh);
     updateCount();
   }
 
@@ -279,7 +296,7 @@
   function enqueue(files) {
     form.dataset.state = "uploading";
     Array.prototype.forEach.call(files, function (file) {
-      var job = {file: file, view: row(file), url: null, offset: 0, attempts: 0};
+      var job = {file: file, view: row(file), url: null, offset: 0, attempts: 0, index: chosen++};
       pending += 1;
       if (file.size > maxBytes) { // no point sending what the server will refuse
         settle(job, false, text(form.dataset.tooLarge, {NAME: file.name}));
