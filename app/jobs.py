@@ -87,6 +87,8 @@ PHOTO_RUN_SECONDS = 50
 
 def photo_processing(app):
     """Process the photos waiting to be (verify, upright, previews) in this process's worker pool."""
+    from concurrent.futures.process import BrokenProcessPool
+
     from app.galleries.processing import make_worker_pool, process_pending
 
     global _photo_pool
@@ -96,9 +98,17 @@ def photo_processing(app):
             while True:
                 if _photo_pool is None:
                     _photo_pool = make_worker_pool(app)
-                result = process_pending(
-                    timeutil.now(), executor=_photo_pool, limit=4 * (os.cpu_count() or 1)
-                )
+                try:
+                    result = process_pending(
+                        timeutil.now(), executor=_photo_pool, limit=4 * (os.cpu_count() or 1)
+                    )
+                except BrokenProcessPool:
+                    # A worker died (killed for its memory, say): a new pool next run; the photos
+                    # it held are claimed again when their lease runs out.
+                    log.exception("photo processing: the worker pool broke")
+                    _photo_pool.shutdown(wait=False, cancel_futures=True)
+                    _photo_pool = None
+                    break
                 if result.ready or result.failed:
                     log.info("photo processing: %s ready, %s failed", result.ready, result.failed)
                 done = not (result.ready or result.failed or result.lost)

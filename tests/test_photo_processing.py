@@ -1,6 +1,7 @@
 """Photo processing off the request: ready with previews and taken_at, failed with a reason,
 leases that keep two processes from recording one photo twice, the worker pool, the admin grid."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from PIL import Image
 
 from app import jobs
 from app.extensions import db
-from app.galleries import card_matching, processing, storage
+from app.galleries import card_matching, images, processing, storage
 from app.galleries.models import Photo, PhotoState
 from tests import factories
 from tests.gallery_admin_helpers import truncated_jpeg
@@ -191,3 +192,33 @@ def test_without_a_scheduler_here_the_web_process_processes_in_the_background(cl
     processing._web_thread.submit(lambda: None).result(timeout=30)  # its work so far is done
     assert reload(photo_id).processing_state == PhotoState.READY
     assert [call[0] for call in matched] == [photo_id]
+
+
+def test_an_error_of_ours_fails_the_photo_with_a_reason_instead_of_retrying_forever(
+    client, gallery, matched, monkeypatch, caplog
+):
+    photo_id = uploaded(client, gallery, "fine.jpg", camera_jpeg(size=(600, 400)))
+
+    def crash(*_args, **_kwargs):
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(images, "prepare_photo", crash)
+    assert processing.process_pending(NOW).failed == 1
+    photo = reload(photo_id)
+    assert photo.processing_state == PhotoState.FAILED
+    assert photo.processing_error == (
+        "fine.jpg could not be processed because of an error on our side. Delete it and upload it again."
+    )
+    assert "a bug of ours" in caplog.text
+
+
+def test_the_job_processes_everything_waiting_through_its_pool(client, gallery, app, matched, monkeypatch):
+    ids = [uploaded(client, gallery, f"{index}.jpg", camera_jpeg(size=(500, 400))) for index in range(3)]
+    monkeypatch.setattr(processing, "make_worker_pool", lambda _app: ThreadPoolExecutor(max_workers=2))
+    monkeypatch.setattr(jobs, "_photo_pool", None)
+    try:
+        jobs.photo_processing(app)
+    finally:
+        jobs._photo_pool.shutdown()
+    assert {reload(photo_id).processing_state for photo_id in ids} == {PhotoState.READY}
+    assert sorted(call[0] for call in matched) == ids

@@ -223,6 +223,14 @@ def missing_original_message(filename):
     )
 
 
+def processing_error_message(filename):
+    """Why a photo failed for a reason of ours (logged), not of its file."""
+    return _(
+        "%(name)s could not be processed because of an error on our side. Delete it and upload it again.",
+        name=filename,
+    )
+
+
 def display_name(filename):
     """The upload's own name for messages and the photo's caption, without any folder part."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()

@@ -201,6 +201,12 @@ def render(job):
     except FileNotFoundError:
         with force_locale(job.language):
             return Rendered(job.photo_id, error=images.missing_original_message(job.filename))
+    except Exception:
+        # A failure of ours, not of the file (Pillow's checks raise PhotoRejected): recorded as
+        # failed all the same, or the photo would be claimed and crash again every lease.
+        log.exception("photo %s could not be processed", job.photo_id)
+        with force_locale(job.language):
+            return Rendered(job.photo_id, error=images.processing_error_message(job.filename))
     return Rendered(
         job.photo_id,
         thumb=prepared.thumb,
