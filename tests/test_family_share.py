@@ -215,3 +215,10 @@ def test_invitations_are_rate_limited_per_inviter(school, app, mail_outbox, app_
     emails = [f"person{n}@example.com" for n in range(3)]
     statuses = [school.browser.post(share_url(school), data={"email": email}).status_code for email in emails]
     assert statuses == [302, 302, 429]
+
+
+def test_the_share_form_stays_on_an_empty_favourites_view(school):
+    gallery_url = f"/g/{school.studio.slug}/{school.gallery.slug}"
+    for view in ("", "?view=favourites"):  # no photo hearted yet: the favourites view is empty
+        page = school.browser.get(gallery_url + view).get_data(as_text=True)
+        assert "data-family-share" in page, view
