@@ -422,3 +422,48 @@ def test_a_card_photo_cannot_be_ticked_onto_a_card_on_the_cards_page(client, sch
     assert f'value="{shots["emma-card"].id}"' not in page and f'value="{shots["emma1"].id}"' in page
     client.post(url, data={"photo_ids": [shots["emma-card"].id, shots["emma1"].id]})
     assert cards_of(shots["emma-card"]) == set() and cards_of(shots["emma1"]) == {cards["emma"].id}
+
+
+# ------------------------------------------------------------------ two workers at once
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_photo_recorded_while_its_card_photo_is_being_recorded_waits_for_it(app, school_day):
+    """Two processes record a card photo and a photo of its run at the same moment: without the
+    gallery's lock each would miss the other (neither is committed) and the photo would stay on
+    the previous child's card."""
+    import threading
+    import time
+
+    day, shots, cards = school_day
+    for name in ["emma-card", "emma1"]:
+        day.process(shots[name])
+    lucas_card, lucas1 = shots["lucas-card"].id, shots["lucas1"].id
+    lucas_url = card_url(app, cards["lucas"])
+    card_recorded, errors = threading.Event(), []
+
+    def record(photo_id, texts, hold=0.0):
+        try:
+            with app.app_context():
+                photo = db.session.get(Photo, photo_id)
+                photo.processing_state = PhotoState.READY
+                card_matching.on_photo_processed(photo, None, factories.NOW, texts_read=texts)
+                if hold:
+                    card_recorded.set()
+                    time.sleep(hold)  # the other worker records its photo meanwhile
+                db.session.commit()
+                db.session.remove()
+        except Exception as error:  # surfaced in the test's thread
+            errors.append(error)
+
+    first = threading.Thread(target=record, args=(lucas_card, [lucas_url], 0.6))
+    first.start()
+    card_recorded.wait(10)
+    second = threading.Thread(target=record, args=(lucas1, []))
+    second.start()
+    first.join(20)
+    second.join(20)
+    assert errors == []
+    db.session.expire_all()
+    assert db.session.get(Photo, lucas_card).card_shot_of_id == cards["lucas"].id
+    assert cards_of(db.session.get(Photo, lucas1)) == {cards["lucas"].id}
