@@ -1,7 +1,7 @@
 """What the photo-to-card matching costs per photo (issue 20).
 
 1. Reading QR codes (zxing-cpp, QR only) on 2,048 px photo-like images: one without a code
-   (most of a school day: both passes run), one with a card held slightly rotated.
+   (most of a school day), one with a card held slightly rotated.
 2. ``on_photo_processed`` in a QR gallery of 2,000 processed photos and 300 cards (every 7th
    photo a card photo), with the codes already read: a plain photo and a card photo, each with
    its commit; and the review screen's data for that gallery.

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 import qrcode
 import sqlalchemy as sa
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 
 from app.extensions import db
 from app.galleries import card_matching, clients
@@ -136,10 +136,20 @@ def expect_runs(shots, cards):
 
 
 @pytest.mark.no_database
-def test_qr_codes_are_read_on_a_rotated_card_in_a_2048_px_photo():
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda image: image,
+        lambda image: ImageEnhance.Brightness(image).enhance(0.25),  # a dim corner of the gym
+        lambda image: ImageEnhance.Contrast(image).enhance(0.3),
+        lambda image: image.filter(ImageFilter.GaussianBlur(2.5)),  # focused on the child behind
+    ],
+    ids=["sharp", "dim", "low-contrast", "blurred"],
+)
+def test_qr_codes_are_read_on_a_rotated_card_in_a_2048_px_photo(spoil):
     url = "https://photos.example/c/ABCDEFGHJK"
-    assert card_matching.qr_texts(photo_like(1, url, angle=9)) == [url]
-    assert card_matching.qr_texts(photo_like(2)) == []
+    assert card_matching.qr_texts(spoil(photo_like(1, url, angle=9))) == [url]
+    assert card_matching.qr_texts(spoil(photo_like(2))) == []
 
 
 def test_a_code_or_an_url_ending_in_it_names_the_card():
