@@ -170,3 +170,32 @@ def test_an_oversized_logo_is_refused(client, logged_in, monkeypatch):
     monkeypatch.setattr(branding, "MAX_LOGO_BYTES", 1000)
     page = upload(client, png())
     assert page.status_code == 422 and "A logo must be under 5 MB" in page.data.decode()
+
+
+# ------------------------------------------------------------------ the gallery's cover
+
+
+def test_each_gallerys_cover_heads_its_own_campaign_mail_preview_and_test(app, owner):
+    from app.galleries import services
+    from app.workflows.test_send import render_test
+
+    workflow = make_workflow(owner.studio, emails=[dict(trigger=Trigger.SALE_START)])
+    covered, plain = (
+        factories.make_gallery(owner.studio, title=title, sale_starts_at=NOW)
+        for title in ("Covered", "Plain")
+    )
+    for gallery in (covered, plain):
+        factories.make_client(owner.studio, email=f"parent-{gallery.slug}@example.com", gallery=gallery)
+        assign(gallery, workflow)
+    services.set_cover(covered, factories.make_photo(covered))
+    db.session.commit()
+
+    tick(NOW)  # one tick, one workflow email, two galleries: each its own cover (or none)
+    db.session.commit()
+    by_gallery = {row.gallery_id: row.html for row in campaign_rows()}
+    assert "data-cover" in by_gallery[covered.id]
+    assert "data-cover" not in by_gallery[plain.id]
+    email = workflow.emails[0]
+    assert "data-cover" in render_for_preview(email, owner.studio, covered).html
+    assert "data-cover" not in render_for_preview(email, owner.studio, plain).html
+    assert "data-cover" in render_test(email, owner.studio, NOW, covered).html

@@ -51,6 +51,7 @@ GALLERY_COLUMNS = (
     Gallery.sale_starts_at,
     Gallery.sale_ends_at,
     Gallery.archives_at,
+    Gallery.is_qr,
 )
 
 
@@ -64,6 +65,7 @@ class GalleryRow(NamedTuple):
     sale_starts_at: object
     sale_ends_at: object
     archives_at: object
+    is_qr: bool  # its cover may be a child's photo, never shown on every family's mail
 
 
 class ClientRow(NamedTuple):

@@ -51,13 +51,14 @@ class _EmailPlan:
     catch_up: timedelta
 
 
-# Speed: cached per (email, language) for the tick, so per recipient only values and the row remain.
-def _plan(email, studio, language, context, now):
-    key = (email.id, language)
+# Speed: cached per (email, language, gallery: its cover heads the mail) for the tick, so per
+# recipient only values and the row remain.
+def _plan(email, studio, gallery, language, context, now):
+    key = (email.id, language, gallery.id)
     plan = context.plans.get(key)
     if plan is None:
         subject, body_html = text_in(email, language, studio.language, context.translations)
-        prepared = prepare(subject, body_html, language, branding_of(studio))
+        prepared = prepare(subject, body_html, language, branding_of(studio, gallery))
         row_base = message_base(
             kind=MailKind.CAMPAIGN,
             studio_id=studio.id,
@@ -108,7 +109,7 @@ def _message_row(occurrence, email, client, context, now):
     gallery = context.galleries[occurrence.gallery_id]
     studio = context.studios[gallery.studio_id]
     language = client.language if client.language in context.languages[studio.id] else studio.language
-    plan = _plan(email, studio, language, context, now)
+    plan = _plan(email, studio, gallery, language, context, now)
     promotion = occurrence_promotion(occurrence, context)
     part = (
         plan.whole

@@ -202,7 +202,7 @@ def render_for_preview(email, studio, gallery=None, language=None):
     the tick would write to them."""
     gallery, client = sample_recipient(email.workflow, gallery)
     language = language or recipient_language(studio, client.language if client else None)
-    prepared = prepare(*text_in(email, language, studio.language), language, branding_of(studio))
+    prepared = prepare(*text_in(email, language, studio.language), language, branding_of(studio, gallery))
     offered = [name for name in prepared.variables if is_offered(name, email.trigger)]
     not_offered = sorted({name for name in prepared.variables if name in REGISTRY} - set(offered))
     real = _real_values(email, offered, studio, gallery, client, language) if gallery else {}

@@ -76,7 +76,7 @@ def render_test(email, studio, now, gallery=None, language=None):
     as if it were due ``now``."""
     gallery = sample_gallery(email.workflow, gallery)
     language = language or studio.language
-    prepared = prepare(*text_in(email, language, studio.language), language, branding_of(studio))
+    prepared = prepare(*text_in(email, language, studio.language), language, branding_of(studio, gallery))
     values = sample_client_values(prepared.variables, email.trigger, studio, gallery, language, now)
     subject, html, text = personalize(prepared, values)
     return RenderedTest(subject, html, text, gallery)
