@@ -176,8 +176,9 @@ def card_sets(gallery_id):
 
 def _lock_gallery(gallery_id):
     """Matching one gallery goes one photo at a time: two workers finishing a card photo and a
-    photo of its run at once would each miss the other. (PostgreSQL; SQLite has one writer.)
-    NO KEY UPDATE does not wait for uploads inserting photos that point at the gallery."""
+    photo of its run at once would each miss the other; a fix on the review screen waits too.
+    (PostgreSQL; SQLite has one writer.) NO KEY UPDATE does not wait for uploads inserting
+    photos that point at the gallery, and taking it again in one transaction costs nothing."""
     db.session.execute(sa.select(Gallery.id).where(Gallery.id == gallery_id).with_for_update(key_share=True))
 
 
@@ -240,6 +241,7 @@ def mark_card_photo(gallery, photo, card_id):
     """``photo`` shows card ``card_id``: hidden from clients, off every card, and the start of
     the card's run. The photos after it that went with the run it split (exactly on that run's
     card), or on no card when no run came before, now go to this card."""
+    _lock_gallery(gallery.id)
     photo.card_shot_of_id = card_id
     db.session.flush()
     _remove([photo.id])
@@ -255,6 +257,7 @@ def unmark_card_photo(gallery, photo):
     card_id = photo.card_shot_of_id
     if card_id is None:
         return
+    _lock_gallery(gallery.id)
     shots = ordered_shots(gallery, also_id=photo.id)
     previous, after = _run_after(shots, photo.id)
     photo.card_shot_of_id = None
@@ -303,6 +306,7 @@ def match_gallery(gallery, now, *, start_over=False):
 
 def move_photos(gallery, photo_ids, card_id):
     """Put these photos (not card photos) on card ``card_id`` alone, or on none (None)."""
+    _lock_gallery(gallery.id)
     _remove(photo_ids)
     if card_id is not None:
         _add([(card_id, photo_id) for photo_id in photo_ids])
