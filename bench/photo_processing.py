@@ -19,6 +19,7 @@ Usage (from the project root): .venv/bin/python -m bench.photo_processing [--bat
 import contextlib
 import os
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -132,13 +133,16 @@ def main():
         batch=(int, 24, "photos processed through the worker pool"),
         workers=(int, 2, "worker processes (the target machine has 2 cores)"),
     )
+    with tempfile.TemporaryDirectory(prefix="proofsheet-bench-photo-") as folder:
+        run(args, Path(folder) / "camera.jpg")
+
+
+def run(args, original):
     from app import timeutil
     from app.extensions import db
     from app.galleries import images, processing
     from tests import factories
 
-    folder = Path(tempfile.mkdtemp(prefix="proofsheet-bench-photo-"))
-    original = folder / "camera.jpg"
     make_camera_jpeg(original)
     print(f"Photo: {SIZE[0]}x{SIZE[1]} JPEG, quality 90, {original.stat().st_size / 1e6:.1f} MB")
 
@@ -183,6 +187,7 @@ def main():
         after = dict(pool.map(worker_figures, range(args.workers * 4)))
         pool.shutdown()
         db.session.remove()
+        shutil.rmtree(app.instance_path, ignore_errors=True)  # its database and photos
 
     per_photo = batch_seconds / max(ready, 1)
     day_minutes = per_photo * SCHOOL_DAY / 60 + startup / 60
