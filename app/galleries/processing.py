@@ -278,8 +278,13 @@ def kick(app, now):
     """
     scheduler = app.extensions.get("proofsheet_scheduler")
     if scheduler is not None:
-        scheduler.modify_job(JOB_ID, next_run_time=now)
-        return
+        from apscheduler.jobstores.base import JobLookupError
+
+        try:
+            scheduler.modify_job(JOB_ID, next_run_time=now)
+            return
+        except JobLookupError:  # a scheduler without the job (stopping): the web process does it
+            log.warning("no %s job to wake in this process's scheduler", JOB_ID)
     if not app.config.get("PHOTO_PROCESSING_IN_WEB", not app.testing):
         return
     global _web_thread
