@@ -6,6 +6,7 @@ from babel import dates as babel_dates
 from flask_babel import format_date, get_locale, get_timezone
 
 from app.i18n import with_variables
+from app.reasons import shown_reason
 
 
 def localtime(moment, timezone_name=None, format="medium"):
@@ -74,5 +75,6 @@ def init_app(app):
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["amount_input"] = amount_input
     app.jinja_env.filters["phone"] = phone
+    app.jinja_env.filters["reason"] = shown_reason
     app.jinja_env.globals["url_if"] = url_if
     app.jinja_env.globals["current_locale_code"] = lambda: str(get_locale() or "en")

@@ -30,6 +30,7 @@ from app.mailing.models import MailKind, MailState, OutboxMessage, StudioMailSta
 from app.mailing.outbox import address_of
 from app.mailing.studio_settings import settings_of, smtp_settings
 from app.mailing.transport import SendFailure, SmtpConnection, SmtpSettings
+from app.reasons import EXPIRED, SERVER_REFUSED_STUDIO, UNSUBSCRIBED_OR_BOUNCED
 from app.timeutil import UTCDateTime
 
 LEASE = timedelta(minutes=5)
@@ -79,7 +80,7 @@ def skip_unwanted(now):
     skipped = db.session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.state == MailState.QUEUED, OutboxMessage.kind == MailKind.CAMPAIGN, suppressed)
-        .values(state=MailState.SKIPPED, last_error="The address unsubscribed or bounced.")
+        .values(state=MailState.SKIPPED, last_error=UNSUBSCRIBED_OR_BOUNCED)
         .execution_options(synchronize_session=False)
     ).rowcount
     expired = db.session.execute(
@@ -89,7 +90,7 @@ def skip_unwanted(now):
             OutboxMessage.expires_at.is_not(None),
             OutboxMessage.expires_at <= now,
         )
-        .values(state=MailState.SKIPPED, last_error="Expired before it could be sent.")
+        .values(state=MailState.SKIPPED, last_error=EXPIRED)
         .execution_options(synchronize_session=False)
     ).rowcount
     return skipped + expired
@@ -303,7 +304,7 @@ def _pauses_studio(row, failure):
 
 
 def _pause_for(row, failure, now, result):
-    reason = f"The mail server refused to send for this studio: {failure}"
+    reason = f"{SERVER_REFUSED_STUDIO}{failure}"
     pause_studio(row.studio_id, reason, now)
     _release([row], now, reason)
     result.deferred += 1

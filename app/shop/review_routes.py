@@ -13,6 +13,7 @@ from app.i18n import language_name
 from app.mailing.dispatch import dispatch
 from app.mailing.models import MailState, OutboxAttachment, OutboxMessage
 from app.mailing.studio_settings import settings_of
+from app.reasons import shown_reason
 from app.shop import admin_bp
 from app.shop.order_email_content import lay_out, one_line, sanitize_order_body
 from app.shop.order_email_forms import ReviewForm, parse_addresses
@@ -142,7 +143,7 @@ def _send_now(row):
             _(
                 "The email to %(to)s failed: %(error)s. It is shown in Email activity.",
                 to=row.recipient,
-                error=row.last_error,
+                error=shown_reason(row.last_error),
             ),
             "error",
         )
@@ -150,7 +151,7 @@ def _send_now(row):
         flash(
             _(
                 "The email is queued but not sent yet: %(error)s. It is retried and shown in Email activity.",
-                error=row.last_error or row.state,
+                error=shown_reason(row.last_error) or row.state,
             ),
             "warning",
         )

@@ -7,10 +7,11 @@ import sqlalchemy as sa
 
 from app.database import among, insert_ignoring_conflicts, insert_many_ignoring_conflicts
 from app.extensions import db
+from app.reasons import SMS_OPTED_OUT
 from app.sms.models import SmsMessage, SmsState, SmsSuppression
 from app.sms.segments import count_segments
 
-OPTED_OUT = "Not sent: the number replied STOP."
+OPTED_OUT = SMS_OPTED_OUT
 
 
 def is_suppressed(studio_id, phone):

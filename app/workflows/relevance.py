@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.galleries.models import GalleryStatus
 from app.mailing.models import MailKind, MailState, OutboxMessage
+from app.reasons import ORDERED_MEANWHILE
 from app.shop.orders import order_placed
 from app.workflows.models import RecipientFilter, Rule, Trigger, Workflow, WorkflowEmail
 
 SALE_CLOSED, ARCHIVED, UNPUBLISHED = "sale_closed", "archived", "unpublished"
 ORDERED, CART_GONE = "ordered", "cart_gone"
-ORDERED_MEANWHILE = "ordered meanwhile"  # the outbox row's last_error
 
 
 def is_reminder(email):

@@ -10,11 +10,12 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.mailing.models import MailKind, MailState, OutboxMessage
+from app.reasons import ORDERED_MEANWHILE
 from app.workflows.audience import _audience, _load_context, gallery_takes_campaigns
 from app.workflows.due import SOURCES, DueOccurrence, due_occurrences
 from app.workflows.engine import queue_occurrences
 from app.workflows.models import CampaignOccurrence, OccurrenceKind, Trigger, WorkflowEmail
-from app.workflows.relevance import ORDERED_MEANWHILE, UNPUBLISHED, skip_reason
+from app.workflows.relevance import UNPUBLISHED, skip_reason
 from app.workflows.services import gallery_workflow
 from app.workflows.values import cart_states
 
