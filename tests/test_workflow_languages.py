@@ -93,7 +93,7 @@ def test_the_editor_has_a_section_per_other_client_language(client, logged_in):
     assert 'data-language="fr"' not in page and 'data-language="de"' not in page
     assert page.index('data-language="sv"') < page.index('data-language="ru"')  # site's order
     assert "uses the English text" in section(page, "sv") and 'id="editor-sv"' in page
-    assert "Revert to default" not in page  # nothing translated yet
+    assert "Remove this translation" not in page  # nothing translated yet
     offer(logged_in.studio, "en")
     assert "email-languages" not in client.get(url).data.decode()  # one language: no section
 
@@ -121,13 +121,14 @@ def test_the_editor_saves_updates_and_reverts_a_translation(client, logged_in):
     assert 'data-testid="translated"' in section(page, "sv") and SWEDISH[0] in section(page, "sv")
     assert "uses the English text" in section(page, "ru")
     assert 'data-testid="revert-sv"' in page and 'data-testid="revert-ru"' not in page
+    assert "Remove this translation" in section(page, "sv")
     # Saving again updates the translation; emptying both fields removes it.
     url = f"/admin/workflows/{workflow.id}/emails/{email.id}"
     client.post(url, data=email_data(**{"sv-subject": "Nytt ämne", "sv-body_html": "<p>Ny</p>"}))
     assert translations(email.id)["sv"].subject == "Nytt ämne"
     client.post(url, data=email_data(**{"sv-subject": "", "sv-body_html": ""}))
     assert translations(email.id) == {}
-    # "Revert to default" deletes the language's text.
+    # "Remove this translation" deletes the language's text.
     translate(email, "sv", *SWEDISH)
     reverted = client.post(f"{url}/translations/sv/delete", follow_redirects=True)
     assert translations(email.id) == {}
