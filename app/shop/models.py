@@ -253,6 +253,9 @@ class Order(Model):
     address_line2: Mapped[str] = mapped_column(sa.String(200), default="")
     postal_code: Mapped[str] = mapped_column(sa.String(20), default="")
     city: Mapped[str] = mapped_column(sa.String(120), default="")
+    # State, province, oblast... where the country's postal format asks for one (US, CA, RU...):
+    # as the client chose it, in the address's own script.
+    region: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
     country: Mapped[str] = mapped_column(sa.String(2), default="")
     # "Email me when my order status changes": notifications "when requested" rely on it.
     notify_status_changes: Mapped[bool] = mapped_column(default=False)

@@ -44,7 +44,11 @@ class SmsMessage(Model):
     gallery_id: Mapped[int | None]
     source: Mapped[str | None] = mapped_column(sa.String(64))
 
-    __table_args__ = (sa.Index("ix_sms_claim", "state", "due_at"),)
+    __table_args__ = (
+        sa.Index("ix_sms_claim", "state", "due_at"),
+        # An order's texts on its page, a studio's in activity.
+        sa.Index("ix_sms_message_studio_source", "studio_id", "source"),
+    )
 
 
 class SmsSuppression(Model):

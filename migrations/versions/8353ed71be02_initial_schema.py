@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b4bf1195ce50
+Revision ID: 8353ed71be02
 Revises: 
-Create Date: 2026-12-06 16:58:07.049513
+Create Date: 2026-12-06 17:42:59.805208
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'b4bf1195ce50'
+revision = '8353ed71be02'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -246,6 +246,7 @@ def upgrade():
     )
     with op.batch_alter_table('sms_message', schema=None) as batch_op:
         batch_op.create_index('ix_sms_claim', ['state', 'due_at'], unique=False)
+        batch_op.create_index('ix_sms_message_studio_source', ['studio_id', 'source'], unique=False)
 
     op.create_table('sms_suppression',
     sa.Column('studio_id', sa.Integer(), nullable=False),
@@ -628,6 +629,7 @@ def upgrade():
     sa.Column('address_line2', sa.String(length=200), nullable=False),
     sa.Column('postal_code', sa.String(length=20), nullable=False),
     sa.Column('city', sa.String(length=120), nullable=False),
+    sa.Column('region', sa.String(length=120), server_default='', nullable=False),
     sa.Column('country', sa.String(length=2), nullable=False),
     sa.Column('notify_status_changes', sa.Boolean(), nullable=False),
     sa.Column('payment_method', sa.String(length=32), nullable=False),
@@ -929,6 +931,7 @@ def downgrade():
     op.drop_table('staff_user')
     op.drop_table('sms_suppression')
     with op.batch_alter_table('sms_message', schema=None) as batch_op:
+        batch_op.drop_index('ix_sms_message_studio_source')
         batch_op.drop_index('ix_sms_claim')
 
     op.drop_table('sms_message')
