@@ -119,9 +119,10 @@ def rows_from_csv(data, phone_region=None):
     phone, parent's name; other columns are ignored); without one, only the first column is
     read, as labels. Every bad row is named (raises ``CardImportError``)."""
     table = _read_table(data)
-    columns, first_line = _columns(table[0] if table else [])
+    columns, has_header = _columns(table[0] if table else [])
     rows, problems = [], []
-    for line, cells in enumerate(table[first_line - 1 :], start=first_line):
+    # Rows are numbered from the first child, the header row apart (as the cards are).
+    for line, cells in enumerate(table[1 if has_header else 0 :], start=1):
         row, row_problems = _row(line, cells, columns, phone_region)
         rows.append(row)
         problems += row_problems
@@ -163,16 +164,16 @@ def _title(cell):
 
 
 def _columns(first_row):
-    """({field: column index}, the line where the data starts): line 2 after a header row."""
+    """({field: column index}, whether ``first_row`` is a header row)."""
     found = {}
     for index, cell in enumerate(first_row):
         for name, titles in COLUMN_TITLES.items():
             if _title(cell) in titles and name not in found:
                 found[name] = index
     if not found:
-        return {"label": 0}, 1
+        return {"label": 0}, False
     found.setdefault("label", 0)
-    return found, 2
+    return found, True
 
 
 def _cell(cells, columns, name):
