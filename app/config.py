@@ -80,6 +80,10 @@ DEFAULTS: dict[str, Any] = {
     "DNS_NAMESERVERS": "",
     # Text messages (app/sms): "sink" (the embedded default, read on the admin's Phone page) or
     # "46elks" for the platform's own account; studios may set up their own.
+    # Photos are processed by the scheduler's photo-processing job; a web process without a
+    # scheduler of its own also processes its new uploads in a background thread unless this is
+    # false (production with `flask scheduler run` beside gunicorn: set it to false there).
+    "PHOTO_PROCESSING_IN_WEB": True,
     "SMS_PROVIDER": "sink",
     "SMS_SINK_FOLDER": None,  # defaults to <instance>/sms-sink
     "SMS_DEFAULT_SENDER": "Proofsheet",

@@ -210,6 +210,8 @@ def make_test_app(database_url, instance_path, smtp_port, **overrides):
         "SMTP_ALLOW_PRIVATE_HOSTS": ["127.0.0.1"],  # local test servers stand in for studios'
     }
     config.update(overrides)
+    # Tests process photos when they say so; a browser's site (TESTING off) as a real one does.
+    config.setdefault("PHOTO_PROCESSING_IN_WEB", not config["TESTING"])
     return create_app(config, instance_path=str(instance_path))
 
 

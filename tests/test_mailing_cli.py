@@ -57,6 +57,12 @@ def test_mail_cycle_job_sends_queued_mail(app, owner, mail_outbox):
 
 
 def test_jobs_are_declared_with_stable_ids_and_generous_misfire_grace():
-    assert [job_id for job_id, _, _ in JOBS] == ["mail-cycle", "sender-domains", "sms-cycle"]
+    assert [job_id for job_id, _, _ in JOBS] == [
+        "mail-cycle",
+        "sender-domains",
+        "sms-cycle",
+        "photo-processing",
+        "stale-uploads",
+    ]
     assert JOB_DEFAULTS["misfire_grace_time"] >= 60
     assert JOB_DEFAULTS["coalesce"] is True and JOB_DEFAULTS["max_instances"] == 1

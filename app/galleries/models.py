@@ -102,6 +102,9 @@ class Photo(Model):
     # Clients see "ready" photos only.
     processing_state: Mapped[str] = mapped_column(sa.String(16), default="ready", server_default="ready")
     processing_error: Mapped[str | None] = mapped_column(sa.Text)
+    # The processing job's claim (app/galleries/processing.py): who holds it, until when.
+    processing_leased_by: Mapped[str | None] = mapped_column(sa.String(32))
+    processing_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the camera took it (EXIF DateTimeOriginal, the camera's wall clock): the order card
     # matching follows, a school day being shot card, child, card, child...
     taken_at: Mapped[datetime | None] = mapped_column(sa.DateTime)

@@ -8,9 +8,8 @@ PostgreSQL, one writer at a time on SQLite), and an outcome is recorded only by 
 photo's current lease, so a photo is never recorded twice; a process that dies leaves its photos
 to be claimed again when the lease runs out.
 
-The lease lives in ``processing_error`` while the photo is "processing" (no column of its own in
-this schema): ``LEASE_PREFIX`` and the lease's end as fixed-width UTC text, so comparing the text
-compares the times. A "failed" photo's ``processing_error`` is its reason.
+A claim writes a token of its own and the lease's end on each photo (``processing_leased_by``,
+``processing_lease_until``); a "failed" photo's ``processing_error`` is its reason.
 
 The rendering itself is ``images.prepare_photo`` (its checks and its renders, unchanged); the
 worker returns only the small results (previews, size, taken_at and the upright image downscaled
@@ -20,10 +19,11 @@ for the QR card matching), never the original's bytes.
 import logging
 import multiprocessing
 import os
+import secrets
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import force_locale
@@ -38,7 +38,6 @@ from app.galleries.models import Gallery, Photo, PhotoState
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
-LEASE_PREFIX = "lease until "
 # The card matching reads QR codes on the upright photo at most this large on its long side.
 ANALYSIS_SIZE = 2048
 JOB_ID = "photo-processing"
@@ -80,15 +79,10 @@ class ProcessingResult:
 # ------------------------------------------------------------------ leases
 
 
-def lease_text(until):
-    """The lease marker kept in ``processing_error``: fixed width, so text order is time order."""
-    return LEASE_PREFIX + until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _claimable(now):
     return sa.and_(
         Photo.processing_state == PhotoState.PROCESSING,
-        sa.or_(Photo.processing_error.is_(None), Photo.processing_error < lease_text(now)),
+        sa.or_(Photo.processing_lease_until.is_(None), Photo.processing_lease_until < now),
     )
 
 
@@ -104,10 +98,12 @@ def claim(now, limit, ids=None):
     if db.session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     claimed = list(db.session.scalars(candidates))
-    lease = lease_text(now + LEASE)
+    lease = secrets.token_hex(16)
     if claimed:
         db.session.execute(
-            sa.update(Photo).where(Photo.id.in_(claimed), _claimable(now)).values(processing_error=lease)
+            sa.update(Photo)
+            .where(Photo.id.in_(claimed), _claimable(now))
+            .values(processing_leased_by=lease, processing_lease_until=now + LEASE)
         )
     db.session.commit()
     return claimed, lease
@@ -152,10 +148,15 @@ def _record(rendered, lease, now, result):
     """Record one outcome if our lease still holds, with the card matching, and commit."""
     begin_write()
     photo = db.session.get(Photo, rendered.photo_id)
-    if photo is None or photo.processing_state != PhotoState.PROCESSING or photo.processing_error != lease:
+    if (
+        photo is None
+        or photo.processing_state != PhotoState.PROCESSING
+        or photo.processing_leased_by != lease
+    ):
         db.session.rollback()
         result.lost += 1
         return
+    photo.processing_leased_by = photo.processing_lease_until = None
     try:
         if rendered.error is not None:
             photo.processing_state, photo.processing_error = PhotoState.FAILED, rendered.error
@@ -285,7 +286,7 @@ def kick(app, now):
             return
         except JobLookupError:  # a scheduler without the job (stopping): the web process does it
             log.warning("no %s job to wake in this process's scheduler", JOB_ID)
-    if not app.config.get("PHOTO_PROCESSING_IN_WEB", not app.testing):
+    if not app.config["PHOTO_PROCESSING_IN_WEB"]:
         return
     global _web_thread
     with _web_thread_lock:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8353ed71be02
+Revision ID: 77111e9ce9ff
 Revises: 
-Create Date: 2026-12-06 17:42:59.805208
+Create Date: 2026-12-06 17:43:52.179643
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '8353ed71be02'
+revision = '77111e9ce9ff'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -593,6 +593,8 @@ def upgrade():
     sa.Column('is_cover', sa.Boolean(), nullable=False),
     sa.Column('processing_state', sa.String(length=16), server_default='ready', nullable=False),
     sa.Column('processing_error', sa.Text(), nullable=True),
+    sa.Column('processing_leased_by', sa.String(length=32), nullable=True),
+    sa.Column('processing_lease_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('taken_at', sa.DateTime(), nullable=True),
     sa.Column('card_shot_of_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['card_shot_of_id'], ['access_card.id'], name=op.f('fk_photo_card_shot_of_id_access_card'), ondelete='SET NULL'),
