@@ -18,6 +18,9 @@ from wtforms.validators import ValidationError
 # sizes with a clear message, so its request limit only stops what no single file could make.
 UPLOAD_LIMITS = {
     "galleries_admin.upload": "MAX_UPLOAD_REQUEST_BYTES",
+    # A piece of a resumable upload: checked against uploads.MAX_CHUNK_BYTES by the route, but it
+    # must get past the 1 MB default first (CSRF reads the body early).
+    "galleries_admin.upload_chunk": "MAX_UPLOAD_REQUEST_BYTES",
     "galleries_admin.cards": "MAX_FILE_REQUEST_BYTES",  # the CSV import (labels, 1 MB)
     "galleries_admin.upload_logo": "MAX_FILE_REQUEST_BYTES",  # the studio's logo (5 MB)
     "workflows.upload_image": "MAX_FILE_REQUEST_BYTES",  # an image in a message (5 MB)

@@ -20,16 +20,12 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange
 
-from app import request_limits
 from app.database import begin_write, get_owned_or_404
 from app.extensions import db
 from app.galleries import admin_bp, images, processing, uploads
 from app.galleries.models import Gallery, Photo, PhotoState
 from app.timeutil import now
 
-# A chunk is a request body of its own: the route checks it against ``uploads.MAX_CHUNK_BYTES``
-# itself, but the request must get past the site's 1 MB default first (CSRF reads the body early).
-request_limits.UPLOAD_LIMITS.setdefault("galleries_admin.upload_chunk", "MAX_UPLOAD_REQUEST_BYTES")
 # How many photos' states one poll may ask for.
 MAX_POLLED = 200
 
