@@ -181,6 +181,17 @@ def test_favourite_counts_per_photo(client, site, owner):
     assert favourite_counts(site.gallery.id) == {site.photos[0].id: 2, site.photos[1].id: 1}
 
 
+def test_the_gallery_admin_shows_each_photos_hearts(client, site, owner, auth):
+    heart(client, site.photos[0])
+    other_parent = factories.make_client(owner.studio, email="other@example.com", gallery=site.gallery)
+    sign_in(client, other_parent)
+    heart(client, site.photos[0])
+    auth.login(owner)
+    page = client.get(f"/admin/galleries/{site.gallery.id}").get_data(as_text=True)
+    hearts = dict(re.findall(r'data-photo-id="(\d+)".*?(?:data-hearts="(\d+)"|</figure>)', page, re.S))
+    assert hearts == {str(site.photos[0].id): "2", str(site.photos[1].id): "", str(site.photos[2].id): ""}
+
+
 # ---------------------------------------------------------------- the lightbox's add to cart
 
 

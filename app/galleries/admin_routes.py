@@ -13,7 +13,7 @@ from werkzeug.routing import BuildError
 from app import request_limits
 from app.database import begin_write, get_owned_or_404
 from app.extensions import db
-from app.galleries import admin_bp, images, services, storage, uploads
+from app.galleries import admin_bp, favourites, images, services, storage, uploads
 from app.galleries.forms import ConfirmForm, GalleryForm, ReorderForm, UploadForm
 from app.galleries.models import Gallery, GalleryStatus, Photo
 from app.timeutil import now
@@ -87,6 +87,7 @@ def detail(gallery_id):
         gallery=gallery,
         studio=studio,
         photos=gallery.photos,
+        favourite_counts=favourites.favourite_counts(gallery.id),
         public_url=public_url(gallery, studio),
         upload_form=UploadForm(),
         reorder_form=ReorderForm(),
