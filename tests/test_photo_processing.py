@@ -26,14 +26,38 @@ def gallery(logged_in):
 
 @pytest.fixture
 def matched(monkeypatch):
-    """What the card matching was given, per photo."""
+    """What the card matching was given, per photo: (id, the QR codes read, now)."""
     calls = []
 
-    def record(photo, image, now):
-        calls.append((photo.id, image.size, image.mode, now))
+    def record(photo, image, now, *, texts_read=None):
+        assert image is None  # the worker read the codes: no image crosses back
+        calls.append((photo.id, texts_read, now))
 
     monkeypatch.setattr(card_matching, "on_photo_processed", record)
     return calls
+
+
+@pytest.fixture
+def read(monkeypatch):
+    """The images the worker read QR codes on: (size, mode); each reads as "ABC123"."""
+    images_read = []
+
+    def qr_texts(image):
+        images_read.append((image.size, image.mode))
+        return ["ABC123"]
+
+    monkeypatch.setattr(card_matching, "qr_texts", qr_texts)
+    return images_read
+
+
+@pytest.fixture
+def qr_gallery(gallery):
+    from app.galleries import cards
+
+    gallery.is_qr = True
+    cards.create_cards(gallery, ["Ada"], NOW)
+    db.session.commit()
+    return gallery
 
 
 def uploaded(client, gallery, name, data):
@@ -53,7 +77,7 @@ def shown_to_clients(gallery):
     ).all()
 
 
-def test_processing_makes_a_photo_ready_with_previews_and_taken_at(client, gallery, matched):
+def test_processing_makes_a_photo_ready_with_previews_and_taken_at(client, gallery, matched, read):
     # Stored sideways with EXIF orientation 6: 3000 x 2000 on disk, 2000 x 3000 upright.
     photo_id = uploaded(client, gallery, "portrait.jpg", camera_jpeg(size=(3000, 2000), orientation=6))
     assert shown_to_clients(gallery) == []
@@ -70,8 +94,8 @@ def test_processing_makes_a_photo_ready_with_previews_and_taken_at(client, galle
     with Image.open(storage.photo_file(photo, "thumb")) as thumb:
         assert max(thumb.size) == 480
     assert shown_to_clients(gallery) == [photo_id]
-    # The card matching saw the upright photo, downscaled to 2,048 px on its long side.
-    assert matched == [(photo_id, (1365, 2048), "RGB", NOW)]
+    # Not a QR gallery: no codes read (nor a 2,048 px copy decoded for them).
+    assert matched == [(photo_id, [], NOW)] and read == []
     assert processing.process_pending(NOW) == processing.ProcessingResult()  # nothing left
 
 
@@ -80,7 +104,16 @@ def test_a_photo_without_exif_date_has_no_taken_at(client, gallery, matched):
     processing.process_pending(NOW)
     photo = reload(photo_id)
     assert photo.processing_state == PhotoState.READY and photo.taken_at is None
-    assert matched[0][1] == (800, 600)  # smaller than 2,048: as it is
+
+
+def test_in_a_qr_gallery_the_worker_reads_the_codes_on_the_upright_photo(client, qr_gallery, matched, read):
+    # Stored sideways with EXIF orientation 6: 3000 x 2000 on disk, 2000 x 3000 upright.
+    big = uploaded(client, qr_gallery, "portrait.jpg", camera_jpeg(size=(3000, 2000), orientation=6))
+    small = uploaded(client, qr_gallery, "small.jpg", camera_jpeg(size=(800, 600)))
+    processing.process_pending(NOW)
+    # Downscaled to 2,048 px on its long side; a smaller photo as it is.
+    assert read == [((1365, 2048), "RGB"), ((800, 600), "RGB")]
+    assert matched == [(big, ["ABC123"], NOW), (small, ["ABC123"], NOW)]
 
 
 def test_a_corrupt_file_fails_with_its_reason_and_is_never_shown_to_clients(client, gallery, matched):

@@ -92,7 +92,7 @@ def _card_ids_by_code(gallery_id, texts):
     return {code: card_id for code, card_id in rows}
 
 
-def _has_cards(gallery_id):
+def has_cards(gallery_id):
     return db.session.scalar(sa.select(AccessCard.id).where(AccessCard.gallery_id == gallery_id).limit(1))
 
 
@@ -195,18 +195,18 @@ def _remove(photo_ids):
 
 
 def on_photo_processed(photo, image, now, *, texts_read=None):
-    """Called once per photo, right after processing made it "ready", with the decoded,
-    upright ``PIL.Image`` (downscaled to at most 2,048 px on its long side). Flushes only.
+    """Called once per photo, right after processing made it "ready". Flushes only.
 
-    ``texts_read``: what ``qr_texts(image)`` gave, when the processing read the codes in its
-    worker already (reading costs 10-30 ms, better spent outside the writer's transaction).
+    ``texts_read``: what ``qr_texts`` read on the upright photo (at most 2,048 px on its long
+    side), in the processing's worker (reading costs 15-30 ms, better spent outside the writer's
+    transaction); else ``image``, that upright photo, is read here.
 
     A photo showing a card of its gallery becomes that card's photo and starts its run;
     another photo joins the run it falls in, unless it is already on a card."""
     gallery = db.session.get(Gallery, photo.gallery_id)
     if gallery is None or not gallery.is_qr:
         return
-    if not _has_cards(gallery.id):
+    if not has_cards(gallery.id):
         return
     texts = qr_texts(image) if texts_read is None else texts_read
     card_id = card_in_texts(texts, _card_ids_by_code(gallery.id, texts))
