@@ -139,3 +139,50 @@ def test_a_pre_registered_parent_signs_in_with_the_emailed_code(client, qr_galle
     page = client.get(response.location, follow_redirects=True).data.decode()
     assert f"/p/{photo.id}/thumb" in page
     assert count(Client) == 1 and count(Registration) == 1
+
+
+def test_after_registration_waits_until_the_parent_registers_and_their_name_replaces_the_lists(
+    client, qr_gallery, logged_in, monkeypatch
+):
+    from datetime import timedelta
+
+    from app.mailing.models import MailKind, OutboxMessage
+    from app.workflows.engine import tick
+
+    now = factories.NOW
+    monkeypatch.setattr("app.timeutil.now", lambda: now)
+    qr_gallery.sale_starts_at = now
+    workflow = workflow_factories.make_workflow(
+        logged_in.studio,
+        emails=[
+            dict(trigger=Trigger.SALE_START, subject="Your photos are ready", purpose=Purpose.SERVICE),
+            dict(trigger=Trigger.REGISTRATION, subject="Welcome", purpose=Purpose.SERVICE),
+        ],
+    )
+    workflow_factories.assign(qr_gallery, workflow)
+    db.session.commit()
+    post_list(client, qr_gallery, b"Child,Email,Parent name\nEmma,anna@example.com,Parent of Emma\n")
+
+    def subjects(kind=MailKind.CAMPAIGN):
+        db.session.expire_all()
+        return sorted(db.session.scalars(sa.select(OutboxMessage.subject).where(OutboxMessage.kind == kind)))
+
+    tick(now + timedelta(minutes=1))
+    db.session.commit()
+    assert subjects() == ["Your photos are ready"]  # not welcomed: they did not register
+
+    later = now + timedelta(days=2)
+    monkeypatch.setattr("app.timeutil.now", lambda: later)
+    client.get("/admin/logout")
+    card = db.session.scalar(sa.select(AccessCard))
+    assert (
+        register_with_card(client, card.code, email="anna@example.com", name="Anna Martin").status_code == 302
+    )
+    registration = db.session.scalar(sa.select(Registration))
+    assert (registration.pre_registered, registration.registered_at) == (False, later)
+    assert db.session.scalar(sa.select(Client.name)) == "Anna Martin"
+    assert "Your link to Maple class" in subjects(MailKind.TRANSACTIONAL)  # their private link
+
+    tick(later + timedelta(minutes=1))
+    db.session.commit()
+    assert subjects() == ["Welcome", "Your photos are ready"]

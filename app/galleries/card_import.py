@@ -254,6 +254,6 @@ def _parent(studio, row, child, now):
 
 def _hold(client, card, now, *, register):
     if register:
-        clients.claim_card(client, card, now)  # and registers to the gallery
+        clients.claim_card(client, card, now, pre_registered=True)  # and registers to the gallery
     elif db.session.get(CardClaim, (client.id, card.id)) is None:
         db.session.add(CardClaim(client_id=client.id, card_id=card.id, claimed_at=now))

@@ -72,6 +72,8 @@ def register_client(
             studio_id=studio_id, email=email, name=name.strip(), language=language, created_at=now
         )
         db.session.add(client)
+    elif name.strip() and only_pre_registered(client):
+        client.name = name.strip()  # the class list's name ("Parent of Ada") gives way to theirs
     if marketing_consent and not client.marketing_consent:
         client.marketing_consent, client.consent_text, client.consent_at = True, consent_text, now
     apply_phone(client, phone, sms_consent, sms_consent_text, now)
@@ -92,23 +94,45 @@ def apply_phone(client, phone, sms_consent, sms_consent_text, now):
         client.sms_consent_text, client.sms_consent_at = sms_consent_text, now
 
 
-def ensure_registration(client, gallery, now):
-    exists = db.session.scalar(
-        sa.select(Registration.id).where(
+def ensure_registration(client, gallery, now, *, pre_registered=False):
+    """Register ``client`` to ``gallery`` (``pre_registered``: by the studio's import). A
+    client registering where the studio pre-registered them registers now: their "after
+    registration" emails start from this moment."""
+    existing = db.session.scalar(
+        sa.select(Registration).where(
             Registration.client_id == client.id, Registration.gallery_id == gallery.id
         )
     )
-    if exists is None:
-        db.session.add(Registration(client_id=client.id, gallery_id=gallery.id, registered_at=now))
+    if existing is None:
+        db.session.add(
+            Registration(
+                client_id=client.id, gallery_id=gallery.id, registered_at=now, pre_registered=pre_registered
+            )
+        )
+        db.session.flush()
+    elif existing.pre_registered and not pre_registered:
+        existing.pre_registered, existing.registered_at = False, now
         db.session.flush()
 
 
-def claim_card(client, card, now):
+def only_pre_registered(client):
+    """Whether every registration of ``client`` was made by the studio's import."""
+    return (
+        db.session.scalar(
+            sa.select(Registration.id)
+            .where(Registration.client_id == client.id, Registration.pre_registered.is_(False))
+            .limit(1)
+        )
+        is None
+    )
+
+
+def claim_card(client, card, now, *, pre_registered=False):
     """Let ``client`` see ``card``'s photos (a parent may hold several cards: siblings)."""
     if db.session.get(CardClaim, (client.id, card.id)) is None:
         db.session.add(CardClaim(client_id=client.id, card_id=card.id, claimed_at=now))
         db.session.flush()
-    ensure_registration(client, card.gallery, now)
+    ensure_registration(client, card.gallery, now, pre_registered=pre_registered)
 
 
 # ------------------------------------------------------------------ the browser's session
@@ -262,6 +286,20 @@ def visible_photos(gallery, client):
             Photo.id.in_(sa.select(card_photo.c.photo_id).where(card_photo.c.card_id.in_(cards)))
         )
     return db.session.scalars(query.order_by(Photo.position, Photo.id)).all()
+
+
+def registered_themselves(client, gallery):
+    """Whether ``client`` registered to ``gallery`` (not only the studio's import for them)."""
+    return (
+        db.session.scalar(
+            sa.select(Registration.id).where(
+                Registration.client_id == client.id,
+                Registration.gallery_id == gallery.id,
+                Registration.pre_registered.is_(False),
+            )
+        )
+        is not None
+    )
 
 
 def is_registered(client, gallery):

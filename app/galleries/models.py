@@ -185,6 +185,10 @@ class Registration(Model):
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("client.id", ondelete="CASCADE"))
     gallery_id: Mapped[int] = mapped_column(sa.ForeignKey("gallery.id", ondelete="CASCADE"))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Made by the studio's class-list import, not by the client: the gallery's emails reach
+    # them, but "after registration" waits until they register themselves (``registered_at``
+    # then becomes that moment).
+    pre_registered: Mapped[bool] = mapped_column(default=False)
 
     client: Mapped[Client] = relationship(back_populates="registrations")
     gallery: Mapped[Gallery] = relationship()

@@ -139,13 +139,15 @@ def complete(request, now):
             created_at=now,
         )
         db.session.add(client)
+    elif request.name.strip() and clients.only_pre_registered(client):
+        client.name = request.name.strip()  # the class list's name ("Parent of Ada") gives way
     if request.marketing_consent and not client.marketing_consent:
         client.marketing_consent, client.consent_at = True, now
         client.consent_text = request.consent_text
     clients.apply_phone(client, request.phone, request.sms_consent, request.sms_consent_text, now)
     db.session.flush()
     gallery = request.card.gallery if request.card is not None else request.gallery
-    newly_registered = gallery is not None and not clients.is_registered(client, gallery)
+    newly_registered = gallery is not None and not clients.registered_themselves(client, gallery)
     if request.card is not None:
         clients.claim_card(client, request.card, now)
     elif gallery is not None:

@@ -80,6 +80,8 @@ SOURCES = {
         Registration.registered_at,
         Registration.gallery_id,
         Registration.client_id,
+        # A class list's parents: "after registration" once they register themselves.
+        (Registration.pre_registered.is_(False),),
     ),
     Trigger.ORDER: Source(
         K.ORDER,

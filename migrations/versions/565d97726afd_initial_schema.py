@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 77111e9ce9ff
+Revision ID: 565d97726afd
 Revises: 
-Create Date: 2026-12-06 17:43:52.179643
+Create Date: 2026-12-06 17:48:30.118896
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '77111e9ce9ff'
+revision = '565d97726afd'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -486,6 +486,7 @@ def upgrade():
     sa.Column('client_id', sa.Integer(), nullable=False),
     sa.Column('gallery_id', sa.Integer(), nullable=False),
     sa.Column('registered_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('pre_registered', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_registration_client_id_client'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['gallery_id'], ['gallery.id'], name=op.f('fk_registration_gallery_id_gallery'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registration')),
