@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from flask import render_template
+from flask_babel import force_locale, gettext
 
 from app.extensions import db
 from app.galleries import cards, clients
@@ -86,7 +87,11 @@ def test_the_invitation_arrives_from_the_studio_in_the_inviters_language(school,
 
     mail = invite(school, mail_outbox)
 
-    assert mail.subject == f"Alex Parent {INVITE_SUBJECT}"
+    with force_locale("fr"):
+        french = gettext(
+            "%(inviter)s shares %(gallery)s with you", inviter="Alex Parent", gallery="School day"
+        )
+    assert mail.subject == french and french != f"Alex Parent {INVITE_SUBJECT}"
     assert "Northlight Studio" in mail.message["From"]
     body_html = mail.message.get_body(preferencelist=("html",)).get_content()
     assert '<html lang="fr">' in body_html
@@ -201,7 +206,13 @@ def test_a_bad_address_shows_its_error_on_the_page(school, mail_outbox, typed, m
 def test_the_gallery_page_offers_sharing_to_a_signed_in_client_only(school, app):
     page = school.browser.get(f"/g/{school.studio.slug}/{school.gallery.slug}").get_data(as_text=True)
     assert "data-family-share" in page and "Share with family" in page
-    context = dict(studio=school.studio, gallery=school.gallery, photos=school.photos, phase="open")
+    context = dict(
+        studio=school.studio,
+        gallery=school.gallery,
+        photos=school.photos,
+        photo_count=len(school.photos),
+        phase="open",
+    )
     with app.test_request_context():
         offered = render_template("galleries/public/_family_share.html", client=school.inviter, **context)
         hidden = render_template("galleries/public/_family_share.html", client=None, **context)

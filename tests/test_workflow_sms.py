@@ -15,11 +15,13 @@ from app.extensions import db
 from app.galleries.models import GalleryStatus
 from app.mailing.models import MailKind, OutboxMessage
 from app.sms.dispatch import dispatch_sms
+from app.sms.inbound import is_stop
 from app.sms.models import SmsMessage, SmsState
 from app.sms.outbox import queue_sms, suppress
 from app.workflows.due import due_occurrences
 from app.workflows.engine import queue_occurrences, tick
 from app.workflows.models import Purpose, Trigger, WorkflowEmail, WorkflowEmailTranslation
+from app.workflows.sms import stop_line
 from app.workflows.timeline import send_missed
 from tests import factories
 from tests.test_campaign_engine import ARCHIVE, SALE_END, SALE_START
@@ -191,7 +193,11 @@ def test_marketing_texts_end_with_how_to_stop_and_follow_the_marketing_consent(s
     queued = texts()
     assert set(queued) == {"+46701234569"}  # ...nor text
     assert result.texts == 1
-    assert queued["+46701234569"].body.endswith("\nReply STOP to opt out.")
+    # The Swedish client's stop line is in Swedish and names a reply word the webhook knows.
+    swedish_stop = stop_line("sv")
+    assert queued["+46701234569"].body.endswith("\n" + swedish_stop)
+    assert swedish_stop != "Reply STOP to opt out."
+    assert any(is_stop(word) for word in re.findall(r"\w+", swedish_stop))
 
 
 def test_an_email_without_its_text_message_queues_no_text(school):
@@ -502,3 +508,11 @@ def test_a_test_send_to_a_number_we_cannot_text_sends_nothing(app, client, logge
     ).data.decode()
     assert "This is not a phone number we can read." in page
     assert texts() == {} and db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+
+
+@pytest.mark.no_database
+@pytest.mark.parametrize("language", ["en", "sv", "fr", "de", "ru"])
+def test_every_languages_stop_line_names_a_reply_word_the_webhook_knows(app, language):
+    with app.test_request_context():
+        line = stop_line(language)
+    assert any(is_stop(word) for word in re.findall(r"\w+", line)), line
