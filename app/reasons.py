@@ -16,6 +16,7 @@ EXPIRED = "Expired before it could be sent."
 ORDERED_MEANWHILE = "ordered meanwhile"
 SMS_OPTED_OUT = "Not sent: the number replied STOP."
 SERVER_REFUSED_STUDIO = "The mail server refused to send for this studio: "
+SMS_MAYBE_SENT = "The provider did not answer after receiving the text; it may have been sent. "
 
 _FIXED = {
     UNSUBSCRIBED_OR_BOUNCED: _l("Not sent: the address unsubscribed or bounced."),
@@ -27,6 +28,13 @@ _PATTERNS = (
     (
         re.compile(re.escape(SERVER_REFUSED_STUDIO) + r"(?P<reply>.*)", re.S),
         _l("The mail server refused to send for this studio: %(reply)s"),
+    ),
+    (
+        re.compile(re.escape(SMS_MAYBE_SENT) + r"(?P<reply>.*)", re.S),
+        _l(
+            "The provider did not answer after receiving the text; it may have been sent. "
+            "Check before sending it again. (%(reply)s)"
+        ),
     ),
     (re.compile(r"soft bounce (?P<n>\d+): (?P<reply>.*)", re.S), _l("Soft bounce %(n)s: %(reply)s")),
     (re.compile(r"bounced: (?P<reply>.*)", re.S), _l("Bounced: %(reply)s")),

@@ -8,6 +8,7 @@ from app.reasons import (
     EXPIRED,
     ORDERED_MEANWHILE,
     SERVER_REFUSED_STUDIO,
+    SMS_MAYBE_SENT,
     SMS_OPTED_OUT,
     UNSUBSCRIBED_OR_BOUNCED,
     shown_reason,
@@ -32,6 +33,11 @@ pytestmark = pytest.mark.no_database
         (
             "complained: abuse report from the recipient's mailbox provider",
             "The recipient's mailbox provider sent a complaint (abuse report).",
+        ),
+        (
+            SMS_MAYBE_SENT + "46elks did not answer: timed out",
+            "The provider did not answer after receiving the text; it may have been sent. "
+            "Check before sending it again. (46elks did not answer: timed out)",
         ),
         ("550 5.7.1 Relaying denied", "550 5.7.1 Relaying denied"),  # a server's reply alone
         (None, ""),

@@ -6,6 +6,7 @@ import base64
 import json
 import multiprocessing
 import threading
+import time
 import urllib.parse
 from collections import Counter
 from datetime import timedelta
@@ -164,6 +165,9 @@ class FortySixElks(BaseHTTPRequestHandler):
         auth = base64.b64decode(self.headers["Authorization"].split()[1]).decode()
         server.received.append((self.path, auth, form))
         status, body = server.answers.pop(0) if server.answers else (200, None)
+        if status == "silent":  # took the text, then never answered (until the client gave up)
+            time.sleep(body)
+            return
         payload = json.dumps(body or {"id": f"s{len(server.received)}", "status": "created"})
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -240,6 +244,18 @@ def test_an_unreachable_provider_is_retried(app, owner, elks):
     app.config["SMS_46ELKS_API_URL"] = f"http://127.0.0.1:{free_port()}/a1/sms"  # nobody there
     assert dispatch_sms(NOW).retried == 1
     assert "could not be reached" in rows()[0].last_error
+
+
+def test_a_text_the_provider_took_without_answering_is_in_doubt_and_never_sent_again(app, owner, elks):
+    queue_one(owner.studio_id)
+    app.config["SMS_TIMEOUT"] = 0.5
+    elks.answers = [("silent", 1.5)]
+    result = dispatch_sms(NOW)
+    assert (result.unknown, result.retried, result.sent) == (1, 0, 0)
+    [row] = rows()
+    assert row.state == SmsState.UNKNOWN and "46elks did not answer" in row.last_error
+    assert dispatch_sms(NOW + timedelta(hours=2)).sent == 0
+    assert len(elks.received) == 1  # the client was not texted twice
 
 
 def test_the_studios_rate_holds_the_rest_for_the_next_minute(app, owner, elks):

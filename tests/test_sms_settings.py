@@ -7,7 +7,9 @@ import html
 import json
 import re
 import threading
+import time
 import urllib.parse
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -181,6 +183,9 @@ class FakeTwilio(BaseHTTPRequestHandler):
         auth = base64.b64decode(self.headers["Authorization"].split()[1]).decode()
         server.received.append((self.path, auth, form))
         status, body = server.answers.pop(0) if server.answers else (201, None)
+        if status == "silent":  # took the text, then never answered (until the client gave up)
+            time.sleep(body)
+            return
         payload = json.dumps(body or {"sid": f"SM{len(server.received):032d}", "status": "queued"})
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -247,6 +252,22 @@ def test_an_unreachable_twilio_is_retried(app, logged_in, client):
 
     assert dispatch_sms(NOW).retried == 1
     assert "Twilio could not be reached" in sms_rows()[0].last_error
+
+
+def test_a_text_twilio_took_without_answering_is_in_doubt_and_never_sent_again(
+    app, client, logged_in, twilio
+):
+    client.post(URL, data=twilio_form())
+    app.config["SMS_TIMEOUT"] = 0.5
+    twilio.answers = [("silent", 1.5)]
+    answer = client.post(f"{URL}/test-text", data={"to": PHONE}, follow_redirects=True)
+    assert "it may have been sent. Check before sending it again." in page_text(answer)
+    [row] = sms_rows()
+    assert row.state == SmsState.UNKNOWN and "Twilio did not answer" in row.last_error
+    from app.sms.dispatch import dispatch_sms
+
+    assert dispatch_sms(NOW + timedelta(hours=2)).sent == 0
+    assert len(twilio.received) == 1  # not a second text to the client
 
 
 def test_the_studios_twilio_settings_pick_the_twilio_provider(app, logged_in, client):

@@ -85,6 +85,7 @@ STATE_LABELS = {
     SmsState.SENT: _l("Sent"),
     SmsState.FAILED: _l("Failed"),
     SmsState.SKIPPED: _l("Not sent"),
+    SmsState.UNKNOWN: _l("In doubt"),
 }
 
 

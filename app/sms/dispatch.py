@@ -14,6 +14,7 @@ from flask import current_app
 from app.database import begin_write, writer_transactions
 from app.extensions import db
 from app.mailing.crypto import decrypt
+from app.reasons import SMS_MAYBE_SENT
 from app.sms.models import SmsMessage, SmsState, StudioSmsSettings
 from app.sms.providers import FortySixElksProvider, SinkProvider, SmsSendFailure, TwilioProvider
 
@@ -28,6 +29,7 @@ class SmsDispatchResult:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    unknown: int = 0  # the provider may have taken them: not sent again
     deferred: int = 0
     errors: list = field(default_factory=list)
 
@@ -132,7 +134,10 @@ def claim(now, worker, limit=100, config=None, ids=None):
 def _record_failure(row, failure, now, result):
     row.lease_until, row.leased_by, row.last_error = None, None, str(failure)
     row.attempts += 1
-    if failure.temporary and row.attempts < MAX_ATTEMPTS:
+    if failure.maybe_sent:
+        row.state, row.last_error = SmsState.UNKNOWN, f"{SMS_MAYBE_SENT}{failure}"
+        result.unknown += 1
+    elif failure.temporary and row.attempts < MAX_ATTEMPTS:
         row.state, row.due_at = SmsState.QUEUED, now + backoff_delay(row.attempts)
         result.retried += 1
     else:

@@ -16,6 +16,9 @@ class SmsState(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"  # not sent on purpose (the number opted out)
+    # The provider may have taken it (no answer after the request went out): never sent again
+    # blindly, as the mail outbox's "unknown".
+    UNKNOWN = "unknown"
 
 
 class SmsMessage(Model):

@@ -12,6 +12,7 @@ raising ``SmsSendFailure`` (temporary: try again later; permanent: the provider'
 import base64
 import json
 import secrets
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,9 +27,23 @@ TWILIO_API_BASE = "https://api.twilio.com"
 
 
 class SmsSendFailure(Exception):
-    def __init__(self, reason, temporary):
+    """``temporary``: it may go through later. ``maybe_sent``: the request went out and no
+    answer came back, so the provider may have taken the text: sending it again could text
+    the client twice."""
+
+    def __init__(self, reason, temporary, maybe_sent=False):
         super().__init__(reason)
-        self.temporary = temporary
+        self.temporary, self.maybe_sent = temporary, maybe_sent
+
+
+# Errors that prove the request never reached the provider: safe to send again.
+_NOT_SENT = (ConnectionRefusedError, socket.gaierror)
+
+
+def _never_reached(error):
+    """Whether urllib's ``error`` happened before the provider could take the request."""
+    reason = getattr(error, "reason", None)
+    return isinstance(error, urllib.error.URLError) and isinstance(reason, _NOT_SENT)
 
 
 class SinkProvider:
@@ -82,7 +97,9 @@ class FortySixElksProvider:
             temporary = error.code == 429 or error.code >= 500
             raise SmsSendFailure(f"46elks answered {error.code}: {reason}", temporary) from None
         except (urllib.error.URLError, TimeoutError, OSError) as error:
-            raise SmsSendFailure(f"46elks could not be reached: {error}", True) from None
+            if _never_reached(error):
+                raise SmsSendFailure(f"46elks could not be reached: {error}", True) from None
+            raise SmsSendFailure(f"46elks did not answer: {error}", False, maybe_sent=True) from None
         except ValueError:
             raise SmsSendFailure("46elks answered something that is not JSON.", True) from None
         return str(answer.get("id") or "")
@@ -122,8 +139,22 @@ class TwilioProvider:
             temporary = error.status == 429 or error.status >= 500
             reason = error.detail or error.title
             raise SmsSendFailure(f"Twilio answered {error.status}: {reason}"[:400], temporary) from None
-        except (requests.RequestException, OSError) as error:
+        except (requests.ConnectTimeout, requests.exceptions.SSLError) as error:
             raise SmsSendFailure(f"Twilio could not be reached: {error}", True) from None
+        except requests.ConnectionError as error:
+            if _twilio_never_reached(error):
+                raise SmsSendFailure(f"Twilio could not be reached: {error}", True) from None
+            raise SmsSendFailure(f"Twilio did not answer: {error}", False, maybe_sent=True) from None
+        except (requests.RequestException, OSError) as error:  # a read timeout, a dropped answer
+            raise SmsSendFailure(f"Twilio did not answer: {error}", False, maybe_sent=True) from None
         except (TwilioException, ValueError):
             raise SmsSendFailure("Twilio answered something we could not read.", True) from None
         return str(message.sid or "")
+
+
+def _twilio_never_reached(error):
+    """Whether requests' ``error`` came before a connection was made (refused, unknown host)."""
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError | NameResolutionError)

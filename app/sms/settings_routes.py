@@ -10,6 +10,7 @@ from app.extensions import db
 from app.sms import bp
 from app.sms.dispatch import dispatch_sms
 from app.sms.inbound import inbound_token
+from app.reasons import shown_reason
 from app.sms.models import SmsMessage, SmsState
 from app.sms.outbox import queue_sms
 from app.sms.phone import PhoneRefused, normalize_phone
@@ -109,6 +110,8 @@ def test_text():
             ),
             "warning",
         )
+    elif row.state == SmsState.UNKNOWN:
+        flash(shown_reason(row.last_error), "warning")
     elif row.last_error:
         flash(_("The test text was not sent: %(error)s", error=row.last_error), "error")
     else:

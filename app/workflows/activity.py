@@ -37,6 +37,7 @@ TEXT_STATE_LABELS = {
     SmsState.SENT: _l("Sent"),
     SmsState.FAILED: _l("Failed"),
     SmsState.SKIPPED: _l("Skipped"),
+    SmsState.UNKNOWN: _l("In doubt"),
 }
 TEXTS_SHOWN = 200
 
