@@ -123,13 +123,22 @@ def test_card_qr_svg_download(client, qr_gallery):
     assert response.mimetype == "image/svg+xml" and b"<svg" in response.data
 
 
-def test_delete_card_keeps_the_photos(client, qr_gallery):
+def test_delete_card_keeps_the_photos_but_not_the_photo_of_the_card_itself(client, qr_gallery):
+    from app.galleries.storage import photo_file
+
     card = card_service.create_cards(qr_gallery, ["Emma"], factories.NOW)[0]
     photo = factories.make_photo(qr_gallery)
+    shot = factories.make_photo(qr_gallery, name="card.jpg")
+    shot.card_shot_of_id = card.id
     card.photos = [photo]
     db.session.commit()
+    shot_id, shot_file = shot.id, photo_file(shot, "thumb")
+    assert shot_file.exists()
     client.post(f"/admin/galleries/{qr_gallery.id}/cards/{card.id}/delete")
+    db.session.expire_all()
     assert card_count() == 0 and db.session.get(type(photo), photo.id) is not None
+    # Without its card, nothing would keep the card's photo from every parent: it goes too.
+    assert db.session.get(type(photo), shot_id) is None and not shot_file.exists()
 
 
 def test_another_studios_cards_answer_404(client, logged_in, other_owner):

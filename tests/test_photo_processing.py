@@ -255,3 +255,17 @@ def test_the_job_processes_everything_waiting_through_its_pool(client, gallery, 
         jobs._photo_pool.shutdown()
     assert {reload(photo_id).processing_state for photo_id in ids} == {PhotoState.READY}
     assert sorted(call[0] for call in matched) == ids
+
+
+def test_a_failure_of_the_card_matching_leaves_the_photo_ready(client, qr_gallery, monkeypatch, caplog):
+    def broken(photo, image, now, *, texts_read=None):
+        db.session.execute(sa.update(Photo).values(is_cover=True))  # undone with the savepoint
+        raise RuntimeError("matching bug")
+
+    monkeypatch.setattr(card_matching, "on_photo_processed", broken)
+    photo_id = uploaded(client, qr_gallery, "child.jpg", camera_jpeg(size=(800, 600)))
+    result = processing.process_pending(NOW)
+    assert (result.ready, result.failed) == (1, 0)
+    photo = reload(photo_id)
+    assert photo.processing_state == PhotoState.READY and not photo.is_cover
+    assert "card matching of photo" in caplog.text

@@ -10,10 +10,10 @@ from markupsafe import Markup
 from app import timeutil
 from app.database import get_owned_or_404
 from app.extensions import db
-from app.galleries import admin_bp, branding, card_import, card_matching
+from app.galleries import admin_bp, branding, card_import, card_matching, images, services
 from app.galleries import cards as card_service
 from app.galleries.card_forms import CreateCardsForm, ImportCardsForm, PrintCardsForm
-from app.galleries.models import AccessCard, CardClaim, Gallery, card_photo
+from app.galleries.models import AccessCard, CardClaim, Gallery, Photo, card_photo
 from app.sms.phone import default_region
 from app.urls import external_url
 
@@ -181,11 +181,15 @@ def card_detail(gallery_id, card_id):
 @admin_bp.post("/<int:gallery_id>/cards/<int:card_id>/delete")
 @login_required
 def delete_card(gallery_id, card_id):
-    """Delete a card (its photos stay in the gallery)."""
+    """Delete a card: its photos stay in the gallery, the photos of the printed card itself go
+    with it (once the card is gone nothing would keep them from the clients)."""
     card = _card_or_404(_gallery_or_404(gallery_id).id, card_id)
     label = card.label
+    shots = db.session.scalars(sa.select(Photo).where(Photo.card_shot_of_id == card.id)).all()
+    paths = [path for shot in shots for path in services.delete_photo(shot)]
     db.session.delete(card)
     db.session.commit()
+    images.remove_files(paths)
     flash(_("Card “%(label)s” deleted.", label=label), "success")
     return redirect(url_for(".cards", gallery_id=gallery_id))
 

@@ -165,13 +165,23 @@ def _record(rendered, lease, now, result):
             result.failed += 1
         else:
             _store_rendered(photo, rendered)
-            card_matching.on_photo_processed(photo, None, now, texts_read=rendered.codes)
+            _match_card(photo, rendered, now)
             result.ready += 1
         db.session.flush()
         db.session.commit()  # the previews take their names here (storage.stage_file)
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _match_card(photo, rendered, now):
+    """The card matching, in a savepoint: a failure there leaves the photo ready (and on no
+    card, for the review screen) instead of failing it at every lease."""
+    try:
+        with db.session.begin_nested():
+            card_matching.on_photo_processed(photo, None, now, texts_read=rendered.codes)
+    except Exception:
+        log.exception("card matching of photo %s failed: it is ready, on no card", photo.id)
 
 
 def _store_rendered(photo, rendered):
