@@ -19,7 +19,7 @@ from itsdangerous import BadSignature
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.extensions import db
-from app.galleries.colours import WHITE, contrast_ratio, text_colour_on
+from app.galleries.colours import WHITE, link_colour_on_white, text_colour_on
 from app.galleries.models import GalleryStatus, Photo, card_photo
 from app.signing import signer, signing_keys
 from app.urls import external_url
@@ -150,8 +150,8 @@ def email_brand(studio, fallback_name=None):
         on_accent = text_colour_on(accent)
     except ValueError:  # not written through set_accent: keep the default rather than fail a send
         accent, on_accent = DEFAULT_ACCENT, WHITE
-    # A pale accent (a yellow) makes unreadable links on white: they keep the default blue.
-    link = accent if contrast_ratio(accent, WHITE) >= 4.5 else DEFAULT_ACCENT
+    # A pale accent (a yellow) makes unreadable links on white: in mail they keep the default blue.
+    link = link_colour_on_white(accent, fallback=DEFAULT_ACCENT)
     return EmailBrand(studio.name, logo_url(studio), accent, on_accent, link)
 
 

@@ -337,7 +337,8 @@ class Review:
 
 
 def review(gallery):
-    """Everything the review screen shows, in four queries."""
+    """Everything the review screen shows, in five queries (the timezone, the shots, the card
+    sets, the cards, the photos still processing)."""
     shots = ordered_shots(gallery)
     leading, found = runs(shots)
     sets = card_sets(gallery.id)
