@@ -7,10 +7,10 @@ from flask_login import current_user, login_required
 
 from app import timeutil
 from app.extensions import db
+from app.reasons import shown_reason
 from app.sms import bp
 from app.sms.dispatch import dispatch_sms
 from app.sms.inbound import inbound_token
-from app.reasons import shown_reason
 from app.sms.models import SmsMessage, SmsState
 from app.sms.outbox import queue_sms
 from app.sms.phone import PhoneRefused, normalize_phone
