@@ -166,21 +166,17 @@ def _register(studio, gallery, form, card, now):
         send_now(emails, now)
         flash(_("Welcome back, %(name)s.", name=client.name), "success")
         return redirect(gallery_url)
-    request_, token, code = signin.request_sign_in(
-        studio.id,
-        email=form.email.data,
-        name=form.name.data,
-        language=form.language.data,
-        gallery=gallery,
-        card=card,
-        marketing_consent=form.marketing_consent.data,
-        consent_text=form.consent_text,
-        phone=form.phone.data,
-        sms_consent=form.sms_consent.data,
-        sms_consent_text=form.sms_consent_text,
-        now=now,
+    return email_sign_in(studio, form, gallery=gallery, card=card, now=now)
+
+
+def email_sign_in(studio, form, *, gallery, now, card=None, next_page="gallery"):
+    """Email a one-time link and code to the address typed in ``form`` (a validated
+    ``RegistrationForm``), in the language just chosen, and answer with the "check your email"
+    page, whether the address is known or not. Commits. Returns the response."""
+    request_, token, code = signin.request_from_form(
+        studio.id, form, gallery=gallery, card=card, next_page=next_page, now=now
     )
-    with force_locale(form.language.data):  # in the language just chosen
+    with force_locale(form.language.data):
         email = signin_routes.send_sign_in_email(studio, request_, token, code, now)
     db.session.commit()
     signin_routes.remember_pending(request_)

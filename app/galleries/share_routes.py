@@ -10,10 +10,10 @@ from app import ratelimits, timeutil
 from app.accounts.models import Studio
 from app.database import begin_write
 from app.extensions import db, limiter
-from app.galleries import clients, public_bp, share, signin, signin_routes
+from app.galleries import clients, public_bp, share
 from app.galleries.models import Gallery
 from app.galleries.public_forms import RegistrationForm
-from app.galleries.public_routes import gallery_phase, may_browse
+from app.galleries.public_routes import email_sign_in, gallery_phase, may_browse
 from app.galleries.share_forms import FamilyInviteForm
 from app.mailing.services import send_email, send_now
 from app.urls import external_url
@@ -147,26 +147,7 @@ def _join(studio, gallery, inviter, form):
         db.session.commit()
         flash(_("Welcome, %(name)s!", name=client.name), "success")
         return redirect(_gallery_url(studio, gallery))
-    request_, token, code = signin.request_sign_in(
-        studio.id,
-        email=form.email.data,
-        name=form.name.data,
-        language=form.language.data,
-        gallery=gallery,
-        marketing_consent=form.marketing_consent.data,
-        consent_text=form.consent_text,
-        phone=form.phone.data,
-        sms_consent=form.sms_consent.data,
-        sms_consent_text=form.sms_consent_text,
-        next_page=share.next_page_for(inviter),
-        now=now,
-    )
-    with force_locale(form.language.data):
-        email = signin_routes.send_sign_in_email(studio, request_, token, code, now)
-    db.session.commit()
-    signin_routes.remember_pending(request_)
-    send_now([email], now)
-    return redirect(url_for(".check_email"))
+    return email_sign_in(studio, form, gallery=gallery, next_page=share.next_page_for(inviter), now=now)
 
 
 def _refused(reason):

@@ -90,6 +90,26 @@ def request_sign_in(
     return request, token, code
 
 
+def request_from_form(studio_id, form, *, gallery, now, card=None, next_page="gallery"):
+    """``request_sign_in`` with what the visitor typed in a validated ``RegistrationForm``
+    (a gallery's, a card's or a family invitation's: the same fields and consent texts)."""
+    return request_sign_in(
+        studio_id,
+        email=form.email.data,
+        name=form.name.data,
+        language=form.language.data,
+        gallery=gallery,
+        card=card,
+        marketing_consent=form.marketing_consent.data,
+        consent_text=form.consent_text,
+        phone=form.phone.data,
+        sms_consent=form.sms_consent.data,
+        sms_consent_text=form.sms_consent_text,
+        next_page=next_page,
+        now=now,
+    )
+
+
 def find_by_token(token):
     """The request of an emailed link, or None for a link we never sent."""
     return db.session.scalar(
