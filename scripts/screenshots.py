@@ -121,11 +121,19 @@ def _phone_shots(browser, storage_state, portrait_id):
 
 
 def main():
+    import socket
+
+    from app.mailing.sink import start_sink
+
     folder = tempfile.mkdtemp()
+    with socket.socket() as probe:  # a free port for the local mail sink: mail really goes out
+        probe.bind(("127.0.0.1", 0))
+        mail_port = probe.getsockname()[1]
     app = create_app(
-        {"SECRET_KEY": "screens", "BASE_URL": "http://127.0.0.1:5077", "MAIL_SUPPRESS_SEND": True},
+        {"SECRET_KEY": "screens", "BASE_URL": "http://127.0.0.1:5077", "MAIL_PORT": mail_port},
         instance_path=folder,
     )
+    start_sink(app.config["MAIL_SINK_FOLDER"], port=mail_port)
     with app.app_context():
         upgrade()
         create_demo(timeutil.now())
