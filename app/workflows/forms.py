@@ -23,7 +23,7 @@ from app.request_limits import rich_text_within_limit
 from app.sms.phone import PhoneRefused, normalize_phone
 from app.workflows.describe import FILTER_LABELS, RULE_LABELS, TRIGGER_LABELS
 from app.workflows.models import Purpose
-from app.workflows.services import default_purpose, email_settings_problems, text_problems
+from app.workflows.services import EMAIL_FIELDS, default_purpose, email_settings_problems, text_problems
 from app.workflows.sms import sms_problems
 from app.workflows.translations import has_text
 
@@ -106,21 +106,7 @@ class EmailForm(FlaskForm):
         return valid and not problems
 
     def values(self):
-        return {
-            name: getattr(self, name).data
-            for name in (
-                "trigger",
-                "rule",
-                "days",
-                "send_time",
-                "recipient_filter",
-                "purpose",
-                "subject",
-                "body_html",
-                "sms_enabled",
-                "sms_body",
-            )
-        }
+        return {name: getattr(self, name).data for name in EMAIL_FIELDS}
 
 
 class TranslationForm(FlaskForm):

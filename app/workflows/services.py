@@ -35,6 +35,7 @@ from app.workflows.variables import (
     variables_in,
 )
 
+# An email's settings: what the email form hands over (``EmailForm.values``) and ``save_email`` keeps.
 EMAIL_FIELDS = (
     "trigger",
     "rule",
