@@ -94,6 +94,21 @@ def _names(rows):
     return galleries, workflows
 
 
+def _filter_choices(studio_id):
+    """The studio's galleries and workflows, (id, title) by title, for the filter bar of both
+    pages (emails and texts)."""
+    return {
+        "all_galleries": db.session.execute(
+            sa.select(Gallery.id, Gallery.title).where(Gallery.studio_id == studio_id).order_by(Gallery.title)
+        ).all(),
+        "all_workflows": db.session.execute(
+            sa.select(Workflow.id, Workflow.title)
+            .where(Workflow.studio_id == studio_id)
+            .order_by(Workflow.title)
+        ).all(),
+    }
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -120,14 +135,7 @@ def index():
         gallery_titles=galleries,
         workflow_titles=workflow_titles,
         pause=activity.pause_state(studio_id),
-        all_galleries=db.session.execute(
-            sa.select(Gallery.id, Gallery.title).where(Gallery.studio_id == studio_id).order_by(Gallery.title)
-        ).all(),
-        all_workflows=db.session.execute(
-            sa.select(Workflow.id, Workflow.title)
-            .where(Workflow.studio_id == studio_id)
-            .order_by(Workflow.title)
-        ).all(),
+        **_filter_choices(studio_id),
     )
 
 
@@ -187,14 +195,7 @@ def texts():
         workflow_titles=workflow_titles,
         display_phone=display_phone,
         shown=TEXTS_SHOWN,
-        all_galleries=db.session.execute(
-            sa.select(Gallery.id, Gallery.title).where(Gallery.studio_id == studio_id).order_by(Gallery.title)
-        ).all(),
-        all_workflows=db.session.execute(
-            sa.select(Workflow.id, Workflow.title)
-            .where(Workflow.studio_id == studio_id)
-            .order_by(Workflow.title)
-        ).all(),
+        **_filter_choices(studio_id),
     )
 
 
