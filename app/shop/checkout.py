@@ -6,7 +6,7 @@ checkouts), takes the next order number with one atomic UPDATE ... RETURNING, an
 order, its lines and its first history entry. Any refusal raises before anything is written.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from app.database import insert_ignoring_conflicts
 from app.extensions import db
 from app.galleries.models import Gallery
 from app.shop import pricing
-from app.shop.addresses import address_problems
+from app.shop.addresses import address_problems, normalized_region
 from app.shop.cart import CartError, close_cart, gallery_price_list_ids, sale_is_open
 from app.shop.models import (
     Coupon,
@@ -120,6 +120,9 @@ class Delivery:
     postal_code: str = ""
     city: str = ""
     country: str = ""
+    # State, province, oblast... where the country's format has one. None: the caller does not
+    # ask for it (neither checked nor kept), as callers written before the region did.
+    region: str | None = None
 
 
 def _check_lines_still_orderable(cart, now):
@@ -206,11 +209,17 @@ def _validated_delivery(quote, delivery):
         raise CheckoutError(_l("Please enter the full shipping address."))
     # The checkout form shows these on their fields; this guards every other caller.
     problems = address_problems(
-        delivery.country, delivery.address_line1, delivery.address_line2, delivery.postal_code, delivery.city
+        delivery.country,
+        delivery.address_line1,
+        delivery.address_line2,
+        delivery.postal_code,
+        delivery.city,
+        region=delivery.region,
     )
     if problems:
         raise CheckoutError(next(iter(problems.values())))
-    return delivery
+    # Kept as the address data names it ("CA" for "California"), shown by its name.
+    return replace(delivery, region=normalized_region(delivery.country, delivery.region or ""))
 
 
 def place_order(
@@ -273,6 +282,7 @@ def place_order(
         postal_code=delivery.postal_code.strip(),
         city=delivery.city.strip(),
         country=delivery.country.strip().upper(),
+        region=delivery.region or "",
         notify_status_changes=notify_status_changes,
         payment_method=provider.key,
         items=list(_order_items(cart, quote)),

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from app.forms_common import single_line
 from app.galleries.public_forms import SMS_CONSENT_TEXT, check_phone, phone_field, sms_consent_field
 from app.i18n import email_problem
-from app.shop.addresses import address_problems
+from app.shop.addresses import address_problems, region_fields
 from app.shop.cart import MAX_QUANTITY
 
 
@@ -71,6 +71,9 @@ class CheckoutForm(FlaskForm):
     postal_code = StringField(_l("Postal code"), validators=[Length(max=20), single_line("text")])
     city = StringField(_l("City"), validators=[Length(max=120), single_line("text")])
     country = SelectField(_l("Country"), validators=[Optional()])
+    # The state, province, oblast... of the countries whose postal format has one; its label and
+    # list follow the chosen country (``region_setup``), text where the data lists no regions.
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=120), single_line("text")])
     coupon_code = StringField(_l("Coupon code"), validators=[Optional(), Length(max=40)])
     notify_status_changes = BooleanField(_l("Email me when my order status changes"))
     payment_method = RadioField(
@@ -104,6 +107,7 @@ class CheckoutForm(FlaskForm):
             self.address_line2.data,
             self.postal_code.data,
             self.city.data,
+            region=self.region.data or "",
         )
         for name, message in problems.items():
             if not self[name].errors:
@@ -111,3 +115,16 @@ class CheckoutForm(FlaskForm):
         return valid and not problems
 
     _needs_address = True
+
+    def region_setup(self):
+        """The region field for the country chosen now: {"label", "choices", "required",
+        "shown"}; without a region in that country's format, a text field (for a reader without
+        JavaScript who changes country) that the script hides."""
+        field = region_fields().get((self.country.data or "").upper())
+        if field is None:
+            return {"label": str(self.region.label.text), "choices": [], "required": False, "shown": False}
+        return {**field, "shown": True}
+
+    def region_fields(self):
+        """Every country's region field, for the checkout's script (``app.shop.addresses``)."""
+        return region_fields()

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from fpdf import FPDF
 
 from app.galleries.branding import DEFAULT_ACCENT, logo_path
-from app.shop.addresses import country_name
+from app.shop.addresses import address_lines
 from app.shop.money import format_money
 from app.shop.payment_bank import epc_qr_png, transfer_details
 from app.shop.payment_settings import BANK_TRANSFER, settings_of
@@ -87,18 +87,18 @@ def _header(pdf, order, studio, kind):
 def _client(pdf, order):
     pdf.ln(2)
     pdf.text_line(_("Client: %(name)s <%(email)s>", name=order.contact_name, email=order.contact_email))
-    address = ", ".join(
-        part
-        for part in (
+    if order.country:
+        # In the order the country's postal format gives (a US state after the city, a Russian
+        # oblast on its own line), so the address can be copied onto a label as it is.
+        lines = address_lines(
+            order.country,
             order.address_line1,
             order.address_line2,
-            f"{order.postal_code} {order.city}".strip(),
-            country_name(order.country) if order.country else "",
+            order.postal_code,
+            order.city,
+            order.region,
         )
-        if part
-    )
-    if address:
-        pdf.text_line(address, size=10)
+        pdf.text_line("\n".join(lines), size=10, height=5)
     pdf.ln(4)
 
 
