@@ -159,9 +159,16 @@ def address_problems(country, address_line1, address_line2, postal_code, city, l
         return {
             FORM_FIELDS[field]: _problem_message(FORM_FIELDS[field], problem, country, locale, region)
             for field, problem in error.errors.items()
-            if field in FORM_FIELDS and not (field == "country_area" and region is None)
+            if field in FORM_FIELDS and not _ignored(field, problem, region)
         }
     return {}
+
+
+def _ignored(field, problem, region):
+    # A known region makes the library check the city against its list for a few countries
+    # (Brazil, Chile, China, Korea, Taiwan): those lists miss spellings people use ("Sao Paulo"),
+    # so the city stays as typed, as before the region was asked for.
+    return (field == "country_area" and region is None) or (field == "city" and problem == "invalid")
 
 
 def _problem_message(field, problem, country, locale, region):
