@@ -7,6 +7,7 @@ from flask_babel import format_date, get_locale, get_timezone
 
 from app.i18n import with_variables
 from app.reasons import shown_reason
+from app.shop.addresses import shown_region
 
 
 def localtime(moment, timezone_name=None, format="medium"):
@@ -76,5 +77,6 @@ def init_app(app):
     app.jinja_env.filters["amount_input"] = amount_input
     app.jinja_env.filters["phone"] = phone
     app.jinja_env.filters["reason"] = shown_reason
+    app.jinja_env.filters["region_name"] = shown_region
     app.jinja_env.globals["url_if"] = url_if
     app.jinja_env.globals["current_locale_code"] = lambda: str(get_locale() or "en")

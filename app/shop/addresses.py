@@ -184,7 +184,7 @@ def _region_message(problem, country, locale, region):
     if problem == "required":
         return _l("Please fill in “%(field)s”: addresses in %(country)s need it.", field=label, country=name)
     return _l(
-        "“%(value)s” is not a %(field)s of %(country)s: please choose one from the list.",
+        "%(country)s has no “%(value)s” (%(field)s): please choose one from the list.",
         value=(region or "").strip(),
         field=label,
         country=name,

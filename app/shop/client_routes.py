@@ -318,6 +318,7 @@ def _place(studio, client, cart_row, form, now):
         postal_code=form.postal_code.data or "",
         city=form.city.data or "",
         country=form.country.data or "",
+        region=form.region.data or "",
     )
     try:
         order = place_order(
