@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.galleries import cards as card_service
-from app.galleries.models import Client
+from app.galleries.models import Client, UploadSession
 from app.mailing.models import MailKind, MailState
 from app.mailing.outbox import queue_message
 from app.shop.models import Order
@@ -71,6 +71,16 @@ def _their_objects(studio):
         )
     ]
     db.session.add(workflow)
+    upload = UploadSession(
+        id="t" * 32,
+        studio_id=studio.id,
+        gallery_id=gallery.id,
+        filename="theirs.jpg",
+        total_size=10,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    db.session.add(upload)
     db.session.commit()
     return {
         "gallery_id": gallery.id,
@@ -87,6 +97,7 @@ def _their_objects(studio):
         "invitation_id": 10**6,
         "user_id": studio.users[0].id,
         "client_id": client.id,
+        "session_id": upload.id,
     }
 
 

@@ -97,7 +97,8 @@ def detail(gallery_id):
         max_photo_size=images.human_size(current_app.config["MAX_PHOTO_BYTES"]),
         max_request_bytes=current_app.config["MAX_UPLOAD_REQUEST_BYTES"],
         max_request_size=request_limits.megabytes(current_app.config["MAX_UPLOAD_REQUEST_BYTES"]),
-        chunk_bytes=uploads.CHUNK_BYTES,
+        # A piece is one request: never more than the site accepts in one (a proxy's limit too).
+        chunk_bytes=min(uploads.CHUNK_BYTES, current_app.config["MAX_UPLOAD_REQUEST_BYTES"]),
         retry_backoff=",".join(str(seconds) for seconds in uploads.RETRY_BACKOFF_SECONDS),
     )
 

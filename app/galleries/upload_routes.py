@@ -79,6 +79,8 @@ def _refusal(message, status):
 @login_required
 def create_upload(gallery_id):
     """Open an upload session for one file; the uploader opens them in the order chosen."""
+    _gallery_or_404(gallery_id)  # another studio's gallery: 404 whatever was sent
+    db.session.rollback()  # no read transaction held into the write below
     form = UploadSessionForm()
     if not form.validate_on_submit():
         field, errors = next(iter(form.errors.items()))
@@ -109,6 +111,8 @@ def upload_offset(gallery_id, session_id):
 @login_required
 def upload_chunk(gallery_id, session_id):
     """Write one chunk at the offset in the Upload-Offset header; the last one adds the photo."""
+    _session_or_404(gallery_id, session_id)  # another studio's upload: 404 whatever was sent
+    db.session.rollback()  # no read transaction held while the chunk arrives
     offset = request.headers.get("Upload-Offset", type=int)
     if offset is None or offset < 0:
         return _refusal(_("The upload's offset is missing."), 400)
