@@ -156,7 +156,10 @@ def test_photos_keep_their_shape_and_nothing_scrolls_sideways(live_server, shop,
     for route in held:
         route.continue_()
     phone.unroute("**/thumb")
-    phone.wait_for_function("[...document.querySelectorAll('.photo-grid img')].every((i) => i.complete)")
+    # A function, not an expression: the page's CSP forbids evaluating strings.
+    phone.wait_for_function(
+        "() => [...document.querySelectorAll('.photo-grid img')].every((image) => image.complete)"
+    )
     assert figure_boxes(phone) == before, "the photos moved as their thumbnails arrived"
     assert_no_sideways_scroll(phone, "gallery")
     landscape = phone.locator(f"img[data-photo-id='{shop.photo_ids[0]}']")
