@@ -246,10 +246,11 @@ def test_fixes_by_hand_survive_processing_and_match_again(school_day):
     card_matching.match_gallery(day.gallery, factories.NOW)
     db.session.commit()
     assert cards_of(shots["emma2"]) == {cards["mia"].id}  # placed by hand: stays
-    assert cards_of(shots["lucas1"]) == {cards["lucas"].id}  # on no card: joins its run
+    assert cards_of(shots["lucas1"]) == set()  # taken off by hand: stays off
     card_matching.match_gallery(day.gallery, factories.NOW, start_over=True)
     db.session.commit()
-    expect_runs(shots, cards)
+    expect_runs(shots, cards)  # start over: the runs alone decide, hand fixes forgotten
+    assert card_matching.placed_by_hand(day.gallery.id) == set()
 
 
 def test_matching_one_photo_costs_a_few_queries_whatever_the_gallery_size(school_day):
@@ -346,11 +347,16 @@ def test_review_fixes_that_cannot_be_done_say_why_and_change_nothing(client, sch
 
 
 def test_match_again_from_the_review_screen(client, school_day):
+    from app.galleries.models import card_photo
+
     day, shots, cards = processed_day(school_day)
-    card_matching.move_photos(day.gallery, [shots["mia1"].id], None)
+    card_matching.move_photos(day.gallery, [shots["mia1"].id], None)  # by hand
+    # mia2 on no card without anyone deciding it (say, processed before a crash recorded it).
+    db.session.execute(sa.delete(card_photo).where(card_photo.c.photo_id == shots["mia2"].id))
     db.session.commit()
     response = client.post(f"{review_url(day.gallery)}/match", data={})
-    assert response.status_code == 302 and cards_of(shots["mia1"]) == {cards["mia"].id}
+    assert response.status_code == 302 and cards_of(shots["mia2"]) == {cards["mia"].id}
+    assert cards_of(shots["mia1"]) == set()  # taken off by hand: Match again leaves it off
     assert "Matched again: 1 photo put on" in client.get(review_url(day.gallery)).data.decode()
 
 

@@ -194,6 +194,23 @@ def _remove(photo_ids):
         db.session.execute(sa.delete(card_photo).where(card_photo.c.photo_id.in_(photo_ids)))
 
 
+def placed_by_hand(gallery_id):
+    """The ids of the gallery's photos the photographer placed by hand (one query)."""
+    return set(
+        db.session.scalars(sa.select(Photo.id).where(Photo.gallery_id == gallery_id, Photo.placed_by_hand))
+    )
+
+
+def _mark_by_hand(photo_ids, by_hand=True):
+    if photo_ids:
+        db.session.execute(
+            sa.update(Photo)
+            .where(Photo.id.in_(photo_ids))
+            .values(placed_by_hand=by_hand)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def on_photo_processed(photo, image, now, *, texts_read=None):
     """Called once per photo, right after processing made it "ready". Flushes only.
 
@@ -215,7 +232,9 @@ def on_photo_processed(photo, image, now, *, texts_read=None):
         mark_card_photo(gallery, photo, card_id)
         return
     db.session.flush()
-    if db.session.scalar(sa.select(card_photo.c.card_id).where(card_photo.c.photo_id == photo.id).limit(1)):
+    if photo.placed_by_hand or db.session.scalar(
+        sa.select(card_photo.c.card_id).where(card_photo.c.photo_id == photo.id).limit(1)
+    ):
         return  # placed by hand while it was processing
     # Which run it falls in: the card photos alone tell (a few hundred rows, not the day's 2,000).
     run_card = run_cards(ordered_shots(gallery, also_id=photo.id, card_photos_only=True)).get(photo.id)
@@ -247,7 +266,8 @@ def mark_card_photo(gallery, photo, card_id):
     _remove([photo.id])
     shots = ordered_shots(gallery, also_id=photo.id)
     previous, after = _run_after(shots, photo.id)
-    _regroup(after, card_sets(gallery.id), previous, card_id)
+    by_hand = placed_by_hand(gallery.id)
+    _regroup([pid for pid in after if pid not in by_hand], card_sets(gallery.id), previous, card_id)
 
 
 def unmark_card_photo(gallery, photo):
@@ -263,7 +283,8 @@ def unmark_card_photo(gallery, photo):
     photo.card_shot_of_id = None
     db.session.flush()
     sets = card_sets(gallery.id)
-    _regroup(after, sets, card_id, previous)
+    by_hand = placed_by_hand(gallery.id)
+    _regroup([pid for pid in after if pid not in by_hand], sets, card_id, previous)
     if previous is not None and photo.id not in sets:
         _add([(previous, photo.id)])
     db.session.flush()
@@ -284,18 +305,22 @@ def _regroup(photo_ids, sets, old_card, new_card):
 
 def match_gallery(gallery, now, *, start_over=False):
     """ "Match again": every processed photo on no card joins the run it falls in (card photos
-    are taken off any card). ``start_over`` first takes every photo off its cards, fixes by
-    hand included, so the runs alone decide. Returns how many photos were added to a card."""
+    are taken off any card), but for the photos placed by hand (taken off every card on the
+    review screen stays taken off). ``start_over`` first takes every photo off its cards and
+    forgets what was placed by hand, so the runs alone decide. Returns how many photos were
+    added to a card."""
     _lock_gallery(gallery.id)
     shots = ordered_shots(gallery)
     card_photo_ids = [shot.id for shot in shots if shot.card_shot_of_id is not None]
     if start_over:
         _remove([shot.id for shot in shots])
+        _mark_by_hand([shot.id for shot in shots], False)
     else:
         _remove(card_photo_ids)
     db.session.flush()
     sets = card_sets(gallery.id)
-    pairs = [(card, photo_id) for photo_id, card in run_cards(shots).items() if photo_id not in sets]
+    keep = set(sets) | (set() if start_over else placed_by_hand(gallery.id))
+    pairs = [(card, photo_id) for photo_id, card in run_cards(shots).items() if photo_id not in keep]
     _add(pairs)
     db.session.flush()
     return len(pairs)
@@ -305,9 +330,11 @@ def match_gallery(gallery, now, *, start_over=False):
 
 
 def move_photos(gallery, photo_ids, card_id):
-    """Put these photos (not card photos) on card ``card_id`` alone, or on none (None)."""
+    """Put these photos (not card photos) on card ``card_id`` alone, or on none (None): placed
+    by hand, the automatic matching leaves them there."""
     _lock_gallery(gallery.id)
     _remove(photo_ids)
+    _mark_by_hand(photo_ids)
     if card_id is not None:
         _add([(card_id, photo_id) for photo_id in photo_ids])
     db.session.flush()

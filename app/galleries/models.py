@@ -111,6 +111,9 @@ class Photo(Model):
     # A photo of a QR card (the photographer shoots each child's card before the child): never
     # shown to clients; the photos after it, until the next card photo, belong to that card.
     card_shot_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("access_card.id", ondelete="SET NULL"))
+    # Put on a card or taken off every card by the photographer (the review screen): the
+    # automatic matching leaves it where it is until "Start over".
+    placed_by_hand: Mapped[bool] = mapped_column(default=False)
 
     gallery: Mapped[Gallery] = relationship(back_populates="photos")
     cards: Mapped[list["AccessCard"]] = relationship(secondary=card_photo, back_populates="photos")

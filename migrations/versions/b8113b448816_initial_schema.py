@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 565d97726afd
+Revision ID: b8113b448816
 Revises: 
-Create Date: 2026-12-06 17:48:30.118896
+Create Date: 2026-12-06 18:47:21.665448
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '565d97726afd'
+revision = 'b8113b448816'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -598,6 +598,7 @@ def upgrade():
     sa.Column('processing_lease_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('taken_at', sa.DateTime(), nullable=True),
     sa.Column('card_shot_of_id', sa.Integer(), nullable=True),
+    sa.Column('placed_by_hand', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['card_shot_of_id'], ['access_card.id'], name=op.f('fk_photo_card_shot_of_id_access_card'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['gallery_id'], ['gallery.id'], name=op.f('fk_photo_gallery_id_gallery'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_photo')),
